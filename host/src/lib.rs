@@ -1,0 +1,10 @@
+//! dataslo: a WebAssembly policy engine that checks data against Service Level
+//! Objectives.
+//!
+//! - [`model`]: the host's data types (observations, measurements) and their JSON form.
+//! - [`runtime`]: the wasmtime sandbox that loads and runs policies.
+//! - [`cli`]: the `dataslo` command's subcommands, as library functions.
+
+pub mod cli;
+pub mod model;
+pub mod runtime;

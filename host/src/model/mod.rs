@@ -1,0 +1,12 @@
+//! The host's data model: observations and measurements, and their JSON forms.
+//!
+//! Plain data with serde. It depends on nothing else in the crate; everything
+//! else (runtime, CLI, later the ledger and server) depends on it.
+
+mod error;
+mod measurement;
+mod observation;
+
+pub use error::ModelError;
+pub use measurement::Measurement;
+pub use observation::{ColumnMetrics, DatasetRef, Observation, SchemaField, parse_history, parse_observation};

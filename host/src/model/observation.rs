@@ -1,0 +1,233 @@
+//! The observation JSON format (documented in `docs/observation-format.md`).
+
+use super::ModelError;
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+use std::collections::BTreeMap;
+
+/// One snapshot of a dataset's metadata. Only `dataset` and `observed_at` are required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    /// The dataset observed.
+    pub dataset: DatasetRef,
+    /// When the metadata was read.
+    pub observed_at: Timestamp,
+    /// When the data last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<Timestamp>,
+    /// Number of rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_count: Option<u64>,
+    /// Size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_size: Option<u64>,
+    /// The schema; absent means unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Vec<SchemaField>>,
+    /// Per-column metrics, keyed by column name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, ColumnMetrics>,
+    /// The partition observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// Free key/value attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A dataset, named the OpenLineage way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRef {
+    /// e.g. `postgres://prod:5432`.
+    pub namespace: String,
+    /// e.g. `analytics.orders`.
+    pub name: String,
+}
+
+/// One schema field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaField {
+    /// The field's name; nested fields are dotted.
+    pub name: String,
+    /// The type as the source spells it.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Whether it may hold nulls, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<bool>,
+}
+
+/// Metrics of one column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMetrics {
+    /// Null rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_count: Option<u64>,
+    /// Distinct non-null values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct_count: Option<u64>,
+    /// Sum of values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum: Option<f64>,
+    /// Rows counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// Smallest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Quantiles, keyed by the quantile as text (`"0.5"`), as OpenLineage does.
+    #[serde(default, skip_serializing_if = "Quantiles::is_empty")]
+    pub quantiles: Quantiles,
+}
+
+/// Quantiles sorted by `q`; read from and written as `{"0.5": 12.0, ...}`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Quantiles(pub Vec<(f64, f64)>);
+
+impl Quantiles {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantiles {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = BTreeMap::<String, f64>::deserialize(deserializer)?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (key, value) in raw {
+            let q: f64 = key
+                .parse()
+                .ok()
+                .filter(|q: &f64| (0.0..=1.0).contains(q))
+                .ok_or_else(|| de::Error::custom(format!("quantile key {key:?} is not a number in [0, 1]")))?;
+            out.push((q, value));
+        }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(Quantiles(out))
+    }
+}
+
+impl Serialize for Quantiles {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(q, v)| (q.to_string(), v)))
+    }
+}
+
+/// The timestamps the WIT contract can carry: nanoseconds in an `i64`.
+fn check_range(ts: Timestamp, field: &str, source_name: &str) -> Result<(), ModelError> {
+    if i64::try_from(ts.as_nanosecond()).is_ok() {
+        Ok(())
+    } else {
+        Err(ModelError::Invalid {
+            source_name: source_name.into(),
+            field: field.into(),
+            reason: format!("{ts} is outside the supported range (years 1678 to 2262)"),
+        })
+    }
+}
+
+impl Observation {
+    /// Checks what serde cannot: names present, timestamps in range.
+    pub fn check(&self, source_name: &str) -> Result<(), ModelError> {
+        let invalid = |field: &str, reason: &str| ModelError::Invalid {
+            source_name: source_name.into(),
+            field: field.into(),
+            reason: reason.into(),
+        };
+        if self.dataset.name.is_empty() {
+            return Err(invalid("dataset.name", "must not be empty"));
+        }
+        check_range(self.observed_at, "observed_at", source_name)?;
+        if let Some(ts) = self.last_modified {
+            check_range(ts, "last_modified", source_name)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses one observation from JSON text that came from `source_name`.
+pub fn parse_observation(text: &str, source_name: &str) -> Result<Observation, ModelError> {
+    let obs: Observation = serde_json::from_str(text).map_err(|error| ModelError::Json {
+        source_name: source_name.into(),
+        error,
+    })?;
+    obs.check(source_name)?;
+    Ok(obs)
+}
+
+/// Parses a JSON array of observations (a history), newest or oldest first.
+pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<Observation>, ModelError> {
+    let list: Vec<Observation> = serde_json::from_str(text).map_err(|error| ModelError::Json {
+        source_name: source_name.into(),
+        error,
+    })?;
+    for (i, obs) in list.iter().enumerate() {
+        obs.check(&format!("{source_name}[{i}]"))?;
+    }
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"dataset":{"namespace":"s3://lake","name":"events"},"observed_at":"2026-11-26T08:00:00Z"}"#;
+
+    #[test]
+    fn only_dataset_and_observed_at_are_required() {
+        let obs = parse_observation(MINIMAL, "obs.json").unwrap();
+        assert_eq!(obs.dataset.name, "events");
+        assert_eq!(obs.row_count, None);
+        assert!(obs.columns.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_top_level_field_is_rejected_by_name() {
+        let text = MINIMAL.replacen("\"observed_at\"", "\"rowcount\":5,\"observed_at\"", 1);
+        let err = parse_observation(&text, "obs.json").unwrap_err().to_string();
+        assert!(err.starts_with("obs.json: unknown field `rowcount`"), "{err}");
+    }
+
+    #[test]
+    fn timestamps_must_be_rfc3339_with_an_offset() {
+        let text = MINIMAL.replace("2026-11-26T08:00:00Z", "yesterday");
+        let err = parse_observation(&text, "obs.json").unwrap_err().to_string();
+        assert!(err.contains("obs.json") && err.contains("line 1"), "{err}");
+        let offset = MINIMAL.replace("08:00:00Z", "10:00:00+02:00");
+        assert_eq!(parse_observation(&offset, "x").unwrap(), parse_observation(MINIMAL, "x").unwrap());
+    }
+
+    #[test]
+    fn quantile_keys_must_be_fractions() {
+        let text = MINIMAL.replace(
+            "\"observed_at\"",
+            r#""columns":{"a":{"quantiles":{"0.9":3,"0.1":1}}},"observed_at""#,
+        );
+        let obs = parse_observation(&text, "x").unwrap();
+        assert_eq!(obs.columns["a"].quantiles.0, vec![(0.1, 1.0), (0.9, 3.0)]);
+        let bad = text.replace("\"0.9\"", "\"p90\"");
+        let err = parse_observation(&bad, "x").unwrap_err().to_string();
+        assert!(err.contains("\"p90\""), "{err}");
+    }
+
+    #[test]
+    fn timestamps_beyond_the_contract_range_are_refused_with_the_field() {
+        let text = MINIMAL.replace("2026-11-26", "2300-01-01");
+        let err = parse_observation(&text, "x").unwrap_err().to_string();
+        assert!(err.starts_with("x: observed_at:"), "{err}");
+    }
+
+    #[test]
+    fn history_errors_name_the_entry() {
+        let text = format!("[{MINIMAL},{}]", MINIMAL.replace("events", ""));
+        let err = parse_history(&text, "h.json").unwrap_err().to_string();
+        assert!(err.starts_with("h.json[1]: dataset.name"), "{err}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Host bindings generated from `wit/`, the single source of the contract.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "policy",
+    imports: { default: trappable },
+});
+
+pub use dataslo::policy::types::{
+    ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, Quantile, SchemaField,
+};

@@ -1,0 +1,259 @@
+//! Calling a policy: a fresh store per call, limits armed, failures classified.
+
+use super::bindings::{self, Level};
+use super::convert;
+use super::engine::Runtime;
+use super::error::{EvalError, EvalErrorKind, GuestError, TrapKind};
+use super::limits::Limits;
+use super::loader::{Policy, PolicyInfo};
+use super::sandbox::{LogFlood, Sandbox};
+use super::ticker::Ticker;
+use crate::model;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::{Store, Trap};
+
+/// One evaluation's inputs.
+pub struct EvaluationInput<'a> {
+    /// The SLO's JSON config for the policy.
+    pub config: &'a str,
+    /// The observation to check.
+    pub observation: &'a model::Observation,
+    /// Earlier observations of the dataset, newest first.
+    pub history: Arc<[model::Observation]>,
+    /// The evaluation's "now": the guest's wall clock.
+    pub now: jiff::Timestamp,
+    /// Limits for this call; the runtime's defaults when `None`.
+    pub limits: Option<&'a Limits>,
+}
+
+/// A successful evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// What the policy measured.
+    pub measurements: Vec<model::Measurement>,
+    /// What it logged (through `log`, stdout and stderr).
+    pub logs: Vec<LogLine>,
+    /// Fresh store, instantiation and call.
+    pub duration: Duration,
+}
+
+/// One line a policy logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    /// Its severity; stdout is `info`, stderr is `warn`.
+    pub level: PolicyLevel,
+    /// The text, truncated to the limit.
+    pub message: String,
+}
+
+/// A log line's severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyLevel {
+    /// Trace.
+    Trace,
+    /// Debug.
+    Debug,
+    /// Info.
+    Info,
+    /// Warn.
+    Warn,
+    /// Error.
+    Error,
+}
+
+impl From<Level> for PolicyLevel {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::Trace => PolicyLevel::Trace,
+            Level::Debug => PolicyLevel::Debug,
+            Level::Info => PolicyLevel::Info,
+            Level::Warn => PolicyLevel::Warn,
+            Level::Error => PolicyLevel::Error,
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string));
+        f.write_str(text.as_deref().unwrap_or("?"))
+    }
+}
+
+/// Nanoseconds since the epoch; the model keeps timestamps in this range.
+fn nanos(ts: jiff::Timestamp) -> i64 {
+    i64::try_from(ts.as_nanosecond()).unwrap_or(0)
+}
+
+impl Runtime {
+    /// Runs `evaluate` once, in a fresh instance.
+    pub fn evaluate(&self, policy: &Policy, input: EvaluationInput<'_>) -> Result<Evaluation, EvalError> {
+        let limits = input.limits.unwrap_or(&self.limits);
+        let now = nanos(input.now);
+        let mut seed = Sha256::new();
+        seed.update(policy.sha256);
+        seed.update(now.to_le_bytes());
+        seed.update(input.observation.dataset.namespace.as_bytes());
+        seed.update([0]);
+        seed.update(input.observation.dataset.name.as_bytes());
+        seed.update([0]);
+        seed.update(input.config.as_bytes());
+        let observation = convert::observation(input.observation);
+
+        let started = Instant::now();
+        let (answer, logs) = self.call(policy, limits, now, seed.finalize().into(), input.history, |store, instance| {
+            instance.dataslo_policy_check().call_evaluate(store, input.config, &observation)
+        })?;
+        let measurements = answer.map_err(|e| fail(policy, guest_error(e, limits)))?;
+        check_output(&measurements, limits).map_err(|kind| fail(policy, kind))?;
+        Ok(Evaluation {
+            measurements: measurements.into_iter().map(convert::measurement).collect(),
+            logs,
+            duration: started.elapsed(),
+        })
+    }
+
+    /// Runs `validate-config` once, in a fresh instance.
+    pub fn validate_config(&self, policy: &Policy, config: &str) -> Result<(), EvalError> {
+        let limits = &self.limits;
+        let (answer, _) = self.call(policy, limits, 0, policy.sha256, Arc::from([]), |store, instance| {
+            instance.dataslo_policy_check().call_validate_config(store, config)
+        })?;
+        answer.map_err(|e| fail(policy, guest_error(e, limits)))
+    }
+
+    /// Runs `describe` once, in a fresh instance, and checks its answer.
+    pub(super) fn describe(&self, policy: &Policy) -> Result<PolicyInfo, EvalError> {
+        let limits = &self.limits;
+        let (info, _) = self.call(policy, limits, 0, policy.sha256, Arc::from([]), |store, instance| {
+            instance.dataslo_policy_check().call_describe(store)
+        })?;
+        let size = info.name.len()
+            + info.version.len()
+            + info.description.len()
+            + info.config_schema.len()
+            + info.slis.iter().map(String::len).sum::<usize>();
+        if size > limits.output_bytes {
+            return Err(fail(policy, EvalErrorKind::OutputTooLarge { size, limit: limits.output_bytes }));
+        }
+        if info.name.is_empty() {
+            return Err(fail(policy, EvalErrorKind::InvalidOutput("describe() gave an empty name".into())));
+        }
+        let config_schema = serde_json::from_str(&info.config_schema).map_err(|e| {
+            fail(policy, EvalErrorKind::InvalidOutput(format!("describe() config-schema is not JSON: {e}")))
+        })?;
+        Ok(PolicyInfo {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+            slis: info.slis,
+            config_schema,
+        })
+    }
+
+    /// A fresh store and instance, limits armed, then `f`. Every failure is
+    /// classified; the store is dropped before returning.
+    fn call<R>(
+        &self,
+        policy: &Policy,
+        limits: &Limits,
+        now: i64,
+        seed: [u8; 32],
+        history: Arc<[model::Observation]>,
+        f: impl FnOnce(&mut Store<Sandbox>, &bindings::Policy) -> wasmtime::Result<R>,
+    ) -> Result<(R, Vec<LogLine>), EvalError> {
+        let started = Instant::now();
+        let mut store = Store::new(&self.engine, Sandbox::new(limits, now, seed, history));
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(Ticker::ticks_for(limits.deadline));
+        store.epoch_deadline_trap();
+
+        let result = policy.pre.instantiate(&mut store).and_then(|instance| f(&mut store, &instance));
+        match result {
+            Ok(answer) => Ok((answer, take_logs(store.data_mut()))),
+            Err(error) => Err(fail(policy, classify(&error, store.data_mut(), limits, started.elapsed()))),
+        }
+    }
+}
+
+fn fail(policy: &Policy, kind: EvalErrorKind) -> EvalError {
+    EvalError { policy: policy.label.clone(), slo: None, kind }
+}
+
+fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
+    let mut logs: Vec<LogLine> = state
+        .log
+        .lines
+        .drain(..)
+        .map(|line| LogLine { level: line.level.into(), message: line.message })
+        .collect();
+    for (pipe, level, name) in [(&state.stdout, PolicyLevel::Info, "stdout"), (&state.stderr, PolicyLevel::Warn, "stderr")] {
+        let (text, dropped) = pipe.take();
+        logs.extend(text.lines().map(|l| LogLine { level, message: format!("{name}: {l}") }));
+        if dropped > 0 {
+            logs.push(LogLine { level: PolicyLevel::Warn, message: format!("{name}: {dropped} more bytes dropped") });
+        }
+    }
+    logs
+}
+
+fn classify(error: &wasmtime::Error, state: &mut Sandbox, limits: &Limits, elapsed: Duration) -> EvalErrorKind {
+    if let Some(requested) = state.limiter.memory_refused {
+        return EvalErrorKind::MemoryLimit { limit: limits.memory_bytes, requested };
+    }
+    if let Some(flood) = error.downcast_ref::<LogFlood>() {
+        return EvalErrorKind::LogFlood { limit: flood.limit };
+    }
+    let (stderr, _) = state.stderr.take();
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => EvalErrorKind::Deadline { limit: limits.deadline, elapsed },
+        Some(Trap::StackOverflow) => EvalErrorKind::Trap { kind: TrapKind::StackOverflow, message: String::new() },
+        Some(Trap::UnreachableCodeReached) => match panic_message(&stderr) {
+            Some(message) => EvalErrorKind::Trap { kind: TrapKind::Panic, message },
+            None => EvalErrorKind::Trap { kind: TrapKind::Unreachable, message: String::new() },
+        },
+        Some(trap) => EvalErrorKind::Trap { kind: TrapKind::Other, message: trap.to_string() },
+        // Not a trap: instantiation or lifting failed, e.g. a list pointer out of bounds.
+        None => EvalErrorKind::Trap { kind: TrapKind::Other, message: format!("{error:#}") },
+    }
+}
+
+/// The panic message Rust's std printed to stderr, if any.
+fn panic_message(stderr: &str) -> Option<String> {
+    let start = stderr.find("panicked at")?;
+    let text: String = stderr[start..].lines().take(3).collect::<Vec<_>>().join(" ");
+    Some(super::sandbox::truncate(text, 512))
+}
+
+fn guest_error(error: bindings::PolicyError, limits: &Limits) -> EvalErrorKind {
+    let cap = |m: String| super::sandbox::truncate(m, limits.log_line_bytes.max(256));
+    EvalErrorKind::Guest(match error {
+        bindings::PolicyError::InvalidConfig(m) => GuestError::InvalidConfig(cap(m)),
+        bindings::PolicyError::MissingMetadata(m) => GuestError::MissingMetadata(cap(m)),
+        bindings::PolicyError::Internal(m) => GuestError::Internal(cap(m)),
+    })
+}
+
+/// Bounds the answer's size and checks the measurement contract.
+fn check_output(measurements: &[bindings::Measurement], limits: &Limits) -> Result<(), EvalErrorKind> {
+    let size: usize = measurements.iter().map(|m| m.sli.len() + m.detail.len() + 32).sum();
+    if size > limits.output_bytes {
+        return Err(EvalErrorKind::OutputTooLarge { size, limit: limits.output_bytes });
+    }
+    for m in measurements {
+        if m.sli.is_empty() {
+            return Err(EvalErrorKind::InvalidOutput("a measurement has an empty SLI name".into()));
+        }
+        if m.good > m.total {
+            return Err(EvalErrorKind::InvalidOutput(format!(
+                "measurement `{}` has good {} > total {}",
+                m.sli, m.good, m.total
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Loading: bytes to a checked, compiled, pre-instantiated [`Policy`].
+
+use super::bindings::PolicyPre;
+use super::engine::Runtime;
+use super::error::{LoadError, LoadErrorKind};
+use super::sandbox::Sandbox;
+use super::{WIT_PACKAGE, WIT_VERSION};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// A loaded policy: compiled once, checked against the contract, and ready to
+/// instantiate cheaply for each call.
+pub struct Policy {
+    pub(super) label: String,
+    pub(super) sha256: [u8; 32],
+    pub(super) pre: PolicyPre<Sandbox>,
+    pub(super) info: PolicyInfo,
+    pub(super) interface: InterfaceInfo,
+}
+
+impl Policy {
+    /// The name the policy was loaded under (a path or `builtin:NAME`).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+    /// The sha256 of the component's bytes, in hex.
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+    /// The sha256 of the component's bytes.
+    pub fn sha256(&self) -> [u8; 32] {
+        self.sha256
+    }
+    /// What `describe()` answered at load time.
+    pub fn info(&self) -> &PolicyInfo {
+        &self.info
+    }
+    /// The component's world, version, imports and exports.
+    pub fn interface(&self) -> &InterfaceInfo {
+        &self.interface
+    }
+}
+
+/// What a policy says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyInfo {
+    /// Short name.
+    pub name: String,
+    /// The policy's own version.
+    pub version: String,
+    /// For humans.
+    pub description: String,
+    /// SLI names it may emit.
+    pub slis: Vec<String>,
+    /// A JSON Schema of its config.
+    pub config_schema: serde_json::Value,
+}
+
+/// What a component imports and exports, read without running it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterfaceInfo {
+    /// The WIT package of its `check` export, e.g. `dataslo:policy`, if any.
+    pub package: Option<String>,
+    /// That package's version, e.g. `0.1.0`.
+    pub version: Option<String>,
+    /// Import names.
+    pub imports: Vec<String>,
+    /// Export names.
+    pub exports: Vec<String>,
+}
+
+/// `ns:pkg/interface@version` split into (`ns:pkg`, `interface`, `version`).
+fn split_name(name: &str) -> Option<(&str, &str, Option<&str>)> {
+    let (path, version) = match name.split_once('@') {
+        Some((p, v)) => (p, Some(v)),
+        None => (name, None),
+    };
+    let (package, interface) = path.split_once('/')?;
+    Some((package, interface, version))
+}
+
+/// Reads a compiled component's imports and exports.
+pub fn interface_of(engine: &Engine, component: &Component) -> InterfaceInfo {
+    let ty = component.component_type();
+    let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+    let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let check = exports
+        .iter()
+        .filter_map(|e| split_name(e))
+        .find(|(_, iface, _)| *iface == "check")
+        .or_else(|| exports.iter().filter_map(|e| split_name(e)).next());
+    InterfaceInfo {
+        package: check.map(|(p, _, _)| p.to_string()),
+        version: check.and_then(|(_, _, v)| v.map(str::to_string)),
+        imports,
+        exports,
+    }
+}
+
+fn expected() -> String {
+    format!("{WIT_PACKAGE}@{WIT_VERSION} (world `policy`, export `{WIT_PACKAGE}/check@{WIT_VERSION}`)")
+}
+
+/// Checks names before linking, so a mismatch says which versions differ.
+fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
+    let mismatch = |found: String| LoadErrorKind::InterfaceMismatch { expected: expected(), found };
+    fn ours(name: &str) -> Option<(&str, &str, Option<&str>)> {
+        split_name(name).filter(|(p, _, _)| *p == WIT_PACKAGE)
+    }
+    for name in info.imports.iter().chain(&info.exports) {
+        if let Some((_, _, version)) = ours(name)
+            && version != Some(WIT_VERSION)
+        {
+            return Err(mismatch(format!("{WIT_PACKAGE}@{} (in `{name}`)", version.unwrap_or("unversioned"))));
+        }
+    }
+    let wanted = format!("{WIT_PACKAGE}/check@{WIT_VERSION}");
+    if !info.exports.iter().any(|e| *e == wanted) {
+        let found = if info.exports.is_empty() {
+            "a component with no exports".to_string()
+        } else {
+            format!("a component exporting {}", info.exports.join(", "))
+        };
+        return Err(mismatch(found));
+    }
+    if let Some(foreign) = info.imports.iter().find(|i| !i.starts_with("wasi:") && ours(i).is_none()) {
+        return Err(mismatch(format!("an import of `{foreign}`, which dataslo does not provide")));
+    }
+    Ok(())
+}
+
+/// Classifies bytes that wasmtime refused, or that are plainly not a component.
+fn check_bytes(bytes: &[u8]) -> Result<(), LoadErrorKind> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok(());
+    }
+    if wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(LoadErrorKind::NotAComponent);
+    }
+    if bytes.starts_with(b"\0asm") {
+        return Err(LoadErrorKind::Corrupt("unsupported WebAssembly version or layer in the header".into()));
+    }
+    let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Err(LoadErrorKind::Corrupt(if bytes.is_empty() {
+        "the file is empty".into()
+    } else {
+        format!("not WebAssembly (starts with {})", head.join(" "))
+    }))
+}
+
+impl Runtime {
+    /// Compiles `bytes`, checks them against the contract, pre-instantiates
+    /// them and calls `describe()`. `label` names the policy in errors.
+    pub fn load(&self, label: &str, bytes: &[u8]) -> Result<Policy, LoadError> {
+        let fail = |kind| LoadError { policy: label.to_string(), kind };
+        let component = self.compile(bytes).map_err(fail)?;
+        let interface = interface_of(&self.engine, &component);
+        check_interface(&interface).map_err(fail)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(PolicyPre::new)
+            .map_err(|e| fail(LoadErrorKind::InterfaceMismatch { expected: expected(), found: format!("{e:#}") }))?;
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let mut policy = Policy {
+            label: label.to_string(),
+            sha256,
+            pre,
+            info: PolicyInfo {
+                name: String::new(),
+                version: String::new(),
+                description: String::new(),
+                slis: Vec::new(),
+                config_schema: serde_json::Value::Null,
+            },
+            interface,
+        };
+        policy.info = self.describe(&policy).map_err(|e| fail(LoadErrorKind::Describe(e.kind)))?;
+        Ok(policy)
+    }
+
+    /// Compiles a component, classifying bad bytes.
+    pub fn compile(&self, bytes: &[u8]) -> Result<Component, LoadErrorKind> {
+        check_bytes(bytes)?;
+        Component::new(&self.engine, bytes).map_err(|e| LoadErrorKind::Corrupt(format!("{e:#}")))
+    }
+
+    /// Compiles `bytes` and reads their imports and exports, running nothing.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<InterfaceInfo, LoadErrorKind> {
+        self.compile(bytes).map(|c| interface_of(&self.engine, &c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(imports: &[&str], exports: &[&str]) -> InterfaceInfo {
+        InterfaceInfo {
+            package: None,
+            version: None,
+            imports: imports.iter().map(|s| s.to_string()).collect(),
+            exports: exports.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_current_contract_passes() {
+        let ok = info(&["wasi:cli/environment@0.2.6", "dataslo:policy/host@0.1.0"], &["dataslo:policy/check@0.1.0"]);
+        assert_eq!(check_interface(&ok), Ok(()));
+    }
+
+    #[test]
+    fn another_version_names_both_versions() {
+        let err = check_interface(&info(&[], &["dataslo:policy/check@0.2.0"])).unwrap_err().to_string();
+        assert!(err.contains("expected dataslo:policy@0.1.0") && err.contains("found dataslo:policy@0.2.0"), "{err}");
+    }
+
+    #[test]
+    fn a_foreign_world_is_named() {
+        let err = check_interface(&info(&[], &["acme:thing/run@1.0.0"])).unwrap_err().to_string();
+        assert!(err.contains("acme:thing/run@1.0.0"), "{err}");
+        let err = check_interface(&info(&["acme:db/query"], &["dataslo:policy/check@0.1.0"])).unwrap_err();
+        assert!(err.to_string().contains("acme:db/query"), "{err}");
+    }
+
+    #[test]
+    fn bytes_are_classified_before_compiling() {
+        assert_eq!(check_bytes(b"\0asm\x01\0\0\0"), Err(LoadErrorKind::NotAComponent));
+        assert!(matches!(check_bytes(b"hello"), Err(LoadErrorKind::Corrupt(m)) if m.contains("68 65 6c")));
+        assert!(matches!(check_bytes(b""), Err(LoadErrorKind::Corrupt(m)) if m.contains("empty")));
+    }
+}

@@ -1,0 +1,30 @@
+//! The sandbox: one wasmtime [`Engine`](wasmtime::Engine) per process, policies
+//! compiled once and pre-instantiated, and a fresh, limited `Store` for every
+//! call into a policy.
+//!
+//! Depends on [`crate::model`] only. Nothing here knows about SLOs, the ledger
+//! or the CLI; they call [`Runtime::load`] and [`Runtime::evaluate`].
+
+mod bindings;
+mod builtins;
+mod convert;
+mod engine;
+mod error;
+mod evaluate;
+mod limits;
+mod loader;
+mod sandbox;
+mod ticker;
+mod wasi;
+
+pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
+pub use engine::Runtime;
+pub use error::{EvalError, EvalErrorKind, LoadError, LoadErrorKind, TrapKind};
+pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
+pub use limits::Limits;
+pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};
+
+/// The WIT package this host implements.
+pub const WIT_PACKAGE: &str = "dataslo:policy";
+/// The WIT package version this host implements.
+pub const WIT_VERSION: &str = "0.1.0";

@@ -1,0 +1,156 @@
+//! The per-call store state: WASI context, resource limiter, and the host side
+//! of the `history` and `log` imports.
+
+use super::bindings::{self, Level};
+use super::convert;
+use super::limits::Limits;
+use super::wasi::CappedPipe;
+use crate::model;
+use std::sync::Arc;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Everything one store owns. Dropped with the store after each call.
+pub struct Sandbox {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: Limiter,
+    history: Arc<[model::Observation]>,
+    history_depth: u32,
+    pub log: LogSink,
+    pub stdout: CappedPipe,
+    pub stderr: CappedPipe,
+}
+
+impl Sandbox {
+    pub fn new(limits: &Limits, now_nanos: i64, seed: [u8; 32], history: Arc<[model::Observation]>) -> Self {
+        let stdout = CappedPipe::new(limits.stdio_bytes);
+        let stderr = CappedPipe::new(limits.stdio_bytes);
+        Sandbox {
+            wasi: super::wasi::context(now_nanos, seed, &stdout, &stderr),
+            table: ResourceTable::new(),
+            limiter: Limiter::new(limits),
+            history,
+            history_depth: limits.history_depth,
+            log: LogSink::new(limits),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl WasiView for Sandbox {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Enforces the memory and table limits and remembers a refusal, so that the
+/// abort which usually follows is reported as a memory limit, not a bare trap.
+pub struct Limiter {
+    memory_bytes: usize,
+    table_elements: usize,
+    pub memory_refused: Option<usize>,
+}
+
+impl Limiter {
+    fn new(limits: &Limits) -> Self {
+        Limiter { memory_bytes: limits.memory_bytes, table_elements: limits.table_elements, memory_refused: None }
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_refused = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= self.table_elements)
+    }
+
+    // A Rust component holds a handful of core instances, tables and memories.
+    fn instances(&self) -> usize {
+        32
+    }
+    fn tables(&self) -> usize {
+        32
+    }
+    fn memories(&self) -> usize {
+        4
+    }
+}
+
+/// One line written through the `log` import, or captured from stdio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLogLine {
+    pub level: Level,
+    pub message: String,
+}
+
+/// Collects log lines within the limits.
+pub struct LogSink {
+    pub lines: Vec<RawLogLine>,
+    max_lines: usize,
+    max_line_bytes: usize,
+}
+
+impl LogSink {
+    fn new(limits: &Limits) -> Self {
+        LogSink { lines: Vec::new(), max_lines: limits.log_lines, max_line_bytes: limits.log_line_bytes }
+    }
+}
+
+/// Raised inside the guest when it logs more lines than allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("more than {limit} log lines")]
+pub struct LogFlood {
+    pub limit: usize,
+}
+
+/// Truncates `text` to at most `max` bytes on a character boundary.
+pub fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+impl bindings::dataslo::policy::types::Host for Sandbox {}
+
+impl bindings::dataslo::policy::host::Host for Sandbox {
+    fn history(&mut self, limit: u32) -> wasmtime::Result<Vec<bindings::Observation>> {
+        let n = limit.min(self.history_depth) as usize;
+        Ok(self.history.iter().take(n).map(convert::observation).collect())
+    }
+
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let sink = &mut self.log;
+        if sink.lines.len() >= sink.max_lines {
+            return Err(wasmtime::Error::new(LogFlood { limit: sink.max_lines }));
+        }
+        let message = truncate(message, sink.max_line_bytes);
+        sink.lines.push(RawLogLine { level, message });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn truncation_respects_utf8_boundaries() {
+        assert_eq!(truncate("héllo".into(), 2), "h…");
+        assert_eq!(truncate("ok".into(), 2), "ok");
+    }
+}

@@ -1,0 +1,154 @@
+//! Build-script helper: compiles workspace crates to `wasm32-wasip2` components.
+//!
+//! Used by the `build.rs` of `dataslo` (to embed the built-in policies) and of the
+//! end-to-end tests (to build fixture guests). It runs a nested `cargo build` with
+//! its own target directory under `OUT_DIR`, so it never contends for the outer
+//! build's lock. Nothing in the runtime depends on this crate.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target every guest is built for.
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// The cargo profile used for guests (defined in the workspace `Cargo.toml`).
+pub const PROFILE: &str = "guest";
+
+/// One guest crate to build: its package name and the component file it yields.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    /// The cargo package name, e.g. `policy-freshness`.
+    pub package: String,
+    /// The crate's directory.
+    pub dir: PathBuf,
+}
+
+impl Guest {
+    /// The file name cargo gives the component.
+    pub fn artifact_name(&self) -> String {
+        format!("{}.wasm", self.package.replace('-', "_"))
+    }
+}
+
+/// Lists the guest crates directly under `parent`: each folder with a `Cargo.toml`
+/// whose package is named `{prefix}{folder}` by convention. Sorted by folder name.
+/// Asks cargo to rerun the build script when any of them changes.
+pub fn guests_in(parent: &Path, prefix: &str) -> Vec<(String, Guest)> {
+    println!("cargo:rerun-if-changed={}", parent.display());
+    let entries = match std::fs::read_dir(parent) {
+        Ok(entries) => entries,
+        Err(e) => fail(&format!("cannot list {}: {e}", parent.display())),
+    };
+    let mut found: Vec<(String, Guest)> = entries
+        .flatten()
+        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .map(|entry| {
+            let folder = entry.file_name().to_string_lossy().into_owned();
+            let package = format!("{prefix}{folder}");
+            (folder, Guest { package, dir: entry.path() })
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// Builds `guests` with one nested cargo invocation and returns the path of each
+/// component, in the same order. Panics with a clear message on failure, which is
+/// how a build script reports errors.
+pub fn build(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
+    check_target_installed();
+    for extra in ["wit", "guest-sdk"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(extra).display());
+    }
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
+    let target_dir = out_dir.join("wasm-target");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target")
+        .arg(TARGET)
+        .arg("--profile")
+        .arg(PROFILE)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for guest in guests {
+        cmd.arg("-p").arg(&guest.package);
+    }
+    // The outer build's settings are for the host, not for the guests.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run cargo for the guests: {e}")));
+    if !status.success() {
+        fail(&format!(
+            "building the guest components ({}) for {TARGET} failed; see the cargo output above",
+            guests.iter().map(|g| g.package.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let artifacts = target_dir.join(TARGET).join(PROFILE);
+    guests
+        .iter()
+        .map(|guest| {
+            let path = artifacts.join(guest.artifact_name());
+            if !path.is_file() {
+                fail(&format!(
+                    "{} built, but {} is missing: is its crate-type cdylib?",
+                    guest.package,
+                    path.display()
+                ));
+            }
+            path
+        })
+        .collect()
+}
+
+fn check_target_installed() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(sysroot) = sysroot
+        && !sysroot.join("lib/rustlib").join(TARGET).is_dir()
+    {
+        fail(&format!(
+            "the Rust target {TARGET} is not installed, so the policies cannot be built.\n\
+             Fix: rustup target add {TARGET}"
+        ));
+    }
+}
+
+fn fail(message: &str) -> ! {
+    panic!("\n\ndataslo build: {message}\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_uses_underscores() {
+        let guest = Guest { package: "policy-null-rate".into(), dir: PathBuf::new() };
+        assert_eq!(guest.artifact_name(), "policy_null_rate.wasm");
+    }
+}
