@@ -8,7 +8,7 @@ fn main() {
     let workspace = manifest.parent().expect("host/ lives in the workspace").to_path_buf();
     let found = dataslo_wasm_build::guests_in(&workspace.join("policies"), "policy-");
     let guests: Vec<_> = found.iter().map(|(_, guest)| guest.clone()).collect();
-    let built = dataslo_wasm_build::build(&workspace, &guests);
+    let built = dataslo_wasm_build::build_in_build_script(&workspace, &guests);
 
     let mut code = String::from("/// Built-in policies: (name, component bytes).\npub static BUILTINS: &[(&str, &[u8])] = &[\n");
     for ((name, _), path) in found.iter().zip(&built) {

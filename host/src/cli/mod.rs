@@ -1,1 +1,39 @@
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The `dataslo` command: argument parsing and the subcommands' I/O. Each
+//! subcommand reads its inputs, calls the library, and prints.
+//!
+//! Nothing in the library depends on this module.
+
+mod args;
+mod eval;
+mod failure;
+mod input;
+mod inspect;
+mod policies;
+mod table;
+
+pub use args::{Cli, Command, Format};
+pub use failure::Failure;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Runs the command line in `std::env::args`, printing errors to stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Eval(args) => eval::run(args),
+        Command::Policies { format } => policies::run(format),
+        Command::Inspect { file, format } => inspect::run(&file, format),
+    }
+}

@@ -25,6 +25,9 @@ impl Runtime {
     pub fn new(limits: Limits) -> Result<Self, EngineError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        // Capturing a backtrace walks the whole guest stack: after a deep
+        // recursion that costs seconds, longer than the deadline itself.
+        config.wasm_backtrace_max_frames(None);
         let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
 
         let mut linker = Linker::new(&engine);

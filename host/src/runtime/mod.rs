@@ -19,7 +19,8 @@ mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
 pub use engine::Runtime;
-pub use error::{EvalError, EvalErrorKind, LoadError, LoadErrorKind, TrapKind};
+pub use engine::EngineError;
+pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind};
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
 pub use limits::Limits;
 pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};

@@ -53,20 +53,24 @@ pub fn guests_in(parent: &Path, prefix: &str) -> Vec<(String, Guest)> {
     found
 }
 
-/// Builds `guests` with one nested cargo invocation and returns the path of each
-/// component, in the same order. Panics with a clear message on failure, which is
-/// how a build script reports errors.
-pub fn build(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
-    check_target_installed();
+/// For build scripts: builds `guests` under `OUT_DIR`, asks cargo to rerun when
+/// the contract or SDK changes, and panics with a clear message on failure.
+pub fn build_in_build_script(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
     for extra in ["wit", "guest-sdk"] {
         println!("cargo:rerun-if-changed={}", workspace.join(extra).display());
     }
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
-    let target_dir = out_dir.join("wasm-target");
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    build(workspace, guests, &out_dir.join("wasm-target")).unwrap_or_else(|e| fail(&e))
+}
 
+/// Builds `guests` with one nested cargo invocation into `target_dir`, and
+/// returns the path of each component, in the same order.
+pub fn build(workspace: &Path, guests: &[Guest], target_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    check_target_installed()?;
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
+        .arg("--quiet")
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"))
         .arg("--target")
@@ -74,7 +78,7 @@ pub fn build(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
         .arg("--profile")
         .arg(PROFILE)
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
     for guest in guests {
         cmd.arg("-p").arg(&guest.package);
     }
@@ -94,11 +98,9 @@ pub fn build(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| fail(&format!("cannot run cargo for the guests: {e}")));
+    let status = cmd.status().map_err(|e| format!("cannot run cargo for the guests: {e}"))?;
     if !status.success() {
-        fail(&format!(
+        return Err(format!(
             "building the guest components ({}) for {TARGET} failed; see the cargo output above",
             guests.iter().map(|g| g.package.as_str()).collect::<Vec<_>>().join(", ")
         ));
@@ -108,19 +110,16 @@ pub fn build(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
         .iter()
         .map(|guest| {
             let path = artifacts.join(guest.artifact_name());
-            if !path.is_file() {
-                fail(&format!(
-                    "{} built, but {} is missing: is its crate-type cdylib?",
-                    guest.package,
-                    path.display()
-                ));
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(format!("{} built, but {} is missing: is its crate-type cdylib?", guest.package, path.display()))
             }
-            path
         })
         .collect()
 }
 
-fn check_target_installed() {
+fn check_target_installed() -> Result<(), String> {
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let sysroot = Command::new(rustc)
         .args(["--print", "sysroot"])
@@ -131,11 +130,12 @@ fn check_target_installed() {
     if let Some(sysroot) = sysroot
         && !sysroot.join("lib/rustlib").join(TARGET).is_dir()
     {
-        fail(&format!(
+        return Err(format!(
             "the Rust target {TARGET} is not installed, so the policies cannot be built.\n\
              Fix: rustup target add {TARGET}"
         ));
     }
+    Ok(())
 }
 
 fn fail(message: &str) -> ! {

@@ -1,0 +1,64 @@
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// dataslo checks data against Service Level Objectives with WebAssembly policies.
+#[derive(Debug, Parser)]
+#[command(name = "dataslo", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate one policy on one observation, without a ledger.
+    Eval(EvalArgs),
+    /// List the built-in policies.
+    Policies {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show a component's sha256, world, version, describe() and imports, without evaluating it.
+    Inspect {
+        /// The component file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Arguments of `dataslo eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// A component file, or `builtin:NAME`.
+    #[arg(long)]
+    pub policy: String,
+    /// The policy's config: JSON text, or `@FILE`.
+    #[arg(long, default_value = "{}")]
+    pub config: String,
+    /// The observation JSON file, or `-` for standard input.
+    #[arg(long)]
+    pub observation: String,
+    /// A JSON array of earlier observations (newest first).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// The evaluation's "now" (RFC 3339). Default: the current time.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}

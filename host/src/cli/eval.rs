@@ -1,0 +1,94 @@
+//! `dataslo eval`: one policy, one observation, no ledger.
+
+use super::args::{EvalArgs, Format};
+use super::{Failure, input, table};
+use crate::model::{Measurement, parse_history, parse_observation};
+use crate::runtime::{Evaluation, EvaluationInput, Policy};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The `--format json` output.
+#[derive(Debug, Serialize)]
+pub struct EvalOutput<'a> {
+    /// The policy as named on the command line.
+    pub policy: &'a str,
+    /// The component's sha256.
+    pub sha256: String,
+    /// What it measured.
+    pub measurements: &'a [Measurement],
+    /// Fresh store, instantiation and call, in microseconds.
+    pub duration_us: u128,
+}
+
+pub fn run(args: EvalArgs) -> Result<(), Failure> {
+    let config = input::config_text(&args.config)?;
+    let observation = parse_observation(&input::read_text(&args.observation)?, &args.observation)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let history = match &args.history {
+        Some(path) => {
+            let name = path.display().to_string();
+            parse_history(&input::read_text(&name)?, &name).map_err(|e| Failure::Input(e.to_string()))?
+        }
+        None => Vec::new(),
+    };
+    let now = match &args.now {
+        Some(text) => text
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| Failure::Input(format!("--now {text:?} is not an RFC 3339 timestamp: {e}")))?,
+        None => jiff::Timestamp::now(),
+    };
+
+    let runtime = input::runtime()?;
+    let policy = input::load_policy(&runtime, &args.policy)?;
+    runtime.validate_config(&policy, &config)?;
+    let evaluation = runtime.evaluate(
+        &policy,
+        EvaluationInput { config: &config, observation: &observation, history: Arc::from(history), now, limits: None },
+    )?;
+    for line in &evaluation.logs {
+        eprintln!("policy log [{}] {}", line.level, line.message);
+    }
+    print!("{}", render(&args.policy, &policy, &evaluation, args.format));
+    Ok(())
+}
+
+fn render(label: &str, policy: &Policy, evaluation: &Evaluation, format: Format) -> String {
+    match format {
+        Format::Json => {
+            let out = EvalOutput {
+                policy: label,
+                sha256: policy.sha256_hex(),
+                measurements: &evaluation.measurements,
+                duration_us: evaluation.duration.as_micros(),
+            };
+            let mut text = serde_json::to_string_pretty(&out).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = evaluation
+                .measurements
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.sli.clone(),
+                        if m.good == m.total { "good".into() } else { "BAD".into() },
+                        m.good.to_string(),
+                        m.total.to_string(),
+                        m.value.map(|v| format!("{v}")).unwrap_or_else(|| "-".into()),
+                        m.detail.clone(),
+                    ]
+                })
+                .collect();
+            let mut text = format!(
+                "policy {label} ({} {}), sha256 {}, {} µs\n\n",
+                policy.info().name,
+                policy.info().version,
+                &policy.sha256_hex()[..16],
+                evaluation.duration.as_micros()
+            );
+            text.push_str(&table::render(&["SLI", "VERDICT", "GOOD", "TOTAL", "VALUE", "DETAIL"], &rows, &[2, 3, 4]));
+            text
+        }
+    }
+}

@@ -1,0 +1,55 @@
+use crate::runtime::{EvalError, LoadError, LoadErrorKind};
+use std::fmt;
+
+/// Why a command failed, and the exit code that says so: 2 for bad arguments
+/// or unreadable input, 1 for a policy that failed to load or evaluate.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad arguments or unreadable input (exit 2).
+    Input(String),
+    /// The policy failed (exit 1); the code is the error kind's stable name.
+    Policy {
+        /// Stable name of the error kind.
+        code: &'static str,
+        /// The typed error, rendered.
+        message: String,
+    },
+}
+
+impl Failure {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Policy { .. } => 1,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Input(message) => write!(f, "error: {message}"),
+            Failure::Policy { code, message } => write!(f, "error[{code}]: {message}"),
+        }
+    }
+}
+
+impl From<EvalError> for Failure {
+    fn from(e: EvalError) -> Self {
+        Failure::Policy { code: e.code(), message: e.to_string() }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        let code = match &e.kind {
+            LoadErrorKind::UnknownBuiltin { .. } => return Failure::Input(e.to_string()),
+            LoadErrorKind::NotAComponent => "not_a_component",
+            LoadErrorKind::Corrupt(_) => "corrupt",
+            LoadErrorKind::InterfaceMismatch { .. } => "interface_mismatch",
+            LoadErrorKind::Describe(kind) => kind.code(),
+        };
+        Failure::Policy { code, message: e.to_string() }
+    }
+}

@@ -1,0 +1,48 @@
+//! Reading the command's inputs; every failure names the file.
+
+use super::Failure;
+use crate::runtime::{Policy, Runtime};
+use std::io::Read;
+use std::path::Path;
+
+/// Reads a file, or standard input for `-`.
+pub fn read_text(path: &str) -> Result<String, Failure> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::Input(format!("cannot read standard input: {e}")))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| Failure::Input(format!("cannot read {path}: {e}")))
+}
+
+/// The config argument: JSON text, or `@FILE`. Must be JSON; the policy judges the rest.
+pub fn config_text(arg: &str) -> Result<String, Failure> {
+    let (text, source) = match arg.strip_prefix('@') {
+        Some(path) => (read_text(path)?, path.to_string()),
+        None => (arg.to_string(), "--config".to_string()),
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| Failure::Input(format!("{source}: the config is not JSON: {e}")))?;
+    Ok(text)
+}
+
+/// Loads `builtin:NAME` or a component file.
+pub fn load_policy(runtime: &Runtime, spec: &str) -> Result<Policy, Failure> {
+    if let Some(name) = spec.strip_prefix("builtin:") {
+        return Ok(runtime.load_builtin(name)?);
+    }
+    let bytes = read_bytes(Path::new(spec))?;
+    Ok(runtime.load(spec, &bytes)?)
+}
+
+/// Reads a whole binary file.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Starts the runtime with default limits.
+pub fn runtime() -> Result<Runtime, Failure> {
+    Runtime::new(Default::default()).map_err(|e| Failure::Input(e.to_string()))
+}

@@ -1,0 +1,77 @@
+//! `dataslo inspect`: what a component is, without evaluating it. Only
+//! `describe()` runs, in the sandbox.
+
+use super::args::Format;
+use super::{Failure, input};
+use crate::runtime::{InterfaceInfo, PolicyInfo};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The `--format json` output.
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    /// The file inspected.
+    pub file: String,
+    /// sha256 of its bytes.
+    pub sha256: String,
+    /// Its world, e.g. `dataslo:policy/policy@0.1.0`, when it exports the check.
+    pub world: Option<String>,
+    /// Imports and exports.
+    #[serde(flatten)]
+    pub interface: InterfaceInfo,
+    /// What `describe()` says, when the component loads.
+    pub describe: Option<PolicyInfo>,
+    /// Why it does not load here, if it does not.
+    pub error: Option<String>,
+}
+
+pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
+    let bytes = input::read_bytes(file)?;
+    let runtime = input::runtime()?;
+    let label = file.display().to_string();
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let interface = match runtime.inspect(&bytes) {
+        Ok(interface) => interface,
+        Err(kind) => return Err(crate::runtime::LoadError { policy: label, kind }.into()),
+    };
+    let loaded = runtime.load(&label, &bytes);
+    let world = match (&interface.package, &interface.version) {
+        (Some(p), Some(v)) => Some(format!("{p}/policy@{v}")),
+        (Some(p), None) => Some(format!("{p}/policy")),
+        _ => None,
+    };
+    let (describe, error) = match &loaded {
+        Ok(policy) => (Some(policy.info().clone()), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let report = Inspection { file: label, sha256, world, interface, describe, error };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Format::Table => print!("{}", render(&report)),
+    }
+    loaded.map(drop).map_err(Failure::from)
+}
+
+fn render(r: &Inspection) -> String {
+    let mut out = format!("file     {}\nsha256   {}\nworld    {}\n", r.file, r.sha256, r.world.as_deref().unwrap_or("-"));
+    if let Some(info) = &r.describe {
+        out.push_str(&format!(
+            "policy   {} {}\n         {}\nslis     {}\nconfig   {}\n",
+            info.name,
+            info.version,
+            info.description,
+            info.slis.join(", "),
+            serde_json::to_string(&info.config_schema).unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!("imports  ({})\n", r.interface.imports.len()));
+    for name in &r.interface.imports {
+        out.push_str(&format!("  {name}\n"));
+    }
+    out.push_str(&format!("exports  ({})\n", r.interface.exports.len()));
+    for name in &r.interface.exports {
+        out.push_str(&format!("  {name}\n"));
+    }
+    out
+}

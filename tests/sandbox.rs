@@ -1,0 +1,261 @@
+//! The sandbox holds against hostile guests: every attack ends in its typed
+//! error within twice the deadline, and the next evaluation still succeeds.
+
+mod support;
+
+use dataslo::runtime::{EvalErrorKind, GuestError, Limits, LoadErrorKind, TrapKind};
+use std::time::{Duration, Instant};
+use support::*;
+
+fn attack(name: &str) -> String {
+    format!(r#"{{"attack":"{name}"}}"#)
+}
+
+/// Runs one attack with default limits; returns its error kind after checking
+/// the time bound and that a normal evaluation works right after.
+fn run_attack(config: &str, limits: Option<&Limits>) -> EvalErrorKind {
+    let deadline = limits.map_or(Limits::default().deadline, |l| l.deadline);
+    let started = Instant::now();
+    let result = evaluate_with(adversary(), config, &observation(""), Vec::new(), limits);
+    let elapsed = started.elapsed();
+    let error = result.expect_err("the attack must fail");
+    eprintln!("{config}: {error} in {elapsed:?}");
+    assert_eq!(error.policy, "adversary", "the error names the policy");
+    assert!(elapsed < deadline * 2, "{config}: took {elapsed:?}, deadline {deadline:?}");
+    assert_healthy();
+    error.kind
+}
+
+fn assert_healthy() {
+    let ok = evaluate(adversary(), &attack("none"), &observation("")).expect("a normal evaluation still works");
+    assert_eq!(ok.measurements[0].sli, "ok");
+}
+
+#[test]
+fn an_infinite_loop_hits_the_deadline() {
+    match run_attack(&attack("infinite-loop"), None) {
+        EvalErrorKind::Deadline { limit, elapsed } => {
+            assert_eq!(limit, Duration::from_millis(100));
+            assert!(elapsed >= limit, "stopped early: {elapsed:?}");
+        }
+        other => panic!("expected deadline, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_shorter_deadline_per_call_is_honoured() {
+    let limits = Limits { deadline: Duration::from_millis(20), ..Limits::default() };
+    assert!(matches!(run_attack(&attack("infinite-loop"), Some(&limits)), EvalErrorKind::Deadline { .. }));
+}
+
+#[test]
+fn growing_memory_until_refused_is_a_memory_limit() {
+    match run_attack(&attack("memory-grow"), None) {
+        EvalErrorKind::MemoryLimit { limit, requested } => {
+            assert_eq!(limit, 64 << 20);
+            assert!(requested > limit);
+        }
+        other => panic!("expected memory limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn unbounded_recursion_is_a_stack_overflow_trap() {
+    match run_attack(&attack("recursion"), None) {
+        EvalErrorKind::Trap { kind, .. } => assert_eq!(kind, TrapKind::StackOverflow),
+        other => panic!("expected a stack overflow, got {other:?}"),
+    }
+}
+
+#[test]
+fn recursion_that_exhausts_the_shadow_stack_is_a_trap() {
+    match run_attack(&attack("recursion-with-locals"), None) {
+        EvalErrorKind::Trap { kind, message } => {
+            assert!(matches!(kind, TrapKind::StackOverflow | TrapKind::Other), "{kind}: {message}")
+        }
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_panic_is_a_trap_carrying_the_panic_message() {
+    match run_attack(&attack("panic"), None) {
+        EvalErrorKind::Trap { kind: TrapKind::Panic, message } => {
+            assert!(message.contains("adversary panicked on purpose"), "{message}")
+        }
+        other => panic!("expected a panic trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_100_mib_string_cannot_even_be_built_in_64_mib() {
+    assert!(matches!(run_attack(&attack("huge-string"), None), EvalErrorKind::MemoryLimit { .. }));
+}
+
+#[test]
+fn a_100_mib_string_returned_from_a_larger_sandbox_is_output_too_large() {
+    let limits = Limits { memory_bytes: 256 << 20, deadline: Duration::from_secs(2), ..Limits::default() };
+    match run_attack(&attack("huge-string"), Some(&limits)) {
+        EvalErrorKind::OutputTooLarge { size, limit } => {
+            assert!(size >= 100 << 20);
+            assert_eq!(limit, 1 << 20);
+        }
+        other => panic!("expected output too large, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_100_mib_list_is_refused() {
+    assert!(matches!(run_attack(&attack("huge-list"), None), EvalErrorKind::MemoryLimit { .. }));
+    let four_mib = r#"{"attack":"huge-list","bytes":4194304}"#;
+    assert!(matches!(run_attack(four_mib, None), EvalErrorKind::OutputTooLarge { .. }));
+}
+
+#[test]
+fn a_log_flood_is_stopped() {
+    assert_eq!(run_attack(&attack("log-flood"), None), EvalErrorKind::LogFlood { limit: 256 });
+}
+
+#[test]
+fn a_stdout_flood_is_capped_not_fatal() {
+    let eval = evaluate(adversary(), &attack("stdout-flood"), &observation("")).expect("printing is allowed");
+    let kept: usize = eval.logs.iter().map(|l| l.message.len()).sum();
+    assert!(kept < 32 << 10, "kept {kept} bytes of stdout");
+    assert!(eval.logs.last().is_some_and(|l| l.message.contains("more bytes dropped")));
+}
+
+fn assert_denied(attack_name: &str) {
+    match run_attack(&attack(attack_name), None) {
+        EvalErrorKind::Guest(GuestError::Internal(message)) => assert!(message.starts_with("denied:"), "{message}"),
+        other => panic!("{attack_name}: expected denial, got {other:?}"),
+    }
+}
+
+#[test]
+fn files_are_out_of_reach() {
+    assert_denied("read-file");
+    assert_denied("list-dir");
+}
+
+#[test]
+fn environment_and_arguments_are_empty() {
+    assert_denied("read-env");
+}
+
+#[test]
+fn sockets_are_refused() {
+    assert_denied("socket");
+}
+
+#[test]
+fn the_clock_shows_the_virtual_now_and_stands_still() {
+    let eval = evaluate(adversary(), &attack("clock"), &observation("")).expect("clock attack runs");
+    let m = &eval.measurements[0];
+    let virtual_now = now().as_nanosecond() as f64;
+    assert_eq!(m.value, Some(virtual_now), "the wall clock must show the evaluation's now");
+    assert!(m.detail.contains(&format!("ctx.now {}", now().as_nanosecond())), "{}", m.detail);
+    assert!(m.detail.contains("monotonic advanced 0 ns"), "{}", m.detail);
+}
+
+#[test]
+fn randomness_is_seeded_by_the_evaluation_so_it_replays() {
+    let first = evaluate(adversary(), &attack("random"), &observation("")).unwrap();
+    let again = evaluate(adversary(), &attack("random"), &observation("")).unwrap();
+    assert_eq!(first.measurements, again.measurements);
+    let other_dataset = observation("").clone();
+    let mut other_dataset = other_dataset;
+    other_dataset.dataset.name = "customers".into();
+    let other = evaluate(adversary(), &attack("random"), &other_dataset).unwrap();
+    assert_ne!(first.measurements, other.measurements);
+}
+
+#[test]
+fn history_is_capped_by_the_host() {
+    let history: Vec<_> = (0..150).map(|_| observation("")).collect();
+    let eval = evaluate_with(adversary(), &attack("history"), &observation(""), history, None).unwrap();
+    assert_eq!(eval.measurements[0].total, 100);
+}
+
+fn load_error(bytes: &[u8]) -> LoadErrorKind {
+    match runtime().load("suspect.wasm", bytes) {
+        Ok(_) => panic!("must not load"),
+        Err(e) => {
+            assert_eq!(e.policy, "suspect.wasm");
+            e.kind
+        }
+    }
+}
+
+#[test]
+fn a_component_of_another_version_is_refused_naming_both_versions() {
+    match load_error(&guest_bytes("wrong-version")) {
+        LoadErrorKind::InterfaceMismatch { expected, found } => {
+            assert!(expected.starts_with("dataslo:policy@0.1.0"), "{expected}");
+            assert!(found.starts_with("dataslo:policy@0.2.0"), "{found}");
+        }
+        other => panic!("expected interface mismatch, got {other:?}"),
+    }
+    assert_healthy();
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_naming_what_it_exports() {
+    match load_error(&guest_bytes("foreign-world")) {
+        LoadErrorKind::InterfaceMismatch { found, .. } => assert!(found.contains("acme:widget/spin@1.0.0"), "{found}"),
+        other => panic!("expected interface mismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_core_module_is_not_a_component() {
+    let module = wat::parse_str(r#"(module (func (export "evaluate") (result i32) i32.const 0))"#).unwrap();
+    assert_eq!(load_error(&module), LoadErrorKind::NotAComponent);
+}
+
+#[test]
+fn random_bytes_are_corrupt() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    assert!(matches!(load_error(&bytes), LoadErrorKind::Corrupt(m) if m.contains("not WebAssembly")));
+}
+
+#[test]
+fn a_truncated_component_is_corrupt() {
+    let bytes = guest_bytes("adversary");
+    for cut in [9, bytes.len() / 3, bytes.len() - 1] {
+        match load_error(&bytes[..cut]) {
+            LoadErrorKind::Corrupt(message) => assert!(!message.is_empty()),
+            other => panic!("cut at {cut}: expected corrupt, got {other:?}"),
+        }
+    }
+    assert_healthy();
+}
+
+#[test]
+fn a_thousand_evaluations_with_attacks_interleaved_leave_the_host_healthy_and_flat() {
+    let attacks = ["panic", "memory-grow", "recursion", "log-flood", "infinite-loop", "read-file", "huge-string"];
+    let fast = Limits { deadline: Duration::from_millis(10), ..Limits::default() };
+    let run = |i: usize| {
+        let obs = observation("");
+        if i % 5 == 0 {
+            let config = attack(attacks[(i / 5) % attacks.len()]);
+            evaluate_with(adversary(), &config, &obs, Vec::new(), Some(&fast)).expect_err("attack fails");
+        } else {
+            evaluate(adversary(), &attack("none"), &obs).expect("normal evaluation");
+        }
+    };
+    // Warm up so that allocator pools and lazy state settle before measuring.
+    (0..100).for_each(run);
+    let before = rss_bytes();
+    (100..1100).for_each(run);
+    let after = rss_bytes();
+    let growth = after.saturating_sub(before);
+    assert!(growth < 16 << 20, "RSS grew by {} KiB over 1,000 evaluations", growth >> 10);
+}

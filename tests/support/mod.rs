@@ -1,0 +1,89 @@
+//! Shared by the end-to-end tests: fixture guests built once per test binary,
+//! a shared runtime, and observation builders.
+#![allow(dead_code)]
+
+use dataslo::model::{Observation, parse_observation};
+use dataslo::runtime::{Evaluation, EvalError, EvaluationInput, Limits, Policy, Runtime};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is in the workspace").to_path_buf()
+}
+
+/// The component files of every guest under tests/fixtures and examples,
+/// keyed by folder name, built once per test binary.
+pub fn guests() -> &'static HashMap<String, PathBuf> {
+    static GUESTS: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    GUESTS.get_or_init(|| {
+        let ws = workspace();
+        let mut found = dataslo_wasm_build::guests_in(&ws.join("tests/fixtures"), "fixture-");
+        found.extend(dataslo_wasm_build::guests_in(&ws.join("examples"), ""));
+        let list: Vec<_> = found.iter().map(|(_, g)| g.clone()).collect();
+        let target = ws.join("target/test-guests");
+        let paths = dataslo_wasm_build::build(&ws, &list, &target).unwrap_or_else(|e| panic!("{e}"));
+        found.into_iter().map(|(name, _)| name).zip(paths).collect()
+    })
+}
+
+pub fn guest_path(name: &str) -> &'static Path {
+    guests().get(name).unwrap_or_else(|| panic!("no guest named {name}"))
+}
+
+pub fn guest_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(guest_path(name)).expect("read guest")
+}
+
+/// One runtime per test binary, as in the real process.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new(Limits::default()).expect("runtime"))
+}
+
+/// The adversary fixture, loaded once.
+pub fn adversary() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| runtime().load("adversary", &guest_bytes("adversary")).expect("load adversary"))
+}
+
+pub const NOW: &str = "2026-11-26T08:00:00Z";
+
+pub fn now() -> jiff::Timestamp {
+    NOW.parse().expect("NOW parses")
+}
+
+/// A minimal observation of `postgres://prod/orders` at [`NOW`], with `extra`
+/// JSON fields merged in (e.g. `"row_count": 5`).
+pub fn observation(extra: &str) -> Observation {
+    let sep = if extra.trim().is_empty() { "" } else { "," };
+    let text = format!(
+        r#"{{"dataset":{{"namespace":"postgres://prod","name":"orders"}},"observed_at":"{NOW}"{sep}{extra}}}"#
+    );
+    parse_observation(&text, "test").expect("test observation parses")
+}
+
+pub fn evaluate_with(
+    policy: &Policy,
+    config: &str,
+    obs: &Observation,
+    history: Vec<Observation>,
+    limits: Option<&Limits>,
+) -> Result<Evaluation, EvalError> {
+    runtime().evaluate(
+        policy,
+        EvaluationInput { config, observation: obs, history: Arc::from(history), now: now(), limits },
+    )
+}
+
+pub fn evaluate(policy: &Policy, config: &str, obs: &Observation) -> Result<Evaluation, EvalError> {
+    evaluate_with(policy, config, obs, Vec::new(), None)
+}
+
+/// Resident set size of this process, in bytes.
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS line");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("VmRSS value");
+    kib * 1024
+}
