@@ -4,15 +4,27 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().expect("host/ lives in the workspace").to_path_buf();
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let workspace = manifest
+        .parent()
+        .expect("host/ lives in the workspace")
+        .to_path_buf();
     let found = dataslo_wasm_build::guests_in(&workspace.join("policies"), "policy-");
     let guests: Vec<_> = found.iter().map(|(_, guest)| guest.clone()).collect();
     let built = dataslo_wasm_build::build_in_build_script(&workspace, &guests);
 
-    let mut code = String::from("/// Built-in policies: (name, component bytes).\npub static BUILTINS: &[(&str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// Built-in policies: (name, component bytes).\npub static BUILTINS: &[(&str, &[u8])] = &[\n",
+    );
     for ((name, _), path) in found.iter().zip(&built) {
-        writeln!(code, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).expect("write to String");
+        writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to String");
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

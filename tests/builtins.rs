@@ -10,9 +10,19 @@ use support::*;
 fn builtin(name: &str) -> &'static Policy {
     static LOADED: OnceLock<Vec<(String, Policy)>> = OnceLock::new();
     let all = LOADED.get_or_init(|| {
-        builtin_names().map(|n| (n.to_string(), runtime().load_builtin(n).expect("built-in loads"))).collect()
+        builtin_names()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    runtime().load_builtin(n).expect("built-in loads"),
+                )
+            })
+            .collect()
     });
-    &all.iter().find(|(n, _)| n == name).expect("known built-in").1
+    &all.iter()
+        .find(|(n, _)| n == name)
+        .expect("known built-in")
+        .1
 }
 
 fn guest_error(policy: &str, config: &str, obs: &str) -> GuestError {
@@ -43,62 +53,139 @@ fn the_binary_embeds_exactly_the_four_builtins_and_each_describes_itself() {
         let info = builtin(name).info();
         assert_eq!(info.name, name);
         assert!(!info.slis.is_empty(), "{name} lists its SLIs");
-        assert_eq!(info.config_schema["type"], "object", "{name} has a JSON Schema of its config");
+        assert_eq!(
+            info.config_schema["type"], "object",
+            "{name} has a JSON Schema of its config"
+        );
     }
 }
 
 #[test]
 fn freshness_judges_the_age_against_max_age_at_the_virtual_now() {
-    let fresh = evaluate(builtin("freshness"), r#"{"max_age":"2h"}"#, &observation(r#""last_modified":"2026-11-26T06:00:00Z""#)).unwrap();
-    assert_eq!((fresh.measurements[0].good, fresh.measurements[0].value), (1, Some(7200.0)));
-    let stale = evaluate(builtin("freshness"), r#"{"max_age":"2h"}"#, &observation(r#""last_modified":"2026-11-26T05:59:59Z""#)).unwrap();
-    assert_eq!((stale.measurements[0].good, stale.measurements[0].total), (0, 1));
+    let fresh = evaluate(
+        builtin("freshness"),
+        r#"{"max_age":"2h"}"#,
+        &observation(r#""last_modified":"2026-11-26T06:00:00Z""#),
+    )
+    .unwrap();
+    assert_eq!(
+        (fresh.measurements[0].good, fresh.measurements[0].value),
+        (1, Some(7200.0))
+    );
+    let stale = evaluate(
+        builtin("freshness"),
+        r#"{"max_age":"2h"}"#,
+        &observation(r#""last_modified":"2026-11-26T05:59:59Z""#),
+    )
+    .unwrap();
+    assert_eq!(
+        (stale.measurements[0].good, stale.measurements[0].total),
+        (0, 1)
+    );
 }
 
 #[test]
 fn freshness_without_last_modified_is_missing_metadata() {
-    assert_eq!(guest_error("freshness", r#"{"max_age":"2h"}"#, ""), GuestError::MissingMetadata("last_modified".into()));
+    assert_eq!(
+        guest_error("freshness", r#"{"max_age":"2h"}"#, ""),
+        GuestError::MissingMetadata("last_modified".into())
+    );
     assert!(invalid_config("freshness", r#"{"max_age":"later"}"#).contains("later"));
 }
 
 #[test]
 fn volume_checks_the_row_count_range() {
-    let eval = evaluate(builtin("volume"), r#"{"expected":100,"tolerance":0.1}"#, &observation(r#""row_count":95"#)).unwrap();
-    assert_eq!((eval.measurements[0].good, eval.measurements[0].value), (1, Some(95.0)));
-    let low = evaluate(builtin("volume"), r#"{"min_rows":100}"#, &observation(r#""row_count":95"#)).unwrap();
+    let eval = evaluate(
+        builtin("volume"),
+        r#"{"expected":100,"tolerance":0.1}"#,
+        &observation(r#""row_count":95"#),
+    )
+    .unwrap();
+    assert_eq!(
+        (eval.measurements[0].good, eval.measurements[0].value),
+        (1, Some(95.0))
+    );
+    let low = evaluate(
+        builtin("volume"),
+        r#"{"min_rows":100}"#,
+        &observation(r#""row_count":95"#),
+    )
+    .unwrap();
     assert_eq!(low.measurements[0].good, 0);
-    assert_eq!(guest_error("volume", r#"{"min_rows":1}"#, ""), GuestError::MissingMetadata("row_count".into()));
+    assert_eq!(
+        guest_error("volume", r#"{"min_rows":1}"#, ""),
+        GuestError::MissingMetadata("row_count".into())
+    );
     assert!(invalid_config("volume", r#"{"min_rows":10,"max_rows":1}"#).contains("above max_rows"));
 }
 
 #[test]
 fn null_rate_gives_one_ratio_per_column() {
     let obs = r#""row_count":200,"columns":{"email":{"null_count":2},"id":{"null_count":0}}"#;
-    let eval = evaluate(builtin("null-rate"), r#"{"columns":"*","max_null_fraction":0.005}"#, &observation(obs)).unwrap();
-    let got: Vec<_> = eval.measurements.iter().map(|m| (m.sli.as_str(), m.good, m.total)).collect();
-    assert_eq!(got, [("null_rate:email", 198, 200), ("null_rate:id", 200, 200)]);
+    let eval = evaluate(
+        builtin("null-rate"),
+        r#"{"columns":"*","max_null_fraction":0.005}"#,
+        &observation(obs),
+    )
+    .unwrap();
+    let got: Vec<_> = eval
+        .measurements
+        .iter()
+        .map(|m| (m.sli.as_str(), m.good, m.total))
+        .collect();
     assert_eq!(
-        guest_error("null-rate", r#"{"columns":["phone"],"max_null_fraction":0}"#, obs),
+        got,
+        [("null_rate:email", 198, 200), ("null_rate:id", 200, 200)]
+    );
+    assert_eq!(
+        guest_error(
+            "null-rate",
+            r#"{"columns":["phone"],"max_null_fraction":0}"#,
+            obs
+        ),
         GuestError::MissingMetadata("columns.phone".into())
     );
-    assert!(invalid_config("null-rate", r#"{"columns":["a"],"max_null_fraction":2}"#).contains("max_null_fraction"));
+    assert!(
+        invalid_config("null-rate", r#"{"columns":["a"],"max_null_fraction":2}"#)
+            .contains("max_null_fraction")
+    );
 }
 
 #[test]
 fn schema_drift_compares_with_the_previous_observation_through_history() {
-    let previous = observation(r#""schema":[{"name":"id","type":"BIGINT"},{"name":"email","type":"TEXT"}]"#);
-    let current = observation(r#""schema":[{"name":"id","type":"TEXT"},{"name":"phone","type":"TEXT"}]"#);
-    let eval = evaluate_with(builtin("schema-drift"), r#"{"mode":"previous"}"#, &current, vec![previous], None).unwrap();
+    let previous =
+        observation(r#""schema":[{"name":"id","type":"BIGINT"},{"name":"email","type":"TEXT"}]"#);
+    let current =
+        observation(r#""schema":[{"name":"id","type":"TEXT"},{"name":"phone","type":"TEXT"}]"#);
+    let eval = evaluate_with(
+        builtin("schema-drift"),
+        r#"{"mode":"previous"}"#,
+        &current,
+        vec![previous],
+        None,
+    )
+    .unwrap();
     let m = &eval.measurements[0];
     assert_eq!((m.good, m.value), (0, Some(3.0)));
-    assert_eq!(m.detail, "added: phone TEXT; removed: email; retyped: id BIGINT -> TEXT");
+    assert_eq!(
+        m.detail,
+        "added: phone TEXT; removed: email; retyped: id BIGINT -> TEXT"
+    );
 }
 
 #[test]
 fn schema_drift_against_an_expected_schema() {
     let current = observation(r#""schema":[{"name":"id","type":"bigint"}]"#);
-    let eval = evaluate(builtin("schema-drift"), r#"{"expected":{"id":"BIGINT"}}"#, &current).unwrap();
+    let eval = evaluate(
+        builtin("schema-drift"),
+        r#"{"expected":{"id":"BIGINT"}}"#,
+        &current,
+    )
+    .unwrap();
     assert!(eval.measurements[0].good == 1);
-    assert_eq!(guest_error("schema-drift", r#"{"mode":"previous"}"#, ""), GuestError::MissingMetadata("schema".into()));
+    assert_eq!(
+        guest_error("schema-drift", r#"{"mode":"previous"}"#, ""),
+        GuestError::MissingMetadata("schema".into())
+    );
     assert!(invalid_config("schema-drift", "{}").contains("expected"));
 }

@@ -8,7 +8,11 @@ use std::process::{Command, Output, Stdio};
 use support::*;
 
 fn dataslo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dataslo")).args(args).current_dir(workspace()).output().expect("run dataslo")
+    Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run dataslo")
 }
 
 fn dataslo_stdin(args: &[&str], stdin: &str) -> Output {
@@ -20,7 +24,12 @@ fn dataslo_stdin(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn dataslo");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -34,8 +43,17 @@ fn stderr(o: &Output) -> String {
 
 fn freshness_at(now: &str) -> serde_json::Value {
     let out = dataslo(&[
-        "eval", "--policy", "builtin:freshness", "--config", r#"{"max_age":"2h"}"#,
-        "--observation", "examples/orders.json", "--now", now, "--format", "json",
+        "eval",
+        "--policy",
+        "builtin:freshness",
+        "--config",
+        r#"{"max_age":"2h"}"#,
+        "--observation",
+        "examples/orders.json",
+        "--now",
+        now,
+        "--format",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     serde_json::from_str(&stdout(&out)).expect("JSON output")
@@ -67,48 +85,154 @@ fn json_output_has_the_documented_shape() {
 #[test]
 fn the_table_shows_the_verdict() {
     let out = dataslo(&[
-        "eval", "--policy", "builtin:volume", "--config", r#"{"min_rows":2000000}"#,
-        "--observation", "examples/orders.json",
+        "eval",
+        "--policy",
+        "builtin:volume",
+        "--config",
+        r#"{"min_rows":2000000}"#,
+        "--observation",
+        "examples/orders.json",
     ]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.contains("SLI") && text.contains("BAD") && text.contains("1204331 rows"), "{text}");
+    assert!(
+        text.contains("SLI") && text.contains("BAD") && text.contains("1204331 rows"),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_evaluation_failure_exits_1_with_the_typed_error_on_stderr() {
-    let obs = r#"{"dataset":{"namespace":"s3://b","name":"t"},"observed_at":"2026-11-26T08:00:00Z"}"#;
-    let out = dataslo_stdin(&["eval", "--policy", "builtin:freshness", "--config", r#"{"max_age":"1h"}"#, "--observation", "-"], obs);
+    let obs =
+        r#"{"dataset":{"namespace":"s3://b","name":"t"},"observed_at":"2026-11-26T08:00:00Z"}"#;
+    let out = dataslo_stdin(
+        &[
+            "eval",
+            "--policy",
+            "builtin:freshness",
+            "--config",
+            r#"{"max_age":"1h"}"#,
+            "--observation",
+            "-",
+        ],
+        obs,
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("error[missing_metadata]: policy `builtin:freshness`: missing metadata: last_modified"), "{}", stderr(&out));
-    let bad_config = dataslo(&["eval", "--policy", "builtin:freshness", "--config", r#"{"max_age":3.5}"#, "--observation", "examples/orders.json"]);
+    assert!(
+        stderr(&out).contains(
+            "error[missing_metadata]: policy `builtin:freshness`: missing metadata: last_modified"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let bad_config = dataslo(&[
+        "eval",
+        "--policy",
+        "builtin:freshness",
+        "--config",
+        r#"{"max_age":3.5}"#,
+        "--observation",
+        "examples/orders.json",
+    ]);
     assert_eq!(bad_config.status.code(), Some(1));
-    assert!(stderr(&bad_config).contains("invalid_config"), "{}", stderr(&bad_config));
+    assert!(
+        stderr(&bad_config).contains("invalid_config"),
+        "{}",
+        stderr(&bad_config)
+    );
 }
 
 #[test]
 fn bad_arguments_and_unreadable_input_exit_2_naming_the_culprit() {
     let cases: [(&[&str], &str); 6] = [
         (&["eval", "--policy", "builtin:freshness"], "--observation"),
-        (&["eval", "--policy", "builtin:freshness", "--observation", "nope.json"], "nope.json"),
-        (&["eval", "--policy", "missing.wasm", "--observation", "examples/orders.json"], "missing.wasm"),
-        (&["eval", "--policy", "builtin:nope", "--observation", "examples/orders.json"], "builtin:nope"),
-        (&["eval", "--policy", "builtin:freshness", "--config", "{max_age", "--observation", "examples/orders.json"], "--config"),
-        (&["eval", "--policy", "builtin:freshness", "--observation", "examples/orders.json", "--now", "noon"], "--now"),
+        (
+            &[
+                "eval",
+                "--policy",
+                "builtin:freshness",
+                "--observation",
+                "nope.json",
+            ],
+            "nope.json",
+        ),
+        (
+            &[
+                "eval",
+                "--policy",
+                "missing.wasm",
+                "--observation",
+                "examples/orders.json",
+            ],
+            "missing.wasm",
+        ),
+        (
+            &[
+                "eval",
+                "--policy",
+                "builtin:nope",
+                "--observation",
+                "examples/orders.json",
+            ],
+            "builtin:nope",
+        ),
+        (
+            &[
+                "eval",
+                "--policy",
+                "builtin:freshness",
+                "--config",
+                "{max_age",
+                "--observation",
+                "examples/orders.json",
+            ],
+            "--config",
+        ),
+        (
+            &[
+                "eval",
+                "--policy",
+                "builtin:freshness",
+                "--observation",
+                "examples/orders.json",
+                "--now",
+                "noon",
+            ],
+            "--now",
+        ),
     ];
     for (args, culprit) in cases {
         let out = dataslo(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(culprit), "{args:?}: stderr should name {culprit}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(culprit),
+            "{args:?}: stderr should name {culprit}: {}",
+            stderr(&out)
+        );
     }
 }
 
 #[test]
 fn an_unknown_observation_field_is_rejected_by_name() {
     let obs = r#"{"dataset":{"namespace":"s3://b","name":"t"},"observed_at":"2026-11-26T08:00:00Z","rows":5}"#;
-    let out = dataslo_stdin(&["eval", "--policy", "builtin:volume", "--config", r#"{"min_rows":1}"#, "--observation", "-"], obs);
+    let out = dataslo_stdin(
+        &[
+            "eval",
+            "--policy",
+            "builtin:volume",
+            "--config",
+            r#"{"min_rows":1}"#,
+            "--observation",
+            "-",
+        ],
+        obs,
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unknown field `rows`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown field `rows`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -124,12 +248,24 @@ fn history_feeds_schema_drift_in_previous_mode() {
     )
     .unwrap();
     let out = dataslo(&[
-        "eval", "--policy", "builtin:schema-drift", "--config", r#"{"mode":"previous"}"#,
-        "--observation", "examples/orders.json", "--history", history.to_str().unwrap(), "--format", "json",
+        "eval",
+        "--policy",
+        "builtin:schema-drift",
+        "--config",
+        r#"{"mode":"previous"}"#,
+        "--observation",
+        "examples/orders.json",
+        "--history",
+        history.to_str().unwrap(),
+        "--format",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(json["measurements"][0]["detail"], "retyped: created_at TIMESTAMP -> TIMESTAMPTZ");
+    assert_eq!(
+        json["measurements"][0]["detail"],
+        "retyped: created_at TIMESTAMP -> TIMESTAMPTZ"
+    );
 }
 
 #[test]
@@ -137,9 +273,23 @@ fn policies_lists_the_builtins_with_their_description() {
     let out = dataslo(&["policies", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let list: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
-    let names: Vec<_> = list.iter().map(|p| p["policy"].as_str().unwrap_or_default().to_string()).collect();
-    assert_eq!(names, ["builtin:freshness", "builtin:null-rate", "builtin:schema-drift", "builtin:volume"]);
-    assert!(list.iter().all(|p| p["config_schema"]["type"] == "object" && p["sha256"].as_str().is_some()));
+    let names: Vec<_> = list
+        .iter()
+        .map(|p| p["policy"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "builtin:freshness",
+            "builtin:null-rate",
+            "builtin:schema-drift",
+            "builtin:volume"
+        ]
+    );
+    assert!(
+        list.iter()
+            .all(|p| p["config_schema"]["type"] == "object" && p["sha256"].as_str().is_some())
+    );
     assert!(stdout(&dataslo(&["policies"])).contains("builtin:schema-drift"));
 }
 
@@ -153,9 +303,22 @@ fn inspect_shows_hash_world_describe_and_imports_without_evaluating() {
     assert_eq!(json["world"], "dataslo:policy/policy@0.1.0");
     assert_eq!(json["version"], "0.1.0");
     assert_eq!(json["describe"]["name"], "min-rows");
-    let imports: Vec<_> = json["imports"].as_array().unwrap().iter().filter_map(|i| i.as_str()).collect();
-    assert!(imports.contains(&"dataslo:policy/types@0.1.0"), "{imports:?}");
-    assert!(imports.iter().all(|i| i.starts_with("wasi:") || i.starts_with("dataslo:policy/")), "{imports:?}");
+    let imports: Vec<_> = json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i.as_str())
+        .collect();
+    assert!(
+        imports.contains(&"dataslo:policy/types@0.1.0"),
+        "{imports:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .all(|i| i.starts_with("wasi:") || i.starts_with("dataslo:policy/")),
+        "{imports:?}"
+    );
     assert!(stdout(&dataslo(&["inspect", &path])).contains("imports"));
 }
 
@@ -164,19 +327,43 @@ fn inspect_of_another_version_reports_it_and_exits_1() {
     let path = guest_path("wrong-version").to_str().unwrap().to_string();
     let out = dataslo(&["inspect", &path]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("dataslo:policy/policy@0.2.0"), "{}", stdout(&out));
-    assert!(stderr(&out).contains("interface_mismatch"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("dataslo:policy/policy@0.2.0"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("interface_mismatch"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn the_readme_policy_is_the_example_crate_and_runs_through_eval() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     let source = std::fs::read_to_string(workspace().join("examples/min-rows/src/lib.rs")).unwrap();
-    assert!(readme.contains(source.trim()), "README.md must show examples/min-rows/src/lib.rs verbatim");
-    assert!(source.lines().count() < 30, "the example policy stays under 30 lines");
+    assert!(
+        readme.contains(source.trim()),
+        "README.md must show examples/min-rows/src/lib.rs verbatim"
+    );
+    assert!(
+        source.lines().count() < 30,
+        "the example policy stays under 30 lines"
+    );
 
     let path = guest_path("min-rows").to_str().unwrap().to_string();
-    let out = dataslo(&["eval", "--policy", &path, "--config", r#"{"min_rows":1000}"#, "--observation", "examples/orders.json", "--format", "json"]);
+    let out = dataslo(&[
+        "eval",
+        "--policy",
+        &path,
+        "--config",
+        r#"{"min_rows":1000}"#,
+        "--observation",
+        "examples/orders.json",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["measurements"][0]["good"], 1);

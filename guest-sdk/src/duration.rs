@@ -70,7 +70,10 @@ mod tests {
     #[test]
     fn reads_human_text_and_seconds() {
         assert_eq!(parse(r#""2h""#).unwrap().0, Duration::from_secs(7200));
-        assert_eq!(parse(r#""1d 6h""#).unwrap().0, Duration::from_secs(30 * 3600));
+        assert_eq!(
+            parse(r#""1d 6h""#).unwrap().0,
+            Duration::from_secs(30 * 3600)
+        );
         assert_eq!(parse("90").unwrap().0, Duration::from_secs(90));
     }
 

@@ -29,7 +29,10 @@ pub fn validate_config<P: Policy>(config: &str) -> Result<(), PolicyError> {
 }
 
 /// `evaluate` for `P`, with "now" read from the WASI wall clock the host sets.
-pub fn evaluate<P: Policy>(config: &str, obs: Observation) -> Result<Vec<Measurement>, PolicyError> {
+pub fn evaluate<P: Policy>(
+    config: &str,
+    obs: Observation,
+) -> Result<Vec<Measurement>, PolicyError> {
     let policy = parse_config::<P>(config)?;
     let ctx = Context::new(wall_clock_now(), &HostHistory);
     policy.evaluate(&obs, &ctx)

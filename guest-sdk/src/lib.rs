@@ -149,5 +149,10 @@ macro_rules! export_policy {
         // names are not valid in a native shared object.
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_world!(__DatasloExport with_types_in $crate::bindings);
+
+        // Natively nothing calls the export; this keeps the policy "used".
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn(String, $crate::Observation) -> Result<Vec<$crate::Measurement>, $crate::PolicyError> =
+            <__DatasloExport as $crate::bindings::exports::dataslo::policy::check::Guest>::evaluate;
     };
 }

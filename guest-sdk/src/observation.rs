@@ -7,7 +7,10 @@ impl Observation {
     /// An observation of `namespace`/`name` at `observed_at`, with nothing else known.
     pub fn new(namespace: &str, name: &str, observed_at: Timestamp) -> Self {
         Observation {
-            dataset: DatasetId { namespace: namespace.into(), name: name.into() },
+            dataset: DatasetId {
+                namespace: namespace.into(),
+                name: name.into(),
+            },
             observed_at,
             last_modified: None,
             row_count: None,
@@ -21,17 +24,21 @@ impl Observation {
 
     /// `last_modified`, or the missing-metadata error naming it.
     pub fn require_last_modified(&self) -> Result<Timestamp, PolicyError> {
-        self.last_modified.ok_or_else(|| PolicyError::missing("last_modified"))
+        self.last_modified
+            .ok_or_else(|| PolicyError::missing("last_modified"))
     }
 
     /// `row_count`, or the missing-metadata error naming it.
     pub fn require_row_count(&self) -> Result<u64, PolicyError> {
-        self.row_count.ok_or_else(|| PolicyError::missing("row_count"))
+        self.row_count
+            .ok_or_else(|| PolicyError::missing("row_count"))
     }
 
     /// The schema, or the missing-metadata error naming it.
     pub fn require_schema(&self) -> Result<&[SchemaField], PolicyError> {
-        self.schema.as_deref().ok_or_else(|| PolicyError::missing("schema"))
+        self.schema
+            .as_deref()
+            .ok_or_else(|| PolicyError::missing("schema"))
     }
 
     /// The metrics of `column`, if present.
@@ -41,7 +48,10 @@ impl Observation {
 
     /// The value of attribute `key`, if present.
     pub fn attribute(&self, key: &str) -> Option<&str> {
-        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -64,6 +74,10 @@ impl ColumnMetrics {
 impl SchemaField {
     /// A field of `data_type`, nullability unknown.
     pub fn new(name: &str, data_type: &str) -> Self {
-        SchemaField { name: name.into(), data_type: data_type.into(), nullable: None }
+        SchemaField {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: None,
+        }
     }
 }

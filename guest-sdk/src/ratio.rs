@@ -8,7 +8,11 @@ pub fn fraction(good: u64, total: u64) -> Option<f64> {
 /// `part / whole`, or `default` when `whole` is zero or either is not finite.
 pub fn ratio_or(part: f64, whole: f64, default: f64) -> f64 {
     let r = part / whole;
-    if whole == 0.0 || !r.is_finite() { default } else { r }
+    if whole == 0.0 || !r.is_finite() {
+        default
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]

@@ -35,7 +35,10 @@ pub struct Harness {
 impl Harness {
     /// A harness whose "now" is `now`.
     pub fn new(now: Timestamp) -> Self {
-        Harness { now, ..Harness::default() }
+        Harness {
+            now,
+            ..Harness::default()
+        }
     }
 
     /// A harness whose "now" is the RFC 3339 UTC time `now`.

@@ -41,6 +41,10 @@ mod tests {
 
     #[test]
     fn rejects_text_that_is_not_a_timestamp() {
-        assert!(parse_timestamp("yesterday").unwrap_err().contains("yesterday"));
+        assert!(
+            parse_timestamp("yesterday")
+                .unwrap_err()
+                .contains("yesterday")
+        );
     }
 }

@@ -3,13 +3,16 @@
 #![allow(dead_code)]
 
 use dataslo::model::{Observation, parse_observation};
-use dataslo::runtime::{Evaluation, EvalError, EvaluationInput, Limits, Policy, Runtime};
+use dataslo::runtime::{EvalError, Evaluation, EvaluationInput, Limits, Policy, Runtime};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ is in the workspace")
+        .to_path_buf()
 }
 
 /// The component files of every guest under tests/fixtures and examples,
@@ -22,13 +25,16 @@ pub fn guests() -> &'static HashMap<String, PathBuf> {
         found.extend(dataslo_wasm_build::guests_in(&ws.join("examples"), ""));
         let list: Vec<_> = found.iter().map(|(_, g)| g.clone()).collect();
         let target = ws.join("target/test-guests");
-        let paths = dataslo_wasm_build::build(&ws, &list, &target).unwrap_or_else(|e| panic!("{e}"));
+        let paths =
+            dataslo_wasm_build::build(&ws, &list, &target).unwrap_or_else(|e| panic!("{e}"));
         found.into_iter().map(|(name, _)| name).zip(paths).collect()
     })
 }
 
 pub fn guest_path(name: &str) -> &'static Path {
-    guests().get(name).unwrap_or_else(|| panic!("no guest named {name}"))
+    guests()
+        .get(name)
+        .unwrap_or_else(|| panic!("no guest named {name}"))
 }
 
 pub fn guest_bytes(name: &str) -> Vec<u8> {
@@ -44,7 +50,11 @@ pub fn runtime() -> &'static Runtime {
 /// The adversary fixture, loaded once.
 pub fn adversary() -> &'static Policy {
     static POLICY: OnceLock<Policy> = OnceLock::new();
-    POLICY.get_or_init(|| runtime().load("adversary", &guest_bytes("adversary")).expect("load adversary"))
+    POLICY.get_or_init(|| {
+        runtime()
+            .load("adversary", &guest_bytes("adversary"))
+            .expect("load adversary")
+    })
 }
 
 pub const NOW: &str = "2026-11-26T08:00:00Z";
@@ -72,7 +82,13 @@ pub fn evaluate_with(
 ) -> Result<Evaluation, EvalError> {
     runtime().evaluate(
         policy,
-        EvaluationInput { config, observation: obs, history: Arc::from(history), now: now(), limits },
+        EvaluationInput {
+            config,
+            observation: obs,
+            history: Arc::from(history),
+            now: now(),
+            limits,
+        },
     )
 }
 
@@ -83,7 +99,28 @@ pub fn evaluate(policy: &Policy, config: &str, obs: &Observation) -> Result<Eval
 /// Resident set size of this process, in bytes.
 pub fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS line");
-    let kib: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("VmRSS value");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS line");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS value");
     kib * 1024
+}
+
+/// CPU time used by the calling thread. Unlike wall-clock time it does not
+/// grow when other processes compete for the cores, so a bound on it holds on
+/// a shared machine.
+pub fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

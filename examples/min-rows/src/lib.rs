@@ -15,7 +15,9 @@ impl Policy for MinRows {
     fn evaluate(&self, obs: &Observation, _ctx: &Context) -> Result<Vec<Measurement>, PolicyError> {
         let rows = obs.require_row_count()?;
         let detail = format!("{rows} rows, need {}", self.min_rows);
-        Ok(vec![Measurement::check("min_rows", rows >= self.min_rows, detail).with_value(rows as f64)])
+        Ok(vec![
+            Measurement::check("min_rows", rows >= self.min_rows, detail).with_value(rows as f64),
+        ])
     }
 }
 

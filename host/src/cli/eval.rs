@@ -27,14 +27,15 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
     let history = match &args.history {
         Some(path) => {
             let name = path.display().to_string();
-            parse_history(&input::read_text(&name)?, &name).map_err(|e| Failure::Input(e.to_string()))?
+            parse_history(&input::read_text(&name)?, &name)
+                .map_err(|e| Failure::Input(e.to_string()))?
         }
         None => Vec::new(),
     };
     let now = match &args.now {
-        Some(text) => text
-            .parse::<jiff::Timestamp>()
-            .map_err(|e| Failure::Input(format!("--now {text:?} is not an RFC 3339 timestamp: {e}")))?,
+        Some(text) => text.parse::<jiff::Timestamp>().map_err(|e| {
+            Failure::Input(format!("--now {text:?} is not an RFC 3339 timestamp: {e}"))
+        })?,
         None => jiff::Timestamp::now(),
     };
 
@@ -43,12 +44,21 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
     runtime.validate_config(&policy, &config)?;
     let evaluation = runtime.evaluate(
         &policy,
-        EvaluationInput { config: &config, observation: &observation, history: Arc::from(history), now, limits: None },
+        EvaluationInput {
+            config: &config,
+            observation: &observation,
+            history: Arc::from(history),
+            now,
+            limits: None,
+        },
     )?;
     for line in &evaluation.logs {
         eprintln!("policy log [{}] {}", line.level, line.message);
     }
-    print!("{}", render(&args.policy, &policy, &evaluation, args.format));
+    print!(
+        "{}",
+        render(&args.policy, &policy, &evaluation, args.format)
+    );
     Ok(())
 }
 
@@ -72,10 +82,16 @@ fn render(label: &str, policy: &Policy, evaluation: &Evaluation, format: Format)
                 .map(|m| {
                     vec![
                         m.sli.clone(),
-                        if m.good == m.total { "good".into() } else { "BAD".into() },
+                        if m.good == m.total {
+                            "good".into()
+                        } else {
+                            "BAD".into()
+                        },
                         m.good.to_string(),
                         m.total.to_string(),
-                        m.value.map(|v| format!("{v}")).unwrap_or_else(|| "-".into()),
+                        m.value
+                            .map(|v| format!("{v}"))
+                            .unwrap_or_else(|| "-".into()),
                         m.detail.clone(),
                     ]
                 })
@@ -87,7 +103,11 @@ fn render(label: &str, policy: &Policy, evaluation: &Evaluation, format: Format)
                 &policy.sha256_hex()[..16],
                 evaluation.duration.as_micros()
             );
-            text.push_str(&table::render(&["SLI", "VERDICT", "GOOD", "TOTAL", "VALUE", "DETAIL"], &rows, &[2, 3, 4]));
+            text.push_str(&table::render(
+                &["SLI", "VERDICT", "GOOD", "TOTAL", "VALUE", "DETAIL"],
+                &rows,
+                &[2, 3, 4],
+            ));
             text
         }
     }

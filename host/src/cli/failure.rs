@@ -37,7 +37,10 @@ impl fmt::Display for Failure {
 
 impl From<EvalError> for Failure {
     fn from(e: EvalError) -> Self {
-        Failure::Policy { code: e.code(), message: e.to_string() }
+        Failure::Policy {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -50,6 +53,9 @@ impl From<LoadError> for Failure {
             LoadErrorKind::InterfaceMismatch { .. } => "interface_mismatch",
             LoadErrorKind::Describe(kind) => kind.code(),
         };
-        Failure::Policy { code, message: e.to_string() }
+        Failure::Policy {
+            code,
+            message: e.to_string(),
+        }
     }
 }

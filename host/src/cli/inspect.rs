@@ -33,7 +33,13 @@ pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let interface = match runtime.inspect(&bytes) {
         Ok(interface) => interface,
-        Err(kind) => return Err(crate::runtime::LoadError { policy: label, kind }.into()),
+        Err(kind) => {
+            return Err(crate::runtime::LoadError {
+                policy: label,
+                kind,
+            }
+            .into());
+        }
     };
     let loaded = runtime.load(&label, &bytes);
     let world = match (&interface.package, &interface.version) {
@@ -45,16 +51,31 @@ pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
         Ok(policy) => (Some(policy.info().clone()), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    let report = Inspection { file: label, sha256, world, interface, describe, error };
+    let report = Inspection {
+        file: label,
+        sha256,
+        world,
+        interface,
+        describe,
+        error,
+    };
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
         Format::Table => print!("{}", render(&report)),
     }
     loaded.map(drop).map_err(Failure::from)
 }
 
 fn render(r: &Inspection) -> String {
-    let mut out = format!("file     {}\nsha256   {}\nworld    {}\n", r.file, r.sha256, r.world.as_deref().unwrap_or("-"));
+    let mut out = format!(
+        "file     {}\nsha256   {}\nworld    {}\n",
+        r.file,
+        r.sha256,
+        r.world.as_deref().unwrap_or("-")
+    );
     if let Some(info) = &r.describe {
         out.push_str(&format!(
             "policy   {} {}\n         {}\nslis     {}\nconfig   {}\n",

@@ -22,16 +22,33 @@ pub fn run(format: Format) -> Result<(), Failure> {
     let mut rows = Vec::new();
     for name in builtin_names() {
         let policy = runtime.load_builtin(name)?;
-        rows.push(BuiltinRow { policy: format!("builtin:{name}"), sha256: policy.sha256_hex(), info: policy.info().clone() });
+        rows.push(BuiltinRow {
+            policy: format!("builtin:{name}"),
+            sha256: policy.sha256_hex(),
+            info: policy.info().clone(),
+        });
     }
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
         Format::Table => {
             let cells: Vec<Vec<String>> = rows
                 .iter()
-                .map(|r| vec![r.policy.clone(), r.info.version.clone(), r.info.slis.join(", "), r.info.description.clone()])
+                .map(|r| {
+                    vec![
+                        r.policy.clone(),
+                        r.info.version.clone(),
+                        r.info.slis.join(", "),
+                        r.info.description.clone(),
+                    ]
+                })
                 .collect();
-            print!("{}", table::render(&["POLICY", "VERSION", "SLIS", "DESCRIPTION"], &cells, &[]));
+            print!(
+                "{}",
+                table::render(&["POLICY", "VERSION", "SLIS", "DESCRIPTION"], &cells, &[])
+            );
         }
     }
     Ok(())

@@ -43,7 +43,10 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], right: &[usize]) -> String
 mod tests {
     #[test]
     fn pads_columns_and_right_aligns_numbers() {
-        let rows = vec![vec!["a".into(), "10".into(), "x".into()], vec!["bbb".into(), "2".into(), "y".into()]];
+        let rows = vec![
+            vec!["a".into(), "10".into(), "x".into()],
+            vec!["bbb".into(), "2".into(), "y".into()],
+        ];
         let text = super::render(&["N", "V", "D"], &rows, &[1]);
         assert_eq!(text, "N     V  D\na    10  x\nbbb   2  y\n");
     }

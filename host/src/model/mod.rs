@@ -9,4 +9,6 @@ mod observation;
 
 pub use error::ModelError;
 pub use measurement::Measurement;
-pub use observation::{ColumnMetrics, DatasetRef, Observation, SchemaField, parse_history, parse_observation};
+pub use observation::{
+    ColumnMetrics, DatasetRef, Observation, SchemaField, parse_history, parse_observation,
+};

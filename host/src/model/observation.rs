@@ -106,7 +106,9 @@ impl<'de> Deserialize<'de> for Quantiles {
                 .parse()
                 .ok()
                 .filter(|q: &f64| (0.0..=1.0).contains(q))
-                .ok_or_else(|| de::Error::custom(format!("quantile key {key:?} is not a number in [0, 1]")))?;
+                .ok_or_else(|| {
+                    de::Error::custom(format!("quantile key {key:?} is not a number in [0, 1]"))
+                })?;
             out.push((q, value));
         }
         out.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -191,17 +193,27 @@ mod tests {
     #[test]
     fn an_unknown_top_level_field_is_rejected_by_name() {
         let text = MINIMAL.replacen("\"observed_at\"", "\"rowcount\":5,\"observed_at\"", 1);
-        let err = parse_observation(&text, "obs.json").unwrap_err().to_string();
-        assert!(err.starts_with("obs.json: unknown field `rowcount`"), "{err}");
+        let err = parse_observation(&text, "obs.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("obs.json: unknown field `rowcount`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn timestamps_must_be_rfc3339_with_an_offset() {
         let text = MINIMAL.replace("2026-11-26T08:00:00Z", "yesterday");
-        let err = parse_observation(&text, "obs.json").unwrap_err().to_string();
+        let err = parse_observation(&text, "obs.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("obs.json") && err.contains("line 1"), "{err}");
         let offset = MINIMAL.replace("08:00:00Z", "10:00:00+02:00");
-        assert_eq!(parse_observation(&offset, "x").unwrap(), parse_observation(MINIMAL, "x").unwrap());
+        assert_eq!(
+            parse_observation(&offset, "x").unwrap(),
+            parse_observation(MINIMAL, "x").unwrap()
+        );
     }
 
     #[test]

@@ -6,6 +6,6 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
 });
 
-pub use dataslo::policy::types::{
+pub use self::dataslo::policy::types::{
     ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, Quantile, SchemaField,
 };

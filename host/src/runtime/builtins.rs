@@ -10,5 +10,8 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 
 /// The component bytes of built-in `name`.
 pub fn builtin_bytes(name: &str) -> Option<&'static [u8]> {
-    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
+    BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| *bytes)
 }

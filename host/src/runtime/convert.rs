@@ -5,12 +5,19 @@ use crate::model;
 
 /// Nanoseconds since the epoch; the model guarantees the range.
 fn nanos(ts: jiff::Timestamp) -> i64 {
-    i64::try_from(ts.as_nanosecond()).unwrap_or(if ts.as_second() < 0 { i64::MIN } else { i64::MAX })
+    i64::try_from(ts.as_nanosecond()).unwrap_or(if ts.as_second() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 pub fn observation(obs: &model::Observation) -> wit::Observation {
     wit::Observation {
-        dataset: wit::DatasetId { namespace: obs.dataset.namespace.clone(), name: obs.dataset.name.clone() },
+        dataset: wit::DatasetId {
+            namespace: obs.dataset.namespace.clone(),
+            name: obs.dataset.name.clone(),
+        },
         observed_at: nanos(obs.observed_at),
         last_modified: obs.last_modified.map(nanos),
         row_count: obs.row_count,
@@ -18,7 +25,11 @@ pub fn observation(obs: &model::Observation) -> wit::Observation {
         schema: obs.schema.as_ref().map(|fields| {
             fields
                 .iter()
-                .map(|f| wit::SchemaField { name: f.name.clone(), data_type: f.data_type.clone(), nullable: f.nullable })
+                .map(|f| wit::SchemaField {
+                    name: f.name.clone(),
+                    data_type: f.data_type.clone(),
+                    nullable: f.nullable,
+                })
                 .collect()
         }),
         columns: obs
@@ -32,14 +43,29 @@ pub fn observation(obs: &model::Observation) -> wit::Observation {
                 count: c.count,
                 min: c.min,
                 max: c.max,
-                quantiles: c.quantiles.0.iter().map(|&(q, value)| wit::Quantile { q, value }).collect(),
+                quantiles: c
+                    .quantiles
+                    .0
+                    .iter()
+                    .map(|&(q, value)| wit::Quantile { q, value })
+                    .collect(),
             })
             .collect(),
         partition: obs.partition.clone(),
-        attributes: obs.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        attributes: obs
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
 pub fn measurement(m: wit::Measurement) -> model::Measurement {
-    model::Measurement { sli: m.sli, good: m.good, total: m.total, value: m.value, detail: m.detail }
+    model::Measurement {
+        sli: m.sli,
+        good: m.good,
+        total: m.total,
+        value: m.value,
+        detail: m.detail,
+    }
 }

@@ -31,12 +31,19 @@ impl Runtime {
         let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| EngineError(format!("{e:#}")))?;
         bindings::Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError(format!("{e:#}")))?;
 
-        let ticker = Ticker::start(&engine).map_err(|e| EngineError(format!("epoch ticker: {e}")))?;
-        Ok(Runtime { engine, linker, limits, _ticker: ticker })
+        let ticker =
+            Ticker::start(&engine).map_err(|e| EngineError(format!("epoch ticker: {e}")))?;
+        Ok(Runtime {
+            engine,
+            linker,
+            limits,
+            _ticker: ticker,
+        })
     }
 
     /// The default limits of this runtime's calls.

@@ -79,7 +79,9 @@ impl From<Level> for PolicyLevel {
 
 impl std::fmt::Display for PolicyLevel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string));
+        let text = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
         f.write_str(text.as_deref().unwrap_or("?"))
     }
 }
@@ -91,7 +93,11 @@ fn nanos(ts: jiff::Timestamp) -> i64 {
 
 impl Runtime {
     /// Runs `evaluate` once, in a fresh instance.
-    pub fn evaluate(&self, policy: &Policy, input: EvaluationInput<'_>) -> Result<Evaluation, EvalError> {
+    pub fn evaluate(
+        &self,
+        policy: &Policy,
+        input: EvaluationInput<'_>,
+    ) -> Result<Evaluation, EvalError> {
         let limits = input.limits.unwrap_or(&self.limits);
         let now = nanos(input.now);
         let mut seed = Sha256::new();
@@ -105,9 +111,18 @@ impl Runtime {
         let observation = convert::observation(input.observation);
 
         let started = Instant::now();
-        let (answer, logs) = self.call(policy, limits, now, seed.finalize().into(), input.history, |store, instance| {
-            instance.dataslo_policy_check().call_evaluate(store, input.config, &observation)
-        })?;
+        let (answer, logs) = self.call(
+            policy,
+            limits,
+            now,
+            seed.finalize().into(),
+            input.history,
+            |store, instance| {
+                instance
+                    .dataslo_policy_check()
+                    .call_evaluate(store, input.config, &observation)
+            },
+        )?;
         let measurements = answer.map_err(|e| fail(policy, guest_error(e, limits)))?;
         check_output(&measurements, limits).map_err(|kind| fail(policy, kind))?;
         Ok(Evaluation {
@@ -120,31 +135,57 @@ impl Runtime {
     /// Runs `validate-config` once, in a fresh instance.
     pub fn validate_config(&self, policy: &Policy, config: &str) -> Result<(), EvalError> {
         let limits = &self.limits;
-        let (answer, _) = self.call(policy, limits, 0, policy.sha256, Arc::from([]), |store, instance| {
-            instance.dataslo_policy_check().call_validate_config(store, config)
-        })?;
+        let (answer, _) = self.call(
+            policy,
+            limits,
+            0,
+            policy.sha256,
+            Arc::from([]),
+            |store, instance| {
+                instance
+                    .dataslo_policy_check()
+                    .call_validate_config(store, config)
+            },
+        )?;
         answer.map_err(|e| fail(policy, guest_error(e, limits)))
     }
 
     /// Runs `describe` once, in a fresh instance, and checks its answer.
     pub(super) fn describe(&self, policy: &Policy) -> Result<PolicyInfo, EvalError> {
         let limits = &self.limits;
-        let (info, _) = self.call(policy, limits, 0, policy.sha256, Arc::from([]), |store, instance| {
-            instance.dataslo_policy_check().call_describe(store)
-        })?;
+        let (info, _) = self.call(
+            policy,
+            limits,
+            0,
+            policy.sha256,
+            Arc::from([]),
+            |store, instance| instance.dataslo_policy_check().call_describe(store),
+        )?;
         let size = info.name.len()
             + info.version.len()
             + info.description.len()
             + info.config_schema.len()
             + info.slis.iter().map(String::len).sum::<usize>();
         if size > limits.output_bytes {
-            return Err(fail(policy, EvalErrorKind::OutputTooLarge { size, limit: limits.output_bytes }));
+            return Err(fail(
+                policy,
+                EvalErrorKind::OutputTooLarge {
+                    size,
+                    limit: limits.output_bytes,
+                },
+            ));
         }
         if info.name.is_empty() {
-            return Err(fail(policy, EvalErrorKind::InvalidOutput("describe() gave an empty name".into())));
+            return Err(fail(
+                policy,
+                EvalErrorKind::InvalidOutput("describe() gave an empty name".into()),
+            ));
         }
         let config_schema = serde_json::from_str(&info.config_schema).map_err(|e| {
-            fail(policy, EvalErrorKind::InvalidOutput(format!("describe() config-schema is not JSON: {e}")))
+            fail(
+                policy,
+                EvalErrorKind::InvalidOutput(format!("describe() config-schema is not JSON: {e}")),
+            )
         })?;
         Ok(PolicyInfo {
             name: info.name,
@@ -172,16 +213,26 @@ impl Runtime {
         store.set_epoch_deadline(Ticker::ticks_for(limits.deadline));
         store.epoch_deadline_trap();
 
-        let result = policy.pre.instantiate(&mut store).and_then(|instance| f(&mut store, &instance));
+        let result = policy
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| f(&mut store, &instance));
         match result {
             Ok(answer) => Ok((answer, take_logs(store.data_mut()))),
-            Err(error) => Err(fail(policy, classify(&error, store.data_mut(), limits, started.elapsed()))),
+            Err(error) => Err(fail(
+                policy,
+                classify(&error, store.data_mut(), limits, started.elapsed()),
+            )),
         }
     }
 }
 
 fn fail(policy: &Policy, kind: EvalErrorKind) -> EvalError {
-    EvalError { policy: policy.label.clone(), slo: None, kind }
+    EvalError {
+        policy: policy.label.clone(),
+        slo: None,
+        kind,
+    }
 }
 
 fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
@@ -189,43 +240,85 @@ fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
         .log
         .lines
         .drain(..)
-        .map(|line| LogLine { level: line.level.into(), message: line.message })
+        .map(|line| LogLine {
+            level: line.level.into(),
+            message: line.message,
+        })
         .collect();
-    for (pipe, level, name) in [(&state.stdout, PolicyLevel::Info, "stdout"), (&state.stderr, PolicyLevel::Warn, "stderr")] {
+    for (pipe, level, name) in [
+        (&state.stdout, PolicyLevel::Info, "stdout"),
+        (&state.stderr, PolicyLevel::Warn, "stderr"),
+    ] {
         let (text, dropped) = pipe.take();
-        logs.extend(text.lines().map(|l| LogLine { level, message: format!("{name}: {l}") }));
+        logs.extend(text.lines().map(|l| LogLine {
+            level,
+            message: format!("{name}: {l}"),
+        }));
         if dropped > 0 {
-            logs.push(LogLine { level: PolicyLevel::Warn, message: format!("{name}: {dropped} more bytes dropped") });
+            logs.push(LogLine {
+                level: PolicyLevel::Warn,
+                message: format!("{name}: {dropped} more bytes dropped"),
+            });
         }
     }
     logs
 }
 
-fn classify(error: &wasmtime::Error, state: &mut Sandbox, limits: &Limits, elapsed: Duration) -> EvalErrorKind {
+fn classify(
+    error: &wasmtime::Error,
+    state: &mut Sandbox,
+    limits: &Limits,
+    elapsed: Duration,
+) -> EvalErrorKind {
     if let Some(requested) = state.limiter.memory_refused {
-        return EvalErrorKind::MemoryLimit { limit: limits.memory_bytes, requested };
+        return EvalErrorKind::MemoryLimit {
+            limit: limits.memory_bytes,
+            requested,
+        };
     }
     if let Some(flood) = error.downcast_ref::<LogFlood>() {
         return EvalErrorKind::LogFlood { limit: flood.limit };
     }
     let (stderr, _) = state.stderr.take();
     match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => EvalErrorKind::Deadline { limit: limits.deadline, elapsed },
-        Some(Trap::StackOverflow) => EvalErrorKind::Trap { kind: TrapKind::StackOverflow, message: String::new() },
-        Some(Trap::UnreachableCodeReached) => match panic_message(&stderr) {
-            Some(message) => EvalErrorKind::Trap { kind: TrapKind::Panic, message },
-            None => EvalErrorKind::Trap { kind: TrapKind::Unreachable, message: String::new() },
+        Some(Trap::Interrupt) => EvalErrorKind::Deadline {
+            limit: limits.deadline,
+            elapsed,
         },
-        Some(trap) => EvalErrorKind::Trap { kind: TrapKind::Other, message: trap.to_string() },
+        Some(Trap::StackOverflow) => EvalErrorKind::Trap {
+            kind: TrapKind::StackOverflow,
+            message: String::new(),
+        },
+        Some(Trap::UnreachableCodeReached) => match panic_message(&stderr) {
+            Some(message) => EvalErrorKind::Trap {
+                kind: TrapKind::Panic,
+                message,
+            },
+            None => EvalErrorKind::Trap {
+                kind: TrapKind::Unreachable,
+                message: String::new(),
+            },
+        },
+        Some(trap) => EvalErrorKind::Trap {
+            kind: TrapKind::Other,
+            message: trap.to_string(),
+        },
         // Not a trap: instantiation or lifting failed, e.g. a list pointer out of bounds.
-        None => EvalErrorKind::Trap { kind: TrapKind::Other, message: format!("{error:#}") },
+        None => EvalErrorKind::Trap {
+            kind: TrapKind::Other,
+            message: format!("{error:#}"),
+        },
     }
 }
 
 /// The panic message Rust's std printed to stderr, if any.
 fn panic_message(stderr: &str) -> Option<String> {
     let start = stderr.find("panicked at")?;
-    let text: String = stderr[start..].lines().take(3).collect::<Vec<_>>().join(" ");
+    let text: String = stderr[start..]
+        .lines()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(super::sandbox::truncate(text, 512))
 }
 
@@ -239,14 +332,25 @@ fn guest_error(error: bindings::PolicyError, limits: &Limits) -> EvalErrorKind {
 }
 
 /// Bounds the answer's size and checks the measurement contract.
-fn check_output(measurements: &[bindings::Measurement], limits: &Limits) -> Result<(), EvalErrorKind> {
-    let size: usize = measurements.iter().map(|m| m.sli.len() + m.detail.len() + 32).sum();
+fn check_output(
+    measurements: &[bindings::Measurement],
+    limits: &Limits,
+) -> Result<(), EvalErrorKind> {
+    let size: usize = measurements
+        .iter()
+        .map(|m| m.sli.len() + m.detail.len() + 32)
+        .sum();
     if size > limits.output_bytes {
-        return Err(EvalErrorKind::OutputTooLarge { size, limit: limits.output_bytes });
+        return Err(EvalErrorKind::OutputTooLarge {
+            size,
+            limit: limits.output_bytes,
+        });
     }
     for m in measurements {
         if m.sli.is_empty() {
-            return Err(EvalErrorKind::InvalidOutput("a measurement has an empty SLI name".into()));
+            return Err(EvalErrorKind::InvalidOutput(
+                "a measurement has an empty SLI name".into(),
+            ));
         }
         if m.good > m.total {
             return Err(EvalErrorKind::InvalidOutput(format!(

@@ -84,8 +84,14 @@ fn split_name(name: &str) -> Option<(&str, &str, Option<&str>)> {
 /// Reads a compiled component's imports and exports.
 pub fn interface_of(engine: &Engine, component: &Component) -> InterfaceInfo {
     let ty = component.component_type();
-    let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
-    let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let imports: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     let check = exports
         .iter()
         .filter_map(|e| split_name(e))
@@ -100,12 +106,17 @@ pub fn interface_of(engine: &Engine, component: &Component) -> InterfaceInfo {
 }
 
 fn expected() -> String {
-    format!("{WIT_PACKAGE}@{WIT_VERSION} (world `policy`, export `{WIT_PACKAGE}/check@{WIT_VERSION}`)")
+    format!(
+        "{WIT_PACKAGE}@{WIT_VERSION} (world `policy`, export `{WIT_PACKAGE}/check@{WIT_VERSION}`)"
+    )
 }
 
 /// Checks names before linking, so a mismatch says which versions differ.
 fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
-    let mismatch = |found: String| LoadErrorKind::InterfaceMismatch { expected: expected(), found };
+    let mismatch = |found: String| LoadErrorKind::InterfaceMismatch {
+        expected: expected(),
+        found,
+    };
     fn ours(name: &str) -> Option<(&str, &str, Option<&str>)> {
         split_name(name).filter(|(p, _, _)| *p == WIT_PACKAGE)
     }
@@ -113,11 +124,14 @@ fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
         if let Some((_, _, version)) = ours(name)
             && version != Some(WIT_VERSION)
         {
-            return Err(mismatch(format!("{WIT_PACKAGE}@{} (in `{name}`)", version.unwrap_or("unversioned"))));
+            return Err(mismatch(format!(
+                "{WIT_PACKAGE}@{} (in `{name}`)",
+                version.unwrap_or("unversioned")
+            )));
         }
     }
     let wanted = format!("{WIT_PACKAGE}/check@{WIT_VERSION}");
-    if !info.exports.iter().any(|e| *e == wanted) {
+    if !info.exports.contains(&wanted) {
         let found = if info.exports.is_empty() {
             "a component with no exports".to_string()
         } else {
@@ -125,8 +139,14 @@ fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
         };
         return Err(mismatch(found));
     }
-    if let Some(foreign) = info.imports.iter().find(|i| !i.starts_with("wasi:") && ours(i).is_none()) {
-        return Err(mismatch(format!("an import of `{foreign}`, which dataslo does not provide")));
+    if let Some(foreign) = info
+        .imports
+        .iter()
+        .find(|i| !i.starts_with("wasi:") && ours(i).is_none())
+    {
+        return Err(mismatch(format!(
+            "an import of `{foreign}`, which dataslo does not provide"
+        )));
     }
     Ok(())
 }
@@ -140,7 +160,9 @@ fn check_bytes(bytes: &[u8]) -> Result<(), LoadErrorKind> {
         return Err(LoadErrorKind::NotAComponent);
     }
     if bytes.starts_with(b"\0asm") {
-        return Err(LoadErrorKind::Corrupt("unsupported WebAssembly version or layer in the header".into()));
+        return Err(LoadErrorKind::Corrupt(
+            "unsupported WebAssembly version or layer in the header".into(),
+        ));
     }
     let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Err(LoadErrorKind::Corrupt(if bytes.is_empty() {
@@ -154,7 +176,10 @@ impl Runtime {
     /// Compiles `bytes`, checks them against the contract, pre-instantiates
     /// them and calls `describe()`. `label` names the policy in errors.
     pub fn load(&self, label: &str, bytes: &[u8]) -> Result<Policy, LoadError> {
-        let fail = |kind| LoadError { policy: label.to_string(), kind };
+        let fail = |kind| LoadError {
+            policy: label.to_string(),
+            kind,
+        };
         let component = self.compile(bytes).map_err(fail)?;
         let interface = interface_of(&self.engine, &component);
         check_interface(&interface).map_err(fail)?;
@@ -162,7 +187,12 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .and_then(PolicyPre::new)
-            .map_err(|e| fail(LoadErrorKind::InterfaceMismatch { expected: expected(), found: format!("{e:#}") }))?;
+            .map_err(|e| {
+                fail(LoadErrorKind::InterfaceMismatch {
+                    expected: expected(),
+                    found: format!("{e:#}"),
+                })
+            })?;
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         let mut policy = Policy {
             label: label.to_string(),
@@ -177,7 +207,9 @@ impl Runtime {
             },
             interface,
         };
-        policy.info = self.describe(&policy).map_err(|e| fail(LoadErrorKind::Describe(e.kind)))?;
+        policy.info = self
+            .describe(&policy)
+            .map_err(|e| fail(LoadErrorKind::Describe(e.kind)))?;
         Ok(policy)
     }
 
@@ -208,28 +240,45 @@ mod tests {
 
     #[test]
     fn the_current_contract_passes() {
-        let ok = info(&["wasi:cli/environment@0.2.6", "dataslo:policy/host@0.1.0"], &["dataslo:policy/check@0.1.0"]);
+        let ok = info(
+            &["wasi:cli/environment@0.2.6", "dataslo:policy/host@0.1.0"],
+            &["dataslo:policy/check@0.1.0"],
+        );
         assert_eq!(check_interface(&ok), Ok(()));
     }
 
     #[test]
     fn another_version_names_both_versions() {
-        let err = check_interface(&info(&[], &["dataslo:policy/check@0.2.0"])).unwrap_err().to_string();
-        assert!(err.contains("expected dataslo:policy@0.1.0") && err.contains("found dataslo:policy@0.2.0"), "{err}");
+        let err = check_interface(&info(&[], &["dataslo:policy/check@0.2.0"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected dataslo:policy@0.1.0")
+                && err.contains("found dataslo:policy@0.2.0"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_foreign_world_is_named() {
-        let err = check_interface(&info(&[], &["acme:thing/run@1.0.0"])).unwrap_err().to_string();
+        let err = check_interface(&info(&[], &["acme:thing/run@1.0.0"]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("acme:thing/run@1.0.0"), "{err}");
-        let err = check_interface(&info(&["acme:db/query"], &["dataslo:policy/check@0.1.0"])).unwrap_err();
+        let err = check_interface(&info(&["acme:db/query"], &["dataslo:policy/check@0.1.0"]))
+            .unwrap_err();
         assert!(err.to_string().contains("acme:db/query"), "{err}");
     }
 
     #[test]
     fn bytes_are_classified_before_compiling() {
-        assert_eq!(check_bytes(b"\0asm\x01\0\0\0"), Err(LoadErrorKind::NotAComponent));
-        assert!(matches!(check_bytes(b"hello"), Err(LoadErrorKind::Corrupt(m)) if m.contains("68 65 6c")));
+        assert_eq!(
+            check_bytes(b"\0asm\x01\0\0\0"),
+            Err(LoadErrorKind::NotAComponent)
+        );
+        assert!(
+            matches!(check_bytes(b"hello"), Err(LoadErrorKind::Corrupt(m)) if m.contains("68 65 6c"))
+        );
         assert!(matches!(check_bytes(b""), Err(LoadErrorKind::Corrupt(m)) if m.contains("empty")));
     }
 }

@@ -18,8 +18,8 @@ mod ticker;
 mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
-pub use engine::Runtime;
 pub use engine::EngineError;
+pub use engine::Runtime;
 pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind};
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
 pub use limits::Limits;

@@ -24,7 +24,12 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(limits: &Limits, now_nanos: i64, seed: [u8; 32], history: Arc<[model::Observation]>) -> Self {
+    pub fn new(
+        limits: &Limits,
+        now_nanos: i64,
+        seed: [u8; 32],
+        history: Arc<[model::Observation]>,
+    ) -> Self {
         let stdout = CappedPipe::new(limits.stdio_bytes);
         let stderr = CappedPipe::new(limits.stdio_bytes);
         Sandbox {
@@ -42,7 +47,10 @@ impl Sandbox {
 
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -56,12 +64,21 @@ pub struct Limiter {
 
 impl Limiter {
     fn new(limits: &Limits) -> Self {
-        Limiter { memory_bytes: limits.memory_bytes, table_elements: limits.table_elements, memory_refused: None }
+        Limiter {
+            memory_bytes: limits.memory_bytes,
+            table_elements: limits.table_elements,
+            memory_refused: None,
+        }
     }
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.memory_bytes {
             self.memory_refused = Some(desired);
             return Ok(false);
@@ -69,7 +86,12 @@ impl ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= self.table_elements)
     }
 
@@ -101,7 +123,11 @@ pub struct LogSink {
 
 impl LogSink {
     fn new(limits: &Limits) -> Self {
-        LogSink { lines: Vec::new(), max_lines: limits.log_lines, max_line_bytes: limits.log_line_bytes }
+        LogSink {
+            lines: Vec::new(),
+            max_lines: limits.log_lines,
+            max_line_bytes: limits.log_line_bytes,
+        }
     }
 }
 
@@ -130,13 +156,20 @@ impl bindings::dataslo::policy::types::Host for Sandbox {}
 impl bindings::dataslo::policy::host::Host for Sandbox {
     fn history(&mut self, limit: u32) -> wasmtime::Result<Vec<bindings::Observation>> {
         let n = limit.min(self.history_depth) as usize;
-        Ok(self.history.iter().take(n).map(convert::observation).collect())
+        Ok(self
+            .history
+            .iter()
+            .take(n)
+            .map(convert::observation)
+            .collect())
     }
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let sink = &mut self.log;
         if sink.lines.len() >= sink.max_lines {
-            return Err(wasmtime::Error::new(LogFlood { limit: sink.max_lines }));
+            return Err(wasmtime::Error::new(LogFlood {
+                limit: sink.max_lines,
+            }));
         }
         let message = truncate(message, sink.max_line_bytes);
         sink.lines.push(RawLogLine { level, message });

@@ -32,7 +32,10 @@ impl Ticker {
                     }
                 }
             })?;
-        Ok(Ticker { stop, thread: Some(thread) })
+        Ok(Ticker {
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// Ticks needed so that at least `deadline` passes before interruption.

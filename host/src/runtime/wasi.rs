@@ -17,7 +17,12 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
 
 /// Builds the context for one call.
-pub fn context(now_nanos: i64, seed: [u8; 32], stdout: &CappedPipe, stderr: &CappedPipe) -> WasiCtx {
+pub fn context(
+    now_nanos: i64,
+    seed: [u8; 32],
+    stdout: &CappedPipe,
+    stderr: &CappedPipe,
+) -> WasiCtx {
     let mut builder = WasiCtxBuilder::new();
     let insecure_seed = u128::from_le_bytes(seed[..16].try_into().unwrap_or([0; 16]));
     builder
@@ -75,12 +80,20 @@ struct Captured {
 
 impl CappedPipe {
     pub fn new(capacity: usize) -> Self {
-        let captured = Captured { capacity, ..Captured::default() };
-        CappedPipe { inner: Arc::new(Mutex::new(captured)) }
+        let captured = Captured {
+            capacity,
+            ..Captured::default()
+        };
+        CappedPipe {
+            inner: Arc::new(Mutex::new(captured)),
+        }
     }
 
     fn push(&self, bytes: &[u8]) {
-        let mut c = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut c = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let room = c.capacity.saturating_sub(c.kept.len()).min(bytes.len());
         c.kept.extend_from_slice(&bytes[..room]);
         c.dropped += (bytes.len() - room) as u64;
@@ -88,7 +101,10 @@ impl CappedPipe {
 
     /// What was kept, as text, and how many bytes were dropped.
     pub fn take(&self) -> (String, u64) {
-        let mut c = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut c = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let text = String::from_utf8_lossy(&c.kept).into_owned();
         c.kept.clear();
         (text, std::mem::take(&mut c.dropped))
@@ -129,7 +145,11 @@ impl OutputStream for CappedPipe {
 }
 
 impl tokio::io::AsyncWrite for CappedPipe {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.push(buf);
         Poll::Ready(Ok(buf.len()))
     }

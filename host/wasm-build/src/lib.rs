@@ -46,7 +46,13 @@ pub fn guests_in(parent: &Path, prefix: &str) -> Vec<(String, Guest)> {
         .map(|entry| {
             let folder = entry.file_name().to_string_lossy().into_owned();
             let package = format!("{prefix}{folder}");
-            (folder, Guest { package, dir: entry.path() })
+            (
+                folder,
+                Guest {
+                    package,
+                    dir: entry.path(),
+                },
+            )
         })
         .collect();
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -59,13 +65,18 @@ pub fn build_in_build_script(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf>
     for extra in ["wit", "guest-sdk"] {
         println!("cargo:rerun-if-changed={}", workspace.join(extra).display());
     }
-    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
+    let out_dir =
+        PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
     build(workspace, guests, &out_dir.join("wasm-target")).unwrap_or_else(|e| fail(&e))
 }
 
 /// Builds `guests` with one nested cargo invocation into `target_dir`, and
 /// returns the path of each component, in the same order.
-pub fn build(workspace: &Path, guests: &[Guest], target_dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn build(
+    workspace: &Path,
+    guests: &[Guest],
+    target_dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
     check_target_installed()?;
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -98,11 +109,17 @@ pub fn build(workspace: &Path, guests: &[Guest], target_dir: &Path) -> Result<Ve
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().map_err(|e| format!("cannot run cargo for the guests: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run cargo for the guests: {e}"))?;
     if !status.success() {
         return Err(format!(
             "building the guest components ({}) for {TARGET} failed; see the cargo output above",
-            guests.iter().map(|g| g.package.as_str()).collect::<Vec<_>>().join(", ")
+            guests
+                .iter()
+                .map(|g| g.package.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let artifacts = target_dir.join(TARGET).join(PROFILE);
@@ -113,7 +130,11 @@ pub fn build(workspace: &Path, guests: &[Guest], target_dir: &Path) -> Result<Ve
             if path.is_file() {
                 Ok(path)
             } else {
-                Err(format!("{} built, but {} is missing: is its crate-type cdylib?", guest.package, path.display()))
+                Err(format!(
+                    "{} built, but {} is missing: is its crate-type cdylib?",
+                    guest.package,
+                    path.display()
+                ))
             }
         })
         .collect()
@@ -148,7 +169,10 @@ mod tests {
 
     #[test]
     fn artifact_uses_underscores() {
-        let guest = Guest { package: "policy-null-rate".into(), dir: PathBuf::new() };
+        let guest = Guest {
+            package: "policy-null-rate".into(),
+            dir: PathBuf::new(),
+        };
         assert_eq!(guest.artifact_name(), "policy_null_rate.wasm");
     }
 }

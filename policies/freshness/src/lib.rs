@@ -40,7 +40,9 @@ impl Policy for Freshness {
             dataslo_guest::format_timestamp(modified),
             self.max_age
         );
-        Ok(vec![Measurement::check("freshness", good, detail).with_value(age_secs)])
+        Ok(vec![
+            Measurement::check("freshness", good, detail).with_value(age_secs),
+        ])
     }
 }
 
@@ -62,7 +64,9 @@ mod tests {
     #[test]
     fn data_younger_than_max_age_is_good_and_reports_its_age() {
         let h = Harness::at(NOW);
-        let out = h.evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &modified_at(&h, 3600)).unwrap();
+        let out = h
+            .evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &modified_at(&h, 3600))
+            .unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].good, out[0].total), (1, 1));
         assert_eq!(out[0].value, Some(3600.0));
@@ -72,14 +76,18 @@ mod tests {
     #[test]
     fn data_exactly_at_max_age_is_still_good() {
         let h = Harness::at(NOW);
-        let out = h.evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &modified_at(&h, 7200)).unwrap();
+        let out = h
+            .evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &modified_at(&h, 7200))
+            .unwrap();
         assert!(out[0].is_good());
     }
 
     #[test]
     fn data_older_than_max_age_is_bad() {
         let h = Harness::at(NOW);
-        let out = h.evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &modified_at(&h, 7201)).unwrap();
+        let out = h
+            .evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &modified_at(&h, 7201))
+            .unwrap();
         assert_eq!((out[0].good, out[0].total), (0, 1));
         assert!(out[0].detail.contains("limit 2h"), "{}", out[0].detail);
     }
@@ -88,16 +96,25 @@ mod tests {
     fn missing_last_modified_is_missing_metadata() {
         let h = Harness::at(NOW);
         let obs = Observation::new("postgres://prod", "orders", h.now());
-        let err = h.evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &obs).unwrap_err();
+        let err = h
+            .evaluate::<Freshness>(r#"{"max_age":"2h"}"#, &obs)
+            .unwrap_err();
         assert_eq!(err, PolicyError::MissingMetadata("last_modified".into()));
     }
 
     #[test]
     fn config_without_max_age_or_with_garbage_is_invalid() {
         let h = Harness::at(NOW);
-        for bad in [r#"{}"#, r#"{"max_age":"soon"}"#, r#"{"max_age":"2h","x":1}"#, "not json"] {
+        for bad in [
+            r#"{}"#,
+            r#"{"max_age":"soon"}"#,
+            r#"{"max_age":"2h","x":1}"#,
+            "not json",
+        ] {
             match h.validate::<Freshness>(bad) {
-                Err(PolicyError::InvalidConfig(msg)) => assert!(msg.starts_with("freshness:"), "{msg}"),
+                Err(PolicyError::InvalidConfig(msg)) => {
+                    assert!(msg.starts_with("freshness:"), "{msg}")
+                }
                 other => panic!("{bad}: expected invalid config, got {other:?}"),
             }
         }

@@ -76,9 +76,9 @@ impl Policy for NullRate {
                     let metrics = obs
                         .column(name)
                         .ok_or_else(|| PolicyError::missing(format!("columns.{name}")))?;
-                    let nulls = metrics
-                        .null_count
-                        .ok_or_else(|| PolicyError::missing(format!("columns.{name}.null_count")))?;
+                    let nulls = metrics.null_count.ok_or_else(|| {
+                        PolicyError::missing(format!("columns.{name}.null_count"))
+                    })?;
                     out.push(self.measure(name, nulls, rows));
                 }
             }
@@ -86,7 +86,10 @@ impl Policy for NullRate {
                 for metrics in &obs.columns {
                     match metrics.null_count {
                         Some(nulls) => out.push(self.measure(&metrics.column, nulls, rows)),
-                        None => ctx.log(Level::Debug, &format!("{}: no null count, skipped", metrics.column)),
+                        None => ctx.log(
+                            Level::Debug,
+                            &format!("{}: no null count, skipped", metrics.column),
+                        ),
                     }
                 }
                 if out.is_empty() {
@@ -102,13 +105,18 @@ impl NullRate {
     fn measure(&self, column: &str, nulls: u64, rows: u64) -> Measurement {
         let nulls = nulls.min(rows);
         let null_fraction = fraction(nulls, rows).unwrap_or(0.0);
-        let verdict = if null_fraction <= self.max_null_fraction { "within" } else { "above" };
+        let verdict = if null_fraction <= self.max_null_fraction {
+            "within"
+        } else {
+            "above"
+        };
         let detail = format!(
             "{column}: {nulls} nulls in {rows} rows ({:.4}%), {verdict} max {}%",
             null_fraction * 100.0,
             self.max_null_fraction * 100.0
         );
-        Measurement::ratio(format!("null_rate:{column}"), rows - nulls, rows, detail).with_value(null_fraction)
+        Measurement::ratio(format!("null_rate:{column}"), rows - nulls, rows, detail)
+            .with_value(null_fraction)
     }
 }
 
@@ -132,11 +140,17 @@ mod tests {
 
     #[test]
     fn named_columns_give_one_ratio_each() {
-        let obs = table(Some(1000), &[("email", Some(10)), ("id", Some(0)), ("bio", Some(900))]);
+        let obs = table(
+            Some(1000),
+            &[("email", Some(10)), ("id", Some(0)), ("bio", Some(900))],
+        );
         let cfg = r#"{"columns":["email","id"],"max_null_fraction":0.05}"#;
         let out = Harness::new(0).evaluate::<NullRate>(cfg, &obs).unwrap();
         assert_eq!(out.len(), 2);
-        assert_eq!((out[0].sli.as_str(), out[0].good, out[0].total), ("null_rate:email", 990, 1000));
+        assert_eq!(
+            (out[0].sli.as_str(), out[0].good, out[0].total),
+            ("null_rate:email", 990, 1000)
+        );
         assert_eq!(out[0].value, Some(0.01));
         assert!(out[0].detail.contains("within"), "{}", out[0].detail);
         assert_eq!((out[1].good, out[1].total), (1000, 1000));
@@ -146,7 +160,9 @@ mod tests {
     fn star_takes_every_column_with_a_null_count() {
         let obs = table(Some(100), &[("a", Some(50)), ("b", None), ("c", Some(1))]);
         let h = Harness::new(0);
-        let out = h.evaluate::<NullRate>(r#"{"columns":"*","max_null_fraction":0.1}"#, &obs).unwrap();
+        let out = h
+            .evaluate::<NullRate>(r#"{"columns":"*","max_null_fraction":0.1}"#, &obs)
+            .unwrap();
         let slis: Vec<_> = out.iter().map(|m| m.sli.as_str()).collect();
         assert_eq!(slis, ["null_rate:a", "null_rate:c"]);
         assert!(out[0].detail.contains("above"), "{}", out[0].detail);
@@ -178,14 +194,23 @@ mod tests {
         let cases = [
             (table(None, &[("email", Some(1))]), "row_count"),
             (table(Some(5), &[]), "columns.email"),
-            (table(Some(5), &[("email", None)]), "columns.email.null_count"),
+            (
+                table(Some(5), &[("email", None)]),
+                "columns.email.null_count",
+            ),
         ];
         for (obs, field) in cases {
-            assert_eq!(h.evaluate::<NullRate>(cfg, &obs).unwrap_err(), PolicyError::missing(field));
+            assert_eq!(
+                h.evaluate::<NullRate>(cfg, &obs).unwrap_err(),
+                PolicyError::missing(field)
+            );
         }
         let star = r#"{"columns":"*","max_null_fraction":0.1}"#;
         let none = table(Some(5), &[("a", None)]);
-        assert_eq!(h.evaluate::<NullRate>(star, &none).unwrap_err(), PolicyError::missing("columns.*.null_count"));
+        assert_eq!(
+            h.evaluate::<NullRate>(star, &none).unwrap_err(),
+            PolicyError::missing("columns.*.null_count")
+        );
     }
 
     #[test]
@@ -197,7 +222,13 @@ mod tests {
             r#"{"columns":"a","max_null_fraction":0.1}"#,
             r#"{"columns":["a"],"max_null_fraction":1.5}"#,
         ] {
-            assert!(matches!(h.validate::<NullRate>(bad), Err(PolicyError::InvalidConfig(_))), "{bad}");
+            assert!(
+                matches!(
+                    h.validate::<NullRate>(bad),
+                    Err(PolicyError::InvalidConfig(_))
+                ),
+                "{bad}"
+            );
         }
     }
 }

@@ -43,13 +43,18 @@ pub struct Drift {
 
 impl Drift {
     /// Compares `observed` against `reference` (both name → type).
-    pub fn between(reference: &BTreeMap<String, String>, observed: &BTreeMap<String, String>) -> Self {
+    pub fn between(
+        reference: &BTreeMap<String, String>,
+        observed: &BTreeMap<String, String>,
+    ) -> Self {
         let mut drift = Drift::default();
         for (name, want) in reference {
             match observed.get(name) {
                 None => drift.removed.push(name.clone()),
                 Some(got) if !got.eq_ignore_ascii_case(want) => {
-                    drift.retyped.push((name.clone(), want.clone(), got.clone()))
+                    drift
+                        .retyped
+                        .push((name.clone(), want.clone(), got.clone()))
                 }
                 Some(_) => {}
             }
@@ -76,15 +81,26 @@ impl Drift {
             parts.push(format!("removed: {}", self.removed.join(", ")));
         }
         if !self.retyped.is_empty() {
-            let list: Vec<_> = self.retyped.iter().map(|(n, a, b)| format!("{n} {a} -> {b}")).collect();
+            let list: Vec<_> = self
+                .retyped
+                .iter()
+                .map(|(n, a, b)| format!("{n} {a} -> {b}"))
+                .collect();
             parts.push(format!("retyped: {}", list.join(", ")));
         }
-        if parts.is_empty() { "no drift".into() } else { parts.join("; ") }
+        if parts.is_empty() {
+            "no drift".into()
+        } else {
+            parts.join("; ")
+        }
     }
 }
 
 fn as_map(fields: &[SchemaField]) -> BTreeMap<String, String> {
-    fields.iter().map(|f| (f.name.clone(), f.data_type.clone())).collect()
+    fields
+        .iter()
+        .map(|f| (f.name.clone(), f.data_type.clone()))
+        .collect()
 }
 
 impl Policy for SchemaDrift {
@@ -122,12 +138,18 @@ impl Policy for SchemaDrift {
         let reference = match &self.expected {
             Some(expected) => expected.clone(),
             None => {
-                let earlier = ctx.history(HISTORY_DEPTH).into_iter().find_map(|o| o.schema);
+                let earlier = ctx
+                    .history(HISTORY_DEPTH)
+                    .into_iter()
+                    .find_map(|o| o.schema);
                 match earlier {
                     Some(fields) => as_map(&fields),
                     None => {
-                        let detail = "no earlier observation with a schema: this one is the baseline";
-                        return Ok(vec![Measurement::check("schema_drift", true, detail).with_value(0.0)]);
+                        let detail =
+                            "no earlier observation with a schema: this one is the baseline";
+                        return Ok(vec![
+                            Measurement::check("schema_drift", true, detail).with_value(0.0),
+                        ]);
                     }
                 }
             }
@@ -135,7 +157,8 @@ impl Policy for SchemaDrift {
         let drift = Drift::between(&reference, &observed);
         let changes = drift.changes(self.allow_added);
         Ok(vec![
-            Measurement::check("schema_drift", changes == 0, drift.describe()).with_value(changes as f64),
+            Measurement::check("schema_drift", changes == 0, drift.describe())
+                .with_value(changes as f64),
         ])
     }
 }
@@ -168,15 +191,26 @@ mod tests {
         let obs = with_schema(&[("id", "TEXT"), ("email", "TEXT"), ("phone", "TEXT")]);
         let out = Harness::new(0).evaluate::<SchemaDrift>(cfg, &obs).unwrap();
         assert_eq!((out[0].good, out[0].value), (0, Some(3.0)));
-        assert_eq!(out[0].detail, "added: phone TEXT; removed: name; retyped: id BIGINT -> TEXT");
+        assert_eq!(
+            out[0].detail,
+            "added: phone TEXT; removed: name; retyped: id BIGINT -> TEXT"
+        );
     }
 
     #[test]
     fn allow_added_tolerates_new_fields_only() {
         let cfg = r#"{"expected":{"id":"BIGINT"},"allow_added":true}"#;
         let h = Harness::new(0);
-        assert!(h.evaluate::<SchemaDrift>(cfg, &with_schema(&[("id", "BIGINT"), ("x", "INT")])).unwrap()[0].is_good());
-        assert!(!h.evaluate::<SchemaDrift>(cfg, &with_schema(&[("x", "INT")])).unwrap()[0].is_good());
+        assert!(
+            h.evaluate::<SchemaDrift>(cfg, &with_schema(&[("id", "BIGINT"), ("x", "INT")]))
+                .unwrap()[0]
+                .is_good()
+        );
+        assert!(
+            !h.evaluate::<SchemaDrift>(cfg, &with_schema(&[("x", "INT")]))
+                .unwrap()[0]
+                .is_good()
+        );
     }
 
     #[test]
@@ -189,7 +223,9 @@ mod tests {
             with_schema(&[("id", "INT")]),
         ]);
         let obs = with_schema(&[("id", "BIGINT"), ("total", "FLOAT")]);
-        let out = h.evaluate::<SchemaDrift>(r#"{"mode":"previous"}"#, &obs).unwrap();
+        let out = h
+            .evaluate::<SchemaDrift>(r#"{"mode":"previous"}"#, &obs)
+            .unwrap();
         assert_eq!(out[0].detail, "retyped: total NUMERIC -> FLOAT");
     }
 
@@ -205,15 +241,28 @@ mod tests {
     #[test]
     fn missing_schema_is_missing_metadata() {
         let obs = Observation::new("postgres://prod", "orders", 0);
-        let err = Harness::new(0).evaluate::<SchemaDrift>(r#"{"mode":"previous"}"#, &obs).unwrap_err();
+        let err = Harness::new(0)
+            .evaluate::<SchemaDrift>(r#"{"mode":"previous"}"#, &obs)
+            .unwrap_err();
         assert_eq!(err, PolicyError::missing("schema"));
     }
 
     #[test]
     fn config_needs_exactly_one_of_expected_and_mode() {
         let h = Harness::new(0);
-        for bad in ["{}", r#"{"mode":"latest"}"#, r#"{"expected":{},"mode":"previous"}"#, r#"{"expected":{"a":1}}"#] {
-            assert!(matches!(h.validate::<SchemaDrift>(bad), Err(PolicyError::InvalidConfig(_))), "{bad}");
+        for bad in [
+            "{}",
+            r#"{"mode":"latest"}"#,
+            r#"{"expected":{},"mode":"previous"}"#,
+            r#"{"expected":{"a":1}}"#,
+        ] {
+            assert!(
+                matches!(
+                    h.validate::<SchemaDrift>(bad),
+                    Err(PolicyError::InvalidConfig(_))
+                ),
+                "{bad}"
+            );
         }
     }
 }

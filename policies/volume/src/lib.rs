@@ -25,16 +25,18 @@ impl Volume {
             PolicyError::invalid_config(reason)
         }
         match (self.min_rows, self.max_rows, self.expected, self.tolerance) {
-            (None, None, None, _) => {
-                Err(bad("volume: give min_rows and/or max_rows, or expected with tolerance"))
-            }
-            (Some(_), _, Some(_), _) | (_, Some(_), Some(_), _) => {
-                Err(bad("volume: use either min_rows/max_rows or expected/tolerance, not both"))
-            }
+            (None, None, None, _) => Err(bad(
+                "volume: give min_rows and/or max_rows, or expected with tolerance",
+            )),
+            (Some(_), _, Some(_), _) | (_, Some(_), Some(_), _) => Err(bad(
+                "volume: use either min_rows/max_rows or expected/tolerance, not both",
+            )),
             (min, max, None, None) => {
                 let (min, max) = (min.unwrap_or(0), max.unwrap_or(u64::MAX));
                 if min > max {
-                    return Err(bad(format!("volume: min_rows {min} is above max_rows {max}")));
+                    return Err(bad(format!(
+                        "volume: min_rows {min} is above max_rows {max}"
+                    )));
                 }
                 Ok((min, max))
             }
@@ -42,7 +44,9 @@ impl Volume {
             (None, None, Some(_), None) => Err(bad("volume: expected needs tolerance")),
             (None, None, Some(expected), Some(tol)) => {
                 if !(tol.is_finite() && tol >= 0.0) {
-                    return Err(bad(format!("volume: tolerance must be a fraction >= 0, got {tol}")));
+                    return Err(bad(format!(
+                        "volume: tolerance must be a fraction >= 0, got {tol}"
+                    )));
                 }
                 let spread = expected as f64 * tol;
                 let low = (expected as f64 - spread).max(0.0).ceil() as u64;
@@ -55,8 +59,7 @@ impl Volume {
 
 impl Policy for Volume {
     const NAME: &'static str = "volume";
-    const DESCRIPTION: &'static str =
-        "Good when row_count is within [min_rows, max_rows] or expected ± tolerance. Emits the row count.";
+    const DESCRIPTION: &'static str = "Good when row_count is within [min_rows, max_rows] or expected ± tolerance. Emits the row count.";
     const SLIS: &'static [&'static str] = &["volume"];
     const CONFIG_SCHEMA: &'static str = r#"{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -84,9 +87,15 @@ impl Policy for Volume {
         let (low, high) = self.range()?;
         let rows = obs.require_row_count()?;
         let good = (low..=high).contains(&rows);
-        let bound = if high == u64::MAX { format!(">= {low}") } else { format!("in [{low}, {high}]") };
+        let bound = if high == u64::MAX {
+            format!(">= {low}")
+        } else {
+            format!("in [{low}, {high}]")
+        };
         let detail = format!("{rows} rows, expected {bound}");
-        Ok(vec![Measurement::check("volume", good, detail).with_value(rows as f64)])
+        Ok(vec![
+            Measurement::check("volume", good, detail).with_value(rows as f64),
+        ])
     }
 }
 
@@ -104,7 +113,9 @@ mod tests {
     }
 
     fn verdict(config: &str, n: u64) -> (u64, u64, Option<f64>) {
-        let out = Harness::new(0).evaluate::<Volume>(config, &rows(Some(n))).unwrap();
+        let out = Harness::new(0)
+            .evaluate::<Volume>(config, &rows(Some(n)))
+            .unwrap();
         (out[0].good, out[0].total, out[0].value)
     }
 
@@ -129,12 +140,17 @@ mod tests {
     #[test]
     fn expected_with_tolerance_is_a_band() {
         let cfg = r#"{"expected":1000,"tolerance":0.1}"#;
-        assert_eq!([899, 900, 1100, 1101].map(|n| verdict(cfg, n).0), [0, 1, 1, 0]);
+        assert_eq!(
+            [899, 900, 1100, 1101].map(|n| verdict(cfg, n).0),
+            [0, 1, 1, 0]
+        );
     }
 
     #[test]
     fn missing_row_count_is_missing_metadata() {
-        let err = Harness::new(0).evaluate::<Volume>(r#"{"min_rows":1}"#, &rows(None)).unwrap_err();
+        let err = Harness::new(0)
+            .evaluate::<Volume>(r#"{"min_rows":1}"#, &rows(None))
+            .unwrap_err();
         assert_eq!(err, PolicyError::MissingMetadata("row_count".into()));
     }
 
@@ -152,7 +168,10 @@ mod tests {
             r#"{"rows":1}"#,
         ] {
             assert!(
-                matches!(h.validate::<Volume>(bad), Err(PolicyError::InvalidConfig(_))),
+                matches!(
+                    h.validate::<Volume>(bad),
+                    Err(PolicyError::InvalidConfig(_))
+                ),
                 "{bad} should be invalid"
             );
         }
