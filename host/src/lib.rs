@@ -3,8 +3,10 @@
 //!
 //! - [`model`]: the host's data types (observations, measurements) and their JSON form.
 //! - [`runtime`]: the wasmtime sandbox that loads and runs policies.
+//! - [`slo`]: SLO definitions read from OpenSLO YAML.
 //! - [`cli`]: the `dataslo` command's subcommands, as library functions.
 
 pub mod cli;
 pub mod model;
 pub mod runtime;
+pub mod slo;

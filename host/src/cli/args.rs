@@ -21,6 +21,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Work with SLO definitions.
+    #[command(subcommand)]
+    Slo(SloCommand),
     /// Show a component's sha256, world, version, describe() and imports, without evaluating it.
     Inspect {
         /// The component file.
@@ -28,6 +31,17 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+}
+
+/// `dataslo slo ...`.
+#[derive(Debug, Subcommand)]
+pub enum SloCommand {
+    /// Check OpenSLO files; list evaluable SLOs, skipped documents and every error.
+    Validate {
+        /// OpenSLO v1 YAML files (several documents per file allowed).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 

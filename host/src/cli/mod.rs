@@ -9,6 +9,7 @@ mod failure;
 mod input;
 mod inspect;
 mod policies;
+mod slo;
 mod table;
 
 pub use args::{Cli, Command, Format};
@@ -35,5 +36,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Eval(args) => eval::run(args),
         Command::Policies { format } => policies::run(format),
         Command::Inspect { file, format } => inspect::run(&file, format),
+        Command::Slo(args::SloCommand::Validate { files }) => slo::validate(&files),
     }
 }

@@ -1,0 +1,48 @@
+//! `dataslo slo validate FILE...`: every document checked, every error listed
+//! with its file, document and field.
+
+use super::Failure;
+use crate::slo::{Trigger, load_files};
+use std::path::PathBuf;
+
+pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let catalog = load_files(files);
+    for slo in &catalog.slos {
+        let trigger = match slo.trigger {
+            Trigger::Observation => "on each observation".to_string(),
+            Trigger::Schedule(every) => format!("every {}", humantime::format_duration(every)),
+        };
+        println!(
+            "ok        {}: SLO `{}` on {}/{} with {} ({} objective(s), {trigger})",
+            slo.source.file,
+            slo.name,
+            slo.dataset.namespace,
+            slo.dataset.name,
+            slo.policy.spec,
+            slo.objectives.len()
+        );
+    }
+    for n in &catalog.not_evaluable {
+        println!(
+            "skipped   {}: {} not evaluable here: {}",
+            n.source, n.kind, n.reason
+        );
+    }
+    for e in &catalog.errors {
+        println!("invalid   {e}");
+    }
+    println!(
+        "{} evaluable, {} not evaluable, {} invalid",
+        catalog.slos.len(),
+        catalog.not_evaluable.len(),
+        catalog.errors.len()
+    );
+    if catalog.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Policy {
+            code: "invalid_slo",
+            message: format!("{} invalid document(s)", catalog.errors.len()),
+        })
+    }
+}

@@ -1,0 +1,360 @@
+//! A dataslo SLO, validated: everything the scheduler and budget need, typed.
+
+use super::catalog::DocumentRef;
+use super::duration::{Shorthand, Unit};
+use super::openslo::{DatasloSource, ObjectiveDoc, SliDoc, SloDoc, TriggerDoc};
+use crate::model::DatasetRef;
+use std::time::Duration;
+
+/// One evaluable SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    /// `metadata.name`.
+    pub name: String,
+    /// Where it was defined.
+    pub source: DocumentRef,
+    /// The dataset it watches.
+    pub dataset: DatasetRef,
+    /// The policy that measures it.
+    pub policy: PolicyRef,
+    /// The policy's config, as JSON text.
+    pub config: String,
+    /// The SLI (measurement name) it reads.
+    pub sli: String,
+    /// What makes one event.
+    pub trigger: Trigger,
+    /// How an evaluation becomes good/total events.
+    pub indicator: Indicator,
+    /// How the budget is counted.
+    pub budgeting: Budgeting,
+    /// Over which window.
+    pub window: TimeWindow,
+    /// One or more objectives.
+    pub objectives: Vec<Objective>,
+}
+
+/// `policy` plus its optional `sha256` pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRef {
+    /// A path or `builtin:NAME`.
+    pub spec: String,
+    /// The expected sha256 of the component, hex.
+    pub sha256: Option<String>,
+}
+
+/// What makes one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Once per new observation.
+    Observation,
+    /// On the clock, against the latest observation.
+    Schedule(Duration),
+}
+
+/// How measurements become events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indicator {
+    /// Each evaluation is one event, good when `value` meets the objective's op/value.
+    Threshold,
+    /// The measurement's good/total are the events.
+    Ratio,
+}
+
+/// How the error budget is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budgeting {
+    /// Budget = (1 − target) × events.
+    Occurrences,
+    /// Good slices over slices with data.
+    Timeslices,
+}
+
+/// The SLO window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeWindow {
+    /// The last `length`, always.
+    Rolling(Duration),
+    /// Calendar periods of `length`, from `start` in its time zone.
+    Calendar {
+        /// e.g. `1M`.
+        length: Shorthand,
+        /// The first period's start, with its time zone.
+        start: jiff::ZonedDateTime,
+    },
+}
+
+/// Comparison of a threshold objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// value < threshold
+    Lt,
+    /// value <= threshold
+    Lte,
+    /// value > threshold
+    Gt,
+    /// value >= threshold
+    Gte,
+}
+
+impl Op {
+    fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "lt" => Ok(Op::Lt),
+            "lte" => Ok(Op::Lte),
+            "gt" => Ok(Op::Gt),
+            "gte" => Ok(Op::Gte),
+            other => Err(format!("{other:?} is not one of lt, lte, gt, gte")),
+        }
+    }
+
+    /// Whether `value` meets `threshold` under this op.
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Op::Lt => value < threshold,
+            Op::Lte => value <= threshold,
+            Op::Gt => value > threshold,
+            Op::Gte => value >= threshold,
+        }
+    }
+}
+
+/// One objective.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    /// Its display name, or `objective N`.
+    pub name: String,
+    /// The target fraction, in (0, 1).
+    pub target: f64,
+    /// For threshold indicators: the comparison and threshold.
+    pub threshold: Option<(Op, f64)>,
+    /// For Timeslices: the slice length and the fraction a slice needs to be good.
+    pub slice: Option<(Duration, f64)>,
+}
+
+/// An error at `field` of the document.
+pub type FieldError = (String, String);
+
+fn err<T>(field: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
+    Err((field.into(), message.into()))
+}
+
+/// The objective's target as a fraction; both OpenSLO spellings accepted.
+pub fn target_of(o: &ObjectiveDoc, field: &str) -> Result<f64, FieldError> {
+    let target = match (o.target, o.target_percent) {
+        (Some(t), None) => t,
+        (None, Some(p)) => p / 100.0,
+        (Some(_), Some(_)) => return err(field, "give target or targetPercent, not both"),
+        (None, None) => return err(field, "needs target (0 to 1) or targetPercent (0 to 100)"),
+    };
+    if !(target > 0.0 && target < 1.0) {
+        return err(
+            field,
+            format!("target must be between 0 and 1 exclusive, got {target}"),
+        );
+    }
+    Ok(target)
+}
+
+/// The `dataslo` source of an indicator, if it has one: `Ok(None)` means the
+/// indicator reads another metric source (its type is returned as the reason).
+pub fn dataslo_source(
+    sli: &SliDoc,
+) -> Result<Result<(Indicator, serde_json::Value), String>, FieldError> {
+    let field = "spec.indicator.spec";
+    let (indicator, source) = match (&sli.spec.threshold_metric, &sli.spec.ratio_metric) {
+        (Some(t), None) => (Indicator::Threshold, &t.metric_source),
+        (None, Some(r)) => match (&r.total, &r.good, &r.bad) {
+            (Some(total), Some(_), _) | (Some(total), _, Some(_)) => {
+                (Indicator::Ratio, &total.metric_source)
+            }
+            _ => {
+                return err(
+                    format!("{field}.ratioMetric"),
+                    "needs total and one of good or bad",
+                );
+            }
+        },
+        (Some(_), Some(_)) => return err(field, "give thresholdMetric or ratioMetric, not both"),
+        (None, None) => return err(field, "needs thresholdMetric or ratioMetric"),
+    };
+    if source.source_type != "dataslo" {
+        return Ok(Err(format!(
+            "its metric source is of type `{}`, not `dataslo`",
+            source.source_type
+        )));
+    }
+    Ok(Ok((
+        indicator,
+        source.spec.clone().unwrap_or(serde_json::Value::Null),
+    )))
+}
+
+/// Builds an evaluable SLO from a parsed document whose indicator is `dataslo`.
+pub fn build(
+    doc: &SloDoc,
+    source: DocumentRef,
+    indicator: Indicator,
+    spec: serde_json::Value,
+) -> Result<Slo, FieldError> {
+    let spec_field = "spec.indicator.spec.<metric>.metricSource.spec";
+    let ds: DatasloSource = serde_path_to_error::deserialize(spec)
+        .map_err(|e| (format!("{spec_field}.{}", e.path()), e.inner().to_string()))?;
+    if ds.dataset.name.is_empty() {
+        return err(format!("{spec_field}.dataset.name"), "must not be empty");
+    }
+    if let Some(sha) = &ds.sha256
+        && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return err(format!("{spec_field}.sha256"), "must be 64 hex digits");
+    }
+    let trigger = match &ds.trigger {
+        TriggerDoc::Observation => Trigger::Observation,
+        TriggerDoc::Schedule(text) => {
+            let every = Shorthand::parse(text)
+                .ok()
+                .and_then(|s| s.fixed())
+                .ok_or_else(|| {
+                    (
+                        format!("{spec_field}.trigger.schedule"),
+                        format!("{text:?} is not an interval like 5m or 1h"),
+                    )
+                })?;
+            Trigger::Schedule(every)
+        }
+    };
+    let budgeting = match doc.spec.budgeting_method.as_str() {
+        "Occurrences" => Budgeting::Occurrences,
+        "Timeslices" => Budgeting::Timeslices,
+        other => {
+            return err(
+                "spec.budgetingMethod",
+                format!("{other} is not supported by dataslo; use Occurrences or Timeslices"),
+            );
+        }
+    };
+    let window = window(&doc.spec.time_window)?;
+    let mut objectives = Vec::new();
+    for (i, o) in doc.spec.objectives.iter().enumerate() {
+        let field = format!("spec.objectives[{i}]");
+        let target = target_of(o, &field)?;
+        let threshold = match (indicator, &o.op, o.value) {
+            (Indicator::Threshold, Some(op), Some(v)) => {
+                Some((Op::parse(op).map_err(|m| (format!("{field}.op"), m))?, v))
+            }
+            (Indicator::Threshold, _, _) => {
+                return err(field, "a thresholdMetric objective needs op and value");
+            }
+            (Indicator::Ratio, _, _) => None,
+        };
+        let slice = match budgeting {
+            Budgeting::Occurrences => None,
+            Budgeting::Timeslices => {
+                let (Some(w), Some(t)) = (&o.time_slice_window, o.time_slice_target) else {
+                    return err(
+                        field,
+                        "Timeslices needs timeSliceWindow and timeSliceTarget",
+                    );
+                };
+                let length = Shorthand::parse(w)
+                    .ok()
+                    .and_then(|s| s.fixed())
+                    .ok_or_else(|| {
+                        (
+                            format!("{field}.timeSliceWindow"),
+                            format!("{w:?} is not a slice like 1m or 1h"),
+                        )
+                    })?;
+                if !(t > 0.0 && t <= 1.0) {
+                    return err(
+                        format!("{field}.timeSliceTarget"),
+                        format!("must be in (0, 1], got {t}"),
+                    );
+                }
+                Some((length, t))
+            }
+        };
+        let name = o
+            .display_name
+            .clone()
+            .unwrap_or_else(|| format!("objective {}", i + 1));
+        objectives.push(Objective {
+            name,
+            target,
+            threshold,
+            slice,
+        });
+    }
+    if objectives.is_empty() {
+        return err("spec.objectives", "needs at least one objective");
+    }
+    Ok(Slo {
+        name: doc.metadata.name.clone(),
+        source,
+        dataset: ds.dataset,
+        policy: PolicyRef {
+            spec: ds.policy,
+            sha256: ds.sha256,
+        },
+        config: ds
+            .config
+            .unwrap_or_else(|| serde_json::json!({}))
+            .to_string(),
+        sli: ds.sli,
+        trigger,
+        indicator,
+        budgeting,
+        window,
+        objectives,
+    })
+}
+
+fn window(windows: &[super::openslo::TimeWindowDoc]) -> Result<TimeWindow, FieldError> {
+    let [w] = windows else {
+        return err(
+            "spec.timeWindow",
+            format!("needs exactly one window, found {}", windows.len()),
+        );
+    };
+    let field = "spec.timeWindow[0]";
+    let length = Shorthand::parse(&w.duration).map_err(|m| (format!("{field}.duration"), m))?;
+    match (w.is_rolling.unwrap_or(false), &w.calendar) {
+        (true, None) => match length.fixed() {
+            Some(d) => Ok(TimeWindow::Rolling(d)),
+            None => err(
+                format!("{field}.duration"),
+                "a rolling window needs fixed units (m, h, d, w), not M, Q or Y",
+            ),
+        },
+        (true, Some(_)) => err(field, "a rolling window has no calendar"),
+        (false, None) => err(
+            format!("{field}.calendar"),
+            "a calendar window needs calendar.startTime and calendar.timeZone",
+        ),
+        (false, Some(cal)) => {
+            if matches!(length.unit, Unit::Second | Unit::Minute | Unit::Hour) {
+                return err(
+                    format!("{field}.duration"),
+                    format!(
+                        "{length} is too short for a calendar window; use d, w, M, Q or Y (M is month, m is minute)"
+                    ),
+                );
+            }
+            let tz = jiff::tz::TimeZone::get(&cal.time_zone)
+                .map_err(|e| (format!("{field}.calendar.timeZone"), e.to_string()))?;
+            let civil: jiff::civil::DateTime = cal
+                .start_time
+                .replacen(' ', "T", 1)
+                .parse()
+                .map_err(|e: jiff::Error| {
+                    (
+                        format!("{field}.calendar.startTime"),
+                        format!("{:?}: {e}", cal.start_time),
+                    )
+                })?;
+            let start = civil
+                .to_zoned_datetime(tz)
+                .map_err(|e| (format!("{field}.calendar.startTime"), e.to_string()))?;
+            Ok(TimeWindow::Calendar { length, start })
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! SLO definitions: OpenSLO v1 YAML files in, validated dataslo SLOs out.
+//!
+//! Every OpenSLO document parses; those whose indicator reads a `dataslo` metric
+//! source become [`Slo`]s, the rest are listed as not evaluable with the reason.
+//! Depends on [`crate::model`] only; the scheduler and ledger depend on it.
+
+mod catalog;
+mod definition;
+mod duration;
+mod openslo;
+
+pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
+pub use definition::{Budgeting, Indicator, Objective, Op, PolicyRef, Slo, TimeWindow, Trigger};
+pub use duration::{Shorthand, Unit};

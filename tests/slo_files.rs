@@ -1,0 +1,263 @@
+//! SLO files: OpenSLO v1 from other projects parses as valid (and is reported
+//! as not evaluable here), dataslo's own SLOs become typed definitions, and
+//! every error names the file, the document and the field.
+
+mod support;
+
+use dataslo::slo::{Budgeting, Indicator, Op, TimeWindow, Trigger, load_files, parse_text};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+use support::workspace;
+
+fn openslo_testdata() -> Vec<PathBuf> {
+    let dir = workspace().join("../shared/testdata/openslo");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_openslo_example_from_upstream_is_valid_and_reported_not_evaluable() {
+    let files = openslo_testdata();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let catalog = load_files(&files);
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    assert!(catalog.slos.is_empty());
+    assert_eq!(catalog.not_evaluable.len(), 4);
+    for n in &catalog.not_evaluable {
+        assert_eq!(n.kind, "SLO");
+        assert!(n.reason.contains("`Any`, not `dataslo`"), "{}", n.reason);
+    }
+}
+
+#[test]
+fn the_example_slos_are_evaluable_with_every_field_typed() {
+    let catalog = load_files(&[workspace().join("examples/slos.yaml")]);
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    let names: Vec<_> = catalog.slos.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["orders-fresh", "orders-volume", "customers-email-nulls"]
+    );
+
+    let fresh = &catalog.slos[0];
+    assert_eq!(fresh.trigger, Trigger::Schedule(Duration::from_secs(300)));
+    assert_eq!(fresh.indicator, Indicator::Threshold);
+    assert_eq!(
+        fresh.window,
+        TimeWindow::Rolling(Duration::from_secs(28 * 86_400))
+    );
+    assert_eq!(fresh.objectives[0].threshold, Some((Op::Lte, 7200.0)));
+    assert_eq!(fresh.config, r#"{"max_age":"2h"}"#);
+    assert_eq!(fresh.source.index, 1);
+
+    let volume = &catalog.slos[1];
+    assert_eq!(volume.objectives[0].target, 0.95);
+    match &volume.window {
+        TimeWindow::Calendar { length, start } => {
+            assert_eq!(length.to_string(), "1M");
+            assert_eq!(start.time_zone().iana_name(), Some("Europe/Paris"));
+            assert_eq!(start.timestamp().to_string(), "2025-12-31T23:00:00Z");
+        }
+        other => panic!("expected a calendar window, got {other:?}"),
+    }
+
+    let nulls = &catalog.slos[2];
+    assert_eq!(
+        (nulls.indicator, nulls.budgeting),
+        (Indicator::Ratio, Budgeting::Timeslices)
+    );
+    assert_eq!(
+        nulls.objectives[0].slice,
+        Some((Duration::from_secs(3600), 0.99))
+    );
+    assert_eq!(nulls.sli, "null_rate:email");
+}
+
+const GOOD: &str = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: fresh }
+spec:
+  indicator:
+    metadata: { name: f }
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: dataslo
+          spec:
+            dataset: { namespace: "s3://b", name: t }
+            policy: builtin:freshness
+            config: { max_age: 1h }
+            sli: freshness
+            trigger: observation
+  timeWindow: [{ duration: 7d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ op: lte, value: 3600, target: 0.99 }]
+"#;
+
+fn only_error(yaml: &str) -> String {
+    let catalog = parse_text(yaml, "slos.yaml");
+    assert_eq!(
+        catalog.errors.len(),
+        1,
+        "{:#?} {:#?}",
+        catalog.errors,
+        catalog.slos
+    );
+    catalog.errors[0].to_string()
+}
+
+#[test]
+fn a_valid_dataslo_slo_parses() {
+    let catalog = parse_text(GOOD, "slos.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    assert_eq!(catalog.slos.len(), 1);
+}
+
+#[test]
+fn errors_name_the_file_the_document_and_the_field() {
+    let cases = [
+        (
+            "target: 0.99",
+            "target: 1.5",
+            "spec.objectives[0]: target must be between 0 and 1",
+        ),
+        (
+            "sli: freshness",
+            "sli: freshness\n            slis: x",
+            "unknown field `slis`",
+        ),
+        (
+            "duration: 7d",
+            "duration: 7days",
+            "spec.timeWindow[0].duration",
+        ),
+        ("op: lte", "op: below", "spec.objectives[0].op"),
+        (
+            "budgetingMethod: Occurrences",
+            "budgetingMethod: RatioTimeslices",
+            "spec.budgetingMethod: RatioTimeslices is not supported",
+        ),
+        (
+            "trigger: observation",
+            "trigger: { schedule: soon }",
+            "trigger.schedule",
+        ),
+        (
+            "name: t }",
+            "name: \"\" }",
+            "dataset.name: must not be empty",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let yaml = format!(
+            "{GOOD}---{}",
+            GOOD.replace("name: fresh", "name: second")
+                .replace(from, to)
+        );
+        let message = only_error(&yaml);
+        assert!(
+            message.starts_with("slos.yaml (document 2, `second`): "),
+            "{message}"
+        );
+        assert!(message.contains(expected), "{to}: {message}");
+    }
+}
+
+#[test]
+fn a_calendar_window_needs_a_real_time_zone() {
+    let yaml = GOOD.replace(
+        "timeWindow: [{ duration: 7d, isRolling: true }]",
+        "timeWindow: [{ duration: 1M, isRolling: false, calendar: { startTime: 2026-01-01 00:00:00, timeZone: Mars/Olympus } }]",
+    );
+    assert!(only_error(&yaml).contains("calendar.timeZone"));
+}
+
+#[test]
+fn other_kinds_and_api_versions_are_listed_not_rejected() {
+    let yaml = "apiVersion: openslo/v1\nkind: Service\nmetadata: { name: web }\nspec: {}\n---\napiVersion: openslo/v1alpha\nkind: SLO\nmetadata: { name: old }\nspec: {}\n";
+    let catalog = parse_text(yaml, "mixed.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    let reasons: Vec<_> = catalog
+        .not_evaluable
+        .iter()
+        .map(|n| n.reason.as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "kind Service is not an SLO",
+            "SLO (openslo/v1alpha) is not read; dataslo reads openslo/v1"
+        ]
+    );
+}
+
+#[test]
+fn an_slo_may_reference_an_sli_document() {
+    let sli = "apiVersion: openslo/v1\nkind: SLI\nmetadata: { name: shared-freshness }\nspec:\n  thresholdMetric:\n    metricSource:\n      type: dataslo\n      spec: { dataset: { namespace: \"s3://b\", name: t }, policy: builtin:freshness, config: { max_age: 1h }, sli: freshness, trigger: observation }\n";
+    let slo = GOOD.replace(
+        "  indicator:\n    metadata: { name: f }\n    spec:\n      thresholdMetric:",
+        "  indicatorRef: shared-freshness\n  unused:\n    x:\n      thresholdMetric:",
+    );
+    let catalog = parse_text(&format!("{sli}---{slo}"), "ref.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    assert_eq!(catalog.slos[0].policy.spec, "builtin:freshness");
+    let missing = parse_text(&slo, "ref.yaml");
+    assert!(
+        missing.errors[0]
+            .to_string()
+            .contains("no SLI named `shared-freshness`")
+    );
+}
+
+#[test]
+fn duplicate_names_and_broken_yaml_are_errors() {
+    assert!(
+        only_error(&format!("{GOOD}---{GOOD}")).contains("another SLO is already named `fresh`")
+    );
+    assert!(only_error("kind: [unclosed").contains("not valid YAML"));
+    assert!(only_error("apiVersion: openslo/v1\nkind: SLO\nspec: {}\n").contains("metadata.name"));
+}
+
+#[test]
+fn the_validate_command_exits_0_on_valid_files_and_1_naming_each_error() {
+    let mut args: Vec<String> = vec!["slo".into(), "validate".into()];
+    args.extend(openslo_testdata().iter().map(|p| p.display().to_string()));
+    args.push(workspace().join("examples/slos.yaml").display().to_string());
+    let ok = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("3 evaluable, 4 not evaluable, 0 invalid")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, GOOD.replace("target: 0.99", "targetPercent: 150")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(["slo", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "bad.yaml (document 1, `fresh`): spec.objectives[0]: target must be between 0 and 1"
+        ),
+        "{text}"
+    );
+}
