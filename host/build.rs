@@ -11,7 +11,10 @@ fn main() {
         .parent()
         .expect("host/ lives in the workspace")
         .to_path_buf();
-    let found = dataslo_wasm_build::guests_in(&workspace.join("policies"), "policy-");
+    let policies = workspace.join("policies");
+    // A new policy folder must rebuild the binary too.
+    println!("cargo:rerun-if-changed={}", policies.display());
+    let found = dataslo_wasm_build::guests_in(&policies, "policy-");
     let guests: Vec<_> = found.iter().map(|(_, guest)| guest.clone()).collect();
     let built = dataslo_wasm_build::build_in_build_script(&workspace, &guests);
 

@@ -4,7 +4,7 @@ use super::bindings as wit;
 use crate::model;
 
 /// Nanoseconds since the epoch; the model guarantees the range.
-fn nanos(ts: jiff::Timestamp) -> i64 {
+pub fn nanos(ts: jiff::Timestamp) -> i64 {
     i64::try_from(ts.as_nanosecond()).unwrap_or(if ts.as_second() < 0 {
         i64::MIN
     } else {

@@ -86,11 +86,6 @@ impl std::fmt::Display for PolicyLevel {
     }
 }
 
-/// Nanoseconds since the epoch; the model keeps timestamps in this range.
-fn nanos(ts: jiff::Timestamp) -> i64 {
-    i64::try_from(ts.as_nanosecond()).unwrap_or(0)
-}
-
 impl Runtime {
     /// Runs `evaluate` once, in a fresh instance.
     pub fn evaluate(
@@ -99,7 +94,7 @@ impl Runtime {
         input: EvaluationInput<'_>,
     ) -> Result<Evaluation, EvalError> {
         let limits = input.limits.unwrap_or(&self.limits);
-        let now = nanos(input.now);
+        let now = convert::nanos(input.now);
         let mut seed = Sha256::new();
         seed.update(policy.sha256);
         seed.update(now.to_le_bytes());

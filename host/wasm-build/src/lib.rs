@@ -33,9 +33,7 @@ impl Guest {
 
 /// Lists the guest crates directly under `parent`: each folder with a `Cargo.toml`
 /// whose package is named `{prefix}{folder}` by convention. Sorted by folder name.
-/// Asks cargo to rerun the build script when any of them changes.
 pub fn guests_in(parent: &Path, prefix: &str) -> Vec<(String, Guest)> {
-    println!("cargo:rerun-if-changed={}", parent.display());
     let entries = match std::fs::read_dir(parent) {
         Ok(entries) => entries,
         Err(e) => fail(&format!("cannot list {}: {e}", parent.display())),
@@ -60,10 +58,11 @@ pub fn guests_in(parent: &Path, prefix: &str) -> Vec<(String, Guest)> {
 }
 
 /// For build scripts: builds `guests` under `OUT_DIR`, asks cargo to rerun when
-/// the contract or SDK changes, and panics with a clear message on failure.
+/// they, the contract or the SDK change, and panics with a clear message on failure.
 pub fn build_in_build_script(workspace: &Path, guests: &[Guest]) -> Vec<PathBuf> {
-    for extra in ["wit", "guest-sdk"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(extra).display());
+    let watched = guests.iter().map(|g| g.dir.clone());
+    for path in watched.chain(["wit", "guest-sdk"].map(|d| workspace.join(d))) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
     let out_dir =
         PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
