@@ -6,7 +6,9 @@
 //! - [`slo`]: SLO definitions read from OpenSLO YAML.
 //! - [`cli`]: the `dataslo` command's subcommands, as library functions.
 
+pub mod budget;
 pub mod cli;
+pub mod ledger;
 pub mod model;
 pub mod runtime;
 pub mod slo;

@@ -264,6 +264,12 @@ pub fn build(
                             format!("{w:?} is not a slice like 1m or 1h"),
                         )
                     })?;
+                if length.as_secs() % 60 != 0 {
+                    return err(
+                        format!("{field}.timeSliceWindow"),
+                        format!("{w:?}: slices are whole minutes"),
+                    );
+                }
                 if !(t > 0.0 && t <= 1.0) {
                     return err(
                         format!("{field}.timeSliceTarget"),

@@ -1,0 +1,18 @@
+//! Error budgets and burn rates, computed from the ledger's minute buckets only:
+//! the cost grows with the window's length in minutes, not with the events.
+//!
+//! Time is counted in whole minutes. A window is the inclusive range of minutes
+//! `from..=to`, where `to` is the minute of the query time. Rolling windows of
+//! length `W` start at `to - W + 1`; calendar windows at the first minute of the
+//! period holding the query time. Timeslices are aligned to the Unix epoch
+//! (rolling) or the calendar start (calendar); a slice counts in a window when
+//! its first minute is inside, with its minutes up to `to`. A slice without
+//! events is "no data": neither good nor bad.
+//!
+//! Depends on [`crate::slo`] and [`crate::ledger`].
+
+mod compute;
+mod window;
+
+pub use compute::{BURN_WINDOWS, ObjectiveFigures, Tally, objective_figures, tally};
+pub use window::{MinuteRange, slice_anchor, window_at};

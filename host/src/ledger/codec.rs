@@ -1,0 +1,52 @@
+//! Stored values: a CRC-32 of the JSON, then the JSON.
+
+use super::LedgerError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let mut out = Vec::with_capacity(json.len() + 4);
+    out.extend_from_slice(&crc32fast::hash(&json).to_be_bytes());
+    out.extend_from_slice(&json);
+    out
+}
+
+pub fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], bytes: &[u8]) -> Result<T, LedgerError> {
+    let corrupt = |reason: String| LedgerError::Corrupt {
+        tree: tree.into(),
+        key: hex::encode(key),
+        reason,
+    };
+    let (sum, json) = bytes
+        .split_at_checked(4)
+        .ok_or_else(|| corrupt("shorter than its checksum".into()))?;
+    let expected = u32::from_be_bytes(sum.try_into().unwrap_or([0; 4]));
+    if crc32fast::hash(json) != expected {
+        return Err(corrupt("checksum mismatch".into()));
+    }
+    serde_json::from_slice(json).map_err(|e| corrupt(format!("does not decode: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flipped_bit_is_detected() {
+        let mut bytes = encode(&vec![1u64, 2, 3]);
+        assert_eq!(
+            decode::<Vec<u64>>("t", b"k", &bytes).unwrap(),
+            vec![1, 2, 3]
+        );
+        let last = bytes.len() - 2;
+        bytes[last] ^= 1;
+        assert!(
+            decode::<Vec<u64>>("t", b"k", &bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("checksum")
+        );
+        assert!(decode::<Vec<u64>>("t", b"k", &[1, 2]).is_err());
+    }
+}

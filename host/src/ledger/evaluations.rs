@@ -1,0 +1,227 @@
+//! Evaluation records and their per-minute buckets, written together.
+
+use super::{Ledger, LedgerError, codec, keys};
+use crate::model::DatasetRef;
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// Good and total events for one objective.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Events {
+    /// Good events.
+    pub good: u64,
+    /// All events.
+    pub total: u64,
+}
+
+/// How an evaluation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The policy measured; `events` say good or bad.
+    Measured,
+    /// The policy failed; counted as an error, never as good or bad.
+    Error {
+        /// The error kind's stable name, e.g. `deadline`.
+        code: String,
+        /// The typed error, rendered.
+        message: String,
+    },
+}
+
+/// One evaluation of one SLO, as stored and exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalRecord {
+    /// The SLO.
+    pub slo: String,
+    /// Its dataset.
+    pub dataset: DatasetRef,
+    /// The evaluation's "now".
+    pub time: jiff::Timestamp,
+    /// The idempotency key (hex): SLO + observation digest, or SLO + tick.
+    pub key: String,
+    /// Measured or error.
+    pub outcome: Outcome,
+    /// Per objective, the events this evaluation contributes. Empty for errors.
+    pub events: Vec<Events>,
+    /// The measurement's raw value, if any.
+    pub value: Option<f64>,
+    /// The measurement's detail, or the error.
+    pub detail: String,
+    /// sha256 of the policy component.
+    pub policy_sha256: String,
+}
+
+/// One SLO's aggregate over one minute.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Per objective, summed events.
+    pub events: Vec<Events>,
+    /// Evaluations that measured.
+    pub evaluations: u64,
+    /// Evaluations that failed.
+    pub errors: u64,
+}
+
+impl Bucket {
+    /// Adds one record's contribution.
+    pub fn add(&mut self, record: &EvalRecord) {
+        match record.outcome {
+            Outcome::Measured => self.evaluations += 1,
+            Outcome::Error { .. } => self.errors += 1,
+        }
+        if self.events.len() < record.events.len() {
+            self.events.resize(record.events.len(), Events::default());
+        }
+        for (sum, e) in self.events.iter_mut().zip(&record.events) {
+            sum.good += e.good;
+            sum.total += e.total;
+        }
+    }
+}
+
+/// Whether a record was new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Written, with its bucket.
+    New,
+    /// A record with the same SLO, time and key exists: nothing changed.
+    Duplicate,
+}
+
+/// Minutes since the epoch of a timestamp.
+pub fn minute_of(t: jiff::Timestamp) -> i64 {
+    t.as_second().div_euclid(60)
+}
+
+pub(super) fn record_key(record: &EvalRecord) -> Vec<u8> {
+    let mut key = keys::slo(&record.slo);
+    keys::push_i64(
+        &mut key,
+        i64::try_from(record.time.as_nanosecond()).unwrap_or(i64::MAX),
+    );
+    key.extend_from_slice(record.key.as_bytes());
+    key
+}
+
+pub(super) fn bucket_key(slo: &str, minute: i64) -> Vec<u8> {
+    let mut key = keys::slo(slo);
+    keys::push_i64(&mut key, minute);
+    key
+}
+
+impl Ledger {
+    /// Writes `record` and folds it into its minute bucket, atomically. Not yet
+    /// durable: call [`Ledger::flush`] before acknowledging.
+    pub fn record(&self, record: &EvalRecord) -> Result<Stored, LedgerError> {
+        let key = record_key(record);
+        let bkey = bucket_key(&record.slo, minute_of(record.time));
+        let value = codec::encode(record);
+        (&self.evaluations, &self.buckets)
+            .transaction(|(evaluations, buckets)| {
+                if evaluations.get(&key)?.is_some() {
+                    return Ok(Stored::Duplicate);
+                }
+                let mut bucket: Bucket = match buckets.get(&bkey)? {
+                    Some(bytes) => codec::decode("buckets", &bkey, &bytes)
+                        .map_err(ConflictableTransactionError::Abort)?,
+                    None => Bucket::default(),
+                };
+                bucket.add(record);
+                evaluations.insert(key.as_slice(), value.as_slice())?;
+                buckets.insert(bkey.as_slice(), codec::encode(&bucket))?;
+                Ok(Stored::New)
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => e.into(),
+            })
+    }
+
+    /// The buckets of `slo` for minutes `from..=to`, in order.
+    pub fn buckets(
+        &self,
+        slo: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, Bucket)>, LedgerError> {
+        let mut out = Vec::new();
+        for item in self
+            .buckets
+            .range(bucket_key(slo, from)..=bucket_key(slo, to))
+        {
+            let (key, bytes) = item?;
+            let minute = keys::read_i64(&key[key.len() - 8..]).unwrap_or(from);
+            out.push((minute, codec::decode("buckets", &key, &bytes)?));
+        }
+        Ok(out)
+    }
+
+    /// Records, of one SLO or all, from `since` on, in key order.
+    pub fn records(
+        &self,
+        slo: Option<&str>,
+        since: Option<jiff::Timestamp>,
+    ) -> impl Iterator<Item = Result<EvalRecord, LedgerError>> + '_ {
+        let iter = match slo {
+            Some(name) => self.evaluations.scan_prefix(keys::slo(name)),
+            None => self.evaluations.iter(),
+        };
+        iter.map(|item| {
+            let (key, bytes) = item?;
+            codec::decode::<EvalRecord>("evaluations", &key, &bytes)
+        })
+        .filter(move |r| match (r, since) {
+            (Ok(r), Some(since)) => r.time >= since,
+            _ => true,
+        })
+    }
+
+    /// Whether a record for this SLO, time and key exists.
+    pub fn has_record(
+        &self,
+        slo: &str,
+        time: jiff::Timestamp,
+        key: &str,
+    ) -> Result<bool, LedgerError> {
+        let probe = EvalRecord {
+            slo: slo.into(),
+            dataset: DatasetRef {
+                namespace: String::new(),
+                name: String::new(),
+            },
+            time,
+            key: key.into(),
+            outcome: Outcome::Measured,
+            events: Vec::new(),
+            value: None,
+            detail: String::new(),
+            policy_sha256: String::new(),
+        };
+        Ok(self.evaluations.contains_key(record_key(&probe))?)
+    }
+
+    /// Removes records and buckets older than `before` (retention).
+    pub fn prune(&self, before: jiff::Timestamp) -> Result<usize, LedgerError> {
+        let cutoff_minute = minute_of(before);
+        let mut removed = 0;
+        for item in self.evaluations.iter() {
+            let (key, bytes) = item?;
+            let record: EvalRecord = codec::decode("evaluations", &key, &bytes)?;
+            if minute_of(record.time) < cutoff_minute {
+                self.evaluations.remove(&key)?;
+                removed += 1;
+            }
+        }
+        for item in self.buckets.iter() {
+            let (key, _) = item?;
+            if keys::read_i64(&key[key.len().saturating_sub(8)..])
+                .is_some_and(|m| m < cutoff_minute)
+            {
+                self.buckets.remove(&key)?;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,78 @@
+//! The ledger: an embedded sled database, one set of trees per tenant.
+//!
+//! It holds observations (with the latest per dataset and a bounded history),
+//! evaluation records keyed by SLO then time then idempotency key, and
+//! per-minute bucket aggregates. A record and its bucket update commit in one
+//! transaction; callers are told "stored" only after a flush. Every value
+//! carries a CRC-32, so corruption is detected by [`Ledger::verify`].
+//!
+//! Depends on [`crate::model`]; budgets, the scheduler and the CLI depend on it.
+
+mod codec;
+mod error;
+mod evaluations;
+mod keys;
+mod observations;
+mod verify;
+
+pub use error::LedgerError;
+pub use evaluations::{Bucket, EvalRecord, Events, Outcome, Stored, minute_of};
+pub use observations::{ObservationReceipt, digest};
+pub use verify::{Mismatch, VerifyReport};
+
+use std::path::Path;
+
+/// The tenant every single-machine process (`eval`, `run`, `demo`) uses.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// An open ledger, scoped to one tenant.
+#[derive(Clone)]
+pub struct Ledger {
+    db: sled::Db,
+    observations: sled::Tree,
+    latest: sled::Tree,
+    evaluations: sled::Tree,
+    buckets: sled::Tree,
+    history_depth: usize,
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger in `dir`, for `tenant`. `history_depth` is
+    /// how many observations per dataset are kept.
+    pub fn open(dir: &Path, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|e| LedgerError::Open {
+                dir: dir.display().to_string(),
+                error: e.to_string(),
+            })?;
+        Self::with_db(db, tenant, history_depth)
+    }
+
+    /// The same database, another tenant's trees.
+    pub fn for_tenant(&self, tenant: &str) -> Result<Self, LedgerError> {
+        Self::with_db(self.db.clone(), tenant, self.history_depth)
+    }
+
+    fn with_db(db: sled::Db, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
+        let tree = |name: &str| {
+            db.open_tree(format!("t/{tenant}/{name}"))
+                .map_err(LedgerError::from)
+        };
+        Ok(Ledger {
+            observations: tree("observations")?,
+            latest: tree("latest")?,
+            evaluations: tree("evaluations")?,
+            buckets: tree("buckets")?,
+            db,
+            history_depth: history_depth.max(1),
+        })
+    }
+
+    /// Makes everything written so far durable. Group commit: write a batch,
+    /// then flush once, then acknowledge the batch.
+    pub fn flush(&self) -> Result<(), LedgerError> {
+        self.db.flush().map(drop).map_err(LedgerError::from)
+    }
+}

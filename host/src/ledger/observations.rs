@@ -1,0 +1,189 @@
+//! Observations: all kept per dataset up to the history depth, plus a pointer
+//! to the newest. Re-delivering an observation changes nothing.
+
+use super::{Ledger, LedgerError, codec, keys};
+use crate::model::{DatasetRef, Observation};
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// What storing one observation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservationReceipt {
+    /// sha256 of the observation's canonical JSON: its identity.
+    pub digest: [u8; 32],
+    /// False when the same observation was already stored.
+    pub new: bool,
+}
+
+/// sha256 of the observation's JSON (fields in declaration order, maps sorted).
+pub fn digest(obs: &Observation) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(obs).unwrap_or_default()).into()
+}
+
+fn observation_key(obs: &Observation, digest: &[u8; 32]) -> Vec<u8> {
+    let mut key = keys::dataset(&obs.dataset);
+    keys::push_i64(
+        &mut key,
+        obs.observed_at
+            .as_nanosecond()
+            .clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+    );
+    key.extend_from_slice(&digest[..8]);
+    key
+}
+
+impl Ledger {
+    /// Stores `obs` (not yet durable: call [`Ledger::flush`] before acknowledging).
+    pub fn put_observation(&self, obs: &Observation) -> Result<ObservationReceipt, LedgerError> {
+        let digest = digest(obs);
+        let key = observation_key(obs, &digest);
+        let dataset_key = keys::dataset(&obs.dataset);
+        let value = codec::encode(obs);
+        let new = (&self.observations, &self.latest)
+            .transaction(|(observations, latest)| {
+                if observations.get(&key)?.is_some() {
+                    return Ok(false);
+                }
+                observations.insert(key.as_slice(), value.as_slice())?;
+                let newer = match latest.get(&dataset_key)? {
+                    Some(current) => current.as_ref() < key.as_slice(),
+                    None => true,
+                };
+                if newer {
+                    latest.insert(dataset_key.as_slice(), key.as_slice())?;
+                }
+                Ok::<_, ConflictableTransactionError<LedgerError>>(true)
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => e.into(),
+            })?;
+        if new {
+            self.trim_history(&dataset_key)?;
+        }
+        Ok(ObservationReceipt { digest, new })
+    }
+
+    /// Drops the oldest observations of a dataset beyond the history depth.
+    fn trim_history(&self, dataset_key: &[u8]) -> Result<(), LedgerError> {
+        let count = self.observations.scan_prefix(dataset_key).keys().count();
+        if count <= self.history_depth {
+            return Ok(());
+        }
+        for key in self
+            .observations
+            .scan_prefix(dataset_key)
+            .keys()
+            .take(count - self.history_depth)
+        {
+            self.observations.remove(key?)?;
+        }
+        Ok(())
+    }
+
+    /// The newest observation of `dataset`.
+    pub fn latest_observation(
+        &self,
+        dataset: &DatasetRef,
+    ) -> Result<Option<Observation>, LedgerError> {
+        let Some(key) = self.latest.get(keys::dataset(dataset))? else {
+            return Ok(None);
+        };
+        match self.observations.get(&key)? {
+            Some(bytes) => codec::decode("observations", &key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` observations of the dataset observed before `before`, newest first.
+    pub fn history_before(
+        &self,
+        before: &Observation,
+        limit: usize,
+    ) -> Result<Vec<Observation>, LedgerError> {
+        let prefix = keys::dataset(&before.dataset);
+        let end = observation_key(before, &[0; 32]);
+        let mut out = Vec::new();
+        for item in self
+            .observations
+            .range(prefix.clone()..end)
+            .rev()
+            .take(limit)
+        {
+            let (key, bytes) = item?;
+            out.push(codec::decode("observations", &key, &bytes)?);
+        }
+        Ok(out)
+    }
+
+    /// Every stored observation, oldest first per dataset.
+    pub fn observations(&self) -> impl Iterator<Item = Result<Observation, LedgerError>> + '_ {
+        self.observations.iter().map(|item| {
+            let (key, bytes) = item?;
+            codec::decode("observations", &key, &bytes)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_observation;
+
+    fn obs(at: &str, rows: u64) -> Observation {
+        let text = format!(
+            r#"{{"dataset":{{"namespace":"s3://b","name":"t"}},"observed_at":"{at}","row_count":{rows}}}"#
+        );
+        parse_observation(&text, "t").unwrap()
+    }
+
+    #[test]
+    fn the_same_observation_twice_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        let o = obs("2026-11-26T08:00:00Z", 5);
+        assert!(ledger.put_observation(&o).unwrap().new);
+        assert!(!ledger.put_observation(&o).unwrap().new);
+        assert_eq!(ledger.observations().count(), 1);
+    }
+
+    #[test]
+    fn latest_and_history_follow_observed_at_not_arrival() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 3).unwrap();
+        for (at, rows) in [
+            ("2026-11-26T08:00:00Z", 1),
+            ("2026-11-26T10:00:00Z", 3),
+            ("2026-11-26T09:00:00Z", 2),
+        ] {
+            ledger.put_observation(&obs(at, rows)).unwrap();
+        }
+        let latest = ledger
+            .latest_observation(&obs("2026-11-26T08:00:00Z", 0).dataset)
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.row_count, Some(3));
+        let history = ledger.history_before(&latest, 10).unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|o| o.row_count.unwrap())
+                .collect::<Vec<_>>(),
+            [2, 1]
+        );
+        ledger
+            .put_observation(&obs("2026-11-26T11:00:00Z", 4))
+            .unwrap();
+        assert_eq!(ledger.observations().count(), 3, "history is bounded");
+    }
+
+    #[test]
+    fn tenants_do_not_see_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Ledger::open(dir.path(), "a", 10).unwrap();
+        let b = a.for_tenant("b").unwrap();
+        a.put_observation(&obs("2026-11-26T08:00:00Z", 1)).unwrap();
+        assert_eq!(b.observations().count(), 0);
+    }
+}
