@@ -8,7 +8,9 @@
 
 pub mod budget;
 pub mod cli;
+pub mod config;
 pub mod ledger;
 pub mod model;
 pub mod runtime;
+pub mod scheduler;
 pub mod slo;

@@ -21,6 +21,43 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Store observations (JSON object, array, or NDJSON) in the ledger; prints
+    /// the acknowledgement only after they are flushed to disk.
+    Observe {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+        /// The file, or `-` for standard input.
+        source: String,
+    },
+    /// Run the scheduler and ledger until SIGINT or SIGTERM.
+    Run {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+        /// SLO files, added to the config's.
+        slo_files: Vec<PathBuf>,
+        /// One pass (pending observations, spool, clock), then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// One row per SLO: SLI, budget remaining, burn rates, errors.
+    Status {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+        /// SLO files, added to the config's.
+        slo_files: Vec<PathBuf>,
+        /// The time to report on (RFC 3339). Default: now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Check or export the ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Work with SLO definitions.
     #[command(subcommand)]
     Slo(SloCommand),
@@ -42,6 +79,29 @@ pub enum SloCommand {
         /// OpenSLO v1 YAML files (several documents per file allowed).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+/// `dataslo ledger ...`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute every bucket from the records and check every checksum; exit 1 on any problem.
+    Verify {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+    },
+    /// Write evaluation records as NDJSON.
+    Export {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+        /// Only this SLO.
+        #[arg(long)]
+        slo: Option<String>,
+        /// Only records at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
     },
 }
 

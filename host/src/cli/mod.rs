@@ -8,8 +8,13 @@ mod eval;
 mod failure;
 mod input;
 mod inspect;
+mod ledger_cmd;
+mod observe;
 mod policies;
+mod run;
+mod setup;
 mod slo;
+mod status;
 mod table;
 
 pub use args::{Cli, Command, Format};
@@ -37,5 +42,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Policies { format } => policies::run(format),
         Command::Inspect { file, format } => inspect::run(&file, format),
         Command::Slo(args::SloCommand::Validate { files }) => slo::validate(&files),
+        Command::Observe { setup, source } => observe::run(&setup, &source),
+        Command::Run {
+            setup,
+            slo_files,
+            once,
+        } => run::run(&setup, &slo_files, once),
+        Command::Status {
+            setup,
+            slo_files,
+            at,
+            format,
+        } => status::run(&setup, &slo_files, at.as_deref(), format),
+        Command::Ledger(args::LedgerCommand::Verify { setup }) => ledger_cmd::verify(&setup),
+        Command::Ledger(args::LedgerCommand::Export { setup, slo, since }) => {
+            ledger_cmd::export(&setup, slo.as_deref(), since.as_deref())
+        }
     }
 }

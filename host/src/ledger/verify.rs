@@ -100,18 +100,4 @@ impl Ledger {
         }
         Ok(report)
     }
-
-    #[cfg(test)]
-    pub(crate) fn corrupt_first_bucket_for_test(&self) {
-        if let Some(Ok((key, mut bytes))) = self
-            .buckets
-            .iter()
-            .next()
-            .map(|r| r.map(|(k, v)| (k, v.to_vec())))
-        {
-            let last = bytes.len() - 2;
-            bytes[last] ^= 0x01;
-            let _ = self.buckets.insert(key, bytes);
-        }
-    }
 }

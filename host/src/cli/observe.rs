@@ -1,0 +1,27 @@
+//! `dataslo observe <FILE | ->`: store observations; acknowledge only after a flush.
+
+use super::setup::{SetupArgs, ledger};
+use super::{Failure, input};
+use crate::scheduler::parse_observations;
+
+pub fn run(setup: &SetupArgs, source: &str) -> Result<(), Failure> {
+    let config = setup.config(&[])?;
+    let observations = parse_observations(&input::read_text(source)?, source)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let ledger = ledger(&config)?;
+    let mut new = 0;
+    for obs in &observations {
+        new += usize::from(
+            ledger
+                .put_observation(obs)
+                .map_err(|e| Failure::Input(e.to_string()))?
+                .new,
+        );
+    }
+    ledger.flush().map_err(|e| Failure::Input(e.to_string()))?;
+    println!(
+        "acknowledged {} observation(s), {new} new",
+        observations.len()
+    );
+    Ok(())
+}

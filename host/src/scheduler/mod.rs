@@ -1,0 +1,273 @@
+//! The scheduler's core: observations in, evaluations recorded, idempotently.
+//!
+//! `trigger: observation` SLOs are evaluated once per stored observation of
+//! their dataset (now = its `observed_at`, key = SLO + observation digest);
+//! `trigger: schedule` SLOs once per tick (now = the tick, key = SLO + tick)
+//! against the latest observation, so a table that stops arriving still burns
+//! its freshness budget. Replaying either changes nothing.
+//!
+//! Synchronous on purpose: `run` drives it from a tokio loop, tests call it
+//! directly in virtual time. Depends on runtime, slo, ledger and model.
+
+mod arm;
+mod spool;
+
+pub use arm::{ArmError, Armed};
+pub use spool::{SpoolFile, parse_observations, take_spool};
+
+use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome, Stored, digest};
+use crate::model::Observation;
+use crate::runtime::{EvaluationInput, Runtime};
+use crate::slo::{Indicator, Trigger};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Runs the SLOs' policies and records the results.
+pub struct Scheduler {
+    runtime: Arc<Runtime>,
+    ledger: Ledger,
+    slos: Vec<Armed>,
+    history_depth: usize,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Records written.
+    pub recorded: usize,
+    /// Evaluations skipped because already recorded.
+    pub duplicates: usize,
+    /// Of the recorded, how many were errors.
+    pub errors: usize,
+}
+
+impl Scheduler {
+    /// A scheduler over armed SLOs.
+    pub fn new(
+        runtime: Arc<Runtime>,
+        ledger: Ledger,
+        slos: Vec<Armed>,
+        history_depth: usize,
+    ) -> Self {
+        Scheduler {
+            runtime,
+            ledger,
+            slos,
+            history_depth,
+        }
+    }
+
+    /// The ledger it writes.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The SLOs it evaluates.
+    pub fn slos(&self) -> &[Armed] {
+        &self.slos
+    }
+
+    /// Stores observations durably (flushed before returning: the caller may
+    /// acknowledge them), then evaluates what they trigger.
+    pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
+        let mut new = 0;
+        for obs in observations {
+            new += usize::from(self.ledger.put_observation(obs)?.new);
+        }
+        self.ledger.flush()?;
+        Ok((new, self.evaluate_observations()?))
+    }
+
+    /// Evaluates every stored observation that an observation-triggered SLO has
+    /// not yet recorded. Flushes before returning.
+    pub fn evaluate_observations(&self) -> Result<Pass, LedgerError> {
+        let mut pass = Pass::default();
+        let stored: Vec<Observation> = self.ledger.observations().collect::<Result<_, _>>()?;
+        for armed in self
+            .slos
+            .iter()
+            .filter(|a| a.slo.trigger == Trigger::Observation)
+        {
+            for obs in stored.iter().filter(|o| o.dataset == armed.slo.dataset) {
+                let key = idempotency_key(&armed.slo.name, &digest(obs));
+                if self
+                    .ledger
+                    .has_record(&armed.slo.name, obs.observed_at, &key)?
+                {
+                    pass.duplicates += 1;
+                    continue;
+                }
+                let record = self.evaluate(armed, Some(obs), obs.observed_at, key)?;
+                self.store(&record, &mut pass)?;
+            }
+        }
+        self.ledger.flush()?;
+        Ok(pass)
+    }
+
+    /// Evaluates every schedule tick up to `now` not yet recorded, starting at
+    /// the tick after the SLO's last record (or the tick at or before `now`).
+    /// At most `max_ticks` per SLO, oldest first. Flushes before returning.
+    pub fn tick(&self, now: jiff::Timestamp, max_ticks: usize) -> Result<Pass, LedgerError> {
+        let mut pass = Pass::default();
+        for armed in &self.slos {
+            let Trigger::Schedule(every) = armed.slo.trigger else {
+                continue;
+            };
+            let step = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
+            let now_ns = i64::try_from(now.as_nanosecond()).unwrap_or(i64::MAX);
+            let last_tick = now_ns.div_euclid(step) * step;
+            let last_recorded = self
+                .ledger
+                .records(Some(&armed.slo.name), None)
+                .last()
+                .transpose()?
+                .map(|r| i64::try_from(r.time.as_nanosecond()).unwrap_or(i64::MIN));
+            let first = match last_recorded {
+                Some(t) => (t.div_euclid(step) + 1) * step,
+                None => last_tick,
+            };
+            let first = first.max(last_tick - step * (max_ticks as i64 - 1));
+            let mut t = first;
+            while t <= last_tick {
+                let at = jiff::Timestamp::from_nanosecond(i128::from(t)).unwrap_or(now);
+                let key = format!("tick-{t}");
+                if self.ledger.has_record(&armed.slo.name, at, &key)? {
+                    pass.duplicates += 1;
+                } else {
+                    let latest = self.ledger.latest_observation(&armed.slo.dataset)?;
+                    let usable = latest.filter(|o| o.observed_at <= at);
+                    let record = self.evaluate(armed, usable.as_ref(), at, key)?;
+                    self.store(&record, &mut pass)?;
+                }
+                t += step;
+            }
+        }
+        self.ledger.flush()?;
+        Ok(pass)
+    }
+
+    fn store(&self, record: &EvalRecord, pass: &mut Pass) -> Result<(), LedgerError> {
+        match self.ledger.record(record)? {
+            Stored::New => {
+                pass.recorded += 1;
+                pass.errors += usize::from(matches!(record.outcome, Outcome::Error { .. }));
+            }
+            Stored::Duplicate => pass.duplicates += 1,
+        }
+        Ok(())
+    }
+
+    /// One evaluation, turned into a record. Policy failures become error records.
+    fn evaluate(
+        &self,
+        armed: &Armed,
+        obs: Option<&Observation>,
+        now: jiff::Timestamp,
+        key: String,
+    ) -> Result<EvalRecord, LedgerError> {
+        let slo = &armed.slo;
+        let mut record = EvalRecord {
+            slo: slo.name.clone(),
+            dataset: slo.dataset.clone(),
+            time: now,
+            key,
+            outcome: Outcome::Measured,
+            events: Vec::new(),
+            value: None,
+            detail: String::new(),
+            policy_sha256: armed.policy.sha256_hex(),
+        };
+        let fail = |mut record: EvalRecord, code: &str, message: String| {
+            record.outcome = Outcome::Error {
+                code: code.into(),
+                message: message.clone(),
+            };
+            record.detail = message;
+            record
+        };
+        let Some(obs) = obs else {
+            return Ok(fail(
+                record,
+                "no_observation",
+                format!(
+                    "no observation of {}/{} yet",
+                    slo.dataset.namespace, slo.dataset.name
+                ),
+            ));
+        };
+        let history = self.ledger.history_before(obs, self.history_depth)?;
+        let input = EvaluationInput {
+            config: &slo.config,
+            observation: obs,
+            history: Arc::from(history),
+            now,
+            limits: None,
+        };
+        let evaluation = match self.runtime.evaluate(&armed.policy, input) {
+            Ok(e) => e,
+            Err(e) => {
+                let e = e.for_slo(&slo.name);
+                return Ok(fail(record, e.code(), e.to_string()));
+            }
+        };
+        let matching: Vec<_> = evaluation
+            .measurements
+            .iter()
+            .filter(|m| {
+                m.sli == slo.sli
+                    || m.sli
+                        .strip_prefix(&slo.sli)
+                        .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .collect();
+        if matching.is_empty() {
+            let names: Vec<_> = evaluation
+                .measurements
+                .iter()
+                .map(|m| m.sli.as_str())
+                .collect();
+            return Ok(fail(
+                record,
+                "no_measurement",
+                format!(
+                    "the policy gave no `{}` measurement (it gave {names:?})",
+                    slo.sli
+                ),
+            ));
+        }
+        record.value = matching[0].value;
+        record.detail = matching
+            .iter()
+            .map(|m| m.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        record.events = slo
+            .objectives
+            .iter()
+            .map(|objective| match (slo.indicator, objective.threshold) {
+                (Indicator::Threshold, Some((op, threshold))) => {
+                    let good = record.value.is_some_and(|v| op.holds(v, threshold));
+                    Events {
+                        good: u64::from(good),
+                        total: 1,
+                    }
+                }
+                _ => Events {
+                    good: matching.iter().map(|m| m.good).sum(),
+                    total: matching.iter().map(|m| m.total).sum(),
+                },
+            })
+            .collect();
+        Ok(record)
+    }
+}
+
+/// SLO + observation digest, as hex.
+pub fn idempotency_key(slo: &str, observation_digest: &[u8; 32]) -> String {
+    let mut h = Sha256::new();
+    h.update(slo.as_bytes());
+    h.update([0]);
+    h.update(observation_digest);
+    hex::encode(&h.finalize()[..16])
+}
