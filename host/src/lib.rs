@@ -6,6 +6,7 @@
 //! - [`slo`]: SLO definitions read from OpenSLO YAML.
 //! - [`cli`]: the `dataslo` command's subcommands, as library functions.
 
+pub mod alert;
 pub mod budget;
 pub mod cli;
 pub mod config;

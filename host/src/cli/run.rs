@@ -23,8 +23,11 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
     let pass = scheduler.evaluate_observations().map_err(storage)?;
     report("pending observations", pass);
+    let targets = config.notifiers.webhooks.clone();
+    let retention =
+        jiff::SignedDuration::try_from(config.retention).unwrap_or(jiff::SignedDuration::MAX);
     if once {
-        return pass_once(&scheduler, &spool);
+        return pass_once(&scheduler, &spool, &targets);
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -35,9 +38,21 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .map_err(|e| Failure::Input(format!("cannot watch SIGTERM: {e}")))?;
+        let mut last_prune = jiff::Timestamp::UNIX_EPOCH;
         loop {
             tokio::select! {
-                _ = interval.tick() => pass_once(&scheduler, &spool)?,
+                _ = interval.tick() => {
+                    pass_once(&scheduler, &spool, &targets)?;
+                    let now = jiff::Timestamp::now();
+                    if now.duration_since(last_prune) > jiff::SignedDuration::from_hours(1) {
+                        let cutoff = now.checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
+                        let removed = scheduler.ledger().prune(cutoff).map_err(storage)?;
+                        if removed > 0 {
+                            eprintln!("retention: removed {removed} record(s) older than {cutoff}");
+                        }
+                        last_prune = now;
+                    }
+                }
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
             }
@@ -61,7 +76,7 @@ fn report(what: &str, pass: crate::scheduler::Pass) {
 
 /// One pass: ingest the spool (files are removed only after their
 /// observations are flushed), then the clock.
-fn pass_once(scheduler: &Scheduler, spool: &Path) -> Result<(), Failure> {
+fn pass_once(scheduler: &Scheduler, spool: &Path, targets: &[String]) -> Result<(), Failure> {
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
     for (path, parsed) in
         take_spool(spool).map_err(|e| Failure::Input(format!("{}: {e}", spool.display())))?
@@ -87,9 +102,23 @@ fn pass_once(scheduler: &Scheduler, spool: &Path) -> Result<(), Failure> {
             }
         }
     }
-    let pass = scheduler
-        .tick(jiff::Timestamp::now(), MAX_CATCH_UP)
-        .map_err(storage)?;
+    let now = jiff::Timestamp::now();
+    let pass = scheduler.tick(now, MAX_CATCH_UP).map_err(storage)?;
     report("schedule", pass);
+    for t in scheduler.evaluate_alerts(now, targets).map_err(storage)? {
+        eprintln!(
+            "alert {} {} {} ({}): {}",
+            t.to, t.slo, t.alert, t.severity, t.summary
+        );
+    }
+    let delivery =
+        crate::alert::deliver_outbox(scheduler.ledger(), now, std::time::Duration::from_secs(5))
+            .map_err(storage)?;
+    if delivery.failed > 0 {
+        eprintln!(
+            "notifiers: {} delivered, {} failed (will retry)",
+            delivery.delivered, delivery.failed
+        );
+    }
     Ok(())
 }

@@ -28,6 +28,8 @@ pub struct SloStatus {
     pub window: String,
     /// Figures per objective.
     pub objectives: Vec<ObjectiveFigures>,
+    /// Alerts firing now (state as last evaluated by `run`).
+    pub firing: Vec<String>,
 }
 
 pub fn run(
@@ -57,11 +59,14 @@ pub fn run(
             TimeWindow::Rolling(d) => humantime::format_duration(*d).to_string(),
             TimeWindow::Calendar { length, .. } => format!("{length} cal"),
         };
+        let firing =
+            crate::alert::firing(&ledger, &slo).map_err(|e| Failure::Input(e.to_string()))?;
         report.slos.push(SloStatus {
             slo: slo.name,
             dataset: slo.dataset,
             window,
             objectives,
+            firing,
         });
     }
     match format {
@@ -123,5 +128,8 @@ fn render(report: &StatusReport) -> String {
         &rows,
         &[2, 4, 5, 6, 7, 8, 9],
     ));
+    for s in report.slos.iter().filter(|s| !s.firing.is_empty()) {
+        out.push_str(&format!("firing  {}: {}\n", s.slo, s.firing.join(", ")));
+    }
     out
 }

@@ -28,6 +28,17 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Sandbox limits for every policy call.
     pub limits: LimitsConfig,
+    /// Where alert transitions are sent.
+    pub notifiers: NotifiersConfig,
+}
+
+/// `[notifiers]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifiersConfig {
+    /// URLs that receive each firing or resolved transition as a JSON POST,
+    /// retried with backoff until they answer 2xx.
+    pub webhooks: Vec<String>,
 }
 
 /// `[limits]`.
@@ -60,6 +71,7 @@ impl Default for Config {
             retention: Duration::from_secs(400 * 86_400),
             poll_interval: Duration::from_secs(1),
             limits: LimitsConfig::default(),
+            notifiers: NotifiersConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! Depends on [`crate::model`]; budgets, the scheduler and the CLI depend on it.
 
+mod alerts;
 mod codec;
 mod error;
 mod evaluations;
@@ -15,6 +16,7 @@ mod keys;
 mod observations;
 mod verify;
 
+pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
 pub use error::LedgerError;
 pub use evaluations::{Bucket, EvalRecord, Events, Outcome, Stored, minute_of};
 pub use observations::{ObservationReceipt, digest};
@@ -33,6 +35,9 @@ pub struct Ledger {
     latest: sled::Tree,
     evaluations: sled::Tree,
     buckets: sled::Tree,
+    alerts: sled::Tree,
+    alert_log: sled::Tree,
+    outbox: sled::Tree,
     history_depth: usize,
 }
 
@@ -65,6 +70,9 @@ impl Ledger {
             latest: tree("latest")?,
             evaluations: tree("evaluations")?,
             buckets: tree("buckets")?,
+            alerts: tree("alerts")?,
+            alert_log: tree("alert_log")?,
+            outbox: tree("outbox")?,
             db,
             history_depth: history_depth.max(1),
         })

@@ -15,7 +15,7 @@ mod spool;
 pub use arm::{ArmError, Armed};
 pub use spool::{SpoolFile, parse_observations, take_spool};
 
-use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome, Stored, digest};
+use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome, Stored, Transition, digest};
 use crate::model::Observation;
 use crate::runtime::{EvaluationInput, Runtime};
 use crate::slo::{Indicator, Trigger};
@@ -145,6 +145,26 @@ impl Scheduler {
         }
         self.ledger.flush()?;
         Ok(pass)
+    }
+
+    /// Moves every SLO's alerts along at `at`, queueing notifications for
+    /// `targets`. Flushes before returning the transitions.
+    pub fn evaluate_alerts(
+        &self,
+        at: jiff::Timestamp,
+        targets: &[String],
+    ) -> Result<Vec<Transition>, LedgerError> {
+        let mut all = Vec::new();
+        for armed in &self.slos {
+            all.extend(crate::alert::evaluate(
+                &self.ledger,
+                &armed.slo,
+                at,
+                targets,
+            )?);
+        }
+        self.ledger.flush()?;
+        Ok(all)
     }
 
     fn store(&self, record: &EvalRecord, pass: &mut Pass) -> Result<(), LedgerError> {

@@ -31,6 +31,165 @@ pub struct Slo {
     pub window: TimeWindow,
     /// One or more objectives.
     pub objectives: Vec<Objective>,
+    /// Alert rules and low-volume settings, scaled to the window.
+    pub alerting: Alerting,
+}
+
+/// How loud an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Wake someone.
+    Page,
+    /// Look at it in working hours.
+    Ticket,
+}
+
+/// A multi-window burn-rate rule: fires when both windows burn at least `factor`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurnRule {
+    /// Page or ticket.
+    pub severity: Severity,
+    /// The long window.
+    pub long: Duration,
+    /// The short window.
+    pub short: Duration,
+    /// The burn rate both windows must reach.
+    pub factor: f64,
+}
+
+/// An SLO's alerting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alerting {
+    /// Burn-rate rules, windows already scaled and widened.
+    pub rules: Vec<BurnRule>,
+    /// A window with fewer events than this is "no data", not "fine".
+    pub min_events: u64,
+    /// No evaluation for this long fires the no-data alert.
+    pub no_data_after: Duration,
+}
+
+/// DESIGN.md's defaults for a 30-day window: (severity, long, short, factor).
+pub const DEFAULT_RULES: [(Severity, u64, u64, f64); 4] = [
+    (Severity::Page, 3600, 300, 14.4),
+    (Severity::Page, 6 * 3600, 1800, 6.0),
+    (Severity::Ticket, 86_400, 2 * 3600, 3.0),
+    (Severity::Ticket, 3 * 86_400, 6 * 3600, 1.0),
+];
+
+/// The nominal length of a window, for scaling rules.
+fn nominal_length(window: &TimeWindow) -> Duration {
+    match window {
+        TimeWindow::Rolling(d) => *d,
+        TimeWindow::Calendar { length, .. } => {
+            let days = match length.unit {
+                Unit::Year => 365,
+                Unit::Quarter => 90,
+                Unit::Month => 30,
+                Unit::Week => 7,
+                _ => 1,
+            };
+            Duration::from_secs(days * 86_400 * u64::from(length.count))
+        }
+    }
+}
+
+/// Rounds to whole minutes, at least one, and at least `floor`.
+fn widen(d: Duration, floor: Duration) -> Duration {
+    let minutes = d
+        .as_secs()
+        .div_ceil(60)
+        .max(1)
+        .max(floor.as_secs().div_ceil(60));
+    Duration::from_secs(minutes * 60)
+}
+
+fn alerting(
+    doc: Option<&super::openslo::AlertingDoc>,
+    window: &TimeWindow,
+    trigger: Trigger,
+    slice: Option<Duration>,
+    spec_field: &str,
+) -> Result<Alerting, FieldError> {
+    let interval = match trigger {
+        Trigger::Schedule(every) => every,
+        Trigger::Observation => Duration::from_secs(60),
+    };
+    // Windows shorter than one trigger interval (or one slice) hold no event.
+    let floor = interval.max(slice.unwrap_or_default());
+    let field = format!("{spec_field}.alerting");
+    let rules = match doc.and_then(|d| d.rules.as_ref()) {
+        Some(rules) => rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let at = format!("{field}.rules[{i}]");
+                let severity = match r.severity.as_str() {
+                    "page" => Severity::Page,
+                    "ticket" => Severity::Ticket,
+                    other => {
+                        return err(
+                            format!("{at}.severity"),
+                            format!("{other:?} is not page or ticket"),
+                        );
+                    }
+                };
+                let parse = |text: &str, name: &str| {
+                    Shorthand::parse(text)
+                        .ok()
+                        .and_then(|s| s.fixed())
+                        .ok_or_else(|| {
+                            (
+                                format!("{at}.{name}"),
+                                format!("{text:?} is not a window like 5m or 1h"),
+                            )
+                        })
+                };
+                let (long, short) = (parse(&r.long, "long")?, parse(&r.short, "short")?);
+                if short > long || r.burn.is_nan() || r.burn <= 0.0 {
+                    return err(at, "needs short <= long and burn > 0");
+                }
+                Ok(BurnRule {
+                    severity,
+                    long: widen(long, floor),
+                    short: widen(short, floor),
+                    factor: r.burn,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => {
+            let scale = nominal_length(window).as_secs_f64() / (30.0 * 86_400.0);
+            DEFAULT_RULES
+                .iter()
+                .map(|&(severity, long, short, factor)| BurnRule {
+                    severity,
+                    long: widen(Duration::from_secs_f64(long as f64 * scale), floor),
+                    short: widen(Duration::from_secs_f64(short as f64 * scale), floor),
+                    factor,
+                })
+                .collect()
+        }
+    };
+    let no_data_after = match doc.and_then(|d| d.no_data_after.as_deref()) {
+        Some(text) => Shorthand::parse(text)
+            .ok()
+            .and_then(|s| s.fixed())
+            .ok_or_else(|| {
+                (
+                    format!("{field}.no_data_after"),
+                    format!("{text:?} is not a duration like 1h"),
+                )
+            })?,
+        None => match trigger {
+            Trigger::Schedule(every) => every * 3,
+            Trigger::Observation => Duration::from_secs(86_400),
+        },
+    };
+    Ok(Alerting {
+        rules,
+        min_events: doc.and_then(|d| d.min_events).unwrap_or(3),
+        no_data_after,
+    })
 }
 
 /// `policy` plus its optional `sha256` pin.
@@ -293,6 +452,11 @@ pub fn build(
     if objectives.is_empty() {
         return err("spec.objectives", "needs at least one objective");
     }
+    let slice = objectives
+        .iter()
+        .filter_map(|o| o.slice.map(|(l, _)| l))
+        .max();
+    let alerting = alerting(ds.alerting.as_ref(), &window, trigger, slice, spec_field)?;
     Ok(Slo {
         name: doc.metadata.name.clone(),
         source,
@@ -311,6 +475,7 @@ pub fn build(
         budgeting,
         window,
         objectives,
+        alerting,
     })
 }
 

@@ -10,5 +10,8 @@ mod duration;
 mod openslo;
 
 pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
-pub use definition::{Budgeting, Indicator, Objective, Op, PolicyRef, Slo, TimeWindow, Trigger};
+pub use definition::{
+    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PolicyRef, Severity,
+    Slo, TimeWindow, Trigger,
+};
 pub use duration::{Shorthand, Unit};

@@ -119,6 +119,29 @@ pub struct DatasloSource {
     pub config: Option<serde_json::Value>,
     pub sli: String,
     pub trigger: TriggerDoc,
+    #[serde(default)]
+    pub alerting: Option<AlertingDoc>,
+}
+
+/// `alerting:` in a dataslo source: overrides of the default alert rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingDoc {
+    #[serde(default)]
+    pub rules: Option<Vec<RuleDoc>>,
+    #[serde(default)]
+    pub min_events: Option<u64>,
+    #[serde(default)]
+    pub no_data_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDoc {
+    pub severity: String,
+    pub long: String,
+    pub short: String,
+    pub burn: f64,
 }
 
 #[derive(Debug, Deserialize)]

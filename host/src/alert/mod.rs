@@ -1,0 +1,223 @@
+//! Alerts: multi-window, multi-burn-rate rules, the no-data and error alerts,
+//! their state machine (inactive → pending → firing → resolved), and delivery
+//! of transitions to webhooks through the ledger's outbox.
+//!
+//! A burn-rate rule fires when both its windows burn at least its factor; a
+//! window with fewer than `min_events` events is "no data" and never fires.
+//! A rule stays pending until its condition has held for its short window.
+//!
+//! Depends on slo, ledger and budget.
+
+mod webhook;
+
+pub use webhook::{Delivery, deliver_outbox};
+
+use crate::budget::{MinuteRange, Tally, tally};
+use crate::ledger::{AlertPhase, AlertState, Ledger, LedgerError, Transition, minute_of};
+use crate::slo::{Severity, Slo};
+use std::time::Duration;
+
+/// One alert's condition at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The alert's name.
+    pub alert: String,
+    /// `page` or `ticket`.
+    pub severity: Severity,
+    /// Whether it holds.
+    pub holds: bool,
+    /// How long it must hold before firing.
+    pub hold_for: Duration,
+    /// The figures, for humans.
+    pub summary: String,
+}
+
+fn minutes(d: Duration) -> i64 {
+    (d.as_secs() / 60).max(1) as i64
+}
+
+fn window_name(d: Duration) -> String {
+    let m = minutes(d);
+    if m % 1440 == 0 {
+        format!("{}d", m / 1440)
+    } else if m % 60 == 0 {
+        format!("{}h", m / 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+fn burn(t: &Tally, target: f64) -> Option<f64> {
+    (t.total > 0).then(|| t.bad() as f64 / t.total as f64 / (1.0 - target))
+}
+
+/// The conditions of every alert of `slo` (its first objective) at `at`.
+pub fn conditions(
+    ledger: &Ledger,
+    slo: &Slo,
+    at: jiff::Timestamp,
+) -> Result<Vec<Condition>, LedgerError> {
+    let to = minute_of(at);
+    let a = &slo.alerting;
+    let widest = a
+        .rules
+        .iter()
+        .map(|r| minutes(r.long))
+        .chain([minutes(a.no_data_after)])
+        .max()
+        .unwrap_or(1);
+    let buckets = ledger.buckets(&slo.name, to - widest + 1, to)?;
+    let target = slo.objectives.first().map_or(0.99, |o| o.target);
+    let mut out = Vec::new();
+    for rule in &a.rules {
+        let long = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(rule.long)));
+        let short = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(rule.short)));
+        let enough = long.total >= a.min_events && short.total >= a.min_events;
+        let (bl, bs) = (burn(&long, target), burn(&short, target));
+        let holds =
+            enough && bl.is_some_and(|b| b >= rule.factor) && bs.is_some_and(|b| b >= rule.factor);
+        let name = format!(
+            "{}:{}/{}",
+            severity_name(rule.severity),
+            window_name(rule.long),
+            window_name(rule.short)
+        );
+        let fmt = |b: Option<f64>| b.map_or_else(|| "no data".to_string(), |b| format!("{b:.2}"));
+        let summary = if enough {
+            format!(
+                "burn {} over {} and {} over {} (fires at {})",
+                fmt(bl),
+                window_name(rule.long),
+                fmt(bs),
+                window_name(rule.short),
+                rule.factor
+            )
+        } else {
+            format!(
+                "too few events to judge ({} and {}, need {})",
+                long.total, short.total, a.min_events
+            )
+        };
+        out.push(Condition {
+            alert: name,
+            severity: rule.severity,
+            holds,
+            hold_for: rule.short,
+            summary,
+        });
+    }
+    let recent = tally(
+        slo,
+        0,
+        &buckets,
+        MinuteRange::last(to, minutes(a.no_data_after)),
+    );
+    out.push(Condition {
+        alert: "no-data".into(),
+        severity: Severity::Ticket,
+        // Failed evaluations are not data: they have their own alert.
+        holds: recent.evaluations == 0,
+        hold_for: Duration::ZERO,
+        summary: format!(
+            "no measured evaluation in the last {}",
+            window_name(a.no_data_after)
+        ),
+    });
+    let page_long = a
+        .rules
+        .first()
+        .map_or(Duration::from_secs(3600), |r| r.long);
+    let errors = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(page_long)));
+    out.push(Condition {
+        alert: "errors".into(),
+        severity: Severity::Ticket,
+        holds: errors.errors >= a.min_events && errors.errors >= errors.evaluations,
+        hold_for: Duration::ZERO,
+        summary: format!(
+            "{} failed and {} measured evaluations in {}",
+            errors.errors,
+            errors.evaluations,
+            window_name(page_long)
+        ),
+    });
+    Ok(out)
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Page => "page",
+        Severity::Ticket => "ticket",
+    }
+}
+
+/// Moves every alert of `slo` along its state machine at `at`, storing states,
+/// transitions and notifications for `targets`. Returns the transitions.
+/// Evaluating twice at the same time changes nothing the second time.
+pub fn evaluate(
+    ledger: &Ledger,
+    slo: &Slo,
+    at: jiff::Timestamp,
+    targets: &[String],
+) -> Result<Vec<Transition>, LedgerError> {
+    let mut transitions = Vec::new();
+    for c in conditions(ledger, slo, at)? {
+        let state = ledger.alert_state(&slo.name, &c.alert)?;
+        let held = at.duration_since(state.since).unsigned_abs();
+        let next = match (state.phase, c.holds) {
+            (AlertPhase::Inactive, true) if c.hold_for.is_zero() => {
+                Some((AlertPhase::Firing, "firing"))
+            }
+            (AlertPhase::Inactive, true) => Some((AlertPhase::Pending, "pending")),
+            (AlertPhase::Pending, true) if held >= c.hold_for => {
+                Some((AlertPhase::Firing, "firing"))
+            }
+            (AlertPhase::Pending, false) => Some((AlertPhase::Inactive, "")),
+            (AlertPhase::Firing, false) => Some((AlertPhase::Inactive, "resolved")),
+            _ => None,
+        };
+        let Some((phase, to)) = next else { continue };
+        let transition = (!to.is_empty()).then(|| Transition {
+            slo: slo.name.clone(),
+            dataset: slo.dataset.clone(),
+            alert: c.alert.clone(),
+            severity: severity_name(c.severity).into(),
+            to: to.into(),
+            at,
+            summary: c.summary.clone(),
+        });
+        ledger.set_alert_state(
+            &slo.name,
+            &c.alert,
+            AlertState { phase, since: at },
+            transition.as_ref(),
+            targets,
+        )?;
+        transitions.extend(transition);
+    }
+    Ok(transitions)
+}
+
+/// The alerts of `slo` firing now, by name.
+pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<String>, LedgerError> {
+    let mut names: Vec<String> = slo
+        .alerting
+        .rules
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}/{}",
+                severity_name(r.severity),
+                window_name(r.long),
+                window_name(r.short)
+            )
+        })
+        .collect();
+    names.extend(["no-data".to_string(), "errors".to_string()]);
+    let mut out = Vec::new();
+    for name in names {
+        if ledger.alert_state(&slo.name, &name)?.phase == AlertPhase::Firing {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}

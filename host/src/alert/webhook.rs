@@ -1,0 +1,57 @@
+//! Delivering the outbox: each transition POSTed as JSON to its webhook,
+//! removed only after a 2xx answer, retried with exponential backoff otherwise.
+
+use crate::ledger::{Ledger, LedgerError};
+use std::time::Duration;
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// Notifications delivered.
+    pub delivered: usize,
+    /// Attempts that failed (kept for retry).
+    pub failed: usize,
+    /// Notifications not yet due.
+    pub waiting: usize,
+}
+
+/// Backoff after `attempts` failures: 1 s, 2 s, 4 s, ... capped at 10 minutes.
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.min(10)).min(Duration::from_secs(600))
+}
+
+/// Tries every due notification once.
+pub fn deliver_outbox(
+    ledger: &Ledger,
+    now: jiff::Timestamp,
+    timeout: Duration,
+) -> Result<Delivery, LedgerError> {
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .build()
+        .new_agent();
+    let mut report = Delivery::default();
+    for (id, mut entry) in ledger.outbox()? {
+        if entry.next_attempt > now {
+            report.waiting += 1;
+            continue;
+        }
+        match agent.post(&entry.target).send_json(&entry.transition) {
+            Ok(_) => {
+                ledger.outbox_delivered(id)?;
+                report.delivered += 1;
+            }
+            Err(e) => {
+                entry.attempts += 1;
+                entry.last_error = Some(e.to_string());
+                let wait =
+                    jiff::SignedDuration::try_from(backoff(entry.attempts)).unwrap_or_default();
+                entry.next_attempt = now.checked_add(wait).unwrap_or(now);
+                ledger.outbox_retry(id, &entry)?;
+                report.failed += 1;
+            }
+        }
+    }
+    ledger.flush()?;
+    Ok(report)
+}

@@ -1,0 +1,169 @@
+//! Alert state, the log of its transitions, and the outbox of notifications
+//! still to deliver. A transition, the new state and its outbox entries commit
+//! together, so a notification is never lost nor sent for a state not stored.
+
+use super::{Ledger, LedgerError, codec, keys};
+use crate::model::DatasetRef;
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// Where an alert stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertPhase {
+    /// Its condition does not hold.
+    Inactive,
+    /// Its condition holds, not yet for long enough.
+    Pending,
+    /// It fires.
+    Firing,
+}
+
+/// The stored state of one alert of one SLO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertState {
+    /// The phase.
+    pub phase: AlertPhase,
+    /// When the phase began.
+    pub since: jiff::Timestamp,
+}
+
+/// One change of an alert's phase, as logged and notified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The SLO.
+    pub slo: String,
+    /// Its dataset.
+    pub dataset: DatasetRef,
+    /// The alert's name, e.g. `page:1h/5m`, `no-data`, `errors`.
+    pub alert: String,
+    /// `page` or `ticket`.
+    pub severity: String,
+    /// `pending`, `firing` or `resolved`.
+    pub to: String,
+    /// When.
+    pub at: jiff::Timestamp,
+    /// Why, with the figures.
+    pub summary: String,
+}
+
+/// A notification waiting for delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The webhook URL.
+    pub target: String,
+    /// The transition to send.
+    pub transition: Transition,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before this time.
+    pub next_attempt: jiff::Timestamp,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+}
+
+fn state_key(slo: &str, alert: &str) -> Vec<u8> {
+    let mut key = keys::slo(slo);
+    keys::push_str(&mut key, alert);
+    key
+}
+
+fn abort(e: TransactionError<LedgerError>) -> LedgerError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => e.into(),
+    }
+}
+
+impl Ledger {
+    /// The state of `alert` of `slo`; inactive since the epoch when never seen.
+    pub fn alert_state(&self, slo: &str, alert: &str) -> Result<AlertState, LedgerError> {
+        let key = state_key(slo, alert);
+        match self.alerts.get(&key)? {
+            Some(bytes) => codec::decode("alerts", &key, &bytes),
+            None => Ok(AlertState {
+                phase: AlertPhase::Inactive,
+                since: jiff::Timestamp::UNIX_EPOCH,
+            }),
+        }
+    }
+
+    /// Stores a new state, and its transition (queued to every target) if any.
+    pub fn set_alert_state(
+        &self,
+        slo: &str,
+        alert: &str,
+        state: AlertState,
+        transition: Option<&Transition>,
+        targets: &[String],
+    ) -> Result<(), LedgerError> {
+        let key = state_key(slo, alert);
+        let value = codec::encode(&state);
+        (&self.alerts, &self.alert_log, &self.outbox)
+            .transaction(|(alerts, log, outbox)| {
+                alerts.insert(key.as_slice(), value.as_slice())?;
+                if let Some(t) = transition {
+                    let mut log_key = Vec::new();
+                    keys::push_i64(
+                        &mut log_key,
+                        i64::try_from(t.at.as_nanosecond()).unwrap_or(i64::MAX),
+                    );
+                    log_key.extend_from_slice(&key);
+                    log.insert(log_key, codec::encode(t))?;
+                    if t.to != "pending" {
+                        for target in targets {
+                            let entry = OutboxEntry {
+                                target: target.clone(),
+                                transition: t.clone(),
+                                attempts: 0,
+                                next_attempt: t.at,
+                                last_error: None,
+                            };
+                            outbox.insert(
+                                &outbox.generate_id()?.to_be_bytes(),
+                                codec::encode(&entry),
+                            )?;
+                        }
+                    }
+                }
+                Ok::<_, ConflictableTransactionError<LedgerError>>(())
+            })
+            .map_err(abort)
+    }
+
+    /// Every transition, oldest first.
+    pub fn transitions(&self) -> Result<Vec<Transition>, LedgerError> {
+        self.alert_log
+            .iter()
+            .map(|item| {
+                let (key, bytes) = item?;
+                codec::decode("alert_log", &key, &bytes)
+            })
+            .collect()
+    }
+
+    /// Notifications waiting, with their ids, oldest first.
+    pub fn outbox(&self) -> Result<Vec<(u64, OutboxEntry)>, LedgerError> {
+        self.outbox
+            .iter()
+            .map(|item| {
+                let (key, bytes) = item?;
+                let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or([0; 8]));
+                Ok((id, codec::decode("outbox", &key, &bytes)?))
+            })
+            .collect()
+    }
+
+    /// A notification was delivered: forget it.
+    pub fn outbox_delivered(&self, id: u64) -> Result<(), LedgerError> {
+        self.outbox.remove(id.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// A delivery failed: store the attempt and when to retry.
+    pub fn outbox_retry(&self, id: u64, entry: &OutboxEntry) -> Result<(), LedgerError> {
+        self.outbox.insert(id.to_be_bytes(), codec::encode(entry))?;
+        Ok(())
+    }
+}
