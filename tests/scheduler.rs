@@ -81,7 +81,10 @@ fn each_observation_is_evaluated_once_even_when_delivered_twice() {
     let (new, pass) = s.ingest(&batch).unwrap();
     assert_eq!((new, pass.recorded), (2, 2));
     let (new, pass) = s.ingest(&batch).unwrap();
-    assert_eq!((new, pass.recorded, pass.duplicates), (0, 0, 2));
+    assert_eq!((new, pass.recorded), (0, 0));
+    // A restart's catch-up finds both already recorded.
+    let catch_up = s.evaluate_observations().unwrap();
+    assert_eq!((catch_up.recorded, catch_up.duplicates), (0, 2));
     let volume = &s.slos()[1].slo;
     let figures = objective_figures(s.ledger(), volume, 0, ts("2026-11-26T03:00:00Z")).unwrap();
     assert_eq!((figures.window.good, figures.window.total), (1, 2));
@@ -224,4 +227,44 @@ fn run_killed_with_sigkill_loses_nothing_it_acknowledged() {
         "{}",
         String::from_utf8_lossy(&verify.stdout)
     );
+}
+
+#[test]
+fn run_stops_cleanly_on_sigterm_after_its_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("slos.yaml"), SLOS).unwrap();
+    // Without a config file the spool is <data_dir>/spool.
+    let spool = dir.path().join("data/spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    spool_file(
+        &spool,
+        0,
+        &[r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T01:00:00Z","row_count":500}"#.to_string()],
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(["run", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg(dir.path().join("slos.yaml"))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the spool file is acknowledged, then ask it to stop.
+    let spooled = spool.join("000000.ndjson");
+    for _ in 0..600 {
+        if !spooled.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!spooled.exists(), "run never took the spool file");
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("stopped cleanly"), "{stderr}");
+    let ledger = Ledger::open(&dir.path().join("data/ledger"), "default", 100).unwrap();
+    assert_eq!(ledger.records(Some("volume"), None).count(), 1);
 }

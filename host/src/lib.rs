@@ -10,6 +10,7 @@ pub mod alert;
 pub mod budget;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod ledger;
 pub mod model;
 pub mod runtime;

@@ -3,7 +3,8 @@
 //! of transitions to webhooks through the ledger's outbox.
 //!
 //! A burn-rate rule fires when both its windows burn at least its factor; a
-//! window with fewer than `min_events` events is "no data" and never fires.
+//! long window with fewer than `min_events` events (or a short window with
+//! none) is "no data" and never fires.
 //! A rule stays pending until its condition has held for its short window.
 //!
 //! Depends on slo, ledger and budget.
@@ -72,7 +73,13 @@ pub fn conditions(
     for rule in &a.rules {
         let long = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(rule.long)));
         let short = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(rule.short)));
-        let enough = long.total >= a.min_events && short.total >= a.min_events;
+        // The long window carries the significance; the short one only has to
+        // show the burn is still going on. Timeslices count evaluations.
+        let events = |t: &Tally| match slo.budgeting {
+            crate::slo::Budgeting::Timeslices => t.evaluations,
+            crate::slo::Budgeting::Occurrences => t.total,
+        };
+        let enough = events(&long) >= a.min_events && events(&short) >= 1;
         let (bl, bs) = (burn(&long, target), burn(&short, target));
         let holds =
             enough && bl.is_some_and(|b| b >= rule.factor) && bs.is_some_and(|b| b >= rule.factor);

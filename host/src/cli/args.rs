@@ -21,6 +21,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Simulate 30 days of a small warehouse with incidents, in virtual time,
+    /// through the real scheduler and ledger; print the status and alert timeline.
+    Demo {
+        /// Where to write the ledger. Default: a new folder in the temp directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Days to simulate.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=400))]
+        days: i64,
+    },
     /// Store observations (JSON object, array, or NDJSON) in the ledger; prints
     /// the acknowledgement only after they are flushed to disk.
     Observe {

@@ -4,6 +4,7 @@
 //! Nothing in the library depends on this module.
 
 mod args;
+mod demo;
 mod eval;
 mod failure;
 mod input;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Inspect { file, format } => inspect::run(&file, format),
         Command::Slo(args::SloCommand::Validate { files }) => slo::validate(&files),
         Command::Observe { setup, source } => observe::run(&setup, &source),
+        Command::Demo { data_dir, days } => demo::run(data_dir, days),
         Command::Run {
             setup,
             slo_files,

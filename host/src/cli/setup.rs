@@ -49,9 +49,32 @@ pub fn ledger(config: &Config) -> Result<Ledger, Failure> {
     .map_err(|e| Failure::Input(e.to_string()))
 }
 
-/// Reads the SLO files; any invalid document stops the command.
-pub fn slos(config: &Config) -> Result<Vec<Slo>, Failure> {
-    let catalog = load_files(&config.slo_files);
+/// Reads the SLO files, or, when none are given, the ones the ledger saw last.
+/// Any invalid document stops the command.
+pub fn slos(config: &Config, ledger: &Ledger) -> Result<Vec<Slo>, Failure> {
+    let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
+    let catalog = if config.slo_files.is_empty() {
+        let mut merged = crate::slo::Catalog::default();
+        for (name, text) in ledger.slo_sources().map_err(storage)? {
+            let part = crate::slo::parse_text(&text, &name);
+            merged.slos.extend(part.slos);
+            merged.errors.extend(part.errors);
+        }
+        merged
+    } else {
+        let catalog = load_files(&config.slo_files);
+        let sources: Vec<(String, String)> = config
+            .slo_files
+            .iter()
+            .filter_map(|f| {
+                std::fs::read_to_string(f)
+                    .ok()
+                    .map(|t| (f.display().to_string(), t))
+            })
+            .collect();
+        ledger.save_slo_sources(&sources).map_err(storage)?;
+        catalog
+    };
     if let Some(first) = catalog.errors.first() {
         for e in &catalog.errors {
             eprintln!("invalid   {e}");
@@ -61,12 +84,18 @@ pub fn slos(config: &Config) -> Result<Vec<Slo>, Failure> {
             catalog.errors.len()
         )));
     }
+    if catalog.slos.is_empty() {
+        return Err(Failure::Input(
+            "no SLOs: give SLO files, set slo_files in dataslo.toml, or run once with them".into(),
+        ));
+    }
     Ok(catalog.slos)
 }
 
 /// Everything `run` needs: SLOs armed with their policies, over the ledger.
 pub fn scheduler(config: &Config) -> Result<Scheduler, Failure> {
-    let slos = slos(config)?;
+    let ledger = ledger(config)?;
+    let slos = slos(config, &ledger)?;
     let runtime =
         Arc::new(Runtime::new(config.runtime_limits()).map_err(|e| Failure::Input(e.to_string()))?);
     let (armed, errors) = Armed::all(&runtime, slos, Path::new("."));
@@ -79,10 +108,5 @@ pub fn scheduler(config: &Config) -> Result<Scheduler, Failure> {
             errors.len()
         )));
     }
-    Ok(Scheduler::new(
-        runtime,
-        ledger(config)?,
-        armed,
-        config.history_depth,
-    ))
+    Ok(Scheduler::new(runtime, ledger, armed, config.history_depth))
 }

@@ -46,29 +46,7 @@ pub fn run(
         None => jiff::Timestamp::now(),
     };
     let ledger = ledger(&config)?;
-    let mut report = StatusReport {
-        at,
-        slos: Vec::new(),
-    };
-    for slo in slos(&config)? {
-        let objectives = (0..slo.objectives.len())
-            .map(|i| objective_figures(&ledger, &slo, i, at))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Failure::Input(e.to_string()))?;
-        let window = match &slo.window {
-            TimeWindow::Rolling(d) => humantime::format_duration(*d).to_string(),
-            TimeWindow::Calendar { length, .. } => format!("{length} cal"),
-        };
-        let firing =
-            crate::alert::firing(&ledger, &slo).map_err(|e| Failure::Input(e.to_string()))?;
-        report.slos.push(SloStatus {
-            slo: slo.name,
-            dataset: slo.dataset,
-            window,
-            objectives,
-            firing,
-        });
-    }
+    let report = status_report(&ledger, slos(&config, &ledger)?, at)?;
     match format {
         Format::Json => println!(
             "{}",
@@ -77,6 +55,38 @@ pub fn run(
         Format::Table => print!("{}", render(&report)),
     }
     Ok(())
+}
+
+/// The status of `slos` at `at`, from the ledger's buckets and alert states.
+pub fn status_report(
+    ledger: &crate::ledger::Ledger,
+    slos: Vec<crate::slo::Slo>,
+    at: jiff::Timestamp,
+) -> Result<StatusReport, Failure> {
+    let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
+    let mut report = StatusReport {
+        at,
+        slos: Vec::new(),
+    };
+    for slo in slos {
+        let objectives = (0..slo.objectives.len())
+            .map(|i| objective_figures(ledger, &slo, i, at))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        let window = match &slo.window {
+            TimeWindow::Rolling(d) => humantime::format_duration(*d).to_string(),
+            TimeWindow::Calendar { length, .. } => format!("{length} cal"),
+        };
+        let firing = crate::alert::firing(ledger, &slo).map_err(storage)?;
+        report.slos.push(SloStatus {
+            slo: slo.name,
+            dataset: slo.dataset,
+            window,
+            objectives,
+            firing,
+        });
+    }
+    Ok(report)
 }
 
 fn percent(v: Option<f64>) -> String {
@@ -92,7 +102,8 @@ fn rate(figures: &ObjectiveFigures, label: &str) -> String {
     value.map_or_else(|| "-".into(), |r| format!("{r:.1}"))
 }
 
-fn render(report: &StatusReport) -> String {
+/// The status table, readable in 100 columns.
+pub fn render(report: &StatusReport) -> String {
     let mut rows = Vec::new();
     for s in &report.slos {
         for (i, o) in s.objectives.iter().enumerate() {

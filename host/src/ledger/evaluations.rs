@@ -178,6 +178,17 @@ impl Ledger {
         })
     }
 
+    /// The newest record of `slo`, without reading the others.
+    pub fn last_record(&self, slo: &str) -> Result<Option<EvalRecord>, LedgerError> {
+        match self.evaluations.scan_prefix(keys::slo(slo)).next_back() {
+            Some(item) => {
+                let (key, bytes) = item?;
+                codec::decode("evaluations", &key, &bytes).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Whether a record for this SLO, time and key exists.
     pub fn has_record(
         &self,

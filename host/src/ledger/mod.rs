@@ -38,6 +38,7 @@ pub struct Ledger {
     alerts: sled::Tree,
     alert_log: sled::Tree,
     outbox: sled::Tree,
+    meta: sled::Tree,
     history_depth: usize,
 }
 
@@ -73,9 +74,25 @@ impl Ledger {
             alerts: tree("alerts")?,
             alert_log: tree("alert_log")?,
             outbox: tree("outbox")?,
+            meta: tree("meta")?,
             db,
             history_depth: history_depth.max(1),
         })
+    }
+
+    /// Remembers the SLO files a process ran with, (name, text), so that
+    /// `status` can read the same definitions later.
+    pub fn save_slo_sources(&self, sources: &[(String, String)]) -> Result<(), LedgerError> {
+        self.meta.insert("slo_sources", codec::encode(&sources))?;
+        Ok(())
+    }
+
+    /// The SLO files saved by [`Ledger::save_slo_sources`].
+    pub fn slo_sources(&self) -> Result<Vec<(String, String)>, LedgerError> {
+        match self.meta.get("slo_sources")? {
+            Some(bytes) => codec::decode("meta", b"slo_sources", &bytes),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Makes everything written so far durable. Group commit: write a batch,

@@ -28,6 +28,7 @@ pub struct Scheduler {
     ledger: Ledger,
     slos: Vec<Armed>,
     history_depth: usize,
+    durable: bool,
 }
 
 /// What one pass did.
@@ -54,6 +55,21 @@ impl Scheduler {
             ledger,
             slos,
             history_depth,
+            durable: true,
+        }
+    }
+
+    /// Whether each call flushes before returning (the default). A simulation
+    /// turns this off and calls [`Ledger::flush`] itself (group commit).
+    pub fn set_durable(&mut self, durable: bool) {
+        self.durable = durable;
+    }
+
+    fn commit(&self) -> Result<(), LedgerError> {
+        if self.durable {
+            self.ledger.flush()
+        } else {
+            Ok(())
         }
     }
 
@@ -68,27 +84,38 @@ impl Scheduler {
     }
 
     /// Stores observations durably (flushed before returning: the caller may
-    /// acknowledge them), then evaluates what they trigger.
+    /// acknowledge them), then evaluates the new ones. Returns how many were new.
     pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
-        let mut new = 0;
+        let mut fresh = Vec::new();
         for obs in observations {
-            new += usize::from(self.ledger.put_observation(obs)?.new);
+            if self.ledger.put_observation(obs)?.new {
+                fresh.push(obs);
+            }
         }
-        self.ledger.flush()?;
-        Ok((new, self.evaluate_observations()?))
+        self.commit()?;
+        Ok((fresh.len(), self.evaluate_each(fresh)?))
     }
 
     /// Evaluates every stored observation that an observation-triggered SLO has
-    /// not yet recorded. Flushes before returning.
+    /// not yet recorded (after a restart, or `observe` while `run` was down).
     pub fn evaluate_observations(&self) -> Result<Pass, LedgerError> {
-        let mut pass = Pass::default();
         let stored: Vec<Observation> = self.ledger.observations().collect::<Result<_, _>>()?;
-        for armed in self
-            .slos
-            .iter()
-            .filter(|a| a.slo.trigger == Trigger::Observation)
-        {
-            for obs in stored.iter().filter(|o| o.dataset == armed.slo.dataset) {
+        self.evaluate_each(stored.iter())
+    }
+
+    /// Evaluates `observations` for the observation-triggered SLOs of their
+    /// dataset, skipping those already recorded.
+    fn evaluate_each<'a>(
+        &self,
+        observations: impl IntoIterator<Item = &'a Observation>,
+    ) -> Result<Pass, LedgerError> {
+        let mut pass = Pass::default();
+        for obs in observations {
+            let triggered = self
+                .slos
+                .iter()
+                .filter(|a| a.slo.trigger == Trigger::Observation && a.slo.dataset == obs.dataset);
+            for armed in triggered {
                 let key = idempotency_key(&armed.slo.name, &digest(obs));
                 if self
                     .ledger
@@ -101,7 +128,7 @@ impl Scheduler {
                 self.store(&record, &mut pass)?;
             }
         }
-        self.ledger.flush()?;
+        self.commit()?;
         Ok(pass)
     }
 
@@ -119,9 +146,7 @@ impl Scheduler {
             let last_tick = now_ns.div_euclid(step) * step;
             let last_recorded = self
                 .ledger
-                .records(Some(&armed.slo.name), None)
-                .last()
-                .transpose()?
+                .last_record(&armed.slo.name)?
                 .map(|r| i64::try_from(r.time.as_nanosecond()).unwrap_or(i64::MIN));
             let first = match last_recorded {
                 Some(t) => (t.div_euclid(step) + 1) * step,
@@ -143,7 +168,7 @@ impl Scheduler {
                 t += step;
             }
         }
-        self.ledger.flush()?;
+        self.commit()?;
         Ok(pass)
     }
 
@@ -163,7 +188,7 @@ impl Scheduler {
                 targets,
             )?);
         }
-        self.ledger.flush()?;
+        self.commit()?;
         Ok(all)
     }
 

@@ -1,0 +1,81 @@
+//! `dataslo demo`: thirty simulated days in which every incident raises an
+//! alert on the right SLO, and a data directory `status` can read afterwards.
+
+use dataslo::demo::simulate;
+use std::process::Command;
+
+#[test]
+fn every_incident_of_the_demo_fires_an_alert_and_status_reads_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let end: jiff::Timestamp = "2026-11-26T00:00:00Z".parse().unwrap();
+    let report = simulate(dir.path(), 30, end).unwrap();
+    assert!(
+        report.evaluations > 15_000,
+        "{} evaluations",
+        report.evaluations
+    );
+
+    let fired = |slo: &str, day: &str| {
+        report
+            .transitions
+            .iter()
+            .any(|t| t.slo == slo && t.to == "firing" && t.at.to_string().starts_with(day))
+    };
+    assert!(fired("orders-fresh", "2026-11-04"), "late load");
+    assert!(fired("inventory-fresh", "2026-11-11"), "stalled pipeline");
+    assert!(fired("events-volume", "2026-11-16"), "volume drop");
+    assert!(fired("customers-email-nulls", "2026-11-20"), "null spike");
+    assert!(fired("payments-schema", "2026-11-23"), "schema change");
+    assert!(
+        !fired("orders-volume", "2026-11"),
+        "a healthy SLO stays quiet"
+    );
+    let resolved = report
+        .transitions
+        .iter()
+        .filter(|t| t.to == "resolved")
+        .count();
+    assert!(resolved >= 5, "incidents end: {resolved} resolutions");
+
+    let status = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--at",
+            "2026-11-26T00:00:00Z",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let slos = json["slos"].as_array().unwrap();
+    assert_eq!(slos.len(), 6);
+    let payments = slos.iter().find(|s| s["slo"] == "payments-schema").unwrap();
+    assert!(
+        payments["objectives"][0]["budget_remaining"]
+            .as_f64()
+            .unwrap()
+            < 0.0,
+        "the schema change overspent its budget"
+    );
+
+    let verify = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(["ledger", "verify", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
