@@ -285,28 +285,45 @@ fn replaying_every_record_leaves_every_figure_unchanged() {
 }
 
 #[test]
-fn verify_reports_a_corrupt_record() {
+fn verify_reports_a_corrupt_record_and_the_command_exits_1() {
     let mut rng = StdRng::seed_from_u64(9);
     let slo = slos().remove(0);
     let dir = tempfile::tempdir().unwrap();
+    let ledger_dir = dir.path().join("ledger");
     {
-        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        let ledger = Ledger::open(&ledger_dir, "default", 10).unwrap();
         for r in random_records(&mut rng, &slo, 20) {
             ledger.record(&r).unwrap();
         }
         ledger.flush().unwrap();
     }
-    let db = sled::open(dir.path()).unwrap();
-    let tree = db.open_tree("t/default/evaluations").unwrap();
-    let (key, value) = tree.iter().next().unwrap().unwrap();
-    let mut bytes = value.to_vec();
-    let last = bytes.len() - 3;
-    bytes[last] ^= 0x20;
-    tree.insert(key, bytes).unwrap();
-    db.flush().unwrap();
-    drop(tree);
-    drop(db);
-    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dataslo"))
+            .args(["ledger", "verify", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert_eq!(verify().status.code(), Some(0));
+    {
+        let db = sled::open(&ledger_dir).unwrap();
+        let tree = db.open_tree("t/default/evaluations").unwrap();
+        let (key, value) = tree.iter().next().unwrap().unwrap();
+        let mut bytes = value.to_vec();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 0x20;
+        tree.insert(key, bytes).unwrap();
+        db.flush().unwrap();
+    }
+    let ledger = Ledger::open(&ledger_dir, "default", 10).unwrap();
     let report = ledger.verify().unwrap();
     assert!(!report.mismatches.is_empty());
+    drop(ledger);
+    let out = verify();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("checksum mismatch"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

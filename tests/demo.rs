@@ -67,6 +67,60 @@ fn every_incident_of_the_demo_fires_an_alert_and_status_reads_the_result() {
         "the schema change overspent its budget"
     );
 
+    let table = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(["status", "--at", "2026-11-26T00:00:00Z", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("payments-schema") && text.contains("99% 30d"),
+        "{text}"
+    );
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+
+    let export = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args([
+            "ledger",
+            "export",
+            "--slo",
+            "payments-schema",
+            "--since",
+            "2026-11-23T00:00:00Z",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert_eq!(line["slo"], "payments-schema");
+        assert!(line["time"].as_str().unwrap() >= "2026-11-23");
+        for key in [
+            "dataset",
+            "good",
+            "total",
+            "value",
+            "outcome",
+            "policy_sha256",
+        ] {
+            assert!(line.get(key).is_some(), "export line lacks {key}: {line}");
+        }
+    }
+    assert!(
+        lines.iter().any(|l| l["outcome"] == "bad"),
+        "the schema change is in the export"
+    );
+
     let verify = Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .args(["ledger", "verify", "--data-dir"])
         .arg(dir.path())

@@ -74,7 +74,7 @@ pub fn status_report(
             .collect::<Result<Vec<_>, _>>()
             .map_err(storage)?;
         let window = match &slo.window {
-            TimeWindow::Rolling(d) => humantime::format_duration(*d).to_string(),
+            TimeWindow::Rolling(d) => compact(*d),
             TimeWindow::Calendar { length, .. } => format!("{length} cal"),
         };
         let firing = crate::alert::firing(ledger, &slo).map_err(storage)?;
@@ -89,8 +89,27 @@ pub fn status_report(
     Ok(report)
 }
 
+/// `30d`, `12h` or `90m`.
+fn compact(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s => format!("{}m", s / 60),
+    }
+}
+
 fn percent(v: Option<f64>) -> String {
     v.map_or_else(|| "no data".into(), |v| format!("{:.2}%", v * 100.0))
+}
+
+/// Budget remaining, one decimal, deep overspending shown as a floor.
+fn budget(v: Option<f64>) -> String {
+    match v {
+        None => "no data".into(),
+        Some(v) if v < -9.99 => "<-999%".into(),
+        Some(v) => format!("{:.1}%", v * 100.0),
+    }
 }
 
 fn rate(figures: &ObjectiveFigures, label: &str) -> String {
@@ -102,43 +121,53 @@ fn rate(figures: &ObjectiveFigures, label: &str) -> String {
     value.map_or_else(|| "-".into(), |r| format!("{r:.1}"))
 }
 
-/// The status table, readable in 100 columns.
+/// Cuts `text` to `max` characters, marking the cut.
+fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The status table, at most 100 columns wide.
 pub fn render(report: &StatusReport) -> String {
     let mut rows = Vec::new();
     for s in &report.slos {
         for (i, o) in s.objectives.iter().enumerate() {
-            let name = if i == 0 {
-                s.slo.clone()
-            } else {
-                format!("  {}", o.objective)
+            let (name, dataset) = match i {
+                0 => (fit(&s.slo, 22), fit(&s.dataset.name, 18)),
+                _ => (fit(&format!("  {}", o.objective), 22), String::new()),
             };
             rows.push(vec![
                 name,
-                if i == 0 {
-                    s.dataset.name.clone()
-                } else {
-                    String::new()
-                },
-                format!("{}%", o.target * 100.0),
-                s.window.clone(),
+                dataset,
+                format!("{}% {}", o.target * 100.0, s.window),
                 percent(o.sli),
-                percent(o.budget_remaining),
+                budget(o.budget_remaining),
                 rate(o, "1h"),
                 rate(o, "6h"),
                 rate(o, "1d"),
                 o.window.errors.to_string(),
+                s.firing.len().to_string(),
             ]);
         }
     }
-    let mut out = format!("at {}\n", report.at);
-    out.push_str(&table::render(
-        &[
-            "SLO", "DATASET", "TARGET", "WINDOW", "SLI", "BUDGET", "BURN1H", "BURN6H", "BURN1D",
-            "ERRORS",
-        ],
-        &rows,
-        &[2, 4, 5, 6, 7, 8, 9],
-    ));
+    let mut out = format!("at {}  (burn rates over 1h, 6h and 1d)\n", report.at);
+    let headers = [
+        "SLO",
+        "DATASET",
+        "OBJECTIVE",
+        "SLI",
+        "BUDGET",
+        "1H",
+        "6H",
+        "1D",
+        "ERR",
+        "FIRING",
+    ];
+    out.push_str(&table::render(&headers, &rows, &[3, 4, 5, 6, 7, 8, 9]));
     for s in report.slos.iter().filter(|s| !s.firing.is_empty()) {
         out.push_str(&format!("firing  {}: {}\n", s.slo, s.firing.join(", ")));
     }

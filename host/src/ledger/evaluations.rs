@@ -236,3 +236,73 @@ impl Ledger {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(slo: &str, at: &str, good: u64) -> EvalRecord {
+        EvalRecord {
+            slo: slo.into(),
+            dataset: DatasetRef {
+                namespace: "n".into(),
+                name: "d".into(),
+            },
+            time: at.parse().unwrap(),
+            key: at.into(),
+            outcome: Outcome::Measured,
+            events: vec![Events { good, total: 1 }],
+            value: None,
+            detail: String::new(),
+            policy_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn retention_removes_old_records_with_their_buckets_and_keeps_the_rest_consistent() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        for (at, good) in [
+            ("2026-01-01T00:00:00Z", 1),
+            ("2026-06-01T00:00:00Z", 0),
+            ("2026-11-01T00:00:30Z", 1),
+        ] {
+            ledger.record(&record("s", at, good)).unwrap();
+        }
+        let removed = ledger
+            .prune("2026-10-01T00:00:00Z".parse().unwrap())
+            .unwrap();
+        assert_eq!(removed, 2);
+        assert_eq!(ledger.records(None, None).count(), 1);
+        let minute = minute_of("2026-11-01T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            ledger
+                .buckets("s", i64::MIN / 2, i64::MAX / 2)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            ledger.buckets("s", minute, minute).unwrap()[0].1.events[0],
+            Events { good: 1, total: 1 }
+        );
+        assert!(ledger.verify().unwrap().mismatches.is_empty());
+    }
+
+    #[test]
+    fn last_record_is_the_newest_of_its_slo_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        ledger
+            .record(&record("a", "2026-01-02T00:00:00Z", 1))
+            .unwrap();
+        ledger
+            .record(&record("a", "2026-01-01T00:00:00Z", 1))
+            .unwrap();
+        ledger
+            .record(&record("b", "2026-01-03T00:00:00Z", 1))
+            .unwrap();
+        let last = ledger.last_record("a").unwrap().unwrap();
+        assert_eq!(last.time.to_string(), "2026-01-02T00:00:00Z");
+    }
+}
