@@ -60,19 +60,11 @@ pub fn conditions(
 ) -> Result<Vec<Condition>, LedgerError> {
     let to = minute_of(at);
     let a = &slo.alerting;
-    let widest = a
-        .rules
-        .iter()
-        .map(|r| minutes(r.long))
-        .chain([minutes(a.no_data_after)])
-        .max()
-        .unwrap_or(1);
-    let buckets = ledger.buckets(&slo.name, to - widest + 1, to)?;
     let target = slo.objectives.first().map_or(0.99, |o| o.target);
     let mut out = Vec::new();
     for rule in &a.rules {
-        let long = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(rule.long)));
-        let short = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(rule.short)));
+        let long = tally(ledger, slo, 0, MinuteRange::last(to, minutes(rule.long)))?;
+        let short = tally(ledger, slo, 0, MinuteRange::last(to, minutes(rule.short)))?;
         // The long window carries the significance; the short one only has to
         // show the burn is still going on. Timeslices count evaluations.
         let events = |t: &Tally| match slo.budgeting {
@@ -114,11 +106,11 @@ pub fn conditions(
         });
     }
     let recent = tally(
+        ledger,
         slo,
         0,
-        &buckets,
         MinuteRange::last(to, minutes(a.no_data_after)),
-    );
+    )?;
     out.push(Condition {
         alert: "no-data".into(),
         severity: Severity::Ticket,
@@ -134,7 +126,7 @@ pub fn conditions(
         .rules
         .first()
         .map_or(Duration::from_secs(3600), |r| r.long);
-    let errors = tally(slo, 0, &buckets, MinuteRange::last(to, minutes(page_long)));
+    let errors = tally(ledger, slo, 0, MinuteRange::last(to, minutes(page_long)))?;
     out.push(Condition {
         alert: "errors".into(),
         severity: Severity::Ticket,

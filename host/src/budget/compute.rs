@@ -37,59 +37,87 @@ impl Tally {
     }
 }
 
-/// Tallies objective `objective` of `slo` over `range`, from `buckets` sorted by minute.
-pub fn tally(slo: &Slo, objective: usize, buckets: &[(i64, Bucket)], range: MinuteRange) -> Tally {
-    let mut out = Tally::default();
-    let inside = buckets.iter().filter(|(m, _)| range.contains(*m));
-    let events = |b: &Bucket| b.events.get(objective).copied().unwrap_or_default();
+/// Tallies objective `objective` of `slo` over `range`. Occurrences sum the
+/// hour and day buckets the range covers; Timeslices read minute buckets and
+/// judge each slice.
+pub fn tally(
+    ledger: &Ledger,
+    slo: &Slo,
+    objective: usize,
+    range: MinuteRange,
+) -> Result<Tally, LedgerError> {
+    if range.from > range.to {
+        return Ok(Tally::default());
+    }
     match (
         slo.budgeting,
         slo.objectives.get(objective).and_then(|o| o.slice),
     ) {
         (Budgeting::Timeslices, Some((length, slice_target))) => {
+            let buckets = ledger.buckets(&slo.name, range.from, range.to)?;
             let len = (length.as_secs() / 60).max(1) as i64;
-            let anchor = slice_anchor(&slo.window);
-            let mut current: Option<(i64, u64, u64)> = None;
-            let close = |slice: Option<(i64, u64, u64)>, out: &mut Tally| {
-                if let Some((_, good, total)) = slice
-                    && total > 0
-                {
-                    out.total += 1;
-                    out.good += u64::from(good as f64 / total as f64 >= slice_target);
-                }
-            };
-            for (minute, bucket) in inside {
-                out.errors += bucket.errors;
-                out.evaluations += bucket.evaluations;
-                let index = (minute - anchor).div_euclid(len);
-                let slice_start = anchor + index * len;
-                if slice_start < range.from {
-                    continue;
-                }
-                let e = events(bucket);
-                match &mut current {
-                    Some((i, good, total)) if *i == index => {
-                        *good += e.good;
-                        *total += e.total;
-                    }
-                    _ => {
-                        close(current.take(), &mut out);
-                        current = Some((index, e.good, e.total));
-                    }
-                }
-            }
-            close(current, &mut out);
+            Ok(tally_slices(
+                &buckets,
+                objective,
+                range,
+                slice_anchor(&slo.window),
+                len,
+                slice_target,
+            ))
         }
         _ => {
-            for (_, bucket) in inside {
-                let e = events(bucket);
-                out.good += e.good;
-                out.total += e.total;
-                out.errors += bucket.errors;
-                out.evaluations += bucket.evaluations;
+            let sum = ledger.sum(&slo.name, range.from, range.to)?;
+            let events = sum.events.get(objective).copied().unwrap_or_default();
+            Ok(Tally {
+                good: events.good,
+                total: events.total,
+                errors: sum.errors,
+                evaluations: sum.evaluations,
+            })
+        }
+    }
+}
+
+/// Slices of `len` minutes from `anchor`: those starting inside `range`, judged
+/// good when good/total reaches `slice_target`; empty slices are no data.
+fn tally_slices(
+    buckets: &[(i64, Bucket)],
+    objective: usize,
+    range: MinuteRange,
+    anchor: i64,
+    len: i64,
+    slice_target: f64,
+) -> Tally {
+    let mut out = Tally::default();
+    let mut current: Option<(i64, u64, u64)> = None;
+    let close = |slice: Option<(i64, u64, u64)>, out: &mut Tally| {
+        if let Some((_, good, total)) = slice
+            && total > 0
+        {
+            out.total += 1;
+            out.good += u64::from(good as f64 / total as f64 >= slice_target);
+        }
+    };
+    for (minute, bucket) in buckets.iter().filter(|(m, _)| range.contains(*m)) {
+        out.errors += bucket.errors;
+        out.evaluations += bucket.evaluations;
+        let index = (minute - anchor).div_euclid(len);
+        if anchor + index * len < range.from {
+            continue;
+        }
+        let e = bucket.events.get(objective).copied().unwrap_or_default();
+        match &mut current {
+            Some((i, good, total)) if *i == index => {
+                *good += e.good;
+                *total += e.total;
+            }
+            _ => {
+                close(current.take(), &mut out);
+                current = Some((index, e.good, e.total));
             }
         }
     }
+    close(current, &mut out);
     out
 }
 
@@ -114,7 +142,7 @@ pub struct ObjectiveFigures {
     pub burn_rates: Vec<(String, Option<f64>)>,
 }
 
-/// Reads the buckets of the window (and the longest burn window) once and
+/// Sums the buckets of the window and of each burn window and
 /// computes every figure of objective `objective` at `at`.
 pub fn objective_figures(
     ledger: &Ledger,
@@ -123,12 +151,9 @@ pub fn objective_figures(
     at: jiff::Timestamp,
 ) -> Result<ObjectiveFigures, LedgerError> {
     let window = window_at(&slo.window, at);
-    let widest = BURN_WINDOWS.iter().map(|(_, m)| *m).max().unwrap_or(1);
-    let from = window.from.min(window.to - widest + 1);
-    let buckets = ledger.buckets(&slo.name, from, window.to)?;
     let target = slo.objectives.get(objective).map_or(0.0, |o| o.target);
     let budget_fraction = 1.0 - target;
-    let over_window = tally(slo, objective, &buckets, window);
+    let over_window = tally(ledger, slo, objective, window)?;
     let allowed = budget_fraction * over_window.total as f64;
     let spent = over_window.bad();
     let ratio = |t: &Tally| (t.total > 0).then(|| t.good as f64 / t.total as f64);
@@ -137,17 +162,15 @@ pub fn objective_figures(
         .get(objective)
         .and_then(|o| o.slice)
         .map_or(1, |(length, _)| (length.as_secs() / 60).max(1) as i64);
-    let burn_rates = BURN_WINDOWS
-        .iter()
-        .map(|(label, minutes)| {
-            // A burn window shorter than a slice is widened to one slice.
-            let range = MinuteRange::last(window.to, (*minutes).max(slice_minutes));
-            let t = tally(slo, objective, &buckets, range);
-            let rate = (t.total > 0 && budget_fraction > 0.0)
-                .then(|| t.bad() as f64 / t.total as f64 / budget_fraction);
-            (label.to_string(), rate)
-        })
-        .collect();
+    let mut burn_rates = Vec::with_capacity(BURN_WINDOWS.len());
+    for (label, minutes) in BURN_WINDOWS {
+        // A burn window shorter than a slice is widened to one slice.
+        let range = MinuteRange::last(window.to, minutes.max(slice_minutes));
+        let t = tally(ledger, slo, objective, range)?;
+        let rate = (t.total > 0 && budget_fraction > 0.0)
+            .then(|| t.bad() as f64 / t.total as f64 / budget_fraction);
+        burn_rates.push((label.to_string(), rate));
+    }
     Ok(ObjectiveFigures {
         objective: slo
             .objectives

@@ -14,12 +14,17 @@ pub fn verify(setup: &SetupArgs) -> Result<(), Failure> {
             Mismatch::Corrupt(message) => println!("corrupt   {message}"),
             Mismatch::Bucket {
                 slo,
-                minute,
+                level,
+                index,
                 expected,
                 stored,
             } => {
+                let unit = ["minute", "hour", "day"]
+                    .get(usize::from(*level))
+                    .copied()
+                    .unwrap_or("?");
                 println!(
-                    "mismatch  SLO {slo} minute {minute}: records give {expected:?}, bucket holds {stored:?}"
+                    "mismatch  SLO {slo} {unit} {index}: records give {expected:?}, bucket holds {stored:?}"
                 )
             }
         }

@@ -1,5 +1,6 @@
 //! Evaluation records and their per-minute buckets, written together.
 
+use super::buckets::{Bucket, Level, bucket_key, index_of};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
 use serde::{Deserialize, Serialize};
@@ -53,34 +54,6 @@ pub struct EvalRecord {
     pub policy_sha256: String,
 }
 
-/// One SLO's aggregate over one minute.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bucket {
-    /// Per objective, summed events.
-    pub events: Vec<Events>,
-    /// Evaluations that measured.
-    pub evaluations: u64,
-    /// Evaluations that failed.
-    pub errors: u64,
-}
-
-impl Bucket {
-    /// Adds one record's contribution.
-    pub fn add(&mut self, record: &EvalRecord) {
-        match record.outcome {
-            Outcome::Measured => self.evaluations += 1,
-            Outcome::Error { .. } => self.errors += 1,
-        }
-        if self.events.len() < record.events.len() {
-            self.events.resize(record.events.len(), Events::default());
-        }
-        for (sum, e) in self.events.iter_mut().zip(&record.events) {
-            sum.good += e.good;
-            sum.total += e.total;
-        }
-    }
-}
-
 /// Whether a record was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -105,57 +78,36 @@ pub(super) fn record_key(record: &EvalRecord) -> Vec<u8> {
     key
 }
 
-pub(super) fn bucket_key(slo: &str, minute: i64) -> Vec<u8> {
-    let mut key = keys::slo(slo);
-    keys::push_i64(&mut key, minute);
-    key
-}
-
 impl Ledger {
     /// Writes `record` and folds it into its minute bucket, atomically. Not yet
     /// durable: call [`Ledger::flush`] before acknowledging.
     pub fn record(&self, record: &EvalRecord) -> Result<Stored, LedgerError> {
         let key = record_key(record);
-        let bkey = bucket_key(&record.slo, minute_of(record.time));
+        let minute = minute_of(record.time);
+        let bucket_keys =
+            Level::ALL.map(|level| bucket_key(&record.slo, level, index_of(minute, level)));
         let value = codec::encode(record);
         (&self.evaluations, &self.buckets)
             .transaction(|(evaluations, buckets)| {
                 if evaluations.get(&key)?.is_some() {
                     return Ok(Stored::Duplicate);
                 }
-                let mut bucket: Bucket = match buckets.get(&bkey)? {
-                    Some(bytes) => codec::decode("buckets", &bkey, &bytes)
-                        .map_err(ConflictableTransactionError::Abort)?,
-                    None => Bucket::default(),
-                };
-                bucket.add(record);
                 evaluations.insert(key.as_slice(), value.as_slice())?;
-                buckets.insert(bkey.as_slice(), codec::encode(&bucket))?;
+                for bkey in &bucket_keys {
+                    let mut bucket = match buckets.get(bkey)? {
+                        Some(bytes) => Bucket::decode(bkey, &bytes)
+                            .map_err(ConflictableTransactionError::Abort)?,
+                        None => Bucket::default(),
+                    };
+                    bucket.add(record);
+                    buckets.insert(bkey.as_slice(), bucket.encode())?;
+                }
                 Ok(Stored::New)
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => e.into(),
             })
-    }
-
-    /// The buckets of `slo` for minutes `from..=to`, in order.
-    pub fn buckets(
-        &self,
-        slo: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<(i64, Bucket)>, LedgerError> {
-        let mut out = Vec::new();
-        for item in self
-            .buckets
-            .range(bucket_key(slo, from)..=bucket_key(slo, to))
-        {
-            let (key, bytes) = item?;
-            let minute = keys::read_i64(&key[key.len() - 8..]).unwrap_or(from);
-            out.push((minute, codec::decode("buckets", &key, &bytes)?));
-        }
-        Ok(out)
     }
 
     /// Records, of one SLO or all, from `since` on, in key order.
@@ -215,7 +167,9 @@ impl Ledger {
 
     /// Removes records and buckets older than `before` (retention).
     pub fn prune(&self, before: jiff::Timestamp) -> Result<usize, LedgerError> {
-        let cutoff_minute = minute_of(before);
+        // Whole UTC days only, so that hour and day buckets never straddle
+        // the cutoff and keep matching their records.
+        let cutoff_minute = index_of(minute_of(before), Level::Day) * Level::Day.minutes();
         let mut removed = 0;
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
@@ -227,8 +181,14 @@ impl Ledger {
         }
         for item in self.buckets.iter() {
             let (key, _) = item?;
-            if keys::read_i64(&key[key.len().saturating_sub(8)..])
-                .is_some_and(|m| m < cutoff_minute)
+            let split = key.len().saturating_sub(9);
+            let level = match key.get(split) {
+                Some(0) => Level::Minute,
+                Some(1) => Level::Hour,
+                _ => Level::Day,
+            };
+            if keys::read_i64(&key[split + 1..])
+                .is_some_and(|i| (i + 1) * level.minutes() <= cutoff_minute)
             {
                 self.buckets.remove(&key)?;
             }

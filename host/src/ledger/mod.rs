@@ -9,6 +9,7 @@
 //! Depends on [`crate::model`]; budgets, the scheduler and the CLI depend on it.
 
 mod alerts;
+mod buckets;
 mod codec;
 mod error;
 mod evaluations;
@@ -17,8 +18,9 @@ mod observations;
 mod verify;
 
 pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
+pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
-pub use evaluations::{Bucket, EvalRecord, Events, Outcome, Stored, minute_of};
+pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
 pub use observations::{ObservationReceipt, digest};
 pub use verify::{Mismatch, VerifyReport};
 

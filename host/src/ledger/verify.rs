@@ -1,7 +1,8 @@
 //! `ledger verify`: recompute every bucket from the raw records and report
 //! each mismatch and each corrupt value.
 
-use super::evaluations::{Bucket, EvalRecord, bucket_key, minute_of};
+use super::buckets::{Bucket, Level, bucket_key, index_of};
+use super::evaluations::{EvalRecord, minute_of};
 use super::{Ledger, LedgerError, codec};
 use std::collections::BTreeMap;
 
@@ -14,8 +15,10 @@ pub enum Mismatch {
     Bucket {
         /// The SLO.
         slo: String,
-        /// Minutes since the epoch.
-        minute: i64,
+        /// Bucket level: 0 minute, 1 hour, 2 day.
+        level: u8,
+        /// Index at that level (minutes, hours or days since the epoch).
+        index: i64,
         /// What the records add up to (`None`: no records).
         expected: Option<Bucket>,
         /// What is stored (`None`: missing).
@@ -40,17 +43,22 @@ impl Ledger {
     /// Recomputes the buckets from the records and compares; checks every checksum.
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
         let mut report = VerifyReport::default();
-        let mut expected: BTreeMap<Vec<u8>, (String, i64, Bucket)> = BTreeMap::new();
+        let mut expected: BTreeMap<Vec<u8>, (String, u8, i64, Bucket)> = BTreeMap::new();
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
             report.records += 1;
             match codec::decode::<EvalRecord>("evaluations", &key, &bytes) {
                 Ok(record) => {
                     let minute = minute_of(record.time);
-                    let entry = expected
-                        .entry(bucket_key(&record.slo, minute))
-                        .or_insert_with(|| (record.slo.clone(), minute, Bucket::default()));
-                    entry.2.add(&record);
+                    for level in Level::ALL {
+                        let index = index_of(minute, level);
+                        let entry = expected
+                            .entry(bucket_key(&record.slo, level, index))
+                            .or_insert_with(|| {
+                                (record.slo.clone(), level as u8, index, Bucket::default())
+                            });
+                        entry.3.add(&record);
+                    }
                 }
                 Err(e) => report.mismatches.push(Mismatch::Corrupt(e.to_string())),
             }
@@ -58,7 +66,7 @@ impl Ledger {
         for item in self.buckets.iter() {
             let (key, bytes) = item?;
             report.buckets += 1;
-            let stored = match codec::decode::<Bucket>("buckets", &key, &bytes) {
+            let stored = match Bucket::decode(&key, &bytes) {
                 Ok(b) => b,
                 Err(e) => {
                     report.mismatches.push(Mismatch::Corrupt(e.to_string()));
@@ -67,25 +75,31 @@ impl Ledger {
                 }
             };
             match expected.remove(key.as_ref()) {
-                Some((_, _, want)) if want == stored => {}
-                Some((slo, minute, want)) => report.mismatches.push(Mismatch::Bucket {
+                Some((_, _, _, want)) if want == stored => {}
+                Some((slo, level, index, want)) => report.mismatches.push(Mismatch::Bucket {
                     slo,
-                    minute,
+                    level,
+                    index,
                     expected: Some(want),
                     stored: Some(stored),
                 }),
-                None => report.mismatches.push(Mismatch::Bucket {
-                    slo: hex::encode(&key),
-                    minute: super::keys::read_i64(&key[key.len().saturating_sub(8)..]).unwrap_or(0),
-                    expected: None,
-                    stored: Some(stored),
-                }),
+                None => {
+                    let split = key.len().saturating_sub(9);
+                    report.mismatches.push(Mismatch::Bucket {
+                        slo: hex::encode(&key[..split]),
+                        level: key.get(split).copied().unwrap_or(0),
+                        index: super::keys::read_i64(&key[split + 1..]).unwrap_or(0),
+                        expected: None,
+                        stored: Some(stored),
+                    })
+                }
             }
         }
-        for (_, (slo, minute, want)) in expected {
+        for (_, (slo, level, index, want)) in expected {
             report.mismatches.push(Mismatch::Bucket {
                 slo,
-                minute,
+                level,
+                index,
                 expected: Some(want),
                 stored: None,
             });
