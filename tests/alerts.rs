@@ -225,3 +225,102 @@ fn transitions_reach_a_webhook_and_failures_are_retried() {
         (Some("fresh"), Some("no-data"), Some("firing"))
     );
 }
+
+const DEFAULTS: &str = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: stale }
+spec:
+  indicator:
+    metadata: { name: f }
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: dataslo
+          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:freshness", config: { max_age: 1h }, sli: freshness, trigger: { schedule: 5m } }
+  timeWindow: [{ duration: 30d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ op: lte, value: 3600, target: 0.99 }]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: broken }
+spec:
+  indicator:
+    metadata: { name: v }
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: dataslo
+          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 1 }, sli: volume, trigger: observation }
+  timeWindow: [{ duration: 30d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ op: gte, value: 1, target: 0.99 }]
+"#;
+
+fn defaults_scheduler(dir: &Path) -> Scheduler {
+    let catalog = parse_text(DEFAULTS, "defaults.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    let runtime = Arc::new(dataslo::runtime::Runtime::new(Default::default()).unwrap());
+    let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
+    assert!(errors.is_empty(), "{errors:?}");
+    Scheduler::new(
+        runtime,
+        Ledger::open(dir, "default", 100).unwrap(),
+        armed,
+        100,
+    )
+}
+
+#[test]
+fn a_stale_table_burns_its_budget_and_pages_within_the_time_the_default_rules_imply() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = defaults_scheduler(dir.path());
+    observe(&s, "2026-11-26T00:00:00Z"); // the last load
+    let seen = advance(&s, 0, 180, &[]);
+    let page = seen
+        .iter()
+        .find(|(_, alert, to)| alert == "page:1h/5m" && to == "firing")
+        .unwrap_or_else(|| panic!("the page rule never fired: {seen:?}"));
+    // Stale from minute 65 (age > 1h). Burn 14.4 at a 99% target needs 14.4% of
+    // the last hour's 12 ticks bad: 2 ticks, so minute 70; then it holds for
+    // its 5-minute short window: minute 75.
+    assert!(page.0 > 60 && page.0 <= 75, "paged at minute {}", page.0);
+    let stale = &s.slos()[0].slo;
+    let figures = dataslo::budget::objective_figures(s.ledger(), stale, 0, minute(180)).unwrap();
+    assert!(figures.budget_remaining.unwrap() < 1.0 && figures.budget_spent > 0);
+}
+
+#[test]
+fn a_broken_checker_burns_no_budget_and_raises_the_error_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = defaults_scheduler(dir.path());
+    // Observations without a row count: `volume` fails with missing metadata.
+    for m in (0..40).step_by(10) {
+        observe(&s, &minute(m).to_string());
+    }
+    let broken = &s.slos()[1].slo;
+    let figures = dataslo::budget::objective_figures(s.ledger(), broken, 0, minute(40)).unwrap();
+    assert_eq!(
+        (figures.window.total, figures.window.errors),
+        (0, 4),
+        "errors, not bad events"
+    );
+    assert_eq!(
+        (figures.budget_spent, figures.budget_remaining),
+        (0, None),
+        "no budget burnt"
+    );
+    let transitions = s.evaluate_alerts(minute(40), &[]).unwrap();
+    assert!(
+        transitions
+            .iter()
+            .any(|t| t.slo == "broken" && t.alert == "errors" && t.to == "firing"),
+        "{transitions:?}"
+    );
+    assert!(
+        !transitions
+            .iter()
+            .any(|t| t.slo == "broken" && t.alert.starts_with("page"))
+    );
+}

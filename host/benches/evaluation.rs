@@ -9,6 +9,10 @@ use dataslo::runtime::{EvaluationInput, Limits, Runtime};
 use std::hint::black_box;
 use std::sync::Arc;
 
+// The same allocator as the `dataslo` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fresh_instance_evaluation(c: &mut Criterion) {
     let runtime = Runtime::new(Limits::default()).expect("runtime");
     let policy = runtime

@@ -78,31 +78,57 @@ pub(super) fn record_key(record: &EvalRecord) -> Vec<u8> {
     key
 }
 
+/// A record ready to write: its key, value, and its three bucket keys.
+type Prepared = (Vec<u8>, Vec<u8>, [Vec<u8>; 3]);
+
 impl Ledger {
-    /// Writes `record` and folds it into its minute bucket, atomically. Not yet
+    /// Writes `record` and folds it into its buckets, atomically. Not yet
     /// durable: call [`Ledger::flush`] before acknowledging.
     pub fn record(&self, record: &EvalRecord) -> Result<Stored, LedgerError> {
-        let key = record_key(record);
-        let minute = minute_of(record.time);
-        let bucket_keys =
-            Level::ALL.map(|level| bucket_key(&record.slo, level, index_of(minute, level)));
-        let value = codec::encode(record);
+        Ok(self.record_batch(std::slice::from_ref(record))?[0])
+    }
+
+    /// Writes a batch of records and folds them into their buckets, all in one
+    /// transaction: either every new record and its bucket updates land, or
+    /// none. Records already stored (or repeated in the batch) are skipped.
+    /// Not yet durable: call [`Ledger::flush`] before acknowledging.
+    pub fn record_batch(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
+        let prepared: Vec<Prepared> = records
+            .iter()
+            .map(|r| {
+                let minute = minute_of(r.time);
+                let bucket_keys =
+                    Level::ALL.map(|level| bucket_key(&r.slo, level, index_of(minute, level)));
+                (record_key(r), codec::encode(r), bucket_keys)
+            })
+            .collect();
         (&self.evaluations, &self.buckets)
             .transaction(|(evaluations, buckets)| {
-                if evaluations.get(&key)?.is_some() {
-                    return Ok(Stored::Duplicate);
+                let mut outcome = Vec::with_capacity(records.len());
+                let mut seen = std::collections::HashSet::new();
+                let mut deltas: std::collections::BTreeMap<&[u8], Bucket> =
+                    std::collections::BTreeMap::new();
+                for (record, (key, value, bucket_keys)) in records.iter().zip(&prepared) {
+                    if !seen.insert(key.as_slice()) || evaluations.get(key)?.is_some() {
+                        outcome.push(Stored::Duplicate);
+                        continue;
+                    }
+                    evaluations.insert(key.as_slice(), value.as_slice())?;
+                    for bkey in bucket_keys {
+                        deltas.entry(bkey.as_slice()).or_default().add(record);
+                    }
+                    outcome.push(Stored::New);
                 }
-                evaluations.insert(key.as_slice(), value.as_slice())?;
-                for bkey in &bucket_keys {
+                for (bkey, delta) in deltas {
                     let mut bucket = match buckets.get(bkey)? {
                         Some(bytes) => Bucket::decode(bkey, &bytes)
                             .map_err(ConflictableTransactionError::Abort)?,
                         None => Bucket::default(),
                     };
-                    bucket.add(record);
-                    buckets.insert(bkey.as_slice(), bucket.encode())?;
+                    bucket.merge(&delta);
+                    buckets.insert(bkey, bucket.encode())?;
                 }
-                Ok(Stored::New)
+                Ok(outcome)
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,

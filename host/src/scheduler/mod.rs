@@ -22,6 +22,10 @@ use crate::slo::{Indicator, Trigger};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+/// Records per ledger transaction: sled's transactions slow down past a few
+/// hundred writes (see the `ledger` benchmark).
+const BATCH: usize = 500;
+
 /// Runs the SLOs' policies and records the results.
 pub struct Scheduler {
     runtime: Arc<Runtime>,
@@ -110,6 +114,7 @@ impl Scheduler {
         observations: impl IntoIterator<Item = &'a Observation>,
     ) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
+        let mut batch = Vec::new();
         for obs in observations {
             let triggered = self
                 .slos
@@ -124,10 +129,10 @@ impl Scheduler {
                     pass.duplicates += 1;
                     continue;
                 }
-                let record = self.evaluate(armed, Some(obs), obs.observed_at, key)?;
-                self.store(&record, &mut pass)?;
+                batch.push(self.evaluate(armed, Some(obs), obs.observed_at, key)?);
             }
         }
+        self.store(&batch, &mut pass)?;
         self.commit()?;
         Ok(pass)
     }
@@ -137,6 +142,7 @@ impl Scheduler {
     /// At most `max_ticks` per SLO, oldest first. Flushes before returning.
     pub fn tick(&self, now: jiff::Timestamp, max_ticks: usize) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
+        let mut batch = Vec::new();
         for armed in &self.slos {
             let Trigger::Schedule(every) = armed.slo.trigger else {
                 continue;
@@ -162,12 +168,12 @@ impl Scheduler {
                 } else {
                     let latest = self.ledger.latest_observation(&armed.slo.dataset)?;
                     let usable = latest.filter(|o| o.observed_at <= at);
-                    let record = self.evaluate(armed, usable.as_ref(), at, key)?;
-                    self.store(&record, &mut pass)?;
+                    batch.push(self.evaluate(armed, usable.as_ref(), at, key)?);
                 }
                 t += step;
             }
         }
+        self.store(&batch, &mut pass)?;
         self.commit()?;
         Ok(pass)
     }
@@ -192,13 +198,19 @@ impl Scheduler {
         Ok(all)
     }
 
-    fn store(&self, record: &EvalRecord, pass: &mut Pass) -> Result<(), LedgerError> {
-        match self.ledger.record(record)? {
-            Stored::New => {
-                pass.recorded += 1;
-                pass.errors += usize::from(matches!(record.outcome, Outcome::Error { .. }));
+    /// Writes a pass's records in transactions of [`BATCH`] (group commit:
+    /// the caller flushes once after).
+    fn store(&self, records: &[EvalRecord], pass: &mut Pass) -> Result<(), LedgerError> {
+        for chunk in records.chunks(BATCH) {
+            for (record, stored) in chunk.iter().zip(self.ledger.record_batch(chunk)?) {
+                match stored {
+                    Stored::New => {
+                        pass.recorded += 1;
+                        pass.errors += usize::from(matches!(record.outcome, Outcome::Error { .. }));
+                    }
+                    Stored::Duplicate => pass.duplicates += 1,
+                }
             }
-            Stored::Duplicate => pass.duplicates += 1,
         }
         Ok(())
     }
