@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod ledger;
 pub mod model;
+pub mod openlineage;
 pub mod runtime;
 pub mod scheduler;
 pub mod slo;

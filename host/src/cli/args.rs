@@ -39,6 +39,10 @@ pub enum Command {
         setup: super::setup::SetupArgs,
         /// The file, or `-` for standard input.
         source: String,
+        /// The input is OpenLineage events (one, or a JSON array): every
+        /// input and output dataset becomes an observation.
+        #[arg(long)]
+        openlineage: bool,
     },
     /// Run the scheduler and ledger until SIGINT or SIGTERM.
     Run {

@@ -43,7 +43,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Policies { format } => policies::run(format),
         Command::Inspect { file, format } => inspect::run(&file, format),
         Command::Slo(args::SloCommand::Validate { files }) => slo::validate(&files),
-        Command::Observe { setup, source } => observe::run(&setup, &source),
+        Command::Observe {
+            setup,
+            source,
+            openlineage,
+        } => observe::run(&setup, &source, openlineage),
         Command::Demo { data_dir, days } => demo::run(data_dir, days),
         Command::Run {
             setup,

@@ -10,5 +10,6 @@ mod observation;
 pub use error::ModelError;
 pub use measurement::Measurement;
 pub use observation::{
-    ColumnMetrics, DatasetRef, Observation, SchemaField, parse_history, parse_observation,
+    ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
+    parse_observation, quantiles_from_map,
 };

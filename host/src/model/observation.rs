@@ -122,6 +122,24 @@ impl Serialize for Quantiles {
     }
 }
 
+/// Quantiles from an OpenLineage-style map (`{"0.5": 12.0}`); entries that are
+/// not a fraction with a number are skipped.
+pub fn quantiles_from_map(value: Option<&serde_json::Value>) -> Quantiles {
+    let mut out: Vec<(f64, f64)> = value
+        .and_then(|v| v.as_object())
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            Some((
+                k.parse::<f64>().ok().filter(|q| (0.0..=1.0).contains(q))?,
+                v.as_f64()?,
+            ))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Quantiles(out)
+}
+
 /// The timestamps the WIT contract can carry: nanoseconds in an `i64`.
 fn check_range(ts: Timestamp, field: &str, source_name: &str) -> Result<(), ModelError> {
     if i64::try_from(ts.as_nanosecond()).is_ok() {
