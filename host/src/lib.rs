@@ -16,4 +16,6 @@ pub mod model;
 pub mod openlineage;
 pub mod runtime;
 pub mod scheduler;
+pub mod server;
 pub mod slo;
+pub mod status;

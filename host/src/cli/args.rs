@@ -55,6 +55,12 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Serve the HTTP API for the config's tenants, with the scheduler and ledger.
+    Serve {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+    },
     /// One row per SLO: SLI, budget remaining, burn rates, errors.
     Status {
         #[command(flatten)]

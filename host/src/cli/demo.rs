@@ -2,9 +2,10 @@
 //! table and the alert timeline, and leaves the data directory for `status`.
 
 use super::Failure;
-use super::status::{render, status_report};
+use super::status::render;
 use crate::demo::simulate;
 use crate::ledger::{DEFAULT_TENANT, Ledger};
+use crate::status::status_report;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -34,7 +35,8 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
     );
     let ledger = Ledger::open(&dir.join("ledger"), DEFAULT_TENANT, 100)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let status = status_report(&ledger, report.slos, report.end)?;
+    let status = status_report(&ledger, report.slos, report.end)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     print!("{}", render(&status));
     println!("\nalert timeline (firing and resolved):");
     for t in report.transitions.iter().filter(|t| t.to != "pending") {

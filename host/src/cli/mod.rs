@@ -13,6 +13,7 @@ mod ledger_cmd;
 mod observe;
 mod policies;
 mod run;
+mod serve;
 mod setup;
 mod slo;
 mod status;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             openlineage,
         } => observe::run(&setup, &source, openlineage),
         Command::Demo { data_dir, days } => demo::run(data_dir, days),
+        Command::Serve { setup } => serve::run(&setup),
         Command::Run {
             setup,
             slo_files,

@@ -3,34 +3,8 @@
 use super::args::Format;
 use super::setup::{SetupArgs, ledger, slos};
 use super::{Failure, table};
-use crate::budget::{ObjectiveFigures, objective_figures};
-use crate::model::DatasetRef;
-use crate::slo::TimeWindow;
-use serde::Serialize;
-
-/// `status --format json`: documented in docs/status-json.md.
-#[derive(Debug, Serialize)]
-pub struct StatusReport {
-    /// The time the figures are for.
-    pub at: jiff::Timestamp,
-    /// One entry per SLO, in file order.
-    pub slos: Vec<SloStatus>,
-}
-
-/// One SLO's status.
-#[derive(Debug, Serialize)]
-pub struct SloStatus {
-    /// The SLO's name.
-    pub slo: String,
-    /// Its dataset.
-    pub dataset: DatasetRef,
-    /// Its window, e.g. `28d` or `1M calendar`.
-    pub window: String,
-    /// Figures per objective.
-    pub objectives: Vec<ObjectiveFigures>,
-    /// Alerts firing now (state as last evaluated by `run`).
-    pub firing: Vec<String>,
-}
+use crate::budget::ObjectiveFigures;
+use crate::status::{StatusReport, status_report};
 
 pub fn run(
     setup: &SetupArgs,
@@ -46,7 +20,8 @@ pub fn run(
         None => jiff::Timestamp::now(),
     };
     let ledger = ledger(&config)?;
-    let report = status_report(&ledger, slos(&config, &ledger)?, at)?;
+    let report = status_report(&ledger, slos(&config, &ledger)?, at)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     match format {
         Format::Json => println!(
             "{}",
@@ -55,48 +30,6 @@ pub fn run(
         Format::Table => print!("{}", render(&report)),
     }
     Ok(())
-}
-
-/// The status of `slos` at `at`, from the ledger's buckets and alert states.
-pub fn status_report(
-    ledger: &crate::ledger::Ledger,
-    slos: Vec<crate::slo::Slo>,
-    at: jiff::Timestamp,
-) -> Result<StatusReport, Failure> {
-    let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
-    let mut report = StatusReport {
-        at,
-        slos: Vec::new(),
-    };
-    for slo in slos {
-        let objectives = (0..slo.objectives.len())
-            .map(|i| objective_figures(ledger, &slo, i, at))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(storage)?;
-        let window = match &slo.window {
-            TimeWindow::Rolling(d) => compact(*d),
-            TimeWindow::Calendar { length, .. } => format!("{length} cal"),
-        };
-        let firing = crate::alert::firing(ledger, &slo).map_err(storage)?;
-        report.slos.push(SloStatus {
-            slo: slo.name,
-            dataset: slo.dataset,
-            window,
-            objectives,
-            firing,
-        });
-    }
-    Ok(report)
-}
-
-/// `30d`, `12h` or `90m`.
-fn compact(d: std::time::Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s => format!("{}m", s / 60),
-    }
 }
 
 fn percent(v: Option<f64>) -> String {

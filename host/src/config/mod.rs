@@ -30,6 +30,42 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Where alert transitions are sent.
     pub notifiers: NotifiersConfig,
+    /// `dataslo serve`'s HTTP listener.
+    pub server: ServerConfig,
+    /// `dataslo serve`'s tenants; `run` and `demo` use the one tenant `default`.
+    pub tenants: Vec<TenantConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: String,
+    /// Largest request body, in bytes. Default 1 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+/// `[[tenants]]`: a team sharing the service.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Its name: `[a-z0-9-]`, unique.
+    pub name: String,
+    /// sha256 (hex) of each bearer token it may use; tokens themselves are never stored.
+    pub token_sha256: Vec<String>,
+    /// Its OpenSLO files.
+    #[serde(default)]
+    pub slo_files: Vec<PathBuf>,
 }
 
 /// `[notifiers]`.
@@ -72,6 +108,8 @@ impl Default for Config {
             poll_interval: Duration::from_secs(1),
             limits: LimitsConfig::default(),
             notifiers: NotifiersConfig::default(),
+            server: ServerConfig::default(),
+            tenants: Vec::new(),
         }
     }
 }
@@ -113,6 +151,9 @@ impl Config {
         config.data_dir = base.join(&config.data_dir);
         config.slo_files = config.slo_files.iter().map(|f| base.join(f)).collect();
         config.spool_dir = config.spool_dir.map(|d| base.join(d));
+        for tenant in &mut config.tenants {
+            tenant.slo_files = tenant.slo_files.iter().map(|f| base.join(f)).collect();
+        }
         Ok(config)
     }
 

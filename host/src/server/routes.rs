@@ -1,0 +1,251 @@
+//! The `/v1` API, the OpenLineage endpoint and the health checks.
+
+use super::error::ApiError;
+use super::tenants::{AppState, Tenant};
+use crate::ledger::EvalRecord;
+use crate::model::Observation;
+use crate::scheduler::parse_observations;
+use crate::status::{StatusReport, status_report};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The whole API.
+pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/observations", post(post_observations))
+        .route("/api/v1/lineage", post(post_lineage))
+        .route("/v1/slos", get(list_slos))
+        .route("/v1/slos/{name}", get(get_slo))
+        .route("/v1/slos/{name}/events", get(slo_events))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see docs/api.md") })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}
+
+/// The tenant of the request, from its bearer token.
+struct Authed(Arc<Tenant>);
+
+impl FromRequestParts<Arc<AppState>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let unauthorized =
+            |detail: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail);
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        state
+            .tenant_for_token(token.trim())
+            .map(Authed)
+            .ok_or_else(|| unauthorized("unknown token"))
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    tenants: usize,
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        tenants: state.tenants.len(),
+    })
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
+    // Ready when every tenant's ledger answers.
+    for tenant in &state.tenants {
+        tenant.scheduler.ledger().last_record("").map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                format!("tenant {}: {e}", tenant.name),
+            )
+        })?;
+    }
+    Ok(Json(Health {
+        status: "ready",
+        tenants: state.tenants.len(),
+    }))
+}
+
+/// The body, or the reason it cannot be read (413 when too large).
+fn body(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
+    let bytes = body.map_err(|r| {
+        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "unreadable_body"
+        };
+        ApiError::new(r.status(), code, r.body_text())
+    })?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8"))
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    if matches!(essence, "application/json" | "application/x-ndjson") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send application/json or application/x-ndjson, not {kind:?}"),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct Accepted {
+    accepted: usize,
+    new: usize,
+    evaluations: usize,
+}
+
+async fn ingest(
+    tenant: Arc<Tenant>,
+    observations: Vec<Observation>,
+) -> Result<Json<Accepted>, ApiError> {
+    let accepted = observations.len();
+    // Policies run on the blocking pool; the answer comes after the flush.
+    let (new, pass) = tokio::task::spawn_blocking(move || tenant.scheduler.ingest(&observations))
+        .await
+        .map_err(|e| ApiError::internal(format!("ingest task: {e}")))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(Accepted {
+        accepted,
+        new,
+        evaluations: pass.recorded,
+    }))
+}
+
+async fn post_observations(
+    Authed(tenant): Authed,
+    headers: HeaderMap,
+    payload: Result<Bytes, BytesRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    require_json(&headers)?;
+    let text = body(payload)?;
+    let observations = parse_observations(&text, "body")
+        .map_err(|e| ApiError::bad_request("invalid_observation", e.to_string()))?;
+    ingest(tenant, observations).await
+}
+
+async fn post_lineage(
+    Authed(tenant): Authed,
+    headers: HeaderMap,
+    payload: Result<Bytes, BytesRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    require_json(&headers)?;
+    let text = body(payload)?;
+    let observations = crate::openlineage::observations_from(&text, "body")
+        .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
+    ingest(tenant, observations).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AtQuery {
+    at: Option<String>,
+}
+
+fn parse_time(text: Option<&str>, name: &str) -> Result<jiff::Timestamp, ApiError> {
+    match text {
+        Some(t) => t
+            .parse()
+            .map_err(|e| ApiError::bad_request("invalid_query", format!("{name}={t:?}: {e}"))),
+        None => Ok(jiff::Timestamp::now()),
+    }
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
+}
+
+async fn report(tenant: &Tenant, at: jiff::Timestamp) -> Result<StatusReport, ApiError> {
+    let slos = tenant
+        .scheduler
+        .slos()
+        .iter()
+        .map(|a| a.slo.clone())
+        .collect();
+    status_report(tenant.scheduler.ledger(), slos, at)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+async fn list_slos(
+    Authed(tenant): Authed,
+    q: Result<Query<AtQuery>, QueryRejection>,
+) -> Result<Json<StatusReport>, ApiError> {
+    let at = parse_time(query(q)?.at.as_deref(), "at")?;
+    Ok(Json(report(&tenant, at).await?))
+}
+
+async fn get_slo(
+    Authed(tenant): Authed,
+    Path(name): Path<String>,
+    q: Result<Query<AtQuery>, QueryRejection>,
+) -> Result<Json<crate::status::SloStatus>, ApiError> {
+    let at = parse_time(query(q)?.at.as_deref(), "at")?;
+    let mut status = report(&tenant, at).await?;
+    let index = status
+        .slos
+        .iter()
+        .position(|s| s.slo == name)
+        .ok_or_else(|| ApiError::not_found(format!("no SLO named {name:?}")))?;
+    Ok(Json(status.slos.swap_remove(index)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SinceQuery {
+    since: Option<String>,
+}
+
+async fn slo_events(
+    Authed(tenant): Authed,
+    Path(name): Path<String>,
+    q: Result<Query<SinceQuery>, QueryRejection>,
+) -> Result<Json<Vec<EvalRecord>>, ApiError> {
+    let since = query(q)?.since;
+    let since = since
+        .as_deref()
+        .map(|s| parse_time(Some(s), "since"))
+        .transpose()?;
+    if !tenant.scheduler.slos().iter().any(|a| a.slo.name == name) {
+        return Err(ApiError::not_found(format!("no SLO named {name:?}")));
+    }
+    let records = tenant
+        .scheduler
+        .ledger()
+        .records(Some(&name), since)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(records))
+}

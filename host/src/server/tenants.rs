@@ -1,0 +1,119 @@
+//! Tenants: their token hashes, and their scheduler over their own ledger trees.
+
+use crate::config::{Config, TenantConfig};
+use crate::ledger::Ledger;
+use crate::runtime::Runtime;
+use crate::scheduler::{Armed, Scheduler};
+use crate::slo::load_files;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Arc;
+
+/// One tenant of the service.
+pub struct Tenant {
+    /// Its name.
+    pub name: String,
+    token_hashes: Vec<String>,
+    /// Its scheduler, over its own ledger trees.
+    pub scheduler: Scheduler,
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// The tenants.
+    pub tenants: Vec<Arc<Tenant>>,
+}
+
+/// A tenant that cannot be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("tenant `{tenant}`: {message}")]
+pub struct TenantError {
+    /// The tenant.
+    pub tenant: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The sha256 of a token, in hex, as stored in the config.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl AppState {
+    /// Builds every tenant of `config` over the ledger database in its data directory.
+    pub fn from_config(
+        config: &Config,
+        runtime: Arc<Runtime>,
+        ledger: &Ledger,
+    ) -> Result<Self, TenantError> {
+        let mut tenants = Vec::new();
+        for t in &config.tenants {
+            tenants.push(Arc::new(Tenant::new(
+                t,
+                runtime.clone(),
+                ledger,
+                config.history_depth,
+            )?));
+        }
+        Ok(AppState { tenants })
+    }
+
+    /// The tenant whose token this is.
+    pub fn tenant_for_token(&self, token: &str) -> Option<Arc<Tenant>> {
+        let hash = token_hash(token);
+        self.tenants
+            .iter()
+            .find(|t| t.token_hashes.iter().any(|h| h.eq_ignore_ascii_case(&hash)))
+            .cloned()
+    }
+}
+
+impl Tenant {
+    /// Loads the tenant's SLOs and arms them; its ledger trees are its own.
+    pub fn new(
+        config: &TenantConfig,
+        runtime: Arc<Runtime>,
+        ledger: &Ledger,
+        history_depth: usize,
+    ) -> Result<Self, TenantError> {
+        let fail = |message: String| TenantError {
+            tenant: config.name.clone(),
+            message,
+        };
+        let valid_name = !config.name.is_empty()
+            && config
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_name {
+            return Err(fail(
+                "a tenant name is lowercase letters, digits and dashes".into(),
+            ));
+        }
+        if config
+            .token_sha256
+            .iter()
+            .any(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(fail(
+                "token_sha256 holds sha256 hashes: 64 hex digits each".into(),
+            ));
+        }
+        let catalog = load_files(&config.slo_files);
+        if let Some(e) = catalog.errors.first() {
+            return Err(fail(e.to_string()));
+        }
+        let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
+        if let Some(e) = errors.first() {
+            return Err(fail(e.to_string()));
+        }
+        let ledger = ledger
+            .for_tenant(&config.name)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Tenant {
+            name: config.name.clone(),
+            token_hashes: config.token_sha256.clone(),
+            scheduler: Scheduler::new(runtime, ledger, armed, history_depth),
+        })
+    }
+}

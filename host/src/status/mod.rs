@@ -1,0 +1,74 @@
+//! The status of SLOs at a time: what `dataslo status` prints and the API's
+//! `/v1/slos` answers. Documented in docs/status-json.md; fields are only added.
+//!
+//! Depends on budget, alert, ledger and slo.
+
+use crate::budget::{ObjectiveFigures, objective_figures};
+use crate::ledger::{Ledger, LedgerError};
+use crate::model::DatasetRef;
+use crate::slo::{Slo, TimeWindow};
+use serde::Serialize;
+
+/// `status --format json`: documented in docs/status-json.md.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    /// The time the figures are for.
+    pub at: jiff::Timestamp,
+    /// One entry per SLO, in file order.
+    pub slos: Vec<SloStatus>,
+}
+
+/// One SLO's status.
+#[derive(Debug, Serialize)]
+pub struct SloStatus {
+    /// The SLO's name.
+    pub slo: String,
+    /// Its dataset.
+    pub dataset: DatasetRef,
+    /// Its window, e.g. `28d` or `1M calendar`.
+    pub window: String,
+    /// Figures per objective.
+    pub objectives: Vec<ObjectiveFigures>,
+    /// Alerts firing now (state as last evaluated by `run`).
+    pub firing: Vec<String>,
+}
+
+/// The status of `slos` at `at`, from the ledger's buckets and alert states.
+pub fn status_report(
+    ledger: &Ledger,
+    slos: Vec<Slo>,
+    at: jiff::Timestamp,
+) -> Result<StatusReport, LedgerError> {
+    let mut report = StatusReport {
+        at,
+        slos: Vec::new(),
+    };
+    for slo in slos {
+        let objectives = (0..slo.objectives.len())
+            .map(|i| objective_figures(ledger, &slo, i, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        let window = match &slo.window {
+            TimeWindow::Rolling(d) => compact(*d),
+            TimeWindow::Calendar { length, .. } => format!("{length} cal"),
+        };
+        let firing = crate::alert::firing(ledger, &slo)?;
+        report.slos.push(SloStatus {
+            slo: slo.name,
+            dataset: slo.dataset,
+            window,
+            objectives,
+            firing,
+        });
+    }
+    Ok(report)
+}
+
+/// `30d`, `12h` or `90m`.
+pub fn compact(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s => format!("{}m", s / 60),
+    }
+}

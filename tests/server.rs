@@ -1,0 +1,349 @@
+//! `dataslo serve`'s API on a real HTTP listener on loopback: success and bad
+//! input on every endpoint, and tenants that cannot see each other.
+
+mod support;
+
+use dataslo::config::{Config, TenantConfig};
+use dataslo::ledger::Ledger;
+use dataslo::runtime::Runtime;
+use dataslo::server::{AppState, serve, token_hash};
+use std::sync::Arc;
+use support::workspace;
+
+const SLO: &str = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: orders-volume }
+spec:
+  indicator:
+    metadata: { name: v }
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: dataslo
+          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 10 }, sli: volume, trigger: observation }
+  timeWindow: [{ duration: 1d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ op: gte, value: 10, target: 0.9 }]
+"#;
+
+const OBS: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T08:00:00Z","row_count":50}"#;
+
+struct TestServer {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Two tenants, `acme` and `globex`, each with an SLO of the same name.
+fn start() -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+    let tenant = |name: &str| TenantConfig {
+        name: name.into(),
+        token_sha256: vec![token_hash(&format!("{name}-secret"))],
+        slo_files: vec![dir.path().join("slo.yaml")],
+    };
+    let config = Config {
+        tenants: vec![tenant("acme"), tenant("globex")],
+        ..Config::default()
+    };
+    let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
+    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
+    let state = Arc::new(AppState::from_config(&config, runtime, &ledger).unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            serve(listener, state, 64 * 1024, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        })
+    });
+    let addr = addr_rx.recv().unwrap();
+    TestServer {
+        url: format!("http://{addr}"),
+        stop: Some(stop),
+        thread: Some(thread),
+        _dir: dir,
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+/// (status, JSON body) of a request.
+fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let agent = agent();
+    let mut response = match method {
+        "GET" => {
+            let mut req = agent.get(url);
+            if let Some(t) = token {
+                req = req.header("Authorization", &format!("Bearer {t}"));
+            }
+            req.call().unwrap()
+        }
+        _ => {
+            let mut req = agent.post(url).header("Content-Type", content_type);
+            if let Some(t) = token {
+                req = req.header("Authorization", &format!("Bearer {t}"));
+            }
+            req.send(body).unwrap()
+        }
+    };
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}")),
+    )
+}
+
+fn get(s: &TestServer, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    call("GET", &format!("{}{path}", s.url), token, "", "")
+}
+
+fn post(
+    s: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    call(
+        "POST",
+        &format!("{}{path}", s.url),
+        token,
+        content_type,
+        body,
+    )
+}
+
+const ACME: Option<&str> = Some("acme-secret");
+const GLOBEX: Option<&str> = Some("globex-secret");
+const JSON: &str = "application/json";
+
+#[test]
+fn health_and_readiness_need_no_token() {
+    let s = start();
+    assert_eq!(
+        get(&s, "/healthz", None),
+        (200, serde_json::json!({"status": "ok", "tenants": 2}))
+    );
+    assert_eq!(get(&s, "/readyz", None).0, 200);
+}
+
+#[test]
+fn an_observation_is_evaluated_and_shows_in_status_and_events_of_its_tenant_only() {
+    let s = start();
+    let (status, body) = post(&s, "/v1/observations", ACME, JSON, OBS);
+    assert_eq!(
+        (status, &body),
+        (
+            200,
+            &serde_json::json!({"accepted": 1, "new": 1, "evaluations": 1})
+        )
+    );
+    let at = "?at=2026-11-26T09:00:00Z";
+    let (status, acme) = get(&s, &format!("/v1/slos/orders-volume{at}"), ACME);
+    assert_eq!(status, 200);
+    assert_eq!(acme["objectives"][0]["window"]["total"], 1);
+    let (_, globex) = get(&s, &format!("/v1/slos/orders-volume{at}"), GLOBEX);
+    assert_eq!(
+        globex["objectives"][0]["window"]["total"], 0,
+        "globex's SLO of the same name saw nothing"
+    );
+    assert_eq!(
+        get(&s, "/v1/slos/orders-volume/events", ACME)
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&s, "/v1/slos/orders-volume/events", GLOBEX)
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        get(
+            &s,
+            "/v1/slos/orders-volume/events?since=2026-11-27T00:00:00Z",
+            ACME
+        )
+        .1
+        .as_array()
+        .unwrap()
+        .len(),
+        0
+    );
+    let (status, list) = get(&s, &format!("/v1/slos{at}"), ACME);
+    assert_eq!((status, list["slos"].as_array().unwrap().len()), (200, 1));
+    // The same observation again is accepted and changes nothing.
+    assert_eq!(post(&s, "/v1/observations", ACME, JSON, OBS).1["new"], 0);
+}
+
+#[test]
+fn ndjson_and_openlineage_are_accepted() {
+    let s = start();
+    let two = format!("{OBS}\n{}\n", OBS.replace("08:00", "09:00"));
+    assert_eq!(
+        post(&s, "/v1/observations", ACME, "application/x-ndjson", &two).1["accepted"],
+        2
+    );
+    let event = std::fs::read_to_string(
+        workspace().join("../shared/testdata/openlineage/example_full_event.json"),
+    )
+    .unwrap();
+    let (status, body) = post(&s, "/api/v1/lineage", ACME, JSON, &event);
+    assert_eq!((status, body["accepted"].as_u64()), (200, Some(2)));
+    let dbt = std::fs::read_to_string(
+        workspace().join("../shared/testdata/openlineage/dbt-postgres-test-test_ol_events.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        post(&s, "/api/v1/lineage", GLOBEX, JSON, &dbt).1["accepted"],
+        17
+    );
+}
+
+#[test]
+fn requests_without_a_valid_token_are_refused_on_every_tenant_endpoint() {
+    let s = start();
+    for token in [None, Some("wrong"), Some("")] {
+        for (status, body) in [
+            post(&s, "/v1/observations", token, JSON, OBS),
+            post(&s, "/api/v1/lineage", token, JSON, "{}"),
+            get(&s, "/v1/slos", token),
+            get(&s, "/v1/slos/orders-volume", token),
+            get(&s, "/v1/slos/orders-volume/events", token),
+        ] {
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (401, Some("unauthorized")),
+                "{token:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_4xx_with_a_json_error() {
+    let s = start();
+    let cases = [
+        (
+            post(&s, "/v1/observations", ACME, JSON, "{not json"),
+            400,
+            "invalid_observation",
+            "body",
+        ),
+        (
+            post(
+                &s,
+                "/v1/observations",
+                ACME,
+                JSON,
+                &OBS.replace("row_count", "rows"),
+            ),
+            400,
+            "invalid_observation",
+            "unknown field `rows`",
+        ),
+        (
+            post(&s, "/v1/observations", ACME, "text/plain", OBS),
+            415,
+            "unsupported_media_type",
+            "text/plain",
+        ),
+        (
+            post(&s, "/v1/observations", ACME, JSON, &" ".repeat(70 * 1024)),
+            413,
+            "too_large",
+            "",
+        ),
+        (
+            post(
+                &s,
+                "/api/v1/lineage",
+                ACME,
+                JSON,
+                r#"{"eventType":"START"}"#,
+            ),
+            400,
+            "invalid_event",
+            "eventTime",
+        ),
+        (get(&s, "/v1/slos/nope", ACME), 404, "not_found", "nope"),
+        (
+            get(&s, "/v1/slos/nope/events", ACME),
+            404,
+            "not_found",
+            "nope",
+        ),
+        (
+            get(&s, "/v1/slos?at=noon", ACME),
+            400,
+            "invalid_query",
+            "noon",
+        ),
+        (
+            get(&s, "/v1/slos?when=now", ACME),
+            400,
+            "invalid_query",
+            "when",
+        ),
+        (
+            get(&s, "/v1/slos/orders-volume/events?since=x", ACME),
+            400,
+            "invalid_query",
+            "since",
+        ),
+        (get(&s, "/v2/anything", ACME), 404, "not_found", "endpoint"),
+    ];
+    for ((status, body), want_status, want_error, in_detail) in cases {
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (want_status, Some(want_error)),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains(in_detail),
+            "{body} should mention {in_detail}"
+        );
+    }
+}
