@@ -3,10 +3,13 @@
 //! evaluations stop; transitions reach a real HTTP webhook on loopback,
 //! retried until it answers 2xx.
 
+mod support;
+
+use support::scheduler_for;
+
 use dataslo::alert::{conditions, deliver_outbox};
-use dataslo::ledger::Ledger;
 use dataslo::model::parse_observation;
-use dataslo::scheduler::{Armed, Scheduler};
+use dataslo::scheduler::Scheduler;
 use dataslo::slo::{Severity, parse_text};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -41,17 +44,7 @@ spec:
 "#;
 
 fn scheduler(dir: &Path) -> Scheduler {
-    let catalog = parse_text(SLO, "slo.yaml");
-    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
-    let runtime = Arc::new(dataslo::runtime::Runtime::new(Default::default()).unwrap());
-    let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
-    assert!(errors.is_empty(), "{errors:?}");
-    Scheduler::new(
-        runtime,
-        Ledger::open(dir, "default", 100).unwrap(),
-        armed,
-        100,
-    )
+    scheduler_for(SLO, dir)
 }
 
 fn observe(s: &Scheduler, at: &str) {
@@ -259,17 +252,7 @@ spec:
 "#;
 
 fn defaults_scheduler(dir: &Path) -> Scheduler {
-    let catalog = parse_text(DEFAULTS, "defaults.yaml");
-    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
-    let runtime = Arc::new(dataslo::runtime::Runtime::new(Default::default()).unwrap());
-    let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
-    assert!(errors.is_empty(), "{errors:?}");
-    Scheduler::new(
-        runtime,
-        Ledger::open(dir, "default", 100).unwrap(),
-        armed,
-        100,
-    )
+    scheduler_for(DEFAULTS, dir)
 }
 
 #[test]

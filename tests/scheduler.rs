@@ -2,15 +2,17 @@
 //! idempotency, a stale table burning its freshness budget, and `dataslo run`
 //! killed with SIGKILL without losing what it acknowledged.
 
+mod support;
+
+use support::scheduler_for;
+
 use dataslo::budget::objective_figures;
 use dataslo::ledger::Ledger;
 use dataslo::model::parse_observation;
-use dataslo::scheduler::{Armed, Scheduler};
-use dataslo::slo::parse_text;
+use dataslo::scheduler::Scheduler;
 use rand::{RngExt, SeedableRng};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 const SLOS: &str = r#"
@@ -46,17 +48,7 @@ spec:
 "#;
 
 fn scheduler(dir: &Path) -> Scheduler {
-    let catalog = parse_text(SLOS, "slos.yaml");
-    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
-    let runtime = Arc::new(dataslo::runtime::Runtime::new(Default::default()).unwrap());
-    let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
-    assert!(errors.is_empty(), "{errors:?}");
-    Scheduler::new(
-        runtime,
-        Ledger::open(dir, "default", 100).unwrap(),
-        armed,
-        100,
-    )
+    scheduler_for(SLOS, dir)
 }
 
 fn obs_at(at: &str, rows: u64) -> dataslo::model::Observation {

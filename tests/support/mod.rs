@@ -124,3 +124,15 @@ pub fn thread_cpu_time() -> std::time::Duration {
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
     std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
+
+/// A scheduler over the SLOs of `yaml`, armed with the built-ins, writing a
+/// fresh ledger in `dir`. Panics on an invalid SLO: these are test fixtures.
+pub fn scheduler_for(yaml: &str, dir: &Path) -> dataslo::scheduler::Scheduler {
+    let catalog = dataslo::slo::parse_text(yaml, "fixture.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let (armed, errors) = dataslo::scheduler::Armed::all(&runtime, catalog.slos, Path::new("."));
+    assert!(errors.is_empty(), "{errors:?}");
+    let ledger = dataslo::ledger::Ledger::open(dir, "default", 100).expect("ledger");
+    dataslo::scheduler::Scheduler::new(runtime, ledger, armed, 100)
+}

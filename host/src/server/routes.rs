@@ -89,8 +89,10 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiE
     }))
 }
 
-/// The body, or the reason it cannot be read (413 when too large).
-fn body(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
+/// The JSON (or NDJSON) body as text, or why it cannot be had: 415 for
+/// another content type, 413 when too large.
+fn json_text(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
+    require_json(headers)?;
     let bytes = body.map_err(|r| {
         let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "too_large"
@@ -149,8 +151,7 @@ async fn post_observations(
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    require_json(&headers)?;
-    let text = body(payload)?;
+    let text = json_text(&headers, payload)?;
     let observations = parse_observations(&text, "body")
         .map_err(|e| ApiError::bad_request("invalid_observation", e.to_string()))?;
     ingest(tenant, observations).await
@@ -161,8 +162,7 @@ async fn post_lineage(
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    require_json(&headers)?;
-    let text = body(payload)?;
+    let text = json_text(&headers, payload)?;
     let observations = crate::openlineage::observations_from(&text, "body")
         .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
     ingest(tenant, observations).await
