@@ -75,12 +75,7 @@ pub fn conditions(
         let (bl, bs) = (burn(&long, target), burn(&short, target));
         let holds =
             enough && bl.is_some_and(|b| b >= rule.factor) && bs.is_some_and(|b| b >= rule.factor);
-        let name = format!(
-            "{}:{}/{}",
-            severity_name(rule.severity),
-            window_name(rule.long),
-            window_name(rule.short)
-        );
+        let name = rule_name(rule);
         let fmt = |b: Option<f64>| b.map_or_else(|| "no data".to_string(), |b| format!("{b:.2}"));
         let summary = if enough {
             format!(
@@ -93,8 +88,10 @@ pub fn conditions(
             )
         } else {
             format!(
-                "too few events to judge ({} and {}, need {})",
-                long.total, short.total, a.min_events
+                "too few events to judge ({} and {}, need {} and 1)",
+                events(&long),
+                events(&short),
+                a.min_events
             )
         };
         out.push(Condition {
@@ -140,6 +137,16 @@ pub fn conditions(
         ),
     });
     Ok(out)
+}
+
+/// A burn-rate rule's alert name, e.g. `page:1h/5m`.
+fn rule_name(rule: &crate::slo::BurnRule) -> String {
+    format!(
+        "{}:{}/{}",
+        severity_name(rule.severity),
+        window_name(rule.long),
+        window_name(rule.short)
+    )
 }
 
 fn severity_name(s: Severity) -> &'static str {
@@ -198,19 +205,7 @@ pub fn evaluate(
 
 /// The alerts of `slo` firing now, by name.
 pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<String>, LedgerError> {
-    let mut names: Vec<String> = slo
-        .alerting
-        .rules
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{}/{}",
-                severity_name(r.severity),
-                window_name(r.long),
-                window_name(r.short)
-            )
-        })
-        .collect();
+    let mut names: Vec<String> = slo.alerting.rules.iter().map(rule_name).collect();
     names.extend(["no-data".to_string(), "errors".to_string()]);
     let mut out = Vec::new();
     for name in names {
