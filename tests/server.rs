@@ -3,7 +3,7 @@
 
 mod support;
 
-use dataslo::config::{Config, TenantConfig};
+use dataslo::config::{Config, TenantConfig, TenantLimits};
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
 use dataslo::server::{AppState, serve, token_hash};
@@ -47,17 +47,30 @@ impl Drop for TestServer {
     }
 }
 
+/// A tenant `name` with token `<name>-secret` and the SLO above, with `limits`.
+fn tenant(dir: &std::path::Path, name: &str, limits: TenantLimits) -> TenantConfig {
+    std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
+    TenantConfig {
+        name: name.into(),
+        token_sha256: vec![token_hash(&format!("{name}-secret"))],
+        slo_files: vec![dir.join("slo.yaml")],
+        limits,
+    }
+}
+
 /// Two tenants, `acme` and `globex`, each with an SLO of the same name.
 fn start() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
-    let tenant = |name: &str| TenantConfig {
-        name: name.into(),
-        token_sha256: vec![token_hash(&format!("{name}-secret"))],
-        slo_files: vec![dir.path().join("slo.yaml")],
-    };
+    let tenants = vec![
+        tenant(dir.path(), "acme", TenantLimits::default()),
+        tenant(dir.path(), "globex", TenantLimits::default()),
+    ];
+    start_with(dir, tenants)
+}
+
+fn start_with(dir: tempfile::TempDir, tenants: Vec<TenantConfig>) -> TestServer {
     let config = Config {
-        tenants: vec![tenant("acme"), tenant("globex")],
+        tenants,
         ..Config::default()
     };
     let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
@@ -346,4 +359,81 @@ fn bad_input_gets_a_clear_4xx_with_a_json_error() {
             "{body} should mention {in_detail}"
         );
     }
+}
+
+#[test]
+fn each_tenant_has_its_own_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let tight = TenantLimits {
+        requests_per_second: Some(2),
+        max_body_bytes: Some(200),
+        memory_mib: Some(1),
+        ..Default::default()
+    };
+    let tenants = vec![
+        tenant(dir.path(), "tight", tight),
+        tenant(dir.path(), "roomy", TenantLimits::default()),
+    ];
+    let s = start_with(dir, tenants);
+    let tight_token = Some("tight-secret");
+
+    // Over its body limit: 413, naming the tenant.
+    let (status, body) = post(
+        &s,
+        "/v1/observations",
+        tight_token,
+        JSON,
+        &format!("{OBS}{}", " ".repeat(100)),
+    );
+    assert_eq!((status, body["error"].as_str()), (413, Some("too_large")));
+    assert!(body["detail"].as_str().unwrap().contains("tight"));
+
+    // 1 MiB of memory cannot even instantiate a policy: an error, not a bad event.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (status, body) = post(&s, "/v1/observations", tight_token, JSON, OBS);
+    assert_eq!((status, body["evaluations"].as_u64()), (200, Some(1)));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (_, events) = get(&s, "/v1/slos/orders-volume/events", tight_token);
+    assert_eq!(events[0]["outcome"]["code"], "memory_limit", "{events}");
+
+    // Over its rate: 429, while another tenant goes on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let answers: Vec<(u16, serde_json::Value)> =
+        (0..6).map(|_| get(&s, "/v1/slos", tight_token)).collect();
+    let refused = answers
+        .iter()
+        .find(|(status, _)| *status == 429)
+        .expect("some requests are refused");
+    assert_eq!(refused.1["error"], "rate_limited");
+    assert_eq!(get(&s, "/v1/slos", Some("roomy-secret")).0, 200);
+    assert_eq!(
+        post(&s, "/v1/observations", Some("roomy-secret"), JSON, OBS).1["evaluations"],
+        1
+    );
+}
+
+#[test]
+fn a_tenant_over_its_policy_limit_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        tenants: vec![tenant(
+            dir.path(),
+            "small",
+            TenantLimits {
+                max_policies: Some(0),
+                ..Default::default()
+            },
+        )],
+        ..Config::default()
+    };
+    let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
+    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
+    let err = AppState::from_config(&config, runtime, &ledger)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert_eq!(
+        err,
+        "tenant `small`: its SLOs use 1 policies, over its limit of 0"
+    );
 }

@@ -66,6 +66,26 @@ pub struct TenantConfig {
     /// Its OpenSLO files.
     #[serde(default)]
     pub slo_files: Vec<PathBuf>,
+    /// Its own limits; unset ones fall back to the service's.
+    #[serde(default)]
+    pub limits: TenantLimits,
+}
+
+/// `[tenants.limits]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantLimits {
+    /// CPU deadline of one policy call.
+    #[serde(with = "humantime_serde")]
+    pub deadline: Option<Duration>,
+    /// Memory of one policy call, in MiB.
+    pub memory_mib: Option<usize>,
+    /// Largest request body, in bytes (at most the server's).
+    pub max_body_bytes: Option<usize>,
+    /// Requests per second; more are answered 429.
+    pub requests_per_second: Option<u32>,
+    /// Distinct policies its SLOs may use.
+    pub max_policies: Option<usize>,
 }
 
 /// `[notifiers]`.

@@ -33,6 +33,7 @@ pub struct Scheduler {
     slos: Vec<Armed>,
     history_depth: usize,
     durable: bool,
+    limits: Option<crate::runtime::Limits>,
 }
 
 /// What one pass did.
@@ -60,7 +61,13 @@ impl Scheduler {
             slos,
             history_depth,
             durable: true,
+            limits: None,
         }
+    }
+
+    /// Limits for this scheduler's policy calls (a tenant's), instead of the runtime's.
+    pub fn set_limits(&mut self, limits: crate::runtime::Limits) {
+        self.limits = Some(limits);
     }
 
     /// Whether each call flushes before returning (the default). A simulation
@@ -259,7 +266,7 @@ impl Scheduler {
             observation: obs,
             history: Arc::from(history),
             now,
-            limits: None,
+            limits: self.limits.as_ref(),
         };
         let evaluation = match self.runtime.evaluate(&armed.policy, input) {
             Ok(e) => e,

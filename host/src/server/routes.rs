@@ -52,10 +52,20 @@ impl FromRequestParts<Arc<AppState>> for Authed {
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        state
+        let tenant = state
             .tenant_for_token(token.trim())
-            .map(Authed)
-            .ok_or_else(|| unauthorized("unknown token"))
+            .ok_or_else(|| unauthorized("unknown token"))?;
+        if !tenant.admit() {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "tenant {} is over its requests per second; retry shortly",
+                    tenant.name
+                ),
+            ));
+        }
+        Ok(Authed(tenant))
     }
 }
 
@@ -91,8 +101,25 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiE
 
 /// The JSON (or NDJSON) body as text, or why it cannot be had: 415 for
 /// another content type, 413 when too large.
-fn json_text(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
+fn json_text(
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<String, ApiError> {
     require_json(headers)?;
+    if let (Some(max), Ok(bytes)) = (tenant.max_body_bytes, &body)
+        && bytes.len() > max
+    {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "{} bytes is over tenant {}'s limit of {max}",
+                bytes.len(),
+                tenant.name
+            ),
+        ));
+    }
     let bytes = body.map_err(|r| {
         let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "too_large"
@@ -151,7 +178,7 @@ async fn post_observations(
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let text = json_text(&headers, payload)?;
+    let text = json_text(&tenant, &headers, payload)?;
     let observations = parse_observations(&text, "body")
         .map_err(|e| ApiError::bad_request("invalid_observation", e.to_string()))?;
     ingest(tenant, observations).await
@@ -162,7 +189,7 @@ async fn post_lineage(
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let text = json_text(&headers, payload)?;
+    let text = json_text(&tenant, &headers, payload)?;
     let observations = crate::openlineage::observations_from(&text, "body")
         .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
     ingest(tenant, observations).await

@@ -16,6 +16,9 @@ pub struct Tenant {
     token_hashes: Vec<String>,
     /// Its scheduler, over its own ledger trees.
     pub scheduler: Scheduler,
+    /// Its largest request body, if smaller than the server's.
+    pub max_body_bytes: Option<usize>,
+    rate: Option<governor::DefaultDirectRateLimiter>,
 }
 
 /// Everything the handlers share.
@@ -69,6 +72,11 @@ impl AppState {
 }
 
 impl Tenant {
+    /// Whether a request may go ahead now under the tenant's rate.
+    pub fn admit(&self) -> bool {
+        self.rate.as_ref().is_none_or(|r| r.check().is_ok())
+    }
+
     /// Loads the tenant's SLOs and arms them; its ledger trees are its own.
     pub fn new(
         config: &TenantConfig,
@@ -103,17 +111,52 @@ impl Tenant {
         if let Some(e) = catalog.errors.first() {
             return Err(fail(e.to_string()));
         }
+        let limits = &config.limits;
+        if let Some(max) = limits.max_policies {
+            let distinct: std::collections::BTreeSet<_> = catalog
+                .slos
+                .iter()
+                .map(|s| s.policy.spec.as_str())
+                .collect();
+            if distinct.len() > max {
+                return Err(fail(format!(
+                    "its SLOs use {} policies, over its limit of {max}",
+                    distinct.len()
+                )));
+            }
+        }
+        let mut call_limits = runtime.limits().clone();
+        if let Some(deadline) = limits.deadline {
+            call_limits.deadline = deadline;
+        }
+        if let Some(mib) = limits.memory_mib {
+            call_limits.memory_bytes = mib << 20;
+        }
         let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
         if let Some(e) = errors.first() {
             return Err(fail(e.to_string()));
         }
+        let rate = match limits.requests_per_second {
+            Some(rps) => {
+                let rps = std::num::NonZeroU32::new(rps)
+                    .ok_or_else(|| fail("requests_per_second must be at least 1".into()))?;
+                Some(governor::RateLimiter::direct(governor::Quota::per_second(
+                    rps,
+                )))
+            }
+            None => None,
+        };
         let ledger = ledger
             .for_tenant(&config.name)
             .map_err(|e| fail(e.to_string()))?;
+        let mut scheduler = Scheduler::new(runtime, ledger, armed, history_depth);
+        scheduler.set_limits(call_limits);
         Ok(Tenant {
             name: config.name.clone(),
             token_hashes: config.token_sha256.clone(),
-            scheduler: Scheduler::new(runtime, ledger, armed, history_depth),
+            scheduler,
+            max_body_bytes: limits.max_body_bytes,
+            rate,
         })
     }
 }
