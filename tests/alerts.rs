@@ -3,9 +3,7 @@
 //! evaluations stop; transitions reach a real HTTP webhook on loopback,
 //! retried until it answers 2xx.
 
-mod support;
-
-use support::scheduler_for;
+use crate::support::scheduler_for;
 
 use dataslo::alert::{conditions, deliver_outbox};
 use dataslo::model::parse_observation;

@@ -1,11 +1,9 @@
 //! The four built-in policies, run through the host exactly as the engine runs
 //! them: embedded bytes, sandbox, config validated at load.
 
-mod support;
-
+use crate::support::*;
 use dataslo::runtime::{EvalErrorKind, GuestError, Policy, builtin_names};
 use std::sync::OnceLock;
-use support::*;
 
 fn builtin(name: &str) -> &'static Policy {
     static LOADED: OnceLock<Vec<(String, Policy)>> = OnceLock::new();

@@ -1,11 +1,9 @@
 //! The `dataslo` command line: `eval`, `policies` and `inspect`, run as a
 //! user runs them, with exit codes 0 (ran), 1 (policy failed), 2 (bad input).
 
-mod support;
-
+use crate::support::*;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
-use support::*;
 
 fn dataslo(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dataslo"))

@@ -1,12 +1,10 @@
 //! OpenLineage events from other projects, as they are, become the expected
 //! observations: every file of ../shared/testdata/openlineage.
 
-mod support;
-
+use crate::support::workspace;
 use dataslo::model::Observation;
 use dataslo::openlineage::observations_from;
 use std::collections::BTreeSet;
-use support::workspace;
 
 fn read(name: &str) -> String {
     let path = workspace()

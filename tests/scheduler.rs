@@ -2,9 +2,7 @@
 //! idempotency, a stale table burning its freshness budget, and `dataslo run`
 //! killed with SIGKILL without losing what it acknowledged.
 
-mod support;
-
-use support::scheduler_for;
+use crate::support::scheduler_for;
 
 use dataslo::budget::objective_figures;
 use dataslo::ledger::Ledger;

@@ -1,14 +1,12 @@
 //! `dataslo serve`'s API on a real HTTP listener on loopback: success and bad
 //! input on every endpoint, and tenants that cannot see each other.
 
-mod support;
-
+use crate::support::workspace;
 use dataslo::config::{Config, TenantConfig, TenantLimits};
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
 use dataslo::server::{AppState, serve, token_hash};
 use std::sync::Arc;
-use support::workspace;
 
 const SLO: &str = r#"
 apiVersion: openslo/v1

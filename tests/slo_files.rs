@@ -2,13 +2,11 @@
 //! as not evaluable here), dataslo's own SLOs become typed definitions, and
 //! every error names the file, the document and the field.
 
-mod support;
-
+use crate::support::workspace;
 use dataslo::slo::{Budgeting, Indicator, Op, TimeWindow, Trigger, load_files, parse_text};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
-use support::workspace;
 
 fn openslo_testdata() -> Vec<PathBuf> {
     let dir = workspace().join("../shared/testdata/openslo");

@@ -1,0 +1,16 @@
+//! The end-to-end tests, one module per capability, linked into one test
+//! binary: each binary links wasmtime, and a dozen of them cost gigabytes of
+//! disk and minutes of linking. The sandbox tests keep a binary of their own
+//! because they measure the process's RSS and CPU time.
+
+mod support;
+
+mod alerts;
+mod budget_properties;
+mod builtins;
+mod cli_eval;
+mod demo;
+mod openlineage;
+mod scheduler;
+mod server;
+mod slo_files;
