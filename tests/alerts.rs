@@ -136,7 +136,8 @@ fn a_burning_slo_goes_pending_then_fires_then_resolves() {
 fn no_data_fires_when_evaluations_stop_and_few_events_never_page() {
     let dir = tempfile::tempdir().unwrap();
     let s = scheduler(dir.path());
-    let slo = &s.slos()[0].slo;
+    let slos = s.slos();
+    let slo = &slos[0].slo;
     // No evaluation at all: no-data holds, the burn rule does not (too few events).
     let c = conditions(s.ledger(), slo, minute(60)).unwrap();
     assert!(c.iter().any(|c| c.alert == "no-data" && c.holds));
@@ -267,7 +268,8 @@ fn a_stale_table_burns_its_budget_and_pages_within_the_time_the_default_rules_im
     // the last hour's 12 ticks bad: 2 ticks, so minute 70; then it holds for
     // its 5-minute short window: minute 75.
     assert!(page.0 > 60 && page.0 <= 75, "paged at minute {}", page.0);
-    let stale = &s.slos()[0].slo;
+    let slos = s.slos();
+    let stale = &slos[0].slo;
     let figures = dataslo::budget::objective_figures(s.ledger(), stale, 0, minute(180)).unwrap();
     assert!(figures.budget_remaining.unwrap() < 1.0 && figures.budget_spent > 0);
 }
@@ -280,7 +282,8 @@ fn a_broken_checker_burns_no_budget_and_raises_the_error_alert() {
     for m in (0..40).step_by(10) {
         observe(&s, &minute(m).to_string());
     }
-    let broken = &s.slos()[1].slo;
+    let slos = s.slos();
+    let broken = &slos[1].slo;
     let figures = dataslo::budget::objective_figures(s.ledger(), broken, 0, minute(40)).unwrap();
     assert_eq!(
         (figures.window.total, figures.window.errors),

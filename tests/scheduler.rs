@@ -75,7 +75,8 @@ fn each_observation_is_evaluated_once_even_when_delivered_twice() {
     // A restart's catch-up finds both already recorded.
     let catch_up = s.evaluate_observations().unwrap();
     assert_eq!((catch_up.recorded, catch_up.duplicates), (0, 2));
-    let volume = &s.slos()[1].slo;
+    let slos = s.slos();
+    let volume = &slos[1].slo;
     let figures = objective_figures(s.ledger(), volume, 0, ts("2026-11-26T03:00:00Z")).unwrap();
     assert_eq!((figures.window.good, figures.window.total), (1, 2));
 }
@@ -89,7 +90,8 @@ fn a_table_that_stops_arriving_burns_its_freshness_budget_on_schedule() {
     s.tick(ts("2026-11-26T00:00:00Z"), 100).unwrap();
     let pass = s.tick(ts("2026-11-26T06:00:00Z"), 100).unwrap();
     assert_eq!(pass.recorded, 12);
-    let fresh = &s.slos()[0].slo;
+    let slos = s.slos();
+    let fresh = &slos[0].slo;
     let figures = objective_figures(s.ledger(), fresh, 0, ts("2026-11-26T06:00:00Z")).unwrap();
     assert_eq!(
         (figures.window.good, figures.window.total),

@@ -44,6 +44,11 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest request body, in bytes. Default 1 MiB.
     pub max_body_bytes: usize,
+    /// Largest uploaded policy component, in bytes. Default 16 MiB.
+    pub max_policy_bytes: usize,
+    /// sha256 (hex) of each admin token: an admin sees every tenant on
+    /// `/metrics` and the dashboard, and writes nothing.
+    pub admin_token_sha256: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +56,8 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 1 << 20,
+            max_policy_bytes: 16 << 20,
+            admin_token_sha256: Vec::new(),
         }
     }
 }

@@ -42,6 +42,7 @@ pub struct Ledger {
     outbox: sled::Tree,
     meta: sled::Tree,
     history_depth: usize,
+    tenant: String,
 }
 
 impl Ledger {
@@ -79,7 +80,13 @@ impl Ledger {
             meta: tree("meta")?,
             db,
             history_depth: history_depth.max(1),
+            tenant: tenant.to_string(),
         })
+    }
+
+    /// The tenant whose trees these are.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Remembers the SLO files a process ran with, (name, text), so that

@@ -20,7 +20,7 @@ use crate::model::Observation;
 use crate::runtime::{EvaluationInput, Runtime};
 use crate::slo::{Indicator, Trigger};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Records per ledger transaction: sled's transactions slow down past a few
 /// hundred writes (see the `ledger` benchmark).
@@ -30,7 +30,8 @@ const BATCH: usize = 500;
 pub struct Scheduler {
     runtime: Arc<Runtime>,
     ledger: Ledger,
-    slos: Vec<Armed>,
+    // Swapped whole by `replace_slos`; a pass keeps the set it started with.
+    slos: RwLock<Arc<Vec<Armed>>>,
     history_depth: usize,
     durable: bool,
     limits: Option<crate::runtime::Limits>,
@@ -58,7 +59,7 @@ impl Scheduler {
         Scheduler {
             runtime,
             ledger,
-            slos,
+            slos: RwLock::new(Arc::new(slos)),
             history_depth,
             durable: true,
             limits: None,
@@ -89,9 +90,17 @@ impl Scheduler {
         &self.ledger
     }
 
-    /// The SLOs it evaluates.
-    pub fn slos(&self) -> &[Armed] {
-        &self.slos
+    /// The SLOs it evaluates now.
+    pub fn slos(&self) -> Arc<Vec<Armed>> {
+        self.slos
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Evaluates `slos` from now on; passes already running finish with the old set.
+    pub fn replace_slos(&self, slos: Vec<Armed>) {
+        *self.slos.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(slos);
     }
 
     /// Stores observations durably (flushed before returning: the caller may
@@ -122,9 +131,9 @@ impl Scheduler {
     ) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
         let mut batch = Vec::new();
+        let slos = self.slos();
         for obs in observations {
-            let triggered = self
-                .slos
+            let triggered = slos
                 .iter()
                 .filter(|a| a.slo.trigger == Trigger::Observation && a.slo.dataset == obs.dataset);
             for armed in triggered {
@@ -150,7 +159,7 @@ impl Scheduler {
     pub fn tick(&self, now: jiff::Timestamp, max_ticks: usize) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
         let mut batch = Vec::new();
-        for armed in &self.slos {
+        for armed in self.slos().iter() {
             let Trigger::Schedule(every) = armed.slo.trigger else {
                 continue;
             };
@@ -193,7 +202,7 @@ impl Scheduler {
         targets: &[String],
     ) -> Result<Vec<Transition>, LedgerError> {
         let mut all = Vec::new();
-        for armed in &self.slos {
+        for armed in self.slos().iter() {
             all.extend(crate::alert::evaluate(
                 &self.ledger,
                 &armed.slo,

@@ -25,6 +25,8 @@ pub struct Tenant {
 pub struct AppState {
     /// The tenants.
     pub tenants: Vec<Arc<Tenant>>,
+    /// sha256 hashes of the admin tokens.
+    pub admin_token_hashes: Vec<String>,
 }
 
 /// A tenant that cannot be set up.
@@ -58,7 +60,25 @@ impl AppState {
                 config.history_depth,
             )?));
         }
-        Ok(AppState { tenants })
+        let bad_hash = |h: &String| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit());
+        if config.server.admin_token_sha256.iter().any(bad_hash) {
+            return Err(TenantError {
+                tenant: "(admin)".into(),
+                message: "server.admin_token_sha256 holds sha256 hashes: 64 hex digits each".into(),
+            });
+        }
+        Ok(AppState {
+            tenants,
+            admin_token_hashes: config.server.admin_token_sha256.clone(),
+        })
+    }
+
+    /// Whether `token` is an admin token.
+    pub fn is_admin(&self, token: &str) -> bool {
+        let hash = token_hash(token);
+        self.admin_token_hashes
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&hash))
     }
 
     /// The tenant whose token this is.
