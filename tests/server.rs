@@ -25,13 +25,27 @@ spec:
   objectives: [{ op: gte, value: 10, target: 0.9 }]
 "#;
 
-const OBS: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T08:00:00Z","row_count":50}"#;
+pub const OBS: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T08:00:00Z","row_count":50}"#;
 
-struct TestServer {
-    url: String,
+pub struct TestServer {
+    pub url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Stops the server and gives back its folder, to start another over it.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let placeholder = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, placeholder)
+    }
 }
 
 impl Drop for TestServer {
@@ -46,7 +60,7 @@ impl Drop for TestServer {
 }
 
 /// A tenant `name` with token `<name>-secret` and the SLO above, with `limits`.
-fn tenant(dir: &std::path::Path, name: &str, limits: TenantLimits) -> TenantConfig {
+pub fn tenant(dir: &std::path::Path, name: &str, limits: TenantLimits) -> TenantConfig {
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     TenantConfig {
         name: name.into(),
@@ -57,7 +71,7 @@ fn tenant(dir: &std::path::Path, name: &str, limits: TenantLimits) -> TenantConf
 }
 
 /// Two tenants, `acme` and `globex`, each with an SLO of the same name.
-fn start() -> TestServer {
+pub fn start() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let tenants = vec![
         tenant(dir.path(), "acme", TenantLimits::default()),
@@ -66,11 +80,19 @@ fn start() -> TestServer {
     start_with(dir, tenants)
 }
 
-fn start_with(dir: tempfile::TempDir, tenants: Vec<TenantConfig>) -> TestServer {
-    let config = Config {
-        tenants,
-        ..Config::default()
-    };
+pub fn start_with(dir: tempfile::TempDir, tenants: Vec<TenantConfig>) -> TestServer {
+    start_config(
+        dir,
+        Config {
+            tenants,
+            ..Config::default()
+        },
+    )
+}
+
+/// Serves `config` (its data in `dir`) on a free loopback port.
+pub fn start_config(dir: tempfile::TempDir, mut config: Config) -> TestServer {
+    config.data_dir = dir.path().join("data");
     let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
     let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
     let state = Arc::new(AppState::from_config(&config, runtime, &ledger).unwrap());
@@ -97,11 +119,11 @@ fn start_with(dir: tempfile::TempDir, tenants: Vec<TenantConfig>) -> TestServer 
         url: format!("http://{addr}"),
         stop: Some(stop),
         thread: Some(thread),
-        _dir: dir,
+        dir,
     }
 }
 
-fn agent() -> ureq::Agent {
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -116,36 +138,68 @@ fn call(
     content_type: &str,
     body: &str,
 ) -> (u16, serde_json::Value) {
-    let agent = agent();
-    let mut response = match method {
-        "GET" => {
-            let mut req = agent.get(url);
-            if let Some(t) = token {
-                req = req.header("Authorization", &format!("Bearer {t}"));
-            }
-            req.call().unwrap()
-        }
-        _ => {
-            let mut req = agent.post(url).header("Content-Type", content_type);
-            if let Some(t) = token {
-                req = req.header("Authorization", &format!("Bearer {t}"));
-            }
-            req.send(body).unwrap()
-        }
-    };
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap();
+    let (status, text) = send(method, url, token, content_type, body.as_bytes());
     (
         status,
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}")),
     )
 }
 
-fn get(s: &TestServer, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+/// (status, body text) of a request.
+pub fn send(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String) {
+    let agent = agent();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut response = match method {
+        "GET" => {
+            let mut req = agent.get(url);
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
+            }
+            req.call().unwrap()
+        }
+        _ => {
+            let mut req = match method {
+                "PUT" => agent.put(url),
+                _ => agent.post(url),
+            }
+            .header("Content-Type", content_type);
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
+            }
+            req.send(body).unwrap()
+        }
+    };
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// (status, JSON body) of a PUT.
+pub fn put(
+    s: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let url = format!("{}{path}", s.url);
+    let (status, text) = send("PUT", &url, token, content_type, body);
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}")),
+    )
+}
+
+pub fn get(s: &TestServer, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
     call("GET", &format!("{}{path}", s.url), token, "", "")
 }
 
-fn post(
+pub fn post(
     s: &TestServer,
     path: &str,
     token: Option<&str>,
@@ -161,9 +215,9 @@ fn post(
     )
 }
 
-const ACME: Option<&str> = Some("acme-secret");
-const GLOBEX: Option<&str> = Some("globex-secret");
-const JSON: &str = "application/json";
+pub const ACME: Option<&str> = Some("acme-secret");
+pub const GLOBEX: Option<&str> = Some("globex-secret");
+pub const JSON: &str = "application/json";
 
 #[test]
 fn health_and_readiness_need_no_token() {

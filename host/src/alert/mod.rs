@@ -203,12 +203,17 @@ pub fn evaluate(
     Ok(transitions)
 }
 
-/// The alerts of `slo` firing now, by name.
-pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<String>, LedgerError> {
+/// The names of every alert of `slo`: its burn-rate rules, `no-data` and `errors`.
+pub fn alert_names(slo: &Slo) -> Vec<String> {
     let mut names: Vec<String> = slo.alerting.rules.iter().map(rule_name).collect();
     names.extend(["no-data".to_string(), "errors".to_string()]);
+    names
+}
+
+/// The alerts of `slo` firing now, by name.
+pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<String>, LedgerError> {
     let mut out = Vec::new();
-    for name in names {
+    for name in alert_names(slo) {
         if ledger.alert_state(&slo.name, &name)?.phase == AlertPhase::Firing {
             out.push(name);
         }

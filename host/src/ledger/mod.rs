@@ -15,6 +15,7 @@ mod error;
 mod evaluations;
 mod keys;
 mod observations;
+mod uploads;
 mod verify;
 
 pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
@@ -22,6 +23,7 @@ pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
 pub use observations::{ObservationReceipt, digest};
+pub use uploads::PolicyEntry;
 pub use verify::{Mismatch, VerifyReport};
 
 use std::path::Path;
@@ -41,6 +43,7 @@ pub struct Ledger {
     alert_log: sled::Tree,
     outbox: sled::Tree,
     meta: sled::Tree,
+    policies: sled::Tree,
     history_depth: usize,
     tenant: String,
 }
@@ -78,6 +81,7 @@ impl Ledger {
             alert_log: tree("alert_log")?,
             outbox: tree("outbox")?,
             meta: tree("meta")?,
+            policies: tree("policies")?,
             db,
             history_depth: history_depth.max(1),
             tenant: tenant.to_string(),

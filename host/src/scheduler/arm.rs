@@ -3,11 +3,19 @@
 
 use crate::runtime::{Policy, Runtime};
 use crate::slo::Slo;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Policies already loaded, by the spec SLOs name them with
+/// (`builtin:NAME`, `uploaded:NAME`, or a path).
+pub type Known = BTreeMap<String, Arc<Policy>>;
+
+/// The prefix of a tenant's policies uploaded through the API.
+pub const UPLOADED: &str = "uploaded:";
+
 /// An SLO ready to evaluate.
+#[derive(Clone)]
 pub struct Armed {
     /// The definition.
     pub slo: Slo,
@@ -31,7 +39,18 @@ impl Armed {
     /// Loads the policies of `slos` (each distinct one once; relative paths from
     /// `base`) and validates each SLO's config. Returns the armed SLOs and the errors.
     pub fn all(runtime: &Runtime, slos: Vec<Slo>, base: &Path) -> (Vec<Armed>, Vec<ArmError>) {
-        let mut loaded: HashMap<String, Arc<Policy>> = HashMap::new();
+        Self::with_known(runtime, slos, Some(base), Known::new())
+    }
+
+    /// As [`Armed::all`], using the policies in `known` first (`uploaded:`
+    /// ones come only from there). With `files` `None`, paths are refused:
+    /// SLOs that came through the API must not read the server's files.
+    pub fn with_known(
+        runtime: &Runtime,
+        slos: Vec<Slo>,
+        files: Option<&Path>,
+        mut loaded: Known,
+    ) -> (Vec<Armed>, Vec<ArmError>) {
         let mut armed = Vec::new();
         let mut errors = Vec::new();
         for slo in slos {
@@ -43,15 +62,22 @@ impl Armed {
             let policy = match loaded.get(&slo.policy.spec) {
                 Some(p) => p.clone(),
                 None => {
-                    let result = match slo.policy.spec.strip_prefix("builtin:") {
-                        Some(name) => runtime.load_builtin(name).map_err(|e| e.to_string()),
-                        None => std::fs::read(base.join(&slo.policy.spec))
-                            .map_err(|e| format!("cannot read policy {}: {e}", slo.policy.spec))
-                            .and_then(|bytes| {
-                                runtime
-                                    .load(&slo.policy.spec, &bytes)
-                                    .map_err(|e| e.to_string())
-                            }),
+                    let spec = &slo.policy.spec;
+                    let result = if let Some(name) = spec.strip_prefix(UPLOADED) {
+                        Err(format!(
+                            "no uploaded policy named {name:?}; upload it with PUT /v1/policies/{name}"
+                        ))
+                    } else if let Some(name) = spec.strip_prefix("builtin:") {
+                        runtime.load_builtin(name).map_err(|e| e.to_string())
+                    } else if let Some(base) = files {
+                        std::fs::read(base.join(spec))
+                            .map_err(|e| format!("cannot read policy {spec}: {e}"))
+                            .and_then(|bytes| runtime.load(spec, &bytes).map_err(|e| e.to_string()))
+                    } else {
+                        Err(format!(
+                            "policy {spec:?}: SLOs sent to the API use `builtin:NAME` or \
+                             `uploaded:NAME` policies, not files"
+                        ))
                     };
                     match result {
                         Ok(p) => {

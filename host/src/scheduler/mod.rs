@@ -11,9 +11,11 @@
 
 mod arm;
 mod spool;
+mod stats;
 
-pub use arm::{ArmError, Armed};
+pub use arm::{ArmError, Armed, Known, UPLOADED};
 pub use spool::{SpoolFile, parse_observations, take_spool};
+pub use stats::Stats;
 
 use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome, Stored, Transition, digest};
 use crate::model::Observation;
@@ -35,6 +37,7 @@ pub struct Scheduler {
     history_depth: usize,
     durable: bool,
     limits: Option<crate::runtime::Limits>,
+    stats: Stats,
 }
 
 /// What one pass did.
@@ -63,6 +66,7 @@ impl Scheduler {
             history_depth,
             durable: true,
             limits: None,
+            stats: Stats::default(),
         }
     }
 
@@ -83,6 +87,11 @@ impl Scheduler {
         } else {
             Ok(())
         }
+    }
+
+    /// What it counted.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// The ledger it writes.
@@ -231,8 +240,26 @@ impl Scheduler {
         Ok(())
     }
 
-    /// One evaluation, turned into a record. Policy failures become error records.
+    /// One evaluation, turned into a record and counted.
     fn evaluate(
+        &self,
+        armed: &Armed,
+        obs: Option<&Observation>,
+        now: jiff::Timestamp,
+        key: String,
+    ) -> Result<EvalRecord, LedgerError> {
+        let started = std::time::Instant::now();
+        let record = self.run_policy(armed, obs, now, key)?;
+        let outcome = match &record.outcome {
+            Outcome::Measured => "measured",
+            Outcome::Error { code, .. } => code.as_str(),
+        };
+        self.stats.evaluated(outcome, started.elapsed());
+        Ok(record)
+    }
+
+    /// One evaluation, turned into a record. Policy failures become error records.
+    fn run_policy(
         &self,
         armed: &Armed,
         obs: Option<&Observation>,

@@ -6,15 +6,20 @@
 //! The listener and the shutdown signal are passed in, so tests bind
 //! `127.0.0.1:0` and stop the server when they are done.
 //!
-//! Depends on scheduler, status, openlineage, ledger, slo and config.
+//! Depends on scheduler, registry, metrics, status, openlineage, ledger, slo
+//! and config.
 
+mod apply;
+mod changes;
 mod error;
+mod metrics;
 mod routes;
 mod tenants;
 
+pub use apply::{ChangeError, PolicyStored, SlosApplied};
 pub use error::ApiError;
 pub use routes::router;
-pub use tenants::{AppState, Tenant, TenantError, token_hash};
+pub use tenants::{AppState, Tenant, TenantError, UPLOADED_SLOS_FILE, token_hash};
 
 use std::future::Future;
 use std::sync::Arc;

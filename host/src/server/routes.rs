@@ -11,7 +11,7 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -23,16 +23,56 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/v1/observations", post(post_observations))
         .route("/api/v1/lineage", post(post_lineage))
-        .route("/v1/slos", get(list_slos))
+        .route("/v1/slos", get(list_slos).put(super::changes::put_slos))
+        .route("/v1/policies", get(super::changes::list_policies))
+        .route(
+            "/v1/policies/{name}",
+            put(super::changes::put_policy).layer(DefaultBodyLimit::max(state.max_policy_bytes)),
+        )
+        .route("/metrics", get(super::metrics::metrics))
         .route("/v1/slos/{name}", get(get_slo))
         .route("/v1/slos/{name}/events", get(slo_events))
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/api.md") })
+        .layer(axum::middleware::from_fn_with_state(
+            (max_body_bytes, state.max_policy_bytes),
+            declared_length,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
 
+/// 413 from the headers alone when the declared body is over the limit, so
+/// a client is not made to send megabytes only to be refused (the body limit
+/// itself only trips once that many bytes have arrived).
+async fn declared_length(
+    State((max_body, max_policy)): State<(usize, usize)>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let max = if request.uri().path().starts_with("/v1/policies/") {
+        max_policy
+    } else {
+        max_body
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("a body of {n} bytes is over this endpoint's limit of {max}"),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
 /// The tenant of the request, from its bearer token.
-struct Authed(Arc<Tenant>);
+pub(super) struct Authed(pub(super) Arc<Tenant>);
 
 impl FromRequestParts<Arc<AppState>> for Authed {
     type Rejection = ApiError;
@@ -41,32 +81,44 @@ impl FromRequestParts<Arc<AppState>> for Authed {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let unauthorized =
-            |detail: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail);
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        let tenant = state
-            .tenant_for_token(token.trim())
-            .ok_or_else(|| unauthorized("unknown token"))?;
-        if !tenant.admit() {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "tenant {} is over its requests per second; retry shortly",
-                    tenant.name
-                ),
-            ));
-        }
-        Ok(Authed(tenant))
+        let token = bearer(&parts.headers)?;
+        admitted(state, token).map(Authed)
     }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+}
+
+/// The bearer token of a request.
+pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))
+}
+
+/// The tenant whose token this is, if it is within its request rate.
+pub(super) fn admitted(state: &AppState, token: &str) -> Result<Arc<Tenant>, ApiError> {
+    let tenant = state
+        .tenant_for_token(token)
+        .ok_or_else(|| unauthorized("unknown token"))?;
+    if !tenant.admit() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "tenant {} is over its requests per second; retry shortly",
+                tenant.name
+            ),
+        ));
+    }
+    Ok(tenant)
 }
 
 #[derive(Serialize)]
@@ -99,52 +151,61 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiE
     }))
 }
 
-/// The JSON (or NDJSON) body as text, or why it cannot be had: 415 for
-/// another content type, 413 when too large.
+/// The JSON (or NDJSON) body as text, or why it cannot be had.
 fn json_text(
     tenant: &Tenant,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<String, ApiError> {
-    require_json(headers)?;
-    if let (Some(max), Ok(bytes)) = (tenant.max_body_bytes, &body)
+    require_type(headers, &["application/json", "application/x-ndjson"])?;
+    let bytes = body_bytes(tenant.max_body_bytes, &tenant.name, body)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8"))
+}
+
+/// The body, or why it cannot be had: 413 when over `max` (the tenant's
+/// limit) or the server's.
+pub(super) fn body_bytes(
+    max: Option<usize>,
+    tenant: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    if let (Some(max), Ok(bytes)) = (max, &body)
         && bytes.len() > max
     {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!(
-                "{} bytes is over tenant {}'s limit of {max}",
-                bytes.len(),
-                tenant.name
+                "{} bytes is over tenant {tenant}'s limit of {max}",
+                bytes.len()
             ),
         ));
     }
-    let bytes = body.map_err(|r| {
+    body.map_err(|r| {
         let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "too_large"
         } else {
             "unreadable_body"
         };
         ApiError::new(r.status(), code, r.body_text())
-    })?;
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8"))
+    })
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+/// 415 unless the request's content type is one of `accepted`.
+pub(super) fn require_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), ApiError> {
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let essence = kind.split(';').next().unwrap_or("").trim();
-    if matches!(essence, "application/json" | "application/x-ndjson") {
+    if accepted.iter().any(|a| a.eq_ignore_ascii_case(essence)) {
         Ok(())
     } else {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("send application/json or application/x-ndjson, not {kind:?}"),
+            format!("send {}, not {kind:?}", accepted.join(" or ")),
         ))
     }
 }

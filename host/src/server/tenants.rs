@@ -2,12 +2,13 @@
 
 use crate::config::{Config, TenantConfig};
 use crate::ledger::Ledger;
+use crate::registry::Registry;
 use crate::runtime::Runtime;
-use crate::scheduler::{Armed, Scheduler};
-use crate::slo::load_files;
+use crate::scheduler::{Armed, Known, Scheduler};
+use crate::slo::{Slo, load_files, parse_text};
 use sha2::{Digest, Sha256};
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// One tenant of the service.
 pub struct Tenant {
@@ -19,12 +20,22 @@ pub struct Tenant {
     /// Its largest request body, if smaller than the server's.
     pub max_body_bytes: Option<usize>,
     rate: Option<governor::DefaultDirectRateLimiter>,
+    /// Its uploaded policies.
+    pub registry: Registry,
+    pub(super) runtime: Arc<Runtime>,
+    /// The SLOs of its config files; those sent to the API come on top.
+    pub(super) config_slos: Vec<Slo>,
+    pub(super) max_policies: Option<usize>,
+    /// One change of SLOs or policies at a time.
+    pub(super) changes: Mutex<()>,
 }
 
 /// Everything the handlers share.
 pub struct AppState {
     /// The tenants.
     pub tenants: Vec<Arc<Tenant>>,
+    /// Largest uploaded policy, in bytes.
+    pub max_policy_bytes: usize,
     /// sha256 hashes of the admin tokens.
     pub admin_token_hashes: Vec<String>,
 }
@@ -58,6 +69,7 @@ impl AppState {
                 runtime.clone(),
                 ledger,
                 config.history_depth,
+                config.data_dir.join("policies").join(&t.name),
             )?));
         }
         let bad_hash = |h: &String| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit());
@@ -69,6 +81,7 @@ impl AppState {
         }
         Ok(AppState {
             tenants,
+            max_policy_bytes: config.server.max_policy_bytes,
             admin_token_hashes: config.server.admin_token_sha256.clone(),
         })
     }
@@ -97,12 +110,15 @@ impl Tenant {
         self.rate.as_ref().is_none_or(|r| r.check().is_ok())
     }
 
-    /// Loads the tenant's SLOs and arms them; its ledger trees are its own.
+    /// Loads the tenant's uploaded policies (from `policy_dir`) and SLOs (its
+    /// config files, then those sent to the API) and arms them; its ledger
+    /// trees are its own.
     pub fn new(
         config: &TenantConfig,
         runtime: Arc<Runtime>,
         ledger: &Ledger,
         history_depth: usize,
+        policy_dir: PathBuf,
     ) -> Result<Self, TenantError> {
         let fail = |message: String| TenantError {
             tenant: config.name.clone(),
@@ -131,20 +147,22 @@ impl Tenant {
         if let Some(e) = catalog.errors.first() {
             return Err(fail(e.to_string()));
         }
-        let limits = &config.limits;
-        if let Some(max) = limits.max_policies {
-            let distinct: std::collections::BTreeSet<_> = catalog
-                .slos
-                .iter()
-                .map(|s| s.policy.spec.as_str())
-                .collect();
-            if distinct.len() > max {
-                return Err(fail(format!(
-                    "its SLOs use {} policies, over its limit of {max}",
-                    distinct.len()
-                )));
+        let ledger = ledger
+            .for_tenant(&config.name)
+            .map_err(|e| fail(e.to_string()))?;
+        let registry = Registry::open(&runtime, ledger.clone(), policy_dir)
+            .map_err(|e| fail(e.to_string()))?;
+        let config_slos = catalog.slos;
+        let mut slos = config_slos.clone();
+        let uploaded = ledger.uploaded_slos().map_err(|e| fail(e.to_string()))?;
+        if let Some(text) = uploaded {
+            let sent = parse_text(&text, UPLOADED_SLOS_FILE);
+            if let Some(e) = sent.errors.first() {
+                return Err(fail(e.to_string()));
             }
+            slos.extend(sent.slos);
         }
+        let limits = &config.limits;
         let mut call_limits = runtime.limits().clone();
         if let Some(deadline) = limits.deadline {
             call_limits.deadline = deadline;
@@ -152,9 +170,18 @@ impl Tenant {
         if let Some(mib) = limits.memory_mib {
             call_limits.memory_bytes = mib << 20;
         }
-        let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
+        let (armed, errors) =
+            Armed::with_known(&runtime, slos, Some(Path::new(".")), registry.known());
         if let Some(e) = errors.first() {
             return Err(fail(e.to_string()));
+        }
+        if let Some(max) = limits.max_policies {
+            let used = distinct_policies(&armed);
+            if used > max {
+                return Err(fail(format!(
+                    "its SLOs use {used} policies, over its limit of {max}"
+                )));
+            }
         }
         let rate = match limits.requests_per_second {
             Some(rps) => {
@@ -166,10 +193,7 @@ impl Tenant {
             }
             None => None,
         };
-        let ledger = ledger
-            .for_tenant(&config.name)
-            .map_err(|e| fail(e.to_string()))?;
-        let mut scheduler = Scheduler::new(runtime, ledger, armed, history_depth);
+        let mut scheduler = Scheduler::new(runtime.clone(), ledger, armed, history_depth);
         scheduler.set_limits(call_limits);
         Ok(Tenant {
             name: config.name.clone(),
@@ -177,6 +201,31 @@ impl Tenant {
             scheduler,
             max_body_bytes: limits.max_body_bytes,
             rate,
+            registry,
+            runtime,
+            config_slos,
+            max_policies: limits.max_policies,
+            changes: Mutex::new(()),
         })
     }
+}
+
+/// The file name errors give for SLOs sent to `PUT /v1/slos`.
+pub const UPLOADED_SLOS_FILE: &str = "PUT /v1/slos";
+
+/// How many distinct policies `armed` use.
+pub(super) fn distinct_policies(armed: &[Armed]) -> usize {
+    armed
+        .iter()
+        .map(|a| a.slo.policy.spec.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+/// The policies `armed` use, by spec, to arm SLOs again without loading them again.
+pub(super) fn known_from(armed: &[Armed]) -> Known {
+    armed
+        .iter()
+        .map(|a| (a.slo.policy.spec.clone(), a.policy.clone()))
+        .collect()
 }
