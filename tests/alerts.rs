@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const SLO: &str = r#"
+pub(crate) const SLO: &str = r#"
 apiVersion: openslo/v1
 kind: SLO
 metadata: { name: fresh }
@@ -45,7 +45,7 @@ fn scheduler(dir: &Path) -> Scheduler {
     scheduler_for(SLO, dir)
 }
 
-fn observe(s: &Scheduler, at: &str) {
+pub(crate) fn observe(s: &Scheduler, at: &str) {
     let text = format!(
         r#"{{"dataset":{{"namespace":"postgres://prod","name":"orders"}},"observed_at":"{at}","last_modified":"{at}"}}"#
     );

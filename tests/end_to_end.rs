@@ -5,6 +5,7 @@
 
 mod support;
 
+mod alertmanager;
 mod alerts;
 mod budget_properties;
 mod builtins;

@@ -1,6 +1,6 @@
 //! Alerts: multi-window, multi-burn-rate rules, the no-data and error alerts,
 //! their state machine (inactive → pending → firing → resolved), and delivery
-//! of transitions to webhooks through the ledger's outbox.
+//! of transitions to webhooks and Alertmanagers through the ledger's outbox.
 //!
 //! A burn-rate rule fires when both its windows burn at least its factor; a
 //! long window with fewer than `min_events` events (or a short window with
@@ -9,6 +9,7 @@
 //!
 //! Depends on slo, ledger and budget.
 
+pub mod alertmanager;
 mod webhook;
 
 pub use webhook::{Delivery, deliver_outbox};
@@ -137,6 +138,13 @@ pub fn conditions(
         ),
     });
     Ok(out)
+}
+
+/// The outbox targets of `[notifiers]`: webhook URLs as they are, then the
+/// Alertmanagers.
+pub fn targets(webhooks: &[String], alertmanagers: &[String]) -> Vec<String> {
+    let managers = alertmanagers.iter().map(|url| alertmanager::target(url));
+    webhooks.iter().cloned().chain(managers).collect()
 }
 
 /// A burn-rate rule's alert name, e.g. `page:1h/5m`.

@@ -1,7 +1,10 @@
-//! Delivering the outbox: each transition POSTed as JSON to its webhook,
-//! removed only after a 2xx answer, retried with exponential backoff otherwise.
+//! Delivering the outbox: each transition POSTed as JSON to its webhook (or
+//! as a postable alert to its Alertmanager), removed only after a 2xx answer,
+//! retried with exponential backoff otherwise.
 
+use super::alertmanager;
 use crate::ledger::{Ledger, LedgerError};
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// What one delivery pass did.
@@ -31,13 +34,33 @@ pub fn deliver_outbox(
         .build()
         .new_agent();
     let mut report = Delivery::default();
+    // Alertmanagers get their transitions in order: a firing sent after its
+    // resolve would open the alert again. So behind an entry still waiting,
+    // later ones to the same Alertmanager wait too.
+    let mut held = HashSet::new();
     for (id, mut entry) in ledger.outbox()? {
-        if entry.next_attempt > now {
+        let manager = alertmanager::base_url(&entry.target);
+        if manager.is_some() && held.contains(&entry.target) {
             report.waiting += 1;
             continue;
         }
-        match agent.post(&entry.target).send_json(&entry.transition) {
-            Ok(_) => {
+        if entry.next_attempt > now {
+            report.waiting += 1;
+            held.insert(entry.target.clone());
+            continue;
+        }
+        let sent = match manager {
+            Some(base) => {
+                let alert = alertmanager::from_transition(&entry.transition, ledger.tenant(), now);
+                alertmanager::send(&agent, base, &[alert])
+            }
+            None => agent
+                .post(&entry.target)
+                .send_json(&entry.transition)
+                .map(drop),
+        };
+        match sent {
+            Ok(()) => {
                 ledger.outbox_delivered(id)?;
                 report.delivered += 1;
             }
@@ -49,6 +72,7 @@ pub fn deliver_outbox(
                 entry.next_attempt = now.checked_add(wait).unwrap_or(now);
                 ledger.outbox_retry(id, &entry)?;
                 report.failed += 1;
+                held.insert(entry.target);
             }
         }
     }

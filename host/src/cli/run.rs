@@ -2,6 +2,7 @@
 
 use super::Failure;
 use super::setup::{SetupArgs, scheduler};
+use crate::alert::alertmanager::{self, RefreshClock};
 use crate::scheduler::{Scheduler, take_spool};
 use std::path::Path;
 
@@ -23,11 +24,13 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
     let pass = scheduler.evaluate_observations().map_err(storage)?;
     report("pending observations", pass);
-    let targets = config.notifiers.webhooks.clone();
+    let notifiers = &config.notifiers;
+    let targets = crate::alert::targets(&notifiers.webhooks, &notifiers.alertmanagers);
+    let mut refresh = RefreshClock::default();
     let retention =
         jiff::SignedDuration::try_from(config.retention).unwrap_or(jiff::SignedDuration::MAX);
     if once {
-        return pass_once(&scheduler, &spool, &targets);
+        return pass_once(&scheduler, &spool, &targets, &mut refresh);
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -42,7 +45,7 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
         loop {
             tokio::select! {
                 _ = interval.tick() => {
-                    pass_once(&scheduler, &spool, &targets)?;
+                    pass_once(&scheduler, &spool, &targets, &mut refresh)?;
                     let now = jiff::Timestamp::now();
                     if now.duration_since(last_prune) > jiff::SignedDuration::from_hours(1) {
                         let cutoff = now.checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
@@ -76,7 +79,12 @@ fn report(what: &str, pass: crate::scheduler::Pass) {
 
 /// One pass: ingest the spool (files are removed only after their
 /// observations are flushed), then the clock.
-fn pass_once(scheduler: &Scheduler, spool: &Path, targets: &[String]) -> Result<(), Failure> {
+fn pass_once(
+    scheduler: &Scheduler,
+    spool: &Path,
+    targets: &[String],
+    refresh: &mut RefreshClock,
+) -> Result<(), Failure> {
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
     for (path, parsed) in
         take_spool(spool).map_err(|e| Failure::Input(format!("{}: {e}", spool.display())))?
@@ -119,6 +127,21 @@ fn pass_once(scheduler: &Scheduler, spool: &Path, targets: &[String]) -> Result<
             "notifiers: {} delivered, {} failed (will retry)",
             delivery.delivered, delivery.failed
         );
+    }
+    if refresh.due(now) {
+        let slos = scheduler.slos();
+        let timeout = std::time::Duration::from_secs(5);
+        let done = alertmanager::refresh(
+            scheduler.ledger(),
+            slos.iter().map(|a| &a.slo),
+            targets,
+            now,
+            timeout,
+        )
+        .map_err(storage)?;
+        for error in done.errors {
+            eprintln!("alertmanager refresh failed (next one repairs it): {error}");
+        }
     }
     Ok(())
 }

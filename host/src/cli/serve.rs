@@ -39,7 +39,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         let clock = tokio::spawn(clock_loop(
             state.clone(),
             config.poll_interval,
-            config.notifiers.webhooks.clone(),
+            crate::alert::targets(&config.notifiers.webhooks, &config.notifiers.alertmanagers),
         ));
         let shutdown = async {
             let mut term =
@@ -76,8 +76,10 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
 /// Ticks, alerts and notifications for every tenant, on the blocking pool.
 async fn clock_loop(state: Arc<AppState>, every: std::time::Duration, targets: Vec<String>) {
     let mut interval = tokio::time::interval(every);
+    let mut refresh = crate::alert::alertmanager::RefreshClock::default();
     loop {
         interval.tick().await;
+        let refresh_due = refresh.due(jiff::Timestamp::now());
         for tenant in state.tenants.clone() {
             let targets = targets.clone();
             let work = tokio::task::spawn_blocking(move || {
@@ -89,11 +91,23 @@ async fn clock_loop(state: Arc<AppState>, every: std::time::Duration, targets: V
                         t.to, tenant.name, t.slo, t.alert, t.severity, t.summary
                     );
                 }
-                crate::alert::deliver_outbox(
-                    tenant.scheduler.ledger(),
-                    now,
-                    std::time::Duration::from_secs(5),
-                )
+                let ledger = tenant.scheduler.ledger();
+                let delivered =
+                    crate::alert::deliver_outbox(ledger, now, std::time::Duration::from_secs(5))?;
+                if refresh_due {
+                    let slos = tenant.scheduler.slos();
+                    let slos = slos.iter().map(|a| &a.slo);
+                    let timeout = std::time::Duration::from_secs(5);
+                    let done =
+                        crate::alert::alertmanager::refresh(ledger, slos, &targets, now, timeout)?;
+                    for error in done.errors {
+                        eprintln!(
+                            "dataslo serve: {}: alertmanager refresh: {error}",
+                            tenant.name
+                        );
+                    }
+                }
+                Ok::<_, crate::ledger::LedgerError>(delivered)
             });
             if let Ok(Err(e)) = work.await {
                 eprintln!("dataslo serve: {e}");

@@ -102,6 +102,9 @@ pub struct NotifiersConfig {
     /// URLs that receive each firing or resolved transition as a JSON POST,
     /// retried with backoff until they answer 2xx.
     pub webhooks: Vec<String>,
+    /// Prometheus Alertmanager base URLs, e.g. `http://127.0.0.1:9093`:
+    /// transitions are posted to their v2 API, firing alerts re-sent every minute.
+    pub alertmanagers: Vec<String>,
 }
 
 /// `[limits]`.
@@ -221,5 +224,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("data_dri") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn notifiers_take_webhooks_and_alertmanagers() {
+        let c: Config = toml::from_str(
+            "[notifiers]\nwebhooks = [\"https://hooks.example/x\"]\nalertmanagers = [\"http://127.0.0.1:9093\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.notifiers.webhooks, ["https://hooks.example/x"]);
+        assert_eq!(c.notifiers.alertmanagers, ["http://127.0.0.1:9093"]);
     }
 }

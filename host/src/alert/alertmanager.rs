@@ -1,0 +1,364 @@
+//! Prometheus Alertmanager as a notifier: transitions become postable alerts
+//! of its v2 API (`POST /api/v2/alerts`), and firing alerts are re-sent every
+//! minute with an `endsAt` a few minutes ahead, as Prometheus does, so they
+//! stay active while they fire and resolve on their own if dataslo stops.
+//!
+//! An Alertmanager's outbox target is its base URL behind `alertmanager+`,
+//! so entries written before this notifier existed still read as webhooks.
+
+use super::{Condition, conditions, severity_name};
+use crate::ledger::{AlertPhase, Ledger, LedgerError, Transition};
+use crate::model::DatasetRef;
+use crate::slo::Slo;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How an Alertmanager target is told apart from a webhook in the outbox.
+const PREFIX: &str = "alertmanager+";
+
+/// How often firing alerts are re-sent.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+
+/// How far ahead of a send a firing alert's `endsAt` is: several refreshes,
+/// so one lost refresh does not resolve it.
+pub const LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// The outbox target of the Alertmanager at `base_url`.
+pub fn target(base_url: &str) -> String {
+    format!("{PREFIX}{base_url}")
+}
+
+/// The base URL of an Alertmanager target; `None` for a webhook.
+pub fn base_url(target: &str) -> Option<&str> {
+    target.strip_prefix(PREFIX)
+}
+
+fn alerts_url(base_url: &str) -> String {
+    format!("{}/api/v2/alerts", base_url.trim_end_matches('/'))
+}
+
+/// One alert as Alertmanager's v2 API takes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostableAlert {
+    /// Identify the alert: `alertname`, `alert`, `severity`, `tenant`, `slo`,
+    /// `dataset`, `namespace`.
+    pub labels: BTreeMap<String, String>,
+    /// `summary` and `description` (the figures).
+    pub annotations: BTreeMap<String, String>,
+    /// When it began firing; left out of a resolve, where Alertmanager keeps
+    /// the start it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<jiff::Timestamp>,
+    /// When it stops: ahead of now while firing, the resolve time once resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<jiff::Timestamp>,
+}
+
+/// What an alert is about, for its `alertname` and summary. The names are
+/// the ones [`super::conditions`] gives.
+fn alertname(alert: &str) -> &'static str {
+    match alert {
+        "no-data" => "DataSLONoData",
+        "errors" => "DataSLOErrors",
+        _ => "DataSLOBurnRate",
+    }
+}
+
+fn summary(slo: &str, dataset: &str, alert: &str) -> String {
+    match alert {
+        "no-data" => format!("{slo} on {dataset} has no measured evaluation"),
+        "errors" => format!("{slo} on {dataset}: evaluations fail more often than they measure"),
+        _ => format!("{slo} on {dataset} burns its error budget ({alert})"),
+    }
+}
+
+struct About<'a> {
+    tenant: &'a str,
+    slo: &'a str,
+    dataset: &'a DatasetRef,
+    alert: &'a str,
+    severity: &'a str,
+    description: &'a str,
+}
+
+impl About<'_> {
+    fn alert(&self, starts_at: Option<jiff::Timestamp>, ends_at: jiff::Timestamp) -> PostableAlert {
+        let labels = [
+            ("alertname", alertname(self.alert)),
+            ("alert", self.alert),
+            ("severity", self.severity),
+            ("tenant", self.tenant),
+            ("slo", self.slo),
+            ("dataset", self.dataset.name.as_str()),
+            ("namespace", self.dataset.namespace.as_str()),
+        ];
+        let dataset = format!("{}/{}", self.dataset.namespace, self.dataset.name);
+        let annotations = [
+            ("summary", summary(self.slo, &dataset, self.alert)),
+            ("description", self.description.to_string()),
+        ];
+        PostableAlert {
+            labels: labels
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            annotations: annotations
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            starts_at,
+            ends_at: Some(ends_at),
+        }
+    }
+}
+
+/// `LIFETIME` after `now`, or after `since` if that is later: Alertmanager
+/// rejects an alert that ends before it starts.
+fn firing_until(since: jiff::Timestamp, now: jiff::Timestamp) -> jiff::Timestamp {
+    let lifetime = jiff::SignedDuration::try_from(LIFETIME).unwrap_or_default();
+    let from = since.max(now);
+    from.checked_add(lifetime).unwrap_or(from)
+}
+
+/// The alert for a transition sent at `now`: a resolve ends at its own
+/// time, anything else fires from its time until `LIFETIME` after `now`
+/// (a late delivery must not arrive already expired).
+pub fn from_transition(t: &Transition, tenant: &str, now: jiff::Timestamp) -> PostableAlert {
+    let about = About {
+        tenant,
+        slo: &t.slo,
+        dataset: &t.dataset,
+        alert: &t.alert,
+        severity: &t.severity,
+        description: &t.summary,
+    };
+    if t.to == "resolved" {
+        about.alert(None, t.at)
+    } else {
+        about.alert(Some(t.at), firing_until(t.at, now))
+    }
+}
+
+/// The alert re-sent at `now` for a condition of `slo` firing since `since`.
+fn from_condition(
+    slo: &Slo,
+    c: &Condition,
+    since: jiff::Timestamp,
+    tenant: &str,
+    now: jiff::Timestamp,
+) -> PostableAlert {
+    About {
+        tenant,
+        slo: &slo.name,
+        dataset: &slo.dataset,
+        alert: &c.alert,
+        severity: severity_name(c.severity),
+        description: &c.summary,
+    }
+    .alert(Some(since), firing_until(since, now))
+}
+
+/// POSTs `alerts` to the Alertmanager at `base_url`; any answer but 2xx is an error.
+pub fn send(
+    agent: &ureq::Agent,
+    base_url: &str,
+    alerts: &[PostableAlert],
+) -> Result<(), ureq::Error> {
+    agent
+        .post(&alerts_url(base_url))
+        .send_json(alerts)
+        .map(drop)
+}
+
+/// What one refresh did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Refresh {
+    /// Alerts firing.
+    pub firing: usize,
+    /// Alertmanagers that took them.
+    pub sent: usize,
+    /// Alertmanagers left for their outbox to drain first: re-sending now
+    /// could overtake a resolve still queued there.
+    pub skipped: usize,
+    /// Alertmanagers that failed, with why; the next refresh repairs them.
+    pub errors: Vec<String>,
+}
+
+/// Re-sends every firing alert of `slos` to each Alertmanager in `targets`
+/// (webhooks are ignored), with the figures at `now`. Needs no outbox: a lost
+/// refresh is repaired by the next.
+pub fn refresh<'a>(
+    ledger: &Ledger,
+    slos: impl IntoIterator<Item = &'a Slo>,
+    targets: &[String],
+    now: jiff::Timestamp,
+    timeout: Duration,
+) -> Result<Refresh, LedgerError> {
+    let mut report = Refresh::default();
+    let managers: Vec<&String> = targets.iter().filter(|t| base_url(t).is_some()).collect();
+    if managers.is_empty() {
+        return Ok(report);
+    }
+    let mut alerts = Vec::new();
+    for slo in slos {
+        for c in conditions(ledger, slo, now)? {
+            let state = ledger.alert_state(&slo.name, &c.alert)?;
+            if state.phase == AlertPhase::Firing {
+                alerts.push(from_condition(slo, &c, state.since, ledger.tenant(), now));
+            }
+        }
+    }
+    report.firing = alerts.len();
+    if alerts.is_empty() {
+        return Ok(report);
+    }
+    let queued = ledger.outbox()?;
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .build()
+        .new_agent();
+    for target in managers {
+        let Some(base) = base_url(target) else {
+            continue;
+        };
+        if queued.iter().any(|(_, e)| &e.target == target) {
+            report.skipped += 1;
+            continue;
+        }
+        match send(&agent, base, &alerts) {
+            Ok(()) => report.sent += 1,
+            Err(e) => report.errors.push(format!("{base}: {e}")),
+        }
+    }
+    Ok(report)
+}
+
+/// Says when a refresh is due: at the first call, then every [`REFRESH_EVERY`].
+#[derive(Debug, Default)]
+pub struct RefreshClock {
+    last: Option<jiff::Timestamp>,
+}
+
+impl RefreshClock {
+    /// Whether a refresh is due at `now`; if so, counts it as done.
+    pub fn due(&mut self, now: jiff::Timestamp) -> bool {
+        let every = jiff::SignedDuration::try_from(REFRESH_EVERY).unwrap_or_default();
+        let due = self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= every);
+        if due {
+            self.last = Some(now);
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn transition(alert: &str, to: &str, at: &str) -> Transition {
+        Transition {
+            slo: "orders-fresh".into(),
+            dataset: DatasetRef {
+                namespace: "postgres://prod".into(),
+                name: "orders".into(),
+            },
+            alert: alert.into(),
+            severity: "page".into(),
+            to: to.into(),
+            at: ts(at),
+            summary: "burn 20.00 over 1h and 30.00 over 5m (fires at 14.4)".into(),
+        }
+    }
+
+    #[test]
+    fn a_firing_transition_carries_its_labels_annotations_and_rfc3339_times() {
+        let t = transition("page:1h/5m", "firing", "2026-11-26T08:00:00Z");
+        let alert = from_transition(&t, "team-a", ts("2026-11-26T08:00:30Z"));
+        let json = serde_json::to_value(&alert).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "labels": {
+                    "alertname": "DataSLOBurnRate",
+                    "alert": "page:1h/5m",
+                    "severity": "page",
+                    "tenant": "team-a",
+                    "slo": "orders-fresh",
+                    "dataset": "orders",
+                    "namespace": "postgres://prod",
+                },
+                "annotations": {
+                    "summary": "orders-fresh on postgres://prod/orders burns its error budget (page:1h/5m)",
+                    "description": "burn 20.00 over 1h and 30.00 over 5m (fires at 14.4)",
+                },
+                "startsAt": "2026-11-26T08:00:00Z",
+                "endsAt": "2026-11-26T08:05:30Z",
+            })
+        );
+    }
+
+    #[test]
+    fn a_resolve_ends_at_its_time_and_keeps_alertmanagers_start() {
+        let t = transition("page:1h/5m", "resolved", "2026-11-26T09:10:00Z");
+        let json = serde_json::to_value(from_transition(&t, "default", ts("2026-11-26T09:30:00Z")))
+            .unwrap();
+        assert_eq!(json["endsAt"], "2026-11-26T09:10:00Z");
+        assert!(json.get("startsAt").is_none(), "{json}");
+        assert_eq!(json["labels"]["alertname"], "DataSLOBurnRate");
+    }
+
+    #[test]
+    fn a_late_firing_delivery_still_ends_ahead_of_now() {
+        let t = transition("no-data", "firing", "2026-11-26T08:00:00Z");
+        let alert = from_transition(&t, "default", ts("2026-11-26T10:00:00Z"));
+        assert_eq!(alert.starts_at, Some(ts("2026-11-26T08:00:00Z")));
+        assert_eq!(alert.ends_at, Some(ts("2026-11-26T10:05:00Z")));
+        // And one stamped after the sender's clock never ends before it starts.
+        let early = from_transition(&t, "default", ts("2026-11-26T07:00:00Z"));
+        assert_eq!(early.ends_at, Some(ts("2026-11-26T08:05:00Z")));
+    }
+
+    #[test]
+    fn no_data_and_errors_have_alertnames_of_their_own() {
+        let name = |alert: &str| {
+            from_transition(
+                &transition(alert, "firing", "2026-11-26T08:00:00Z"),
+                "d",
+                ts("2026-11-26T08:00:00Z"),
+            )
+            .labels["alertname"]
+                .clone()
+        };
+        assert_eq!(name("no-data"), "DataSLONoData");
+        assert_eq!(name("errors"), "DataSLOErrors");
+        assert_eq!(name("ticket:1d/2h"), "DataSLOBurnRate");
+    }
+
+    #[test]
+    fn targets_tell_alertmanagers_from_webhooks() {
+        let t = target("http://127.0.0.1:9093/");
+        assert_eq!(base_url(&t), Some("http://127.0.0.1:9093/"));
+        assert_eq!(
+            alerts_url("http://127.0.0.1:9093/"),
+            "http://127.0.0.1:9093/api/v2/alerts"
+        );
+        assert_eq!(base_url("https://hooks.example/dataslo"), None);
+    }
+
+    #[test]
+    fn a_refresh_is_due_first_then_once_a_minute() {
+        let mut clock = RefreshClock::default();
+        assert!(clock.due(ts("2026-11-26T08:00:00Z")));
+        assert!(!clock.due(ts("2026-11-26T08:00:59Z")));
+        assert!(clock.due(ts("2026-11-26T08:01:00Z")));
+        assert!(!clock.due(ts("2026-11-26T08:01:30Z")));
+    }
+}
