@@ -26,6 +26,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/v1/slos", get(list_slos))
         .route("/v1/slos/{name}", get(get_slo))
         .route("/v1/slos/{name}/events", get(slo_events))
+        .merge(crate::dashboard::router())
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/api.md") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
