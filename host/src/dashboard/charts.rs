@@ -77,11 +77,12 @@ fn percent_label(v: f64) -> String {
 }
 
 fn rate_label(v: f64) -> String {
-    if v >= 10.0 {
-        format!("{v:.0}×")
+    let text = if v >= 10.0 {
+        format!("{v:.0}")
     } else {
-        format!("{v:.1}×")
-    }
+        format!("{v:.1}")
+    };
+    format!("{}×", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 struct Chart<'a> {

@@ -75,6 +75,8 @@ table{border-collapse:collapse;width:100%;font-size:.9em}
 th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid #e3e6eb;vertical-align:top}
 th{color:#5c6675;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+.card.single{max-width:1000px}
+.card.single .charts{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}
 .chart h4{margin:.6em 0 .1em;font-size:.85em;color:#5c6675;font-weight:600}
 svg{display:block;width:100%;height:auto}
 .alert{display:inline-block;padding:.05em .5em;border-radius:3px;background:#fde8e8;color:#c0262d;font-size:.85em;margin:.1em .2em 0 0}

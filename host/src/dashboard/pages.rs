@@ -119,8 +119,8 @@ pub fn home(view: &View, groups: &[Group]) -> String {
     layout("SLOs", &view.header(), &body)
 }
 
-/// One SLO's page: its card, its recent evaluations (newest first) and its
-/// alert transitions (newest first).
+/// One SLO's page: its card, its alert transitions and its recent
+/// evaluations, newest first.
 pub fn slo(
     view: &View,
     tenant: &str,
@@ -137,15 +137,12 @@ pub fn slo(
         let _ = write!(body, "<p class=\"muted\">Tenant {}</p>", escape(tenant));
     }
     body.push_str(&card_html(view, tenant, card, false));
+    // The timeline is short; the evaluations run to a hundred rows.
     let _ = write!(
         body,
-        "<h2>Recent evaluations</h2>{}",
+        "<h2>Alert timeline</h2>{}<h2>Recent evaluations</h2>{}",
+        timeline_table(transitions),
         evaluations_table(records)
-    );
-    let _ = write!(
-        body,
-        "<h2>Alert timeline</h2>{}",
-        timeline_table(transitions)
     );
     layout(&card.status.slo, &view.header(), &body)
 }
@@ -170,10 +167,11 @@ fn card_html(view: &View, tenant: &str, card: &Card, linked: bool) -> String {
     let first = s.objectives.first();
     let remaining = first.and_then(|o| o.budget_remaining);
     let mut html = format!(
-        "<section class=\"card\" id=\"slo-{id}\"><h3>{title}</h3>\
+        "<section class=\"card{single}\" id=\"slo-{id}\"><h3>{title}</h3>\
          <div class=\"muted dataset\">{namespace} / {dataset} · window {window}</div>\
          <div><span class=\"budget {class}\">{budget}</span> \
          <span class=\"muted\">budget remaining</span></div>",
+        single = if linked { "" } else { " single" },
         id = escape(&url_component(&s.slo)),
         namespace = escape(&s.dataset.namespace),
         dataset = escape(&s.dataset.name),
@@ -212,8 +210,8 @@ fn card_html(view: &View, tenant: &str, card: &Card, linked: bool) -> String {
         .unwrap_or_default();
     let _ = write!(
         html,
-        "<div class=\"chart\"><h4>Error budget remaining over the window{objective}</h4>{}</div>\
-         <div class=\"chart\"><h4>1-hour burn rate, last day{objective}</h4>{}</div>",
+        "<div class=\"charts\"><div class=\"chart\"><h4>Error budget remaining over the window{objective}</h4>{}</div>\
+         <div class=\"chart\"><h4>1-hour burn rate, last day{objective}</h4>{}</div></div>",
         charts::burndown(&card.burndown),
         charts::burn_rate(&card.burn_rate),
     );

@@ -8,7 +8,7 @@ use super::series;
 use crate::server::{AppState, Tenant};
 use crate::slo::Slo;
 use crate::status::status_report;
-use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -114,11 +114,15 @@ pub(super) async fn home(
 pub(super) async fn slo_page(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let Some(viewer) = auth::from_headers(&state, &headers, jiff::Timestamp::now()) else {
         return see_other("/login", None);
+    };
+    let name = match name {
+        Ok(Path(name)) => name,
+        Err(r) => return PageError::bad_request(r.body_text()).into_response(),
     };
     html_or_error(one_slo_page(&state, viewer, name, q).await)
 }
