@@ -9,6 +9,7 @@ mod alerts;
 mod budget_properties;
 mod builtins;
 mod cli_eval;
+mod dashboard;
 mod demo;
 mod openlineage;
 mod scheduler;

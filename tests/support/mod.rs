@@ -2,6 +2,7 @@
 //! a shared runtime, and observation builders.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod server;
 
 use dataslo::model::{Observation, parse_observation};
