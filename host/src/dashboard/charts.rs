@@ -22,7 +22,9 @@ const BLUE: &str = "#1a4fa0";
 /// zero line; below −200% the line stays at the bottom edge.
 pub fn burndown(series: &Series) -> String {
     let values = known(series);
-    let lo = values.iter().copied().fold(0.0, f64::min).max(-2.0);
+    // Down to the next multiple of 50%, for a round axis label.
+    let lowest = values.iter().copied().fold(0.0, f64::min).max(-2.0);
+    let lo = (lowest * 2.0).floor() / 2.0;
     let color = match values.last() {
         Some(v) if *v > 0.25 => GREEN,
         Some(v) if *v > 0.0 => AMBER,
@@ -54,7 +56,7 @@ pub fn burn_rate(series: &Series) -> String {
         label: "1-hour burn rate over the last day",
         series,
         lo: 0.0,
-        hi: (peak * 1.1).max(2.0),
+        hi: (peak * 1.1).ceil().max(2.0),
         reference: (1.0, "1×"),
         color,
         y_label: rate_label,
@@ -255,6 +257,11 @@ mod tests {
     fn values_out_of_range_stay_inside_the_plot() {
         let svg = burndown(&series(&[(0, Some(-50.0)), (100, Some(f64::NAN))]));
         assert!(svg.contains(">-200%</text>"), "{svg}");
+        let overspent = burndown(&series(&[(0, Some(1.0)), (100, Some(-0.34))]));
+        assert!(
+            overspent.contains(">-50%</text>"),
+            "a round axis label: {overspent}"
+        );
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
     }
 }

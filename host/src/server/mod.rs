@@ -6,7 +6,8 @@
 //! The listener and the shutdown signal are passed in, so tests bind
 //! `127.0.0.1:0` and stop the server when they are done.
 //!
-//! Depends on scheduler, status, openlineage, ledger, slo and config.
+//! Depends on scheduler, status, openlineage, ledger, slo and config; its
+//! router merges the HTML pages of [`crate::dashboard`].
 
 mod error;
 mod routes;
