@@ -10,6 +10,7 @@ mod alerts;
 mod budget_properties;
 mod builtins;
 mod cli_eval;
+mod dashboard;
 mod demo;
 mod metrics;
 mod openlineage;

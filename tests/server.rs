@@ -1,11 +1,12 @@
 //! `dataslo serve`'s API on a real HTTP listener on loopback: success and bad
 //! input on every endpoint, and tenants that cannot see each other.
 
+pub use crate::support::server::{TestServer, agent, start_server as start_config};
 use crate::support::workspace;
 use dataslo::config::{Config, TenantConfig, TenantLimits};
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
-use dataslo::server::{AppState, serve, token_hash};
+use dataslo::server::{AppState, token_hash};
 use std::sync::Arc;
 
 const SLO: &str = r#"
@@ -26,38 +27,6 @@ spec:
 "#;
 
 pub const OBS: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T08:00:00Z","row_count":50}"#;
-
-pub struct TestServer {
-    pub url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    pub dir: tempfile::TempDir,
-}
-
-impl TestServer {
-    /// Stops the server and gives back its folder, to start another over it.
-    pub fn stop(mut self) -> tempfile::TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        let placeholder = tempfile::tempdir().unwrap();
-        std::mem::replace(&mut self.dir, placeholder)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 /// A tenant `name` with token `<name>-secret` and the SLO above, with `limits`.
 pub fn tenant(dir: &std::path::Path, name: &str, limits: TenantLimits) -> TenantConfig {
@@ -88,46 +57,6 @@ pub fn start_with(dir: tempfile::TempDir, tenants: Vec<TenantConfig>) -> TestSer
             ..Config::default()
         },
     )
-}
-
-/// Serves `config` (its data in `dir`) on a free loopback port.
-pub fn start_config(dir: tempfile::TempDir, mut config: Config) -> TestServer {
-    config.data_dir = dir.path().join("data");
-    let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
-    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
-    let state = Arc::new(AppState::from_config(&config, runtime, &ledger).unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            serve(listener, state, 64 * 1024, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        })
-    });
-    let addr = addr_rx.recv().unwrap();
-    TestServer {
-        url: format!("http://{addr}"),
-        stop: Some(stop),
-        thread: Some(thread),
-        dir,
-    }
-}
-
-pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent()
 }
 
 /// (status, JSON body) of a request.

@@ -5,11 +5,13 @@
 //! - [`runtime`]: the wasmtime sandbox that loads and runs policies.
 //! - [`slo`]: SLO definitions read from OpenSLO YAML.
 //! - [`cli`]: the `dataslo` command's subcommands, as library functions.
+//! - [`server`] and [`dashboard`]: `dataslo serve`'s HTTP API and its HTML pages.
 
 pub mod alert;
 pub mod budget;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod ledger;
 pub mod metrics;

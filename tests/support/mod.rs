@@ -2,6 +2,9 @@
 //! a shared runtime, and observation builders.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod server;
+
 use dataslo::model::{Observation, parse_observation};
 use dataslo::runtime::{EvalError, Evaluation, EvaluationInput, Limits, Policy, Runtime};
 use std::collections::HashMap;

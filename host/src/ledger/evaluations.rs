@@ -167,6 +167,31 @@ impl Ledger {
         }
     }
 
+    /// The newest `limit` records of `slo` at or before `until`, newest
+    /// first, reading only those.
+    pub fn recent_records(
+        &self,
+        slo: &str,
+        until: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<EvalRecord>, LedgerError> {
+        let start = keys::slo(slo);
+        // Keys are SLO, then time, then idempotency key: every key of a time
+        // at or before `until` sorts before the prefix of the next nanosecond.
+        let mut end = start.clone();
+        let nanos = i64::try_from(until.as_nanosecond()).unwrap_or(i64::MAX);
+        keys::push_i64(&mut end, nanos.saturating_add(1));
+        self.evaluations
+            .range(start..end)
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (key, bytes) = item?;
+                codec::decode("evaluations", &key, &bytes)
+            })
+            .collect()
+    }
+
     /// Whether a record for this SLO, time and key exists.
     pub fn has_record(
         &self,
@@ -290,5 +315,37 @@ mod tests {
             .unwrap();
         let last = ledger.last_record("a").unwrap().unwrap();
         assert_eq!(last.time.to_string(), "2026-01-02T00:00:00Z");
+    }
+
+    #[test]
+    fn recent_records_are_the_newest_up_to_a_time_of_one_slo_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        for at in [
+            "2026-01-01T00:00:00Z",
+            "2026-01-02T00:00:00Z",
+            "2026-01-03T00:00:00Z",
+            "2026-01-04T00:00:00Z",
+        ] {
+            ledger.record(&record("a", at, 1)).unwrap();
+        }
+        ledger
+            .record(&record("ab", "2026-01-02T12:00:00Z", 1))
+            .unwrap();
+        let times = |until: &str, limit| {
+            ledger
+                .recent_records("a", until.parse().unwrap(), limit)
+                .unwrap()
+                .iter()
+                .map(|r| r.time.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            times("2026-01-03T00:00:00Z", 2),
+            ["2026-01-03T00:00:00Z", "2026-01-02T00:00:00Z"],
+            "a record at exactly `until` counts"
+        );
+        assert_eq!(times("2026-02-01T00:00:00Z", 10).len(), 4);
+        assert!(times("2025-12-31T00:00:00Z", 10).is_empty());
     }
 }

@@ -7,7 +7,7 @@
 //! `127.0.0.1:0` and stop the server when they are done.
 //!
 //! Depends on scheduler, registry, metrics, status, openlineage, ledger, slo
-//! and config.
+//! and config; its router merges the HTML pages of [`crate::dashboard`].
 
 mod apply;
 mod changes;

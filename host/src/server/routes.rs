@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/metrics", get(super::metrics::metrics))
         .route("/v1/slos/{name}", get(get_slo))
         .route("/v1/slos/{name}/events", get(slo_events))
+        .merge(crate::dashboard::router())
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/api.md") })
         .layer(axum::middleware::from_fn_with_state(
             (max_body_bytes, state.max_policy_bytes),
