@@ -60,6 +60,11 @@ fn an_uploaded_policy_runs_the_slos_sent_for_it_without_a_restart() {
     assert_eq!(status, 200, "{applied}");
     assert_eq!(applied["applied"], serde_json::json!(["orders-rows"]));
     assert_eq!(applied["total"], 2, "the config's SLO stays");
+    assert_eq!(
+        get(&s, "/v1/slos/orders-rows", GLOBEX).0,
+        404,
+        "acme's SLOs are not globex's"
+    );
 
     let (_, accepted) = post(&s, "/v1/observations", ACME, JSON, OBS);
     assert_eq!(accepted["evaluations"], 2, "{accepted}");

@@ -226,6 +226,21 @@ fn ndjson_and_openlineage_are_accepted() {
     .unwrap();
     let (status, body) = post(&s, "/api/v1/lineage", ACME, JSON, &event);
     assert_eq!((status, body["accepted"].as_u64()), (200, Some(2)));
+    // The README's example event writes acme's orders table.
+    let readme_event =
+        std::fs::read_to_string(workspace().join("examples/lineage-event.json")).unwrap();
+    let (status, body) = post(&s, "/api/v1/lineage", ACME, JSON, &readme_event);
+    assert_eq!(
+        (status, body["evaluations"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    let (_, globex_events) = get(&s, "/v1/slos/orders-volume/events", GLOBEX);
+    assert_eq!(
+        globex_events,
+        serde_json::json!([]),
+        "acme's lineage is not globex's"
+    );
     let dbt = std::fs::read_to_string(
         workspace().join("../shared/testdata/openlineage/dbt-postgres-test-test_ol_events.json"),
     )
@@ -314,6 +329,12 @@ fn bad_input_gets_a_clear_4xx_with_a_json_error() {
             400,
             "invalid_query",
             "noon",
+        ),
+        (
+            get(&s, "/v1/slos/orders-volume?at=2500-01-01T00:00:00Z", ACME),
+            400,
+            "invalid_query",
+            "between 1970 and 2100",
         ),
         (
             get(&s, "/v1/slos?when=now", ACME),

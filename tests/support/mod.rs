@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod load;
 pub mod server;
 
 use dataslo::model::{Observation, parse_observation};

@@ -263,6 +263,15 @@ struct AtQuery {
     at: Option<String>,
 }
 
+fn at_time(text: Option<&str>) -> Result<jiff::Timestamp, ApiError> {
+    match text {
+        Some(t) => {
+            crate::status::parse_at(t).map_err(|e| ApiError::bad_request("invalid_query", e))
+        }
+        None => Ok(jiff::Timestamp::now()),
+    }
+}
+
 fn parse_time(text: Option<&str>, name: &str) -> Result<jiff::Timestamp, ApiError> {
     match text {
         Some(t) => t
@@ -292,7 +301,7 @@ async fn list_slos(
     Authed(tenant): Authed,
     q: Result<Query<AtQuery>, QueryRejection>,
 ) -> Result<Json<StatusReport>, ApiError> {
-    let at = parse_time(query(q)?.at.as_deref(), "at")?;
+    let at = at_time(query(q)?.at.as_deref())?;
     Ok(Json(report(&tenant, at).await?))
 }
 
@@ -301,7 +310,7 @@ async fn get_slo(
     Path(name): Path<String>,
     q: Result<Query<AtQuery>, QueryRejection>,
 ) -> Result<Json<crate::status::SloStatus>, ApiError> {
-    let at = parse_time(query(q)?.at.as_deref(), "at")?;
+    let at = at_time(query(q)?.at.as_deref())?;
     let mut status = report(&tenant, at).await?;
     let index = status
         .slos

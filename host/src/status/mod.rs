@@ -63,6 +63,19 @@ pub fn status_report(
     Ok(report)
 }
 
+/// The time a status query asks about, `?at=` in the API and the dashboard:
+/// RFC 3339, between 1970 and 2100, so that no query walks calendar periods
+/// for centuries.
+pub fn parse_at(text: &str) -> Result<jiff::Timestamp, String> {
+    let t: jiff::Timestamp = text.parse().map_err(|e| format!("at={text:?}: {e}"))?;
+    // 1970-01-01 to 2100-01-01.
+    if (0..4_102_444_800).contains(&t.as_second()) {
+        Ok(t)
+    } else {
+        Err(format!("at={text:?}: pick a time between 1970 and 2100"))
+    }
+}
+
 /// `30d`, `12h` or `90m`.
 pub fn compact(d: std::time::Duration) -> String {
     let secs = d.as_secs();

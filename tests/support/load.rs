@@ -1,0 +1,161 @@
+//! The OpenLineage load driver: `clients` threads POST distinct COMPLETE
+//! events to `/api/v1/lineage` of a real server on loopback, each waiting for
+//! its acknowledgement, then the ledger is counted. Shared by the load test
+//! and the `lineage_load` example, which reports the figures in release.
+
+use dataslo::config::{Config, TenantConfig};
+use dataslo::ledger::Ledger;
+use dataslo::runtime::Runtime;
+use dataslo::server::{AppState, serve, token_hash};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SLO: &str = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: orders-volume }
+spec:
+  indicator:
+    metadata: { name: v }
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: dataslo
+          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 10 }, sli: volume, trigger: observation }
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ op: gte, value: 10, target: 0.99 }]
+"#;
+
+/// What a load run did.
+pub struct LoadReport {
+    /// Events sent.
+    pub sent: usize,
+    /// Events answered 200.
+    pub acknowledged: usize,
+    /// Evaluation records in the ledger afterwards.
+    pub stored: usize,
+    /// Distinct observation times among them (one per event when none is doubled).
+    pub distinct: usize,
+    /// Wall time of the sending.
+    pub elapsed: Duration,
+    /// Each request's latency, sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl LoadReport {
+    /// The `q` quantile of the latencies.
+    pub fn quantile(&self, q: f64) -> Duration {
+        let i = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
+        self.latencies.get(i).copied().unwrap_or_default()
+    }
+}
+
+/// Event `i`: job `load` wrote `orders` at its own second, with i rows.
+pub fn event(i: usize) -> String {
+    let at = jiff::Timestamp::from_second(1_780_000_000 + i as i64).expect("in range");
+    format!(
+        r#"{{"eventType":"COMPLETE","eventTime":"{at}","producer":"https://example.com/load","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","run":{{"runId":"00000000-0000-4000-8000-{i:012}"}},"job":{{"namespace":"load","name":"write_orders"}},"inputs":[],"outputs":[{{"namespace":"postgres://prod","name":"orders","outputFacets":{{"outputStatistics":{{"_producer":"https://example.com/load","_schemaURL":"https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json","rowCount":{i},"size":1024}}}}}}]}}"#
+    )
+}
+
+/// Serves one tenant on loopback, sends `events` events from `clients`
+/// threads, stops the server and counts what the ledger holds.
+pub fn run(events: usize, clients: usize) -> LoadReport {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("slo.yaml"), SLO).expect("write SLO");
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        tenants: vec![TenantConfig {
+            name: "load".into(),
+            token_sha256: vec![token_hash("load-secret")],
+            slo_files: vec![dir.path().join("slo.yaml")],
+            limits: Default::default(),
+        }],
+        ..Config::default()
+    };
+    let runtime = Arc::new(Runtime::new(Default::default()).expect("runtime"));
+    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).expect("ledger");
+    let state = Arc::new(AppState::from_config(&config, runtime, &ledger).expect("tenant"));
+    let served = state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            addr_tx.send(listener.local_addr().expect("addr")).ok();
+            serve(listener, served, 1 << 20, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+        })
+    });
+    let url = format!("http://{}/api/v1/lineage", addr_rx.recv().expect("address"));
+
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|c| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .new_agent();
+                let mut latencies = Vec::new();
+                let mut acknowledged = 0;
+                for i in (c..events).step_by(clients) {
+                    let body = event(i);
+                    let t = Instant::now();
+                    let answer = agent
+                        .post(&url)
+                        .header("Authorization", "Bearer load-secret")
+                        .header("Content-Type", "application/json")
+                        .send(body.as_bytes());
+                    latencies.push(t.elapsed());
+                    if answer.is_ok_and(|r| r.status() == 200) {
+                        acknowledged += 1;
+                    }
+                }
+                (acknowledged, latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(events);
+    let mut acknowledged = 0;
+    for w in workers {
+        let (a, l) = w.join().expect("client thread");
+        acknowledged += a;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed();
+    let _ = stop.send(());
+    server.join().expect("server thread");
+
+    let tenant_ledger = state.tenants[0].scheduler.ledger();
+    let records: Vec<_> = tenant_ledger
+        .records(Some("orders-volume"), None)
+        .collect::<Result<_, _>>()
+        .expect("ledger reads");
+    let distinct = records
+        .iter()
+        .map(|r| r.time)
+        .collect::<BTreeSet<_>>()
+        .len();
+    latencies.sort();
+    LoadReport {
+        sent: events,
+        acknowledged,
+        stored: records.len(),
+        distinct,
+        elapsed,
+        latencies,
+    }
+}
