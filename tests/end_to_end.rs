@@ -15,6 +15,7 @@ mod demo;
 mod load;
 mod metrics;
 mod openlineage;
+mod parallel;
 mod policies_api;
 mod scheduler;
 mod serve_process;

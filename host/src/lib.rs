@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
+pub mod executor;
 pub mod ledger;
 pub mod metrics;
 pub mod model;

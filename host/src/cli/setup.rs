@@ -108,5 +108,11 @@ pub fn scheduler(config: &Config) -> Result<Scheduler, Failure> {
             errors.len()
         )));
     }
-    Ok(Scheduler::new(runtime, ledger, armed, config.history_depth))
+    let mut scheduler = Scheduler::new(runtime, ledger, armed, config.history_depth);
+    scheduler.set_executor(
+        config
+            .executor()
+            .map_err(|e| Failure::Input(format!("cannot start the evaluation threads: {e}")))?,
+    );
+    Ok(scheduler)
 }

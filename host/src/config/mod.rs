@@ -23,6 +23,9 @@ pub struct Config {
     /// How long evaluation records are kept, e.g. `"400d"`. Default 400 days.
     #[serde(with = "humantime_serde")]
     pub retention: Duration,
+    /// Threads that run evaluations, shared fairly by the tenants. Default 0:
+    /// one per core.
+    pub workers: usize,
     /// How often `run` looks at the spool and the clock. Default `1s`.
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
@@ -135,6 +138,7 @@ impl Default for Config {
             spool_dir: None,
             history_depth: 100,
             retention: Duration::from_secs(400 * 86_400),
+            workers: 0,
             poll_interval: Duration::from_secs(1),
             limits: LimitsConfig::default(),
             notifiers: NotifiersConfig::default(),
@@ -192,6 +196,19 @@ impl Config {
         self.spool_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("spool"))
+    }
+
+    /// The evaluation threads in force: `workers`, or one per core.
+    pub fn worker_threads(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// An executor with [`Config::worker_threads`] workers.
+    pub fn executor(&self) -> std::io::Result<std::sync::Arc<crate::executor::Executor>> {
+        crate::executor::Executor::new(self.worker_threads()).map(std::sync::Arc::new)
     }
 
     /// The sandbox limits in force.

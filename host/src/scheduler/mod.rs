@@ -10,6 +10,7 @@
 //! directly in virtual time. Depends on runtime, slo, ledger and model.
 
 mod arm;
+mod evaluation;
 mod spool;
 mod stats;
 
@@ -17,10 +18,12 @@ pub use arm::{ArmError, Armed, Known, UPLOADED};
 pub use spool::{SpoolFile, parse_observations, take_spool};
 pub use stats::Stats;
 
-use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome, Stored, Transition, digest};
+use crate::executor::Executor;
+use crate::ledger::{EvalRecord, Ledger, LedgerError, Outcome, Stored, Transition, digest};
 use crate::model::Observation;
-use crate::runtime::{EvaluationInput, Runtime};
-use crate::slo::{Indicator, Trigger};
+use crate::runtime::Runtime;
+use crate::slo::Trigger;
+use evaluation::{Evaluator, Task};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -30,14 +33,12 @@ const BATCH: usize = 500;
 
 /// Runs the SLOs' policies and records the results.
 pub struct Scheduler {
-    runtime: Arc<Runtime>,
+    evaluator: Evaluator,
+    executor: Option<Arc<Executor>>,
     ledger: Ledger,
     // Swapped whole by `replace_slos`; a pass keeps the set it started with.
     slos: RwLock<Arc<Vec<Armed>>>,
-    history_depth: usize,
     durable: bool,
-    limits: Option<crate::runtime::Limits>,
-    stats: Stats,
 }
 
 /// What one pass did.
@@ -60,19 +61,29 @@ impl Scheduler {
         history_depth: usize,
     ) -> Self {
         Scheduler {
-            runtime,
+            evaluator: Evaluator {
+                runtime,
+                ledger: ledger.clone(),
+                history_depth,
+                limits: None,
+                stats: Arc::new(Stats::default()),
+            },
+            executor: None,
             ledger,
             slos: RwLock::new(Arc::new(slos)),
-            history_depth,
             durable: true,
-            limits: None,
-            stats: Stats::default(),
         }
     }
 
     /// Limits for this scheduler's policy calls (a tenant's), instead of the runtime's.
     pub fn set_limits(&mut self, limits: crate::runtime::Limits) {
-        self.limits = Some(limits);
+        self.evaluator.limits = Some(limits);
+    }
+
+    /// Runs evaluations on `executor`'s workers, fairly with the other
+    /// tenants sharing it, instead of one after another on the caller's thread.
+    pub fn set_executor(&mut self, executor: Arc<Executor>) {
+        self.executor = Some(executor);
     }
 
     /// Whether each call flushes before returning (the default). A simulation
@@ -91,7 +102,7 @@ impl Scheduler {
 
     /// What it counted.
     pub fn stats(&self) -> &Stats {
-        &self.stats
+        &self.evaluator.stats
     }
 
     /// The ledger it writes.
@@ -139,13 +150,14 @@ impl Scheduler {
         observations: impl IntoIterator<Item = &'a Observation>,
     ) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
-        let mut batch = Vec::new();
+        let mut tasks = Vec::new();
         let slos = self.slos();
         for obs in observations {
-            let triggered = slos
-                .iter()
-                .filter(|a| a.slo.trigger == Trigger::Observation && a.slo.dataset == obs.dataset);
-            for armed in triggered {
+            let mut shared: Option<Arc<Observation>> = None;
+            for (i, armed) in slos.iter().enumerate() {
+                if armed.slo.trigger != Trigger::Observation || armed.slo.dataset != obs.dataset {
+                    continue;
+                }
                 let key = idempotency_key(&armed.slo.name, &digest(obs));
                 if self
                     .ledger
@@ -154,9 +166,17 @@ impl Scheduler {
                     pass.duplicates += 1;
                     continue;
                 }
-                batch.push(self.evaluate(armed, Some(obs), obs.observed_at, key)?);
+                let obs_arc = shared.get_or_insert_with(|| Arc::new(obs.clone())).clone();
+                tasks.push(Task {
+                    slos: slos.clone(),
+                    slo: i,
+                    obs: Some(obs_arc),
+                    now: obs.observed_at,
+                    key,
+                });
             }
         }
+        let batch = self.run_tasks(tasks)?;
         self.store(&batch, &mut pass)?;
         self.commit()?;
         Ok(pass)
@@ -167,8 +187,9 @@ impl Scheduler {
     /// At most `max_ticks` per SLO, oldest first. Flushes before returning.
     pub fn tick(&self, now: jiff::Timestamp, max_ticks: usize) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
-        let mut batch = Vec::new();
-        for armed in self.slos().iter() {
+        let mut tasks = Vec::new();
+        let slos = self.slos();
+        for (i, armed) in slos.iter().enumerate() {
             let Trigger::Schedule(every) = armed.slo.trigger else {
                 continue;
             };
@@ -193,11 +214,18 @@ impl Scheduler {
                 } else {
                     let latest = self.ledger.latest_observation(&armed.slo.dataset)?;
                     let usable = latest.filter(|o| o.observed_at <= at);
-                    batch.push(self.evaluate(armed, usable.as_ref(), at, key)?);
+                    tasks.push(Task {
+                        slos: slos.clone(),
+                        slo: i,
+                        obs: usable.map(Arc::new),
+                        now: at,
+                        key,
+                    });
                 }
                 t += step;
             }
         }
+        let batch = self.run_tasks(tasks)?;
         self.store(&batch, &mut pass)?;
         self.commit()?;
         Ok(pass)
@@ -223,6 +251,27 @@ impl Scheduler {
         Ok(all)
     }
 
+    /// Runs `tasks`, on the executor when there is one, and returns their
+    /// records in order.
+    fn run_tasks(&self, tasks: Vec<Task>) -> Result<Vec<EvalRecord>, LedgerError> {
+        match &self.executor {
+            Some(executor) if tasks.len() > 1 => {
+                let jobs: Vec<_> = tasks
+                    .into_iter()
+                    .map(|task| {
+                        let evaluator = self.evaluator.clone();
+                        move || evaluator.run(&task)
+                    })
+                    .collect();
+                executor
+                    .run_all(self.ledger.tenant(), jobs)
+                    .into_iter()
+                    .collect()
+            }
+            _ => tasks.iter().map(|t| self.evaluator.run(t)).collect(),
+        }
+    }
+
     /// Writes a pass's records in transactions of [`BATCH`] (group commit:
     /// the caller flushes once after).
     fn store(&self, records: &[EvalRecord], pass: &mut Pass) -> Result<(), LedgerError> {
@@ -238,128 +287,6 @@ impl Scheduler {
             }
         }
         Ok(())
-    }
-
-    /// One evaluation, turned into a record and counted.
-    fn evaluate(
-        &self,
-        armed: &Armed,
-        obs: Option<&Observation>,
-        now: jiff::Timestamp,
-        key: String,
-    ) -> Result<EvalRecord, LedgerError> {
-        let started = std::time::Instant::now();
-        let record = self.run_policy(armed, obs, now, key)?;
-        let outcome = match &record.outcome {
-            Outcome::Measured => "measured",
-            Outcome::Error { code, .. } => code.as_str(),
-        };
-        self.stats.evaluated(outcome, started.elapsed());
-        Ok(record)
-    }
-
-    /// One evaluation, turned into a record. Policy failures become error records.
-    fn run_policy(
-        &self,
-        armed: &Armed,
-        obs: Option<&Observation>,
-        now: jiff::Timestamp,
-        key: String,
-    ) -> Result<EvalRecord, LedgerError> {
-        let slo = &armed.slo;
-        let mut record = EvalRecord {
-            slo: slo.name.clone(),
-            dataset: slo.dataset.clone(),
-            time: now,
-            key,
-            outcome: Outcome::Measured,
-            events: Vec::new(),
-            value: None,
-            detail: String::new(),
-            policy_sha256: armed.policy.sha256_hex(),
-        };
-        let fail = |mut record: EvalRecord, code: &str, message: String| {
-            record.outcome = Outcome::Error {
-                code: code.into(),
-                message: message.clone(),
-            };
-            record.detail = message;
-            record
-        };
-        let Some(obs) = obs else {
-            return Ok(fail(
-                record,
-                "no_observation",
-                format!(
-                    "no observation of {}/{} yet",
-                    slo.dataset.namespace, slo.dataset.name
-                ),
-            ));
-        };
-        let history = self.ledger.history_before(obs, self.history_depth)?;
-        let input = EvaluationInput {
-            config: &slo.config,
-            observation: obs,
-            history: Arc::from(history),
-            now,
-            limits: self.limits.as_ref(),
-        };
-        let evaluation = match self.runtime.evaluate(&armed.policy, input) {
-            Ok(e) => e,
-            Err(e) => {
-                let e = e.for_slo(&slo.name);
-                return Ok(fail(record, e.code(), e.to_string()));
-            }
-        };
-        let matching: Vec<_> = evaluation
-            .measurements
-            .iter()
-            .filter(|m| {
-                m.sli == slo.sli
-                    || m.sli
-                        .strip_prefix(&slo.sli)
-                        .is_some_and(|rest| rest.starts_with(':'))
-            })
-            .collect();
-        if matching.is_empty() {
-            let names: Vec<_> = evaluation
-                .measurements
-                .iter()
-                .map(|m| m.sli.as_str())
-                .collect();
-            return Ok(fail(
-                record,
-                "no_measurement",
-                format!(
-                    "the policy gave no `{}` measurement (it gave {names:?})",
-                    slo.sli
-                ),
-            ));
-        }
-        record.value = matching[0].value;
-        record.detail = matching
-            .iter()
-            .map(|m| m.detail.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        record.events = slo
-            .objectives
-            .iter()
-            .map(|objective| match (slo.indicator, objective.threshold) {
-                (Indicator::Threshold, Some((op, threshold))) => {
-                    let good = record.value.is_some_and(|v| op.holds(v, threshold));
-                    Events {
-                        good: u64::from(good),
-                        total: 1,
-                    }
-                }
-                _ => Events {
-                    good: matching.iter().map(|m| m.good).sum(),
-                    total: matching.iter().map(|m| m.total).sum(),
-                },
-            })
-            .collect();
-        Ok(record)
     }
 }
 

@@ -62,15 +62,21 @@ impl AppState {
         runtime: Arc<Runtime>,
         ledger: &Ledger,
     ) -> Result<Self, TenantError> {
+        let executor = config.executor().map_err(|e| TenantError {
+            tenant: "(all)".into(),
+            message: format!("cannot start the evaluation threads: {e}"),
+        })?;
         let mut tenants = Vec::new();
         for t in &config.tenants {
-            tenants.push(Arc::new(Tenant::new(
+            let mut tenant = Tenant::new(
                 t,
                 runtime.clone(),
                 ledger,
                 config.history_depth,
                 config.data_dir.join("policies").join(&t.name),
-            )?));
+            )?;
+            tenant.scheduler.set_executor(executor.clone());
+            tenants.push(Arc::new(tenant));
         }
         let bad_hash = |h: &String| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit());
         if config.server.admin_token_sha256.iter().any(bad_hash) {

@@ -1,0 +1,233 @@
+//! The pool and its fair queue.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct TenantQueue {
+    jobs: VecDeque<Job>,
+    /// Wall time charged so far (the tenant's virtual time).
+    charged: Duration,
+    /// Jobs of this tenant running now.
+    running: usize,
+}
+
+#[derive(Default)]
+struct State {
+    tenants: BTreeMap<String, TenantQueue>,
+    shutdown: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    work: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A fixed pool of workers serving tenants' jobs fairly.
+pub struct Executor {
+    shared: Arc<Shared>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("workers", &self.workers.len())
+            .finish()
+    }
+}
+
+impl Executor {
+    /// A pool of `workers` threads (at least one).
+    pub fn new(workers: usize) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            state: Mutex::default(),
+            work: Condvar::new(),
+        });
+        let workers = (0..workers.max(1))
+            .map(|i| {
+                let shared = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("dataslo-eval-{i}"))
+                    .spawn(move || work(&shared))
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(Executor { shared, workers })
+    }
+
+    /// How many workers it has.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Runs `jobs` for `tenant` on the pool and returns their results in
+    /// order, once all have run. Call it from outside the pool.
+    pub fn run_all<T, F>(&self, tenant: &str, jobs: Vec<F>) -> Vec<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let n = jobs.len();
+        let (done, results) = mpsc::channel();
+        {
+            let mut state = self.shared.lock();
+            let floor = least_charged_busy(&state);
+            let queue = state.tenants.entry(tenant.to_string()).or_default();
+            if queue.jobs.is_empty() && queue.running == 0 {
+                queue.charged = queue.charged.max(floor);
+            }
+            for (i, job) in jobs.into_iter().enumerate() {
+                let done = done.clone();
+                queue.jobs.push_back(Box::new(move || {
+                    let _ = done.send((i, job()));
+                }));
+            }
+        }
+        drop(done);
+        self.shared.work.notify_all();
+        let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+        for (i, value) in results.iter().take(n) {
+            out[i] = Some(value);
+        }
+        // A job that panicked dropped its sender without a result.
+        out.into_iter()
+            .map(|v| v.unwrap_or_else(|| panic!("an evaluation job of tenant {tenant} panicked")))
+            .collect()
+    }
+}
+
+/// The least wall time charged to a tenant with work queued or running.
+fn least_charged_busy(state: &State) -> Duration {
+    state
+        .tenants
+        .values()
+        .filter(|q| !q.jobs.is_empty() || q.running > 0)
+        .map(|q| q.charged)
+        .min()
+        .unwrap_or_default()
+}
+
+fn work(shared: &Shared) {
+    let mut state = shared.lock();
+    loop {
+        if state.shutdown {
+            return;
+        }
+        let next = state
+            .tenants
+            .iter()
+            .filter(|(_, q)| !q.jobs.is_empty())
+            .min_by_key(|(_, q)| q.charged)
+            .map(|(name, _)| name.clone());
+        let Some(tenant) = next else {
+            state = shared
+                .work
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            continue;
+        };
+        let Some(queue) = state.tenants.get_mut(&tenant) else {
+            continue;
+        };
+        let Some(job) = queue.jobs.pop_front() else {
+            continue;
+        };
+        queue.running += 1;
+        drop(state);
+        let started = Instant::now();
+        // A panicking job must not take the worker with it; its caller sees
+        // the missing result.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        let took = started.elapsed();
+        state = shared.lock();
+        if let Some(queue) = state.tenants.get_mut(&tenant) {
+            queue.running -= 1;
+            queue.charged += took;
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.work.notify_all();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn results_come_back_in_order_from_every_worker() {
+        let pool = Executor::new(3).unwrap();
+        let jobs: Vec<_> = (0..100).map(|i| move || i * 2).collect();
+        assert_eq!(
+            pool.run_all("t", jobs),
+            (0..100).map(|i| i * 2).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_tenant_of_quick_jobs_is_not_stuck_behind_a_slow_one() {
+        let pool = Arc::new(Executor::new(2).unwrap());
+        let finished = Arc::new(AtomicUsize::new(0));
+        let slow_done = Arc::new(AtomicUsize::new(0));
+        let slow = {
+            let (pool, finished, slow_done) = (pool.clone(), finished.clone(), slow_done.clone());
+            std::thread::spawn(move || {
+                let jobs: Vec<_> = (0..20)
+                    .map(|_| {
+                        let (finished, slow_done) = (finished.clone(), slow_done.clone());
+                        move || {
+                            std::thread::sleep(Duration::from_millis(30));
+                            finished.fetch_add(1, Ordering::SeqCst);
+                            slow_done.fetch_add(1, Ordering::SeqCst);
+                        }
+                    })
+                    .collect();
+                pool.run_all("slow", jobs);
+            })
+        };
+        // Let the slow tenant's queue fill and its first jobs start.
+        while finished.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let jobs: Vec<_> = (0..40).map(|i| move || i).collect();
+        pool.run_all("quick", jobs);
+        let slow_when_quick_finished = slow_done.load(Ordering::SeqCst);
+        slow.join().unwrap();
+        assert!(
+            slow_when_quick_finished < 10,
+            "the quick tenant waited for {slow_when_quick_finished} of 20 slow jobs"
+        );
+    }
+
+    #[test]
+    fn a_panicking_job_is_reported_and_the_pool_goes_on() {
+        let pool = Arc::new(Executor::new(1).unwrap());
+        let p = pool.clone();
+        let caught = std::thread::spawn(move || {
+            let boom = || -> u8 { panic!("boom") };
+            p.run_all("t", vec![boom])
+        })
+        .join();
+        assert!(caught.is_err());
+        assert_eq!(pool.run_all("t", vec![|| 7]), vec![7]);
+    }
+}

@@ -1,0 +1,149 @@
+//! One evaluation: the policy run in the sandbox on an observation and its
+//! history, the result turned into a ledger record and counted. Runs on the
+//! executor's workers, so everything it needs is owned or shared.
+
+use super::{Armed, Stats};
+use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome};
+use crate::model::Observation;
+use crate::runtime::{EvaluationInput, Limits, Runtime};
+use crate::slo::Indicator;
+use std::sync::Arc;
+
+/// What every evaluation of one scheduler shares.
+#[derive(Clone)]
+pub(super) struct Evaluator {
+    pub runtime: Arc<Runtime>,
+    pub ledger: Ledger,
+    pub history_depth: usize,
+    pub limits: Option<Limits>,
+    pub stats: Arc<Stats>,
+}
+
+/// One evaluation to run: SLO `slo` of `slos`, on `obs` (none yet for a
+/// scheduled SLO whose dataset never arrived), at `now`.
+pub(super) struct Task {
+    pub slos: Arc<Vec<Armed>>,
+    pub slo: usize,
+    pub obs: Option<Arc<Observation>>,
+    pub now: jiff::Timestamp,
+    pub key: String,
+}
+
+impl Evaluator {
+    /// One evaluation, turned into a record and counted.
+    pub(super) fn run(&self, task: &Task) -> Result<EvalRecord, LedgerError> {
+        let started = std::time::Instant::now();
+        let armed = &task.slos[task.slo];
+        let record = self.run_policy(armed, task.obs.as_deref(), task.now, task.key.clone())?;
+        let outcome = match &record.outcome {
+            Outcome::Measured => "measured",
+            Outcome::Error { code, .. } => code.as_str(),
+        };
+        self.stats.evaluated(outcome, started.elapsed());
+        Ok(record)
+    }
+
+    /// One evaluation, turned into a record. Policy failures become error records.
+    fn run_policy(
+        &self,
+        armed: &Armed,
+        obs: Option<&Observation>,
+        now: jiff::Timestamp,
+        key: String,
+    ) -> Result<EvalRecord, LedgerError> {
+        let slo = &armed.slo;
+        let mut record = EvalRecord {
+            slo: slo.name.clone(),
+            dataset: slo.dataset.clone(),
+            time: now,
+            key,
+            outcome: Outcome::Measured,
+            events: Vec::new(),
+            value: None,
+            detail: String::new(),
+            policy_sha256: armed.policy.sha256_hex(),
+        };
+        let fail = |mut record: EvalRecord, code: &str, message: String| {
+            record.outcome = Outcome::Error {
+                code: code.into(),
+                message: message.clone(),
+            };
+            record.detail = message;
+            record
+        };
+        let Some(obs) = obs else {
+            return Ok(fail(
+                record,
+                "no_observation",
+                format!(
+                    "no observation of {}/{} yet",
+                    slo.dataset.namespace, slo.dataset.name
+                ),
+            ));
+        };
+        let history = self.ledger.history_before(obs, self.history_depth)?;
+        let input = EvaluationInput {
+            config: &slo.config,
+            observation: obs,
+            history: Arc::from(history),
+            now,
+            limits: self.limits.as_ref(),
+        };
+        let evaluation = match self.runtime.evaluate(&armed.policy, input) {
+            Ok(e) => e,
+            Err(e) => {
+                let e = e.for_slo(&slo.name);
+                return Ok(fail(record, e.code(), e.to_string()));
+            }
+        };
+        let matching: Vec<_> = evaluation
+            .measurements
+            .iter()
+            .filter(|m| {
+                m.sli == slo.sli
+                    || m.sli
+                        .strip_prefix(&slo.sli)
+                        .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .collect();
+        if matching.is_empty() {
+            let names: Vec<_> = evaluation
+                .measurements
+                .iter()
+                .map(|m| m.sli.as_str())
+                .collect();
+            return Ok(fail(
+                record,
+                "no_measurement",
+                format!(
+                    "the policy gave no `{}` measurement (it gave {names:?})",
+                    slo.sli
+                ),
+            ));
+        }
+        record.value = matching[0].value;
+        record.detail = matching
+            .iter()
+            .map(|m| m.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        record.events = slo
+            .objectives
+            .iter()
+            .map(|objective| match (slo.indicator, objective.threshold) {
+                (Indicator::Threshold, Some((op, threshold))) => {
+                    let good = record.value.is_some_and(|v| op.holds(v, threshold));
+                    Events {
+                        good: u64::from(good),
+                        total: 1,
+                    }
+                }
+                _ => Events {
+                    good: matching.iter().map(|m| m.good).sum(),
+                    total: matching.iter().map(|m| m.total).sum(),
+                },
+            })
+            .collect();
+        Ok(record)
+    }
+}
