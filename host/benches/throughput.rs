@@ -1,0 +1,193 @@
+//! E4: evaluations per second on 1 and 2 worker threads, over three built-in
+//! policies and four tenants sharing one executor; first the evaluations
+//! alone, then through each tenant's scheduler with durable ledger writes
+//! (records, buckets, a flush per ingest before it is acknowledged).
+//!
+//! `cargo bench -p dataslo --bench throughput`
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use dataslo::executor::Executor;
+use dataslo::ledger::Ledger;
+use dataslo::model::{Observation, parse_observation};
+use dataslo::runtime::{EvaluationInput, Limits, Policy, Runtime};
+use dataslo::scheduler::{Armed, Scheduler};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const TENANTS: [&str; 4] = ["acme", "globex", "initech", "umbrella"];
+/// (built-in, config) of the three checks every tenant runs.
+const CHECKS: [(&str, &str); 3] = [
+    ("freshness", r#"{"max_age":"2h"}"#),
+    ("volume", r#"{"min_rows":1000}"#),
+    ("null-rate", r#"{"columns":["customer_email"],"max_null_fraction":0.01}"#),
+];
+const PER_TENANT: usize = 300;
+
+fn example() -> Observation {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/orders.json"
+    ))
+    .expect("example");
+    parse_observation(&text, "orders.json").expect("parses")
+}
+
+fn evaluations_alone(c: &mut Criterion) {
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let policies: Arc<Vec<(Policy, &str)>> = Arc::new(
+        CHECKS
+            .iter()
+            .map(|(name, config)| (runtime.load_builtin(name).expect("built-in"), *config))
+            .collect(),
+    );
+    let observation = Arc::new(example());
+    let mut group = c.benchmark_group("throughput/evaluations_only");
+    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
+    group.sample_size(10);
+    for workers in [1, 2] {
+        let executor = Arc::new(Executor::new(workers).expect("executor"));
+        group.bench_function(format!("{workers}_workers"), |b| {
+            b.iter(|| {
+                let callers: Vec<_> = TENANTS
+                    .iter()
+                    .map(|tenant| {
+                        let (executor, runtime, policies, observation) = (
+                            executor.clone(),
+                            runtime.clone(),
+                            policies.clone(),
+                            observation.clone(),
+                        );
+                        std::thread::spawn(move || {
+                            let jobs: Vec<_> = (0..PER_TENANT)
+                                .map(|i| {
+                                    let (runtime, policies, observation) =
+                                        (runtime.clone(), policies.clone(), observation.clone());
+                                    move || {
+                                        let (policy, config) = &policies[i % policies.len()];
+                                        let input = EvaluationInput {
+                                            config,
+                                            observation: &observation,
+                                            history: Arc::from(Vec::new()),
+                                            now: observation.observed_at,
+                                            limits: None,
+                                        };
+                                        runtime.evaluate(policy, input).is_ok()
+                                    }
+                                })
+                                .collect();
+                            executor.run_all(tenant, jobs)
+                        })
+                    })
+                    .collect();
+                for caller in callers {
+                    assert!(caller.join().expect("caller").into_iter().all(|ok| ok));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn slos_yaml(tenant: &str) -> String {
+    CHECKS
+        .iter()
+        .map(|(name, config)| {
+            let sli = match *name {
+                "null-rate" => "null_rate:customer_email",
+                other => other,
+            };
+            format!(
+                r#"apiVersion: openslo/v1
+kind: SLO
+metadata: {{ name: {tenant}-{name} }}
+spec:
+  indicator:
+    metadata: {{ name: x }}
+    spec:
+      ratioMetric:
+        good: {{ metricSource: {{ type: dataslo, spec: {{}} }} }}
+        total: {{ metricSource: {{ type: dataslo, spec: {{ dataset: {{ namespace: "postgres://prod:5432", name: "analytics.orders" }}, policy: "builtin:{name}", config: {config}, sli: "{sli}", trigger: observation }} }} }}
+  timeWindow: [{{ duration: 28d, isRolling: true }}]
+  budgetingMethod: Occurrences
+  objectives: [{{ target: 0.99 }}]
+"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+fn with_durable_ledger(c: &mut Criterion) {
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Ledger::open(dir.path(), "default", 100).expect("ledger");
+    let base = example();
+    let clock = Arc::new(AtomicI64::new(1_780_000_000));
+    let batch = PER_TENANT / CHECKS.len();
+    let mut group = c.benchmark_group("throughput/durable_ledger");
+    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
+    group.sample_size(10);
+    for workers in [1, 2] {
+        let executor = Arc::new(Executor::new(workers).expect("executor"));
+        let schedulers: Vec<Arc<Scheduler>> = TENANTS
+            .iter()
+            .map(|tenant| {
+                let catalog = dataslo::slo::parse_text(&slos_yaml(tenant), "bench.yaml");
+                assert!(catalog.errors.is_empty(), "{:?}", catalog.errors);
+                let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
+                assert!(errors.is_empty(), "{errors:?}");
+                let mut s = Scheduler::new(
+                    runtime.clone(),
+                    ledger.for_tenant(tenant).expect("tenant"),
+                    armed,
+                    100,
+                );
+                s.set_executor(executor.clone());
+                Arc::new(s)
+            })
+            .collect();
+        group.bench_function(format!("{workers}_workers"), |b| {
+            b.iter_batched(
+                || {
+                    // New observations each time: replays would be skipped.
+                    (0..TENANTS.len())
+                        .map(|_| {
+                            (0..batch)
+                                .map(|_| {
+                                    let mut obs = base.clone();
+                                    let t = clock.fetch_add(1, Ordering::Relaxed);
+                                    obs.observed_at =
+                                        jiff::Timestamp::from_second(t).expect("time");
+                                    obs
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                },
+                |batches| {
+                    let callers: Vec<_> = schedulers
+                        .iter()
+                        .zip(batches)
+                        .map(|(s, batch)| {
+                            let s = s.clone();
+                            std::thread::spawn(move || s.ingest(&batch).expect("ingest").1)
+                        })
+                        .collect();
+                    for caller in callers {
+                        let pass = caller.join().expect("caller");
+                        assert_eq!(pass.recorded, PER_TENANT);
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, evaluations_alone, with_durable_ledger);
+criterion_main!(benches);
