@@ -23,7 +23,10 @@ const TENANTS: [&str; 4] = ["acme", "globex", "initech", "umbrella"];
 const CHECKS: [(&str, &str); 3] = [
     ("freshness", r#"{"max_age":"2h"}"#),
     ("volume", r#"{"min_rows":1000}"#),
-    ("null-rate", r#"{"columns":["customer_email"],"max_null_fraction":0.01}"#),
+    (
+        "null-rate",
+        r#"{"columns":["customer_email"],"max_null_fraction":0.01}"#,
+    ),
 ];
 const PER_TENANT: usize = 300;
 

@@ -13,6 +13,7 @@ mod buckets;
 mod codec;
 mod error;
 mod evaluations;
+mod group_commit;
 mod keys;
 mod observations;
 mod uploads;
@@ -35,6 +36,7 @@ pub const DEFAULT_TENANT: &str = "default";
 #[derive(Clone)]
 pub struct Ledger {
     db: sled::Db,
+    commits: std::sync::Arc<group_commit::GroupCommit>,
     observations: sled::Tree,
     latest: sled::Tree,
     evaluations: sled::Tree,
@@ -59,15 +61,25 @@ impl Ledger {
                 dir: dir.display().to_string(),
                 error: e.to_string(),
             })?;
-        Self::with_db(db, tenant, history_depth)
+        Self::with_db(db, Default::default(), tenant, history_depth)
     }
 
     /// The same database, another tenant's trees.
     pub fn for_tenant(&self, tenant: &str) -> Result<Self, LedgerError> {
-        Self::with_db(self.db.clone(), tenant, self.history_depth)
+        Self::with_db(
+            self.db.clone(),
+            self.commits.clone(),
+            tenant,
+            self.history_depth,
+        )
     }
 
-    fn with_db(db: sled::Db, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
+    fn with_db(
+        db: sled::Db,
+        commits: std::sync::Arc<group_commit::GroupCommit>,
+        tenant: &str,
+        history_depth: usize,
+    ) -> Result<Self, LedgerError> {
         let tree = |name: &str| {
             db.open_tree(format!("t/{tenant}/{name}"))
                 .map_err(LedgerError::from)
@@ -83,6 +95,7 @@ impl Ledger {
             meta: tree("meta")?,
             policies: tree("policies")?,
             db,
+            commits,
             history_depth: history_depth.max(1),
             tenant: tenant.to_string(),
         })
@@ -109,8 +122,9 @@ impl Ledger {
     }
 
     /// Makes everything written so far durable. Group commit: write a batch,
-    /// then flush once, then acknowledge the batch.
+    /// then flush once, then acknowledge the batch. Concurrent callers (of
+    /// every tenant) share flushes.
     pub fn flush(&self) -> Result<(), LedgerError> {
-        self.db.flush().map(drop).map_err(LedgerError::from)
+        self.commits.flush(&self.db)
     }
 }

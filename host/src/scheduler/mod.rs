@@ -123,8 +123,8 @@ impl Scheduler {
         *self.slos.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(slos);
     }
 
-    /// Stores observations durably (flushed before returning: the caller may
-    /// acknowledge them), then evaluates the new ones. Returns how many were new.
+    /// Stores observations and evaluates the new ones, then flushes once: on
+    /// return the caller may acknowledge them. Returns how many were new.
     pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
         let mut fresh = Vec::new();
         for obs in observations {
@@ -132,7 +132,8 @@ impl Scheduler {
                 fresh.push(obs);
             }
         }
-        self.commit()?;
+        // One flush for observations and records: nothing is acknowledged
+        // before it, and a crash before it loses only what was not.
         Ok((fresh.len(), self.evaluate_each(fresh)?))
     }
 
