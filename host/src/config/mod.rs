@@ -422,6 +422,29 @@ mod tests {
     }
 
     #[test]
+    fn loading_a_file_checks_the_engine_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dataslo.toml");
+        std::fs::write(&path, "[limits]\nmemory_mib = 512\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("dataslo.toml") && err.contains("[engine] memory_mib = 256"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "[engine]\nmemory_mib = 512\n[limits]\nmemory_mib = 512\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.engine_options().memory_bytes, 512 << 20);
+        assert_eq!(
+            config.engine_options().cache_dir,
+            Some(dir.path().join("dataslo-data/cache"))
+        );
+    }
+
+    #[test]
     fn notifiers_take_webhooks_and_alertmanagers() {
         let c: Config = toml::from_str(
             "[notifiers]\nwebhooks = [\"https://hooks.example/x\"]\nalertmanagers = [\"http://127.0.0.1:9093\"]\n",

@@ -258,6 +258,8 @@ impl Cache {
     /// Stores `component` (compiled from bytes hashing to `sha256`)
     /// atomically: a private temporary file, fsynced, then renamed.
     pub fn put(&self, sha256: &[u8; 32], component: &Component) -> std::io::Result<()> {
+        // Writing into a folder others can write to would be wasted: never read.
+        self.check_dir().map_err(std::io::Error::other)?;
         let payload = component.serialize().map_err(std::io::Error::other)?;
         let path = self.entry_path(sha256);
         let tmp = self.dir.join(format!(
