@@ -12,6 +12,7 @@ mod builtins;
 mod cli_eval;
 mod dashboard;
 mod demo;
+mod engine;
 mod load;
 mod metrics;
 mod openlineage;

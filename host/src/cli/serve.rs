@@ -14,8 +14,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             "serve needs at least one [[tenants]] entry in the config".into(),
         ));
     }
-    let runtime =
-        Arc::new(Runtime::new(config.runtime_limits()).map_err(|e| Failure::Input(e.to_string()))?);
+    let runtime = Runtime::with_engine(config.runtime_limits(), config.engine_options())
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let runtime = Arc::new(runtime);
     let ledger = ledger(&config)?;
     let state = Arc::new(
         AppState::from_config(&config, runtime, &ledger)

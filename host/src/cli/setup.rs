@@ -96,8 +96,9 @@ pub fn slos(config: &Config, ledger: &Ledger) -> Result<Vec<Slo>, Failure> {
 pub fn scheduler(config: &Config) -> Result<Scheduler, Failure> {
     let ledger = ledger(config)?;
     let slos = slos(config, &ledger)?;
-    let runtime =
-        Arc::new(Runtime::new(config.runtime_limits()).map_err(|e| Failure::Input(e.to_string()))?);
+    let runtime = Runtime::with_engine(config.runtime_limits(), config.engine_options())
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let runtime = Arc::new(runtime);
     let (armed, errors) = Armed::all(&runtime, slos, Path::new("."));
     if let Some(first) = errors.first() {
         for e in &errors {

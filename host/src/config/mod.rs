@@ -31,6 +31,8 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Sandbox limits for every policy call.
     pub limits: LimitsConfig,
+    /// The WebAssembly engine: instance allocator, pool sizes, compile cache.
+    pub engine: EngineConfig,
     /// Where alert transitions are sent.
     pub notifiers: NotifiersConfig,
     /// `dataslo serve`'s HTTP listener.
@@ -130,6 +132,53 @@ impl Default for LimitsConfig {
     }
 }
 
+/// `[engine]`: fixed for the life of the process.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// `"pooling"` (default) or `"on-demand"`.
+    pub allocator: AllocatorName,
+    /// Pooling: instances alive at once; more calls wait. Default 1000.
+    pub max_instances: Option<u32>,
+    /// Pooling: memory of each instance slot, in MiB. Default 256; at least
+    /// `[limits] memory_mib` and every tenant's.
+    pub memory_mib: Option<usize>,
+    /// Pooling: elements of each table slot. Default 20000.
+    pub table_elements: Option<usize>,
+    /// Initialise memories copy-on-write from the component's image. Default true.
+    pub copy_on_write: bool,
+    /// Keep compiled policies in `<data_dir>/cache`. Default true.
+    pub cache: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            allocator: AllocatorName::Pooling,
+            max_instances: None,
+            memory_mib: None,
+            table_elements: None,
+            copy_on_write: true,
+            cache: true,
+        }
+    }
+}
+
+/// `[engine] allocator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocatorName {
+    /// Pre-reserved slots, reused.
+    Pooling,
+    /// `mmap` per instance.
+    OnDemand,
+}
+
+/// Most instance slots: beyond this the pool's totals overflow their counters.
+const MAX_INSTANCES: u32 = 100_000;
+/// 32-bit memories end at 4 GiB.
+const MAX_MEMORY_MIB: usize = 4096;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -141,6 +190,7 @@ impl Default for Config {
             workers: 0,
             poll_interval: Duration::from_secs(1),
             limits: LimitsConfig::default(),
+            engine: EngineConfig::default(),
             notifiers: NotifiersConfig::default(),
             server: ServerConfig::default(),
             tenants: Vec::new(),
@@ -167,6 +217,14 @@ pub enum ConfigError {
         /// toml's message, with line and column.
         error: String,
     },
+    /// Valid alone, but the values do not fit together.
+    #[error("{file}: {error}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Which field, and why.
+        error: String,
+    },
 }
 
 impl Config {
@@ -178,9 +236,12 @@ impl Config {
             error,
         })?;
         let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            file,
+            file: file.clone(),
             error: e.to_string(),
         })?;
+        config
+            .validate()
+            .map_err(|error| ConfigError::Invalid { file, error })?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.data_dir = base.join(&config.data_dir);
         config.slo_files = config.slo_files.iter().map(|f| base.join(f)).collect();
@@ -209,6 +270,78 @@ impl Config {
     /// An executor with [`Config::worker_threads`] workers.
     pub fn executor(&self) -> std::io::Result<std::sync::Arc<crate::executor::Executor>> {
         crate::executor::Executor::new(self.worker_threads()).map(std::sync::Arc::new)
+    }
+
+    /// Checks the values that depend on each other; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let engine = &self.engine;
+        if engine.allocator == AllocatorName::OnDemand {
+            let pooling_only = [
+                ("max_instances", engine.max_instances.is_some()),
+                ("memory_mib", engine.memory_mib.is_some()),
+                ("table_elements", engine.table_elements.is_some()),
+            ];
+            if let Some((key, _)) = pooling_only.iter().find(|(_, set)| *set) {
+                return Err(format!(
+                    "[engine] {key} applies only to allocator = \"pooling\", not \"on-demand\""
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(n) = engine.max_instances
+            && !(1..=MAX_INSTANCES).contains(&n)
+        {
+            return Err(format!(
+                "[engine] max_instances = {n} must be between 1 and {MAX_INSTANCES}"
+            ));
+        }
+        if engine.table_elements == Some(0) {
+            return Err("[engine] table_elements must be at least 1".into());
+        }
+        let memory = self.engine_options().memory_bytes >> 20;
+        if memory == 0 || memory > MAX_MEMORY_MIB {
+            return Err(format!(
+                "[engine] memory_mib = {memory} must be between 1 and {MAX_MEMORY_MIB}"
+            ));
+        }
+        if self.limits.memory_mib > memory {
+            return Err(format!(
+                "[engine] memory_mib = {memory} is below [limits] memory_mib = {}: \
+                 a pool slot must hold the largest memory a call may use",
+                self.limits.memory_mib
+            ));
+        }
+        for tenant in &self.tenants {
+            if let Some(mib) = tenant.limits.memory_mib
+                && mib > memory
+            {
+                return Err(format!(
+                    "[engine] memory_mib = {memory} is below tenant `{}`'s limits.memory_mib = {mib}",
+                    tenant.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// How the engine is built, with the compile cache under `data_dir`.
+    pub fn engine_options(&self) -> crate::runtime::EngineOptions {
+        use crate::runtime::{Allocator, EngineOptions};
+        let defaults = EngineOptions::default();
+        let engine = &self.engine;
+        EngineOptions {
+            allocator: match engine.allocator {
+                AllocatorName::Pooling => Allocator::Pooling,
+                AllocatorName::OnDemand => Allocator::OnDemand,
+            },
+            max_instances: engine.max_instances.unwrap_or(defaults.max_instances),
+            memory_bytes: engine
+                .memory_mib
+                .map_or(defaults.memory_bytes, |mib| mib << 20),
+            table_elements: engine.table_elements.unwrap_or(defaults.table_elements),
+            copy_on_write: engine.copy_on_write,
+            cache_dir: engine.cache.then(|| self.data_dir.join("cache")),
+        }
     }
 
     /// The sandbox limits in force.
@@ -241,6 +374,91 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("data_dri") && err.contains("line 1"), "{err}");
+    }
+
+    fn invalid(text: &str) -> String {
+        let config: Config = toml::from_str(text).unwrap();
+        config.validate().unwrap_err()
+    }
+
+    #[test]
+    fn the_engine_table_defaults_to_a_pool_with_a_cache() {
+        let options = Config::default().engine_options();
+        assert_eq!(options.allocator, crate::runtime::Allocator::Pooling);
+        assert_eq!(options.memory_bytes, 256 << 20);
+        assert!(options.copy_on_write);
+        assert_eq!(options.cache_dir, Some(PathBuf::from("dataslo-data/cache")));
+        let c: Config = toml::from_str(
+            "[engine]\nallocator = \"on-demand\"\ncopy_on_write = false\ncache = false\n",
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        let options = c.engine_options();
+        assert_eq!(options.allocator, crate::runtime::Allocator::OnDemand);
+        assert!(!options.copy_on_write);
+        assert_eq!(options.cache_dir, None);
+    }
+
+    #[test]
+    fn unknown_engine_keys_and_allocators_are_named() {
+        let err = toml::from_str::<Config>("[engine]\nmax_instance = 4\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("max_instance") && err.contains("line 2"),
+            "{err}"
+        );
+        let err = toml::from_str::<Config>("[engine]\nallocator = \"slab\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("slab") && err.contains("on-demand"), "{err}");
+    }
+
+    #[test]
+    fn invalid_engine_combinations_name_the_field() {
+        let err = invalid("[engine]\nmemory_mib = 32\n");
+        assert!(
+            err.contains("[engine] memory_mib = 32") && err.contains("[limits] memory_mib = 64"),
+            "{err}"
+        );
+        let err = invalid("[engine]\nallocator = \"on-demand\"\nmax_instances = 8\n");
+        assert!(
+            err.contains("max_instances") && err.contains("pooling"),
+            "{err}"
+        );
+        assert!(invalid("[engine]\nmax_instances = 0\n").contains("max_instances = 0"));
+        assert!(invalid("[engine]\nmemory_mib = 8192\n").contains("memory_mib = 8192"));
+        assert!(invalid("[engine]\ntable_elements = 0\n").contains("table_elements"));
+        let err = invalid(
+            "[[tenants]]\nname = \"big\"\ntoken_sha256 = []\n[tenants.limits]\nmemory_mib = 512\n",
+        );
+        assert!(
+            err.contains("tenant `big`") && err.contains("memory_mib = 512"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn loading_a_file_checks_the_engine_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dataslo.toml");
+        std::fs::write(&path, "[limits]\nmemory_mib = 512\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("dataslo.toml") && err.contains("[engine] memory_mib = 256"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "[engine]\nmemory_mib = 512\n[limits]\nmemory_mib = 512\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.engine_options().memory_bytes, 512 << 20);
+        assert_eq!(
+            config.engine_options().cache_dir,
+            Some(dir.path().join("dataslo-data/cache"))
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError, Transition};
 use crate::model::{ColumnMetrics, DatasetRef, Observation, SchemaField};
-use crate::runtime::{Limits, Runtime};
+use crate::runtime::{EngineOptions, Limits, Runtime};
 use crate::scheduler::{Armed, Scheduler};
 use crate::slo::{Slo, parse_text};
 use rand::rngs::StdRng;
@@ -164,8 +164,13 @@ pub fn simulate(
     }
     let ledger = Ledger::open(&data_dir.join("ledger"), DEFAULT_TENANT, 100)?;
     ledger.save_slo_sources(&[("demo-slos.yaml".into(), SLOS.into())])?;
-    let runtime =
-        Arc::new(Runtime::new(Limits::default()).map_err(|e| DemoError::Setup(e.to_string()))?);
+    let engine = EngineOptions {
+        cache_dir: Some(data_dir.join("cache")),
+        ..EngineOptions::default()
+    };
+    let runtime = Runtime::with_engine(Limits::default(), engine)
+        .map_err(|e| DemoError::Setup(e.to_string()))?;
+    let runtime = Arc::new(runtime);
     let (armed, errors) = Armed::all(&runtime, catalog.slos.clone(), Path::new("."));
     if let Some(e) = errors.first() {
         return Err(DemoError::Setup(e.to_string()));

@@ -1,6 +1,9 @@
 //! The process-wide engine and linker, and the epoch ticker that drives deadlines.
 
+use super::cache::{Cache, CacheStats, Counters};
 use super::limits::Limits;
+use super::options::EngineOptions;
+use super::pool::Slots;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
 use super::{bindings, error::LoadError};
@@ -12,6 +15,11 @@ pub struct Runtime {
     pub(super) engine: Engine,
     pub(super) linker: Linker<Sandbox>,
     pub(super) limits: Limits,
+    pub(super) options: EngineOptions,
+    /// Pooling only: one permit per instance slot, so a full pool queues calls.
+    pub(super) slots: Option<Slots>,
+    pub(super) cache: Option<Cache>,
+    pub(super) counters: Counters,
     _ticker: Ticker,
 }
 
@@ -21,9 +29,17 @@ pub struct Runtime {
 pub struct EngineError(String);
 
 impl Runtime {
-    /// A runtime whose calls use `limits` unless a call brings its own.
+    /// A runtime whose calls use `limits` unless a call brings its own, with
+    /// the default engine: pooling allocator, copy-on-write, no disk cache.
     pub fn new(limits: Limits) -> Result<Self, EngineError> {
+        Self::with_engine(limits, EngineOptions::default())
+    }
+
+    /// A runtime built with `options`. A cache folder that cannot be trusted
+    /// is reported and not used: loads then compile.
+    pub fn with_engine(limits: Limits, options: EngineOptions) -> Result<Self, EngineError> {
         let mut config = Config::new();
+        options.apply(&mut config);
         config.epoch_interruption(true);
         // Capturing a backtrace walks the whole guest stack: after a deep
         // recursion that costs seconds, longer than the deadline itself.
@@ -38,12 +54,46 @@ impl Runtime {
 
         let ticker =
             Ticker::start(&engine).map_err(|e| EngineError(format!("epoch ticker: {e}")))?;
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .and_then(|dir| match Cache::open(dir, &engine) {
+                Ok(cache) => Some(cache),
+                Err(e) => {
+                    eprintln!("dataslo: warning: {e}; compiling every policy instead");
+                    None
+                }
+            });
         Ok(Runtime {
             engine,
             linker,
             limits,
+            slots: options.instance_cap().map(Slots::new),
+            options,
+            cache,
+            counters: Counters::default(),
             _ticker: ticker,
         })
+    }
+
+    /// The options the engine was built with.
+    pub fn engine_options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Compilations and cache hits since this runtime started.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.counters.snapshot()
+    }
+
+    /// Free instance slots now (pooling only): calls beyond them wait.
+    pub fn free_slots(&self) -> Option<usize> {
+        self.slots.as_ref().map(Slots::available)
+    }
+
+    /// The compile cache in use, if any.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
     }
 
     /// The default limits of this runtime's calls.

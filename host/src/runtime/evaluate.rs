@@ -202,8 +202,11 @@ impl Runtime {
         history: Arc<[model::Observation]>,
         f: impl FnOnce(&mut Store<Sandbox>, &bindings::Policy) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), EvalError> {
+        // Declared before the store, so the slot is freed after the store is.
+        let _permit = self.slots.as_ref().map(|slots| slots.acquire());
         let started = Instant::now();
-        let mut store = Store::new(&self.engine, Sandbox::new(limits, now, seed, history));
+        let sandbox = Sandbox::new(limits, self.options.memory_cap(), now, seed, history);
+        let mut store = Store::new(&self.engine, sandbox);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(Ticker::ticks_for(limits.deadline));
         store.epoch_deadline_trap();
@@ -267,7 +270,7 @@ fn classify(
 ) -> EvalErrorKind {
     if let Some(requested) = state.limiter.memory_refused {
         return EvalErrorKind::MemoryLimit {
-            limit: limits.memory_bytes,
+            limit: state.limiter.memory_bytes(),
             requested,
         };
     }

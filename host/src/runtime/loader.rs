@@ -1,6 +1,7 @@
 //! Loading: bytes to a checked, compiled, pre-instantiated [`Policy`].
 
 use super::bindings::PolicyPre;
+use super::cache::Lookup;
 use super::engine::Runtime;
 use super::error::{LoadError, LoadErrorKind};
 use super::sandbox::Sandbox;
@@ -180,7 +181,8 @@ impl Runtime {
             policy: label.to_string(),
             kind,
         };
-        let component = self.compile(bytes).map_err(fail)?;
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let component = self.compile_cached(bytes, &sha256).map_err(fail)?;
         let interface = interface_of(&self.engine, &component);
         check_interface(&interface).map_err(fail)?;
         let pre = self
@@ -193,7 +195,6 @@ impl Runtime {
                     found: format!("{e:#}"),
                 })
             })?;
-        let sha256: [u8; 32] = Sha256::digest(bytes).into();
         let mut policy = Policy {
             label: label.to_string(),
             sha256,
@@ -216,7 +217,39 @@ impl Runtime {
     /// Compiles a component, classifying bad bytes.
     pub fn compile(&self, bytes: &[u8]) -> Result<Component, LoadErrorKind> {
         check_bytes(bytes)?;
-        Component::new(&self.engine, bytes).map_err(|e| LoadErrorKind::Corrupt(format!("{e:#}")))
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| LoadErrorKind::Corrupt(format!("{e:#}")))?;
+        self.counters.compiled();
+        Ok(component)
+    }
+
+    /// The compiled component of `bytes` (hashing to `sha256`): from the disk
+    /// cache when a trusted entry exists, else compiled and cached.
+    fn compile_cached(&self, bytes: &[u8], sha256: &[u8; 32]) -> Result<Component, LoadErrorKind> {
+        let Some(cache) = &self.cache else {
+            return self.compile(bytes);
+        };
+        match cache.get(&self.engine, sha256) {
+            Lookup::Hit(component) => {
+                self.counters.hit();
+                return Ok(component);
+            }
+            Lookup::Miss => {}
+            Lookup::Discarded(reason) => {
+                self.counters.discarded();
+                eprintln!(
+                    "dataslo: warning: compile cache entry not trusted, recompiling: {reason}"
+                );
+            }
+        }
+        let component = self.compile(bytes)?;
+        if let Err(e) = cache.put(sha256, &component) {
+            eprintln!(
+                "dataslo: warning: cannot write to the compile cache {}: {e}",
+                cache.dir().display()
+            );
+        }
+        Ok(component)
     }
 
     /// Compiles `bytes` and reads their imports and exports, running nothing.

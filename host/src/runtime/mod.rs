@@ -7,23 +7,31 @@
 
 mod bindings;
 mod builtins;
+mod cache;
 mod convert;
 mod engine;
 mod error;
 mod evaluate;
 mod limits;
 mod loader;
+mod options;
+mod pool;
 mod sandbox;
 mod ticker;
 mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
+pub use cache::{Cache, CacheError, CacheStats};
 pub use engine::EngineError;
 pub use engine::Runtime;
 pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind};
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
 pub use limits::Limits;
 pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};
+pub use options::{
+    Allocator, CORE_INSTANCES_PER_COMPONENT, EngineOptions, MEMORIES_PER_COMPONENT,
+    MEMORY_GUARD_BYTES, TABLES_PER_COMPONENT,
+};
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "dataslo:policy";

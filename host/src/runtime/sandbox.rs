@@ -24,8 +24,10 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// `memory_cap` is the allocator's own bound on any memory, if any.
     pub fn new(
         limits: &Limits,
+        memory_cap: Option<usize>,
         now_nanos: i64,
         seed: [u8; 32],
         history: Arc<[model::Observation]>,
@@ -35,7 +37,7 @@ impl Sandbox {
         Sandbox {
             wasi: super::wasi::context(now_nanos, seed, &stdout, &stderr),
             table: ResourceTable::new(),
-            limiter: Limiter::new(limits),
+            limiter: Limiter::new(limits, memory_cap),
             history,
             history_depth: limits.history_depth,
             log: LogSink::new(limits),
@@ -60,15 +62,24 @@ pub struct Limiter {
     memory_bytes: usize,
     table_elements: usize,
     pub memory_refused: Option<usize>,
+    last_desired: usize,
 }
 
 impl Limiter {
-    fn new(limits: &Limits) -> Self {
+    fn new(limits: &Limits, memory_cap: Option<usize>) -> Self {
         Limiter {
-            memory_bytes: limits.memory_bytes,
+            // A pool slot cannot hold more than the pool's memory size.
+            memory_bytes: memory_cap
+                .map_or(limits.memory_bytes, |cap| cap.min(limits.memory_bytes)),
             table_elements: limits.table_elements,
             memory_refused: None,
+            last_desired: 0,
         }
+    }
+
+    /// The memory limit in force for this call.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
     }
 }
 
@@ -83,7 +94,15 @@ impl ResourceLimiter for Limiter {
             self.memory_refused = Some(desired);
             return Ok(false);
         }
+        self.last_desired = desired;
         Ok(true)
+    }
+
+    // Growth the limiter allowed can still fail (e.g. past a pool slot):
+    // report it as the memory limit too, not as a bare abort.
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory_refused = Some(self.last_desired);
+        Ok(())
     }
 
     fn table_growing(

@@ -1,0 +1,119 @@
+//! How the engine is built: which instance allocator, how large its pool, and
+//! where compiled components are cached. Fixed for the life of a [`Runtime`].
+//!
+//! [`Runtime`]: super::Runtime
+
+use std::path::PathBuf;
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Where instances' memories, tables and metadata come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocator {
+    /// Slots reserved once at start-up and reused: instantiation is a few
+    /// `madvise`s instead of `mmap`s. Concurrent instances are capped; calls
+    /// beyond the cap wait for a slot.
+    Pooling,
+    /// `mmap` per instance: no reservation up front, for small machines.
+    OnDemand,
+}
+
+/// Core instances one component may hold. A std Rust `wasm32-wasip2` guest
+/// holds 3 (the policy, wit-component's shim and its fixups); components
+/// built through the preview1 adapter hold 4. Twice that leaves room.
+pub const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+/// Linear memories one component may hold: a Rust guest defines 1.
+pub const MEMORIES_PER_COMPONENT: u32 = 2;
+/// Tables one component may hold: a Rust guest defines 2 (its own and the shim's).
+pub const TABLES_PER_COMPONENT: u32 = 4;
+/// Unmapped bytes after each pooled memory. Bounds checks stay explicit (the
+/// reservation is below 4 GiB), but offsets up to this size need no addition.
+pub const MEMORY_GUARD_BYTES: u64 = 2 << 20;
+
+/// Bytes at the start of each pooled memory kept resident between calls and
+/// reset by rewriting only the pages a call dirtied (Linux `PAGEMAP_SCAN`),
+/// instead of `madvise` plus a page fault per page on the next call. A Rust
+/// guest's stack, data and small heap fit: 1.3, 2 and 4 MiB measured the same
+/// (BENCHMARKS.md, E1), 0 was 30 % slower.
+pub const MEMORY_KEEP_RESIDENT: usize = 2 << 20;
+/// The same for each pooled table (a guest's tables are a few KiB).
+pub const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+
+/// The engine's construction options. `Default` is what `dataslo.toml` gives
+/// when `[engine]` is absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// The instance allocator.
+    pub allocator: Allocator,
+    /// Pooling: component instances alive at once (each call holds one).
+    pub max_instances: u32,
+    /// Pooling: the largest linear memory, in bytes; also each slot's address
+    /// space reservation. Per-call memory limits above it are capped to it.
+    pub memory_bytes: usize,
+    /// Pooling: the largest table, in elements.
+    pub table_elements: usize,
+    /// Initialise memories by mapping the component's data copy-on-write.
+    pub copy_on_write: bool,
+    /// Where compiled components are cached; `None` compiles every load.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            allocator: Allocator::Pooling,
+            max_instances: 1000,
+            memory_bytes: 256 << 20,
+            table_elements: 20_000,
+            copy_on_write: true,
+            cache_dir: None,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// On-demand allocation, nothing cached: the smallest footprint.
+    pub fn on_demand() -> Self {
+        EngineOptions {
+            allocator: Allocator::OnDemand,
+            ..EngineOptions::default()
+        }
+    }
+
+    /// The cap on any one memory, if the allocator has one.
+    pub fn memory_cap(&self) -> Option<usize> {
+        (self.allocator == Allocator::Pooling).then_some(self.memory_bytes)
+    }
+
+    /// Concurrent calls the allocator can hold, if it has a cap.
+    pub fn instance_cap(&self) -> Option<usize> {
+        (self.allocator == Allocator::Pooling).then_some(self.max_instances as usize)
+    }
+
+    /// Applies these options to a wasmtime config.
+    pub(super) fn apply(&self, config: &mut Config) {
+        config.memory_init_cow(self.copy_on_write);
+        if self.allocator == Allocator::OnDemand {
+            return;
+        }
+        let n = self.max_instances;
+        let memory = self.memory_bytes as u64;
+        // A slot's reservation is its memory limit: 1,000 instances reserve
+        // 1,000 × 2 × (memory + guard) of address space, not 2,000 × 4 GiB.
+        config.memory_reservation(memory);
+        config.memory_guard_size(MEMORY_GUARD_BYTES);
+        config.memory_reservation_for_growth(0);
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(n)
+            .total_core_instances(n.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+            .total_memories(n.saturating_mul(MEMORIES_PER_COMPONENT))
+            .total_tables(n.saturating_mul(TABLES_PER_COMPONENT))
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .max_memories_per_component(MEMORIES_PER_COMPONENT)
+            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .max_memory_size(self.memory_bytes)
+            .table_elements(self.table_elements)
+            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT.min(self.memory_bytes))
+            .table_keep_resident(TABLE_KEEP_RESIDENT);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+}

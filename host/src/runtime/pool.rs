@@ -1,0 +1,92 @@
+//! A counting semaphore in front of instantiation: with the pooling allocator
+//! a full pool makes calls wait for a slot instead of failing.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// Hands out at most `capacity` permits at once.
+pub struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// One slot, held for a call's duration; released when dropped, on every
+/// path (errors, traps and panics included).
+pub struct Permit<'a> {
+    slots: &'a Slots,
+}
+
+impl Slots {
+    pub fn new(capacity: usize) -> Self {
+        Slots {
+            free: Mutex::new(capacity),
+            freed: Condvar::new(),
+        }
+    }
+
+    // The counter stays consistent even if a holder panicked: only this
+    // module touches it and never panics while holding the lock.
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until a slot is free and takes it.
+    pub fn acquire(&self) -> Permit<'_> {
+        let mut free = self.lock();
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        Permit { slots: self }
+    }
+
+    /// Free slots now.
+    pub fn available(&self) -> usize {
+        *self.lock()
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.slots.lock() += 1;
+        self.slots.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn permits_are_returned_even_when_the_holder_panics() {
+        let slots = Slots::new(1);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _permit = slots.acquire();
+            panic!("a trap in disguise");
+        }));
+        assert!(result.is_err());
+        assert_eq!(slots.available(), 1);
+    }
+
+    #[test]
+    fn waiters_queue_and_never_exceed_the_capacity() {
+        let slots = Slots::new(2);
+        let inside = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        let _permit = slots.acquire();
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert!(most.load(Ordering::SeqCst) <= 2);
+        assert_eq!(slots.available(), 2);
+    }
+}
