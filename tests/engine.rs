@@ -10,8 +10,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// A runtime over `options`, with a deadline long enough that a busy machine
+/// never turns an allocation test into a deadline test.
 fn runtime_with(options: EngineOptions) -> Runtime {
-    Runtime::with_engine(Limits::default(), options).expect("runtime")
+    let limits = Limits {
+        deadline: std::time::Duration::from_secs(5),
+        ..Limits::default()
+    };
+    Runtime::with_engine(limits, options).expect("runtime")
 }
 
 fn attack(name: &str) -> String {
