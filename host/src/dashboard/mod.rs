@@ -7,7 +7,7 @@
 //! - `GET /slos/{name}`: one SLO with its recent evaluations and its alert
 //!   timeline; an admin adds `?tenant=NAME`.
 //! - `GET`/`POST /login`, `POST /logout`: a signed session cookie (see
-//!   [`auth`]); an `Authorization: Bearer` header works as well.
+//!   `auth`); an `Authorization: Bearer` header works as well.
 //!
 //! Both pages take `?at=RFC3339` (default now). Bad input gets an HTML
 //! error page (400, 401, 404, 415, 429), never a 500.
