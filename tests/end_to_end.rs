@@ -17,4 +17,5 @@ mod openlineage;
 mod policies_api;
 mod scheduler;
 mod server;
+mod session;
 mod slo_files;

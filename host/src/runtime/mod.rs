@@ -2,6 +2,8 @@
 //! compiled once and pre-instantiated, and a fresh, limited `Store` for every
 //! call into a policy.
 //!
+//! [`Session`] keeps one instance for many calls, trading isolation for speed.
+//!
 //! Depends on [`crate::model`] only. Nothing here knows about SLOs, the ledger
 //! or the CLI; they call [`Runtime::load`] and [`Runtime::evaluate`].
 
@@ -14,6 +16,7 @@ mod evaluate;
 mod limits;
 mod loader;
 mod sandbox;
+mod session;
 mod ticker;
 mod wasi;
 
@@ -24,6 +27,7 @@ pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, 
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
 pub use limits::Limits;
 pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};
+pub use session::Session;
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "dataslo:policy";
