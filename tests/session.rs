@@ -3,10 +3,10 @@
 //! to run again once a call broke it.
 
 use crate::support::*;
-use dataslo::model::Observation;
+use dataslo::model::{Measurement, Observation};
 use dataslo::runtime::{
-    EvalError, EvalErrorKind, Evaluation, EvaluationInput, GuestError, Limits, Policy, Session,
-    TrapKind,
+    EvalError, EvalErrorKind, Evaluation, EvaluationInput, GuestError, Limits, LogLine, Policy,
+    Session, TrapKind,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,8 +29,10 @@ fn session(policy: &Policy) -> Session {
     runtime().session(policy, None).expect("session starts")
 }
 
+type Essence = Result<(Vec<Measurement>, Vec<LogLine>), EvalErrorKind>;
+
 /// What must match between two answers: all but the duration.
-fn essence(result: Result<Evaluation, EvalError>) -> Result<(Vec<_>, Vec<_>), EvalErrorKind> {
+fn essence(result: Result<Evaluation, EvalError>) -> Essence {
     result.map(|e| (e.measurements, e.logs)).map_err(|e| e.kind)
 }
 
