@@ -21,4 +21,5 @@ mod policies_api;
 mod scheduler;
 mod serve_process;
 mod server;
+mod session;
 mod slo_files;

@@ -130,6 +130,10 @@ pub enum EvalErrorKind {
     /// The host could not set up the call (e.g. instantiation failed).
     #[error("host failure: {0}")]
     Host(String),
+    /// A [`super::Session`] whose instance an earlier call broke; it runs
+    /// nothing more. Carries that call's error.
+    #[error("session poisoned: an earlier call failed ({0}); start a new session")]
+    Poisoned(String),
 }
 
 impl EvalErrorKind {
@@ -146,6 +150,7 @@ impl EvalErrorKind {
             EvalErrorKind::LogFlood { .. } => "log_flood",
             EvalErrorKind::InvalidOutput(_) => "invalid_output",
             EvalErrorKind::Host(_) => "host_failure",
+            EvalErrorKind::Poisoned(_) => "session_poisoned",
         }
     }
 }

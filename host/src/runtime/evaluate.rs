@@ -36,7 +36,7 @@ pub struct Evaluation {
     pub measurements: Vec<model::Measurement>,
     /// What it logged (through `log`, stdout and stderr).
     pub logs: Vec<LogLine>,
-    /// Fresh store, instantiation and call.
+    /// Fresh store, instantiation and call (in a [`super::Session`], the call).
     pub duration: Duration,
 }
 
@@ -94,37 +94,23 @@ impl Runtime {
         input: EvaluationInput<'_>,
     ) -> Result<Evaluation, EvalError> {
         let limits = input.limits.unwrap_or(&self.limits);
-        let now = convert::nanos(input.now);
-        let mut seed = Sha256::new();
-        seed.update(policy.sha256);
-        seed.update(now.to_le_bytes());
-        seed.update(input.observation.dataset.namespace.as_bytes());
-        seed.update([0]);
-        seed.update(input.observation.dataset.name.as_bytes());
-        seed.update([0]);
-        seed.update(input.config.as_bytes());
-        let observation = convert::observation(input.observation);
-
+        let call = Prepared::new(policy.sha256, &input);
         let started = Instant::now();
         let (answer, logs) = self.call(
             policy,
             limits,
-            now,
-            seed.finalize().into(),
+            call.now,
+            call.seed,
             input.history,
             |store, instance| {
-                instance
-                    .dataslo_policy_check()
-                    .call_evaluate(store, input.config, &observation)
+                instance.dataslo_policy_check().call_evaluate(
+                    store,
+                    input.config,
+                    &call.observation,
+                )
             },
         )?;
-        let measurements = answer.map_err(|e| fail(policy, guest_error(e, limits)))?;
-        check_output(&measurements, limits).map_err(|kind| fail(policy, kind))?;
-        Ok(Evaluation {
-            measurements: measurements.into_iter().map(convert::measurement).collect(),
-            logs,
-            duration: started.elapsed(),
-        })
+        finish(answer, logs, limits, started).map_err(|kind| fail(policy, kind))
     }
 
     /// Runs `validate-config` once, in a fresh instance.
@@ -205,11 +191,7 @@ impl Runtime {
         // Declared before the store, so the slot is freed after the store is.
         let _permit = self.slots.as_ref().map(|slots| slots.acquire());
         let started = Instant::now();
-        let sandbox = Sandbox::new(limits, self.options.memory_cap(), now, seed, history);
-        let mut store = Store::new(&self.engine, sandbox);
-        store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(Ticker::ticks_for(limits.deadline));
-        store.epoch_deadline_trap();
+        let mut store = self.store(limits, now, seed, history);
 
         let result = policy
             .pre
@@ -223,9 +205,70 @@ impl Runtime {
             )),
         }
     }
+
+    /// A fresh store with its limits armed.
+    pub(super) fn store(
+        &self,
+        limits: &Limits,
+        now: i64,
+        seed: [u8; 32],
+        history: Arc<[model::Observation]>,
+    ) -> Store<Sandbox> {
+        let sandbox = Sandbox::new(limits, self.options.memory_cap(), now, seed, history);
+        let mut store = Store::new(&self.engine, sandbox);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(Ticker::ticks_for(limits.deadline));
+        store.epoch_deadline_trap();
+        store
+    }
 }
 
-fn fail(policy: &Policy, kind: EvalErrorKind) -> EvalError {
+/// What an `evaluate` call sends, computed from its input.
+pub(super) struct Prepared {
+    /// The virtual "now", in nanoseconds.
+    pub now: i64,
+    /// Seeds the guest's random bytes: the same evaluation replays exactly.
+    pub seed: [u8; 32],
+    /// The observation as a WIT record.
+    pub observation: bindings::Observation,
+}
+
+impl Prepared {
+    pub fn new(policy_sha256: [u8; 32], input: &EvaluationInput<'_>) -> Self {
+        let now = convert::nanos(input.now);
+        let mut seed = Sha256::new();
+        seed.update(policy_sha256);
+        seed.update(now.to_le_bytes());
+        seed.update(input.observation.dataset.namespace.as_bytes());
+        seed.update([0]);
+        seed.update(input.observation.dataset.name.as_bytes());
+        seed.update([0]);
+        seed.update(input.config.as_bytes());
+        Prepared {
+            now,
+            seed: seed.finalize().into(),
+            observation: convert::observation(input.observation),
+        }
+    }
+}
+
+/// Checks and converts the answer of a call that returned.
+pub(super) fn finish(
+    answer: Result<Vec<bindings::Measurement>, bindings::PolicyError>,
+    logs: Vec<LogLine>,
+    limits: &Limits,
+    started: Instant,
+) -> Result<Evaluation, EvalErrorKind> {
+    let measurements = answer.map_err(|e| guest_error(e, limits))?;
+    check_output(&measurements, limits)?;
+    Ok(Evaluation {
+        measurements: measurements.into_iter().map(convert::measurement).collect(),
+        logs,
+        duration: started.elapsed(),
+    })
+}
+
+pub(super) fn fail(policy: &Policy, kind: EvalErrorKind) -> EvalError {
     EvalError {
         policy: policy.label.clone(),
         slo: None,
@@ -233,7 +276,7 @@ fn fail(policy: &Policy, kind: EvalErrorKind) -> EvalError {
     }
 }
 
-fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
+pub(super) fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
     let mut logs: Vec<LogLine> = state
         .log
         .lines
@@ -262,7 +305,7 @@ fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
     logs
 }
 
-fn classify(
+pub(super) fn classify(
     error: &wasmtime::Error,
     state: &mut Sandbox,
     limits: &Limits,

@@ -2,6 +2,8 @@
 //! compiled once and pre-instantiated, and a fresh, limited `Store` for every
 //! call into a policy.
 //!
+//! [`Session`] keeps one instance for many calls, trading isolation for speed.
+//!
 //! Depends on [`crate::model`] only. Nothing here knows about SLOs, the ledger
 //! or the CLI; they call [`Runtime::load`] and [`Runtime::evaluate`].
 
@@ -17,6 +19,7 @@ mod loader;
 mod options;
 mod pool;
 mod sandbox;
+mod session;
 mod ticker;
 mod wasi;
 
@@ -32,6 +35,7 @@ pub use options::{
     Allocator, CORE_INSTANCES_PER_COMPONENT, EngineOptions, MEMORIES_PER_COMPONENT,
     MEMORY_GUARD_BYTES, TABLES_PER_COMPONENT,
 };
+pub use session::Session;
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "dataslo:policy";

@@ -47,6 +47,20 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Readies a reused store (a [`super::Session`]) for its next call: that
+    /// call's clock, random seed and history; logs and the limiter's memory of
+    /// a refusal cleared.
+    pub fn reset(&mut self, now_nanos: i64, seed: [u8; 32], history: Arc<[model::Observation]>) {
+        self.wasi = super::wasi::context(now_nanos, seed, &self.stdout, &self.stderr);
+        self.history = history;
+        self.log.lines.clear();
+        self.limiter.memory_refused = None;
+        self.stdout.take();
+        self.stderr.take();
+    }
+}
+
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {

@@ -1,0 +1,215 @@
+//! `Runtime::session`: one instance reused for many calls answers as fresh
+//! instances do, re-arms each call's deadline, clock and history, and refuses
+//! to run again once a call broke it.
+
+use crate::support::*;
+use dataslo::model::{Measurement, Observation};
+use dataslo::runtime::{
+    EvalError, EvalErrorKind, Evaluation, EvaluationInput, GuestError, Limits, LogLine, Policy,
+    Session, TrapKind,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn input<'a>(
+    config: &'a str,
+    obs: &'a Observation,
+    history: &[Observation],
+) -> EvaluationInput<'a> {
+    EvaluationInput {
+        config,
+        observation: obs,
+        history: Arc::from(history.to_vec()),
+        now: now(),
+        limits: None,
+    }
+}
+
+fn session(policy: &Policy) -> Session {
+    runtime().session(policy, None).expect("session starts")
+}
+
+type Essence = Result<(Vec<Measurement>, Vec<LogLine>), EvalErrorKind>;
+
+/// What must match between two answers: all but the duration.
+fn essence(result: Result<Evaluation, EvalError>) -> Essence {
+    result.map(|e| (e.measurements, e.logs)).map_err(|e| e.kind)
+}
+
+fn attack(name: &str) -> String {
+    format!(r#"{{"attack":"{name}"}}"#)
+}
+
+#[test]
+fn a_session_answers_as_fresh_instances_do_call_after_call() {
+    let schema = r#""schema":[{"name":"id","type":"BIGINT"}]"#;
+    let cases: Vec<(&str, &str, String, Vec<Observation>)> = vec![
+        (
+            "freshness",
+            r#"{"max_age":"2h"}"#,
+            r#""last_modified":"2026-11-26T07:00:00Z""#.into(),
+            vec![],
+        ),
+        (
+            "freshness",
+            r#"{"max_age":"2h"}"#,
+            r#""last_modified":"2026-11-25T07:00:00Z""#.into(),
+            vec![],
+        ),
+        // Guest errors come back the same way and leave the session usable.
+        ("freshness", r#"{"max_age":"2h"}"#, String::new(), vec![]),
+        ("freshness", r#"{"max_age":"soon"}"#, String::new(), vec![]),
+        (
+            "null-rate",
+            r#"{"columns":"*","max_null_fraction":0.01}"#,
+            r#""row_count":100,"columns":{"a":{"null_count":3},"b":{}}"#.into(),
+            vec![],
+        ),
+        (
+            "schema-drift",
+            r#"{"mode":"previous"}"#,
+            schema.into(),
+            vec![observation(r#""schema":[{"name":"id","type":"INT"}]"#)],
+        ),
+        (
+            "schema-drift",
+            r#"{"mode":"previous"}"#,
+            schema.into(),
+            vec![],
+        ),
+    ];
+    for name in ["freshness", "null-rate", "schema-drift"] {
+        let policy = runtime().load_builtin(name).expect("built-in loads");
+        let mut reused = session(&policy);
+        // Twice over, so later calls run on an instance that has answered before.
+        for _ in 0..2 {
+            for (_, config, extra, history) in cases.iter().filter(|c| c.0 == name) {
+                let obs = observation(extra);
+                let fresh = runtime().evaluate(&policy, input(config, &obs, history));
+                let again = reused.evaluate(input(config, &obs, history));
+                assert_eq!(essence(again), essence(fresh), "{name} {config} {extra}");
+            }
+        }
+        assert!(!reused.is_poisoned());
+    }
+}
+
+#[test]
+fn each_call_gets_its_own_clock_and_history() {
+    let mut s = session(adversary());
+    let obs = observation("");
+    for (offset, depth) in [(0, 3), (3600, 0), (60, 7)] {
+        let at = now() + jiff::SignedDuration::from_secs(offset);
+        let history = vec![observation(""); depth];
+        let clock = s
+            .evaluate(EvaluationInput {
+                now: at,
+                ..input(&attack("clock"), &obs, &[])
+            })
+            .expect("clock runs");
+        assert_eq!(clock.measurements[0].value, Some(at.as_nanosecond() as f64));
+        let seen = s
+            .evaluate(input(&attack("history"), &obs, &history))
+            .expect("history runs");
+        assert_eq!(seen.measurements[0].total, depth as u64);
+    }
+}
+
+#[test]
+fn the_deadline_is_rearmed_for_every_call() {
+    let limits = Limits {
+        deadline: Duration::from_millis(20),
+        ..Limits::default()
+    };
+    let mut s = runtime()
+        .session(adversary(), Some(&limits))
+        .expect("session starts");
+    let obs = observation("");
+    for _ in 0..3 {
+        // Idle longer than the deadline: the epoch moves on meanwhile.
+        std::thread::sleep(Duration::from_millis(50));
+        s.evaluate(input(&attack("none"), &obs, &[]))
+            .expect("an idle session still has its whole deadline");
+    }
+    let stuck = s
+        .evaluate(input(&attack("infinite-loop"), &obs, &[]))
+        .expect_err("the loop is stopped");
+    assert!(
+        matches!(stuck.kind, EvalErrorKind::Deadline { .. }),
+        "{stuck}"
+    );
+}
+
+#[test]
+fn a_trap_poisons_the_session_and_later_calls_refuse_clearly() {
+    let mut s = session(adversary());
+    let obs = observation("");
+    s.evaluate(input(&attack("none"), &obs, &[]))
+        .expect("a normal call");
+    // A guest error is an answer, not a broken instance.
+    let denied = s
+        .evaluate(input(&attack("read-file"), &obs, &[]))
+        .expect_err("denied");
+    assert!(matches!(
+        denied.kind,
+        EvalErrorKind::Guest(GuestError::Internal(_))
+    ));
+    assert!(!s.is_poisoned());
+
+    let trap = s
+        .evaluate(input(&attack("panic"), &obs, &[]))
+        .expect_err("the panic traps");
+    assert!(
+        matches!(
+            &trap.kind,
+            EvalErrorKind::Trap {
+                kind: TrapKind::Panic,
+                ..
+            }
+        ),
+        "{trap}"
+    );
+    assert!(s.is_poisoned());
+    for _ in 0..2 {
+        let refused = s
+            .evaluate(input(&attack("none"), &obs, &[]))
+            .expect_err("a poisoned session runs nothing");
+        assert_eq!(refused.policy, "adversary");
+        assert_eq!(refused.code(), "session_poisoned");
+        let text = refused.to_string();
+        assert!(
+            text.contains("adversary panicked on purpose") && text.contains("new session"),
+            "{text}"
+        );
+    }
+    // Another session, like a fresh instance, is unaffected.
+    session(adversary())
+        .evaluate(input(&attack("none"), &obs, &[]))
+        .expect("a new session works");
+}
+
+#[test]
+fn limits_other_than_the_sessions_are_refused_per_call() {
+    let mut s = session(adversary());
+    let obs = observation("");
+    let other = Limits {
+        memory_bytes: 1 << 30,
+        ..Limits::default()
+    };
+    let same = Limits::default();
+    let refused = s
+        .evaluate(EvaluationInput {
+            limits: Some(&other),
+            ..input(&attack("none"), &obs, &[])
+        })
+        .expect_err("other limits are refused");
+    assert!(
+        refused.to_string().contains("limits are fixed"),
+        "{refused}"
+    );
+    s.evaluate(EvaluationInput {
+        limits: Some(&same),
+        ..input(&attack("none"), &obs, &[])
+    })
+    .expect("the session's own limits are fine");
+}
