@@ -5,7 +5,7 @@
 //! - [`runtime`]: the wasmtime sandbox that loads and runs policies (pooling
 //!   allocator, compile cache).
 //! - [`slo`]: SLO definitions read from OpenSLO YAML.
-//! - [`config`]: `dataslo.toml`.
+//! - [`config`]: the settings of `dataslo.toml`.
 //! - [`ledger`]: the sled ledger, one set of trees per tenant.
 //! - [`budget`], [`alert`], [`status`]: error budgets, burn-rate alerts and
 //!   their notifiers, and the status report, all read from the ledger.
