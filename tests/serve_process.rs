@@ -3,6 +3,7 @@
 //! finishes those in flight, flushes and exits 0, and every observation it
 //! acknowledged is in the ledger.
 
+use crate::server::SLO;
 use dataslo::ledger::Ledger;
 use dataslo::server::token_hash;
 use std::collections::BTreeSet;
@@ -11,22 +12,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const SLO: &str = r#"
-apiVersion: openslo/v1
-kind: SLO
-metadata: { name: orders-volume }
-spec:
-  indicator:
-    metadata: { name: v }
-    spec:
-      thresholdMetric:
-        metricSource:
-          type: dataslo
-          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 10 }, sli: volume, trigger: observation }
-  timeWindow: [{ duration: 28d, isRolling: true }]
-  budgetingMethod: Occurrences
-  objectives: [{ op: gte, value: 10, target: 0.99 }]
-"#;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -9,7 +9,8 @@ use dataslo::runtime::Runtime;
 use dataslo::server::{AppState, token_hash};
 use std::sync::Arc;
 
-const SLO: &str = r#"
+/// `orders-volume`: at least 10 rows in postgres://prod/orders, on each observation.
+pub const SLO: &str = r#"
 apiVersion: openslo/v1
 kind: SLO
 metadata: { name: orders-volume }
