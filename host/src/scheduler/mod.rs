@@ -33,7 +33,9 @@ const BATCH: usize = 500;
 
 /// Runs the SLOs' policies and records the results.
 pub struct Scheduler {
-    evaluator: Evaluator,
+    // Shared by the jobs of a pass: one reference count per job, not a
+    // copy of the ledger's tree handles.
+    evaluator: Arc<Evaluator>,
     executor: Option<Arc<Executor>>,
     ledger: Ledger,
     // Swapped whole by `replace_slos`; a pass keeps the set it started with.
@@ -61,13 +63,13 @@ impl Scheduler {
         history_depth: usize,
     ) -> Self {
         Scheduler {
-            evaluator: Evaluator {
+            evaluator: Arc::new(Evaluator {
                 runtime,
                 ledger: ledger.clone(),
                 history_depth,
                 limits: None,
                 stats: Arc::new(Stats::default()),
-            },
+            }),
             executor: None,
             ledger,
             slos: RwLock::new(Arc::new(slos)),
@@ -77,7 +79,7 @@ impl Scheduler {
 
     /// Limits for this scheduler's policy calls (a tenant's), instead of the runtime's.
     pub fn set_limits(&mut self, limits: crate::runtime::Limits) {
-        self.evaluator.limits = Some(limits);
+        Arc::make_mut(&mut self.evaluator).limits = Some(limits);
     }
 
     /// Runs evaluations on `executor`'s workers, fairly with the other
