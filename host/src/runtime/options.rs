@@ -4,7 +4,7 @@
 //! [`Runtime`]: super::Runtime
 
 use std::path::PathBuf;
-use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Where instances' memories, tables and metadata come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,14 +29,14 @@ pub const TABLES_PER_COMPONENT: u32 = 4;
 /// reservation is below 4 GiB), but offsets up to this size need no addition.
 pub const MEMORY_GUARD_BYTES: u64 = 2 << 20;
 
-/// Bytes at the start of each pooled memory kept resident between calls and
-/// reset by rewriting only the pages a call dirtied (Linux `PAGEMAP_SCAN`),
-/// instead of `madvise` plus a page fault per page on the next call. A Rust
-/// guest's stack, data and small heap fit: 1.3, 2 and 4 MiB measured the same
-/// (BENCHMARKS.md, E1), 0 was 30 % slower.
+/// Bytes of each pooled memory kept resident between calls. With Linux
+/// `PAGEMAP_SCAN` only the pages a call wrote are rewritten, instead of an
+/// `madvise` now and a page fault per page on the next call. A Rust guest's
+/// stack, data and small heap fit.
 pub const MEMORY_KEEP_RESIDENT: usize = 2 << 20;
-/// The same for each pooled table (a guest's tables are a few KiB).
-pub const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+/// The same for each pooled table. One page: a table that fits (a Rust
+/// guest's do) is reset by zeroing that page, with no `PAGEMAP_SCAN` syscall.
+pub const TABLE_KEEP_RESIDENT: usize = 4 << 10;
 
 /// The engine's construction options. `Default` is what `dataslo.toml` gives
 /// when `[engine]` is absent.
@@ -113,7 +113,11 @@ impl EngineOptions {
             .max_memory_size(self.memory_bytes)
             .table_elements(self.table_elements)
             .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT.min(self.memory_bytes))
-            .table_keep_resident(TABLE_KEEP_RESIDENT);
+            .table_keep_resident(TABLE_KEEP_RESIDENT)
+            // Off by default in wasmtime 48: without it every reset rewrites
+            // the whole kept-resident prefix (a Rust guest's 1 MiB stack
+            // included), which was 40 % of an evaluation.
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
 }
