@@ -5,10 +5,10 @@
 use crate::support::*;
 use dataslo::runtime::{
     Allocator, CacheStats, EngineOptions, EvalErrorKind, EvaluationInput, Limits, Policy, Runtime,
+    no_history,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// A runtime over `options`, with a deadline long enough that a busy machine
 /// never turns an allocation test into a deadline test.
@@ -32,7 +32,7 @@ fn eval(runtime: &Runtime, policy: &Policy, config: &str) -> Result<f64, EvalErr
             EvaluationInput {
                 config,
                 observation: &obs,
-                history: Arc::from(Vec::new()),
+                history: no_history(),
                 now: now(),
                 limits: None,
             },

@@ -6,7 +6,7 @@ use crate::support::{adversary, guest_path, observation, runtime, thread_cpu_tim
 use dataslo::executor::Executor;
 use dataslo::ledger::Ledger;
 use dataslo::model::parse_observation;
-use dataslo::runtime::{EvalErrorKind, EvaluationInput, Limits, Runtime};
+use dataslo::runtime::{EvalErrorKind, EvaluationInput, Limits, Runtime, no_history};
 use dataslo::scheduler::{Armed, Scheduler};
 use std::path::Path;
 use std::sync::Arc;
@@ -114,7 +114,7 @@ fn deadlines_hold_with_every_core_busy() {
                     EvaluationInput {
                         config: r#"{"attack":"infinite-loop"}"#,
                         observation: &obs,
-                        history: Arc::from(Vec::new()),
+                        history: no_history(),
                         now: obs.observed_at,
                         limits: Some(&limits),
                     },

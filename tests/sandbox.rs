@@ -6,7 +6,14 @@
 
 mod support;
 
-use dataslo::runtime::{EvalErrorKind, GuestError, Limits, LoadErrorKind, TrapKind};
+use dataslo::model::Observation;
+use dataslo::runtime::{
+    EvalErrorKind, EvaluationInput, GuestError, HistoryError, HistorySource, Limits, LoadErrorKind,
+    TrapKind,
+};
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use support::*;
 
@@ -264,6 +271,60 @@ fn nothing_a_call_writes_is_seen_by_the_next_one() {
             m.detail
         );
     }
+}
+
+/// A history that counts its reads and can be made to fail.
+struct Watched {
+    reads: AtomicUsize,
+    broken: bool,
+}
+
+impl HistorySource for Watched {
+    fn newest(&self, n: usize) -> Result<Cow<'_, [Observation]>, HistoryError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        if self.broken {
+            return Err(HistoryError("the ledger is unreadable".into()));
+        }
+        Ok(Cow::Owned((0..n.min(3)).map(|_| observation("")).collect()))
+    }
+}
+
+fn evaluate_watched(config: &str, broken: bool) -> (Result<usize, EvalErrorKind>, usize) {
+    let history = Arc::new(Watched {
+        reads: AtomicUsize::new(0),
+        broken,
+    });
+    let result = runtime().evaluate(
+        adversary(),
+        EvaluationInput {
+            config,
+            observation: &observation(""),
+            history: history.clone(),
+            now: now(),
+            limits: None,
+        },
+    );
+    let seen = result
+        .map(|e| e.measurements[0].total as usize)
+        .map_err(|e| e.kind);
+    (seen, history.reads.load(Ordering::Relaxed))
+}
+
+#[test]
+fn history_is_read_only_when_the_policy_asks_for_it() {
+    assert_eq!(evaluate_watched(&attack("none"), false), (Ok(1), 0));
+    assert_eq!(evaluate_watched(&attack("history"), false), (Ok(3), 1));
+}
+
+#[test]
+fn a_history_that_cannot_be_read_fails_the_call_as_a_host_failure() {
+    match evaluate_watched(&attack("history"), true) {
+        (Err(EvalErrorKind::Host(message)), 1) => {
+            assert!(message.contains("the ledger is unreadable"), "{message}")
+        }
+        other => panic!("expected a host failure, got {other:?}"),
+    }
+    assert_healthy();
 }
 
 fn load_error(bytes: &[u8]) -> LoadErrorKind {

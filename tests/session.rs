@@ -19,7 +19,7 @@ fn input<'a>(
     EvaluationInput {
         config,
         observation: obs,
-        history: Arc::from(history.to_vec()),
+        history: Arc::new(history.to_vec()),
         now: now(),
         limits: None,
     }

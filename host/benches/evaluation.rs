@@ -11,9 +11,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dataslo::model::{Observation, parse_observation};
-use dataslo::runtime::{EngineOptions, EvaluationInput, Limits, Policy, Runtime};
+use dataslo::runtime::{
+    EngineOptions, EvaluationInput, History, Limits, Policy, Runtime, no_history,
+};
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 // The same allocator as the `dataslo` binary.
@@ -42,7 +43,7 @@ struct Setup {
     policy: Policy,
     observation: Observation,
     now: jiff::Timestamp,
-    history: Arc<[Observation]>,
+    history: History,
 }
 
 impl Setup {
@@ -61,7 +62,7 @@ impl Setup {
             policy,
             observation: parse_observation(&text, "orders.json").expect("example parses"),
             now: "2026-11-26T08:00:00Z".parse().expect("timestamp"),
-            history: Arc::from(Vec::new()),
+            history: no_history(),
         }
     }
 

@@ -14,10 +14,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dataslo::model::{Measurement, Observation, parse_observation};
-use dataslo::runtime::{EvaluationInput, Limits, Runtime};
+use dataslo::runtime::{EvaluationInput, History, Limits, Runtime, no_history};
 use serde::Deserialize;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 // The same allocator as the `dataslo` binary.
@@ -78,7 +77,7 @@ fn floor(c: &mut Criterion) {
     .expect("example");
     let observation = parse_observation(&text, "orders.json").expect("example parses");
     let now: jiff::Timestamp = "2026-11-26T08:00:00Z".parse().expect("timestamp");
-    let history: Arc<[Observation]> = Arc::from(Vec::new());
+    let history: History = no_history();
     let input = || EvaluationInput {
         config: CONFIG,
         observation: &observation,

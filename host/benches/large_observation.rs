@@ -11,7 +11,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dataslo::model::{Observation, parse_observation};
-use dataslo::runtime::{EvaluationInput, Limits, Runtime};
+use dataslo::runtime::{EvaluationInput, History, Limits, Runtime};
 use std::fmt::Write;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -67,7 +67,7 @@ fn large_observation(c: &mut Criterion) {
     let runtime = Runtime::new(limits).expect("runtime");
     let now: jiff::Timestamp = "2026-11-26T08:00:00Z".parse().expect("timestamp");
     let current = observation(0);
-    let history: Arc<[Observation]> = (1..=HISTORY).map(observation).collect();
+    let history: History = Arc::new((1..=HISTORY).map(observation).collect::<Vec<_>>());
     let cases = [
         (
             "null-rate",

@@ -9,7 +9,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use dataslo::executor::Executor;
 use dataslo::ledger::Ledger;
 use dataslo::model::{Observation, parse_observation};
-use dataslo::runtime::{EvaluationInput, Limits, Policy, Runtime};
+use dataslo::runtime::{EvaluationInput, Limits, Policy, Runtime, no_history};
 use dataslo::scheduler::{Armed, Scheduler};
 use std::path::Path;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ fn evaluations_alone(c: &mut Criterion) {
                                         let input = EvaluationInput {
                                             config,
                                             observation: &observation,
-                                            history: Arc::from(Vec::new()),
+                                            history: no_history(),
                                             now: observation.observed_at,
                                             limits: None,
                                         };

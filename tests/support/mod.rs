@@ -89,7 +89,7 @@ pub fn evaluate_with(
         EvaluationInput {
             config,
             observation: obs,
-            history: Arc::from(history),
+            history: Arc::new(history),
             now: now(),
             limits,
         },

@@ -47,7 +47,7 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
         EvaluationInput {
             config: &config,
             observation: &observation,
-            history: Arc::from(history),
+            history: Arc::new(history),
             now,
             limits: None,
         },

@@ -4,6 +4,7 @@ use super::bindings::{self, Level};
 use super::convert;
 use super::engine::Runtime;
 use super::error::{EvalError, EvalErrorKind, GuestError, TrapKind};
+use super::history::{History, HistoryError, no_history};
 use super::limits::Limits;
 use super::loader::{Policy, PolicyInfo};
 use super::sandbox::{LogFlood, Sandbox};
@@ -11,7 +12,6 @@ use super::ticker::Ticker;
 use crate::model;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
 
@@ -21,8 +21,8 @@ pub struct EvaluationInput<'a> {
     pub config: &'a str,
     /// The observation to check.
     pub observation: &'a model::Observation,
-    /// Earlier observations of the dataset, newest first.
-    pub history: Arc<[model::Observation]>,
+    /// Earlier observations of the dataset, read if the policy asks.
+    pub history: History,
     /// The evaluation's "now": the guest's wall clock.
     pub now: jiff::Timestamp,
     /// Limits for this call; the runtime's defaults when `None`.
@@ -121,7 +121,7 @@ impl Runtime {
             limits,
             0,
             policy.sha256,
-            Arc::from([]),
+            no_history(),
             |store, instance| {
                 instance
                     .dataslo_policy_check()
@@ -139,7 +139,7 @@ impl Runtime {
             limits,
             0,
             policy.sha256,
-            Arc::from([]),
+            no_history(),
             |store, instance| instance.dataslo_policy_check().call_describe(store),
         )?;
         let size = info.name.len()
@@ -185,7 +185,7 @@ impl Runtime {
         limits: &Limits,
         now: i64,
         seed: [u8; 32],
-        history: Arc<[model::Observation]>,
+        history: History,
         f: impl FnOnce(&mut Store<Sandbox>, &bindings::Policy) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), EvalError> {
         // Declared before the store, so the slot is freed after the store is.
@@ -212,7 +212,7 @@ impl Runtime {
         limits: &Limits,
         now: i64,
         seed: [u8; 32],
-        history: Arc<[model::Observation]>,
+        history: History,
     ) -> Store<Sandbox> {
         let sandbox = Sandbox::new(limits, self.options.memory_cap(), now, seed, history);
         let mut store = Store::new(&self.engine, sandbox);
@@ -319,6 +319,9 @@ pub(super) fn classify(
     }
     if let Some(flood) = error.downcast_ref::<LogFlood>() {
         return EvalErrorKind::LogFlood { limit: flood.limit };
+    }
+    if let Some(unavailable) = error.downcast_ref::<HistoryError>() {
+        return EvalErrorKind::Host(unavailable.to_string());
     }
     let (stderr, _) = state.stderr.take();
     match error.downcast_ref::<Trap>() {

@@ -14,6 +14,7 @@ mod convert;
 mod engine;
 mod error;
 mod evaluate;
+mod history;
 mod limits;
 mod loader;
 mod options;
@@ -29,6 +30,7 @@ pub use engine::EngineError;
 pub use engine::Runtime;
 pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind};
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
+pub use history::{History, HistoryError, HistorySource, no_history};
 pub use limits::Limits;
 pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};
 pub use options::{

@@ -3,10 +3,9 @@
 
 use super::bindings::{self, Level};
 use super::convert;
+use super::history::History;
 use super::limits::Limits;
 use super::wasi::CappedPipe;
-use crate::model;
-use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -16,7 +15,7 @@ pub struct Sandbox {
     wasi: WasiCtx,
     table: ResourceTable,
     pub limiter: Limiter,
-    history: Arc<[model::Observation]>,
+    history: History,
     history_depth: u32,
     pub log: LogSink,
     pub stdout: CappedPipe,
@@ -30,7 +29,7 @@ impl Sandbox {
         memory_cap: Option<usize>,
         now_nanos: i64,
         seed: [u8; 32],
-        history: Arc<[model::Observation]>,
+        history: History,
     ) -> Self {
         let stdout = CappedPipe::new(limits.stdio_bytes);
         let stderr = CappedPipe::new(limits.stdio_bytes);
@@ -51,7 +50,7 @@ impl Sandbox {
     /// Readies a reused store (a [`super::Session`]) for its next call: that
     /// call's clock, random seed and history; logs and the limiter's memory of
     /// a refusal cleared.
-    pub fn reset(&mut self, now_nanos: i64, seed: [u8; 32], history: Arc<[model::Observation]>) {
+    pub fn reset(&mut self, now_nanos: i64, seed: [u8; 32], history: History) {
         self.wasi = super::wasi::context(now_nanos, seed, &self.stdout, &self.stderr);
         self.history = history;
         self.log.lines.clear();
@@ -189,12 +188,8 @@ impl bindings::dataslo::policy::types::Host for Sandbox {}
 impl bindings::dataslo::policy::host::Host for Sandbox {
     fn history(&mut self, limit: u32) -> wasmtime::Result<Vec<bindings::Observation>> {
         let n = limit.min(self.history_depth) as usize;
-        Ok(self
-            .history
-            .iter()
-            .take(n)
-            .map(convert::observation)
-            .collect())
+        let history = self.history.newest(n).map_err(wasmtime::Error::new)?;
+        Ok(history.iter().take(n).map(convert::observation).collect())
     }
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {

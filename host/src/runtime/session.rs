@@ -19,11 +19,11 @@ use super::bindings;
 use super::engine::Runtime;
 use super::error::{EvalError, EvalErrorKind};
 use super::evaluate::{self, Evaluation, EvaluationInput, Prepared};
+use super::history::no_history;
 use super::limits::Limits;
 use super::loader::Policy;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
-use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::Store;
 
@@ -45,7 +45,7 @@ impl Runtime {
     pub fn session(&self, policy: &Policy, limits: Option<&Limits>) -> Result<Session, EvalError> {
         let limits = limits.unwrap_or(&self.limits).clone();
         let started = Instant::now();
-        let mut store = self.store(&limits, 0, policy.sha256, Arc::from([]));
+        let mut store = self.store(&limits, 0, policy.sha256, no_history());
         let instance = policy.pre.instantiate(&mut store).map_err(|error| {
             let kind = evaluate::classify(&error, store.data_mut(), &limits, started.elapsed());
             evaluate::fail(policy, kind)

@@ -5,8 +5,9 @@
 use super::{Armed, Stats};
 use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome};
 use crate::model::Observation;
-use crate::runtime::{EvaluationInput, Limits, Runtime};
+use crate::runtime::{EvaluationInput, HistoryError, HistorySource, Limits, Runtime};
 use crate::slo::Indicator;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// What every evaluation of one scheduler shares.
@@ -31,10 +32,10 @@ pub(super) struct Task {
 
 impl Evaluator {
     /// One evaluation, turned into a record and counted.
-    pub(super) fn run(&self, task: &Task) -> Result<EvalRecord, LedgerError> {
+    pub(super) fn run(self: &Arc<Self>, task: &Task) -> Result<EvalRecord, LedgerError> {
         let started = std::time::Instant::now();
         let armed = &task.slos[task.slo];
-        let record = self.run_policy(armed, task.obs.as_deref(), task.now, task.key.clone())?;
+        let record = self.run_policy(armed, task.obs.as_ref(), task.now, task.key.clone())?;
         let outcome = match &record.outcome {
             Outcome::Measured => "measured",
             Outcome::Error { code, .. } => code.as_str(),
@@ -45,9 +46,9 @@ impl Evaluator {
 
     /// One evaluation, turned into a record. Policy failures become error records.
     fn run_policy(
-        &self,
+        self: &Arc<Self>,
         armed: &Armed,
-        obs: Option<&Observation>,
+        obs: Option<&Arc<Observation>>,
         now: jiff::Timestamp,
         key: String,
     ) -> Result<EvalRecord, LedgerError> {
@@ -81,11 +82,13 @@ impl Evaluator {
                 ),
             ));
         };
-        let history = self.ledger.history_before(obs, self.history_depth)?;
         let input = EvaluationInput {
             config: &slo.config,
             observation: obs,
-            history: Arc::from(history),
+            history: Arc::new(StoredHistory {
+                evaluator: self.clone(),
+                before: obs.clone(),
+            }),
             now,
             limits: self.limits.as_ref(),
         };
@@ -145,5 +148,23 @@ impl Evaluator {
             })
             .collect();
         Ok(record)
+    }
+}
+
+/// The ledger's observations of the dataset before the evaluated one, read
+/// only if the policy calls `history`.
+struct StoredHistory {
+    evaluator: Arc<Evaluator>,
+    before: Arc<Observation>,
+}
+
+impl HistorySource for StoredHistory {
+    fn newest(&self, n: usize) -> Result<Cow<'_, [Observation]>, HistoryError> {
+        let depth = n.min(self.evaluator.history_depth);
+        self.evaluator
+            .ledger
+            .history_before(&self.before, depth)
+            .map(Cow::Owned)
+            .map_err(|e| HistoryError(e.to_string()))
     }
 }

@@ -16,7 +16,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dataslo::model::{Measurement, Observation, parse_observation};
-use dataslo::runtime::{EvaluationInput, Limits, Runtime};
+use dataslo::runtime::{EvaluationInput, History, Limits, Runtime, no_history};
 use dataslo_extism_peer::{Input, input_json, plugin_path};
 use extism::{CompiledPlugin, Manifest, Plugin, PluginBuilder, Wasm};
 use std::hint::black_box;
@@ -57,7 +57,7 @@ fn peer(c: &mut Criterion) {
     let observation = parse_observation(&text, "orders.json").expect("example parses");
     let now: jiff::Timestamp = "2026-11-26T08:00:00Z".parse().expect("timestamp");
     let now_nanos = i64::try_from(now.as_nanosecond()).expect("in range");
-    let history: Arc<[Observation]> = Arc::from(Vec::new());
+    let history: History = no_history();
     let input = || EvaluationInput {
         config: CONFIG,
         observation: &observation,
