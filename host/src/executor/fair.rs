@@ -1,7 +1,6 @@
 //! The pool and its fair queue.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -79,7 +78,13 @@ impl Executor {
         F: FnOnce() -> T + Send + 'static,
     {
         let n = jobs.len();
-        let (done, results) = mpsc::channel();
+        let gather = Arc::new(Gather {
+            state: Mutex::new(Gathered {
+                results: (0..n).map(|_| None).collect(),
+                missing: n,
+            }),
+            all_in: Condvar::new(),
+        });
         {
             let mut state = self.shared.lock();
             let floor = least_charged_busy(&state);
@@ -87,23 +92,69 @@ impl Executor {
             if queue.jobs.is_empty() && queue.running == 0 {
                 queue.charged = queue.charged.max(floor);
             }
-            for (i, job) in jobs.into_iter().enumerate() {
-                let done = done.clone();
+            for (index, job) in jobs.into_iter().enumerate() {
+                let gather = gather.clone();
                 queue.jobs.push_back(Box::new(move || {
-                    let _ = done.send((i, job()));
+                    let mut slot = Slot {
+                        gather: &gather,
+                        index,
+                        value: None,
+                    };
+                    slot.value = Some(job());
                 }));
             }
         }
-        drop(done);
         self.shared.work.notify_all();
-        let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
-        for (i, value) in results.iter().take(n) {
-            out[i] = Some(value);
+        let mut gathered = gather.lock();
+        while gathered.missing > 0 {
+            gathered = gather
+                .all_in
+                .wait(gathered)
+                .unwrap_or_else(PoisonError::into_inner);
         }
-        // A job that panicked dropped its sender without a result.
-        out.into_iter()
+        // A job that panicked left its result empty.
+        std::mem::take(&mut gathered.results)
+            .into_iter()
             .map(|v| v.unwrap_or_else(|| panic!("an evaluation job of tenant {tenant} panicked")))
             .collect()
+    }
+}
+
+/// Where one `run_all`'s jobs leave their results. The caller is woken once,
+/// by the last job, not once per job: on two cores those wake-ups were a
+/// context switch per evaluation.
+struct Gather<T> {
+    state: Mutex<Gathered<T>>,
+    all_in: Condvar,
+}
+
+struct Gathered<T> {
+    results: Vec<Option<T>>,
+    missing: usize,
+}
+
+impl<T> Gather<T> {
+    fn lock(&self) -> MutexGuard<'_, Gathered<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One job's place in its [`Gather`]. Filled in when the job returns; on a
+/// panic it is dropped empty, so the caller is never left waiting.
+struct Slot<'a, T> {
+    gather: &'a Gather<T>,
+    index: usize,
+    value: Option<T>,
+}
+
+impl<T> Drop for Slot<'_, T> {
+    fn drop(&mut self) {
+        let mut gathered = self.gather.lock();
+        gathered.results[self.index] = self.value.take();
+        gathered.missing -= 1;
+        if gathered.missing == 0 {
+            self.gather.all_in.notify_one();
+        }
     }
 }
 

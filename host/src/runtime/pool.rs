@@ -5,8 +5,15 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Hands out at most `capacity` permits at once.
 pub struct Slots {
-    free: Mutex<usize>,
+    count: Mutex<Count>,
     freed: Condvar,
+}
+
+struct Count {
+    free: usize,
+    /// Callers waiting: a release wakes one only if there is one, because a
+    /// notify is a syscall and most releases have nobody to wake.
+    waiting: usize,
 }
 
 /// One slot, held for a call's duration; released when dropped, on every
@@ -18,37 +25,45 @@ pub struct Permit<'a> {
 impl Slots {
     pub fn new(capacity: usize) -> Self {
         Slots {
-            free: Mutex::new(capacity),
+            count: Mutex::new(Count {
+                free: capacity,
+                waiting: 0,
+            }),
             freed: Condvar::new(),
         }
     }
 
     // The counter stays consistent even if a holder panicked: only this
     // module touches it and never panics while holding the lock.
-    fn lock(&self) -> MutexGuard<'_, usize> {
-        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Count> {
+        self.count.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits until a slot is free and takes it.
     pub fn acquire(&self) -> Permit<'_> {
-        let mut free = self.lock();
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
+        let mut count = self.lock();
+        while count.free == 0 {
+            count.waiting += 1;
+            count = self.freed.wait(count).unwrap_or_else(|p| p.into_inner());
+            count.waiting -= 1;
         }
-        *free -= 1;
+        count.free -= 1;
         Permit { slots: self }
     }
 
     /// Free slots now.
     pub fn available(&self) -> usize {
-        *self.lock()
+        self.lock().free
     }
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        *self.slots.lock() += 1;
-        self.slots.freed.notify_one();
+        let mut count = self.slots.lock();
+        count.free += 1;
+        if count.waiting > 0 {
+            self.slots.freed.notify_one();
+        }
     }
 }
 
