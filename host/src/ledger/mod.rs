@@ -47,6 +47,8 @@ pub struct Ledger {
     meta: sled::Tree,
     policies: sled::Tree,
     history_depth: usize,
+    /// Per dataset key: new observations since its history was last trimmed.
+    untrimmed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>>,
     tenant: String,
 }
 
@@ -97,6 +99,7 @@ impl Ledger {
             db,
             commits,
             history_depth: history_depth.max(1),
+            untrimmed: Default::default(),
             tenant: tenant.to_string(),
         })
     }

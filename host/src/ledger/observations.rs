@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+/// New observations of a dataset between two trims of its history: a dataset
+/// keeps from `history_depth` to `history_depth + TRIM_EVERY - 1` of them.
+pub const TRIM_EVERY: usize = 16;
+
 /// What storing one observation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservationReceipt {
@@ -36,47 +40,81 @@ fn observation_key(obs: &Observation, digest: &[u8; 32]) -> Vec<u8> {
 impl Ledger {
     /// Stores `obs` (not yet durable: call [`Ledger::flush`] before acknowledging).
     pub fn put_observation(&self, obs: &Observation) -> Result<ObservationReceipt, LedgerError> {
-        let digest = digest(obs);
-        let key = observation_key(obs, &digest);
-        let dataset_key = keys::dataset(&obs.dataset);
-        let value = codec::encode(obs);
+        let mut receipts = self.put_observations(std::slice::from_ref(obs))?;
+        Ok(receipts.remove(0))
+    }
+
+    /// Stores `observations` in one transaction, one receipt each, in order
+    /// (not yet durable: call [`Ledger::flush`] before acknowledging).
+    pub fn put_observations(
+        &self,
+        observations: &[Observation],
+    ) -> Result<Vec<ObservationReceipt>, LedgerError> {
+        let prepared: Vec<_> = observations
+            .iter()
+            .map(|obs| {
+                let value = codec::encode(obs);
+                // The stored JSON is the canonical JSON: hash it, don't redo it.
+                let digest: [u8; 32] = Sha256::digest(&value[4..]).into();
+                let key = observation_key(obs, &digest);
+                (digest, key, keys::dataset(&obs.dataset), value)
+            })
+            .collect();
         let new = (&self.observations, &self.latest)
-            .transaction(|(observations, latest)| {
-                if observations.get(&key)?.is_some() {
-                    return Ok(false);
+            .transaction(|(stored, latest)| {
+                let mut new = Vec::with_capacity(prepared.len());
+                for (_, key, dataset_key, value) in &prepared {
+                    if stored.get(key)?.is_some() {
+                        new.push(false);
+                        continue;
+                    }
+                    stored.insert(key.as_slice(), value.as_slice())?;
+                    let newer = match latest.get(dataset_key)? {
+                        Some(current) => current.as_ref() < key.as_slice(),
+                        None => true,
+                    };
+                    if newer {
+                        latest.insert(dataset_key.as_slice(), key.as_slice())?;
+                    }
+                    new.push(true);
                 }
-                observations.insert(key.as_slice(), value.as_slice())?;
-                let newer = match latest.get(&dataset_key)? {
-                    Some(current) => current.as_ref() < key.as_slice(),
-                    None => true,
-                };
-                if newer {
-                    latest.insert(dataset_key.as_slice(), key.as_slice())?;
-                }
-                Ok::<_, ConflictableTransactionError<LedgerError>>(true)
+                Ok::<_, ConflictableTransactionError<LedgerError>>(new)
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => e.into(),
             })?;
-        if new {
-            self.trim_history(&dataset_key)?;
+        let mut receipts = Vec::with_capacity(prepared.len());
+        for ((digest, _, dataset_key, _), new) in prepared.into_iter().zip(new) {
+            if new && self.trim_due(&dataset_key) {
+                self.trim_history(&dataset_key)?;
+            }
+            receipts.push(ObservationReceipt { digest, new });
         }
-        Ok(ObservationReceipt { digest, new })
+        Ok(receipts)
+    }
+
+    /// Counts a new observation of the dataset; true every [`TRIM_EVERY`]th.
+    /// Trimming walks the whole history: doing it on every insert was most of
+    /// the cost of ingesting.
+    fn trim_due(&self, dataset_key: &[u8]) -> bool {
+        let mut untrimmed = self
+            .untrimmed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = untrimmed.entry(dataset_key.to_vec()).or_insert(0);
+        *count += 1;
+        if *count >= TRIM_EVERY.min(self.history_depth) {
+            *count = 0;
+            return true;
+        }
+        false
     }
 
     /// Drops the oldest observations of a dataset beyond the history depth.
     fn trim_history(&self, dataset_key: &[u8]) -> Result<(), LedgerError> {
-        let count = self.observations.scan_prefix(dataset_key).keys().count();
-        if count <= self.history_depth {
-            return Ok(());
-        }
-        for key in self
-            .observations
-            .scan_prefix(dataset_key)
-            .keys()
-            .take(count - self.history_depth)
-        {
+        let newest_first = self.observations.scan_prefix(dataset_key).keys().rev();
+        for key in newest_first.skip(self.history_depth) {
             self.observations.remove(key?)?;
         }
         Ok(())
@@ -149,6 +187,26 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_stores_each_observation_once_and_names_it_by_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        let (a, b) = (
+            obs("2026-11-26T08:00:00Z", 5),
+            obs("2026-11-26T09:00:00Z", 6),
+        );
+        let receipts = ledger
+            .put_observations(&[a.clone(), b.clone(), a.clone()])
+            .unwrap();
+        let new: Vec<bool> = receipts.iter().map(|r| r.new).collect();
+        assert_eq!(new, [true, true, false]);
+        assert_eq!(receipts[0].digest, digest(&a));
+        assert_eq!(receipts[2].digest, digest(&a));
+        assert_eq!(ledger.observations().count(), 2);
+        let latest = ledger.latest_observation(&a.dataset).unwrap().unwrap();
+        assert_eq!(latest, b);
+    }
+
+    #[test]
     fn latest_and_history_follow_observed_at_not_arrival() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path(), "default", 3).unwrap();
@@ -172,10 +230,27 @@ mod tests {
                 .collect::<Vec<_>>(),
             [2, 1]
         );
-        ledger
-            .put_observation(&obs("2026-11-26T11:00:00Z", 4))
-            .unwrap();
-        assert_eq!(ledger.observations().count(), 3, "history is bounded");
+    }
+
+    #[test]
+    fn history_is_trimmed_back_to_its_depth_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let depth = 20;
+        let ledger = Ledger::open(dir.path(), "default", depth).unwrap();
+        let at = |i: usize| format!("2026-11-26T{:02}:{:02}:00Z", i / 60, i % 60);
+        // Trims come with the 16th and the 32nd observation.
+        let total = 2 * TRIM_EVERY;
+        for i in 0..total {
+            ledger.put_observation(&obs(&at(i), i as u64)).unwrap();
+            let stored = ledger.observations().count();
+            assert!(stored < depth + TRIM_EVERY, "{stored} kept after {i}");
+        }
+        let rows: Vec<u64> = ledger
+            .observations()
+            .map(|o| o.unwrap().row_count.unwrap())
+            .collect();
+        let newest: Vec<u64> = ((total - depth) as u64..total as u64).collect();
+        assert_eq!(rows, newest, "exactly the newest {depth} are kept");
     }
 
     #[test]

@@ -128,12 +128,12 @@ impl Scheduler {
     /// Stores observations and evaluates the new ones, then flushes once: on
     /// return the caller may acknowledge them. Returns how many were new.
     pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
-        let mut fresh = Vec::new();
-        for obs in observations {
-            if self.ledger.put_observation(obs)?.new {
-                fresh.push(obs);
-            }
-        }
+        let receipts = self.ledger.put_observations(observations)?;
+        let fresh: Vec<&Observation> = observations
+            .iter()
+            .zip(receipts)
+            .filter_map(|(obs, receipt)| receipt.new.then_some(obs))
+            .collect();
         // One flush for observations and records: nothing is acknowledged
         // before it, and a crash before it loses only what was not.
         Ok((fresh.len(), self.evaluate_each(fresh)?))
@@ -157,11 +157,13 @@ impl Scheduler {
         let slos = self.slos();
         for obs in observations {
             let mut shared: Option<Arc<Observation>> = None;
+            let mut digested: Option<[u8; 32]> = None;
             for (i, armed) in slos.iter().enumerate() {
                 if armed.slo.trigger != Trigger::Observation || armed.slo.dataset != obs.dataset {
                     continue;
                 }
-                let key = idempotency_key(&armed.slo.name, &digest(obs));
+                let digest = digested.get_or_insert_with(|| digest(obs));
+                let key = idempotency_key(&armed.slo.name, digest);
                 if self
                     .ledger
                     .has_record(&armed.slo.name, obs.observed_at, &key)?
