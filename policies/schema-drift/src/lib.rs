@@ -138,10 +138,17 @@ impl Policy for SchemaDrift {
         let reference = match &self.expected {
             Some(expected) => expected.clone(),
             None => {
+                // The previous observation nearly always has a schema: ask for
+                // it alone first, since every observation asked for is copied in.
                 let earlier = ctx
-                    .history(HISTORY_DEPTH)
+                    .history(1)
                     .into_iter()
-                    .find_map(|o| o.schema);
+                    .find_map(|o| o.schema)
+                    .or_else(|| {
+                        ctx.history(HISTORY_DEPTH)
+                            .into_iter()
+                            .find_map(|o| o.schema)
+                    });
                 match earlier {
                     Some(fields) => as_map(&fields),
                     None => {

@@ -20,7 +20,6 @@ use dataslo::runtime::{EvaluationInput, History, Limits, Runtime, no_history};
 use dataslo_extism_peer::{Input, input_json, plugin_path};
 use extism::{CompiledPlugin, Manifest, Plugin, PluginBuilder, Wasm};
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 
 // The same allocator as the `dataslo` binary.
