@@ -87,6 +87,39 @@ fn slots_are_returned_after_traps() {
 }
 
 #[test]
+fn a_session_holds_its_slot_so_calls_wait_for_it_rather_than_fail() {
+    let runtime = runtime_with(EngineOptions {
+        max_instances: 1,
+        ..EngineOptions::default()
+    });
+    let policy = runtime
+        .load("adversary", &guest_bytes("adversary"))
+        .expect("loads");
+    let session = runtime.session(&policy, None).expect("a session");
+    assert_eq!(
+        runtime.free_slots(),
+        Some(0),
+        "the session's instance counts"
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let call = s.spawn(|| {
+            let result = eval(&runtime, &policy, &attack("none"));
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            result
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            !done.load(std::sync::atomic::Ordering::SeqCst),
+            "the call waits while the session holds the only slot"
+        );
+        drop(session);
+        assert!(call.join().expect("no panic").is_ok(), "then it runs");
+    });
+    assert_eq!(runtime.free_slots(), Some(1));
+}
+
+#[test]
 fn on_demand_allocation_still_works() {
     let runtime = runtime_with(EngineOptions::on_demand());
     assert_eq!(runtime.free_slots(), None);

@@ -7,6 +7,7 @@ use super::pool::Slots;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
 use super::{bindings, error::LoadError};
+use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
@@ -17,7 +18,7 @@ pub struct Runtime {
     pub(super) limits: Limits,
     pub(super) options: EngineOptions,
     /// Pooling only: one permit per instance slot, so a full pool queues calls.
-    pub(super) slots: Option<Slots>,
+    pub(super) slots: Option<Arc<Slots>>,
     pub(super) cache: Option<Cache>,
     pub(super) counters: Counters,
     _ticker: Ticker,
@@ -68,7 +69,7 @@ impl Runtime {
             engine,
             linker,
             limits,
-            slots: options.instance_cap().map(Slots::new),
+            slots: options.instance_cap().map(|cap| Arc::new(Slots::new(cap))),
             options,
             cache,
             counters: Counters::default(),
@@ -88,7 +89,7 @@ impl Runtime {
 
     /// Free instance slots now (pooling only): calls beyond them wait.
     pub fn free_slots(&self) -> Option<usize> {
-        self.slots.as_ref().map(Slots::available)
+        self.slots.as_deref().map(Slots::available)
     }
 
     /// The compile cache in use, if any.

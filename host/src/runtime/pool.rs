@@ -1,7 +1,7 @@
 //! A counting semaphore in front of instantiation: with the pooling allocator
 //! a full pool makes calls wait for a slot instead of failing.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Hands out at most `capacity` permits at once.
 pub struct Slots {
@@ -16,10 +16,10 @@ struct Count {
     waiting: usize,
 }
 
-/// One slot, held for a call's duration; released when dropped, on every
-/// path (errors, traps and panics included).
-pub struct Permit<'a> {
-    slots: &'a Slots,
+/// One slot, held for a call's (or a session's) duration; released when
+/// dropped, on every path (errors, traps and panics included).
+pub struct Permit {
+    slots: Arc<Slots>,
 }
 
 impl Slots {
@@ -40,7 +40,7 @@ impl Slots {
     }
 
     /// Waits until a slot is free and takes it.
-    pub fn acquire(&self) -> Permit<'_> {
+    pub fn acquire(self: &Arc<Self>) -> Permit {
         let mut count = self.lock();
         while count.free == 0 {
             count.waiting += 1;
@@ -48,7 +48,9 @@ impl Slots {
             count.waiting -= 1;
         }
         count.free -= 1;
-        Permit { slots: self }
+        Permit {
+            slots: self.clone(),
+        }
     }
 
     /// Free slots now.
@@ -57,7 +59,7 @@ impl Slots {
     }
 }
 
-impl Drop for Permit<'_> {
+impl Drop for Permit {
     fn drop(&mut self) {
         let mut count = self.slots.lock();
         count.free += 1;
@@ -74,7 +76,7 @@ mod tests {
 
     #[test]
     fn permits_are_returned_even_when_the_holder_panics() {
-        let slots = Slots::new(1);
+        let slots = Arc::new(Slots::new(1));
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _permit = slots.acquire();
             panic!("a trap in disguise");
@@ -85,7 +87,7 @@ mod tests {
 
     #[test]
     fn waiters_queue_and_never_exceed_the_capacity() {
-        let slots = Slots::new(2);
+        let slots = Arc::new(Slots::new(2));
         let inside = AtomicUsize::new(0);
         let most = AtomicUsize::new(0);
         std::thread::scope(|s| {

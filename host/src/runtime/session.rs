@@ -22,6 +22,7 @@ use super::evaluate::{self, Evaluation, EvaluationInput, Prepared};
 use super::history::no_history;
 use super::limits::Limits;
 use super::loader::Policy;
+use super::pool::Permit;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
 use std::time::Instant;
@@ -37,6 +38,9 @@ pub struct Session {
     instance: bindings::Policy,
     /// Why the session is unusable, once a call broke its instance.
     poisoned: Option<EvalErrorKind>,
+    /// The pool slot its instance holds, counted like a call's. Declared
+    /// after the store, so it is released after the store is dropped.
+    _slot: Option<Permit>,
 }
 
 impl Runtime {
@@ -44,6 +48,7 @@ impl Runtime {
     /// defaults when `None`) for every call of the session.
     pub fn session(&self, policy: &Policy, limits: Option<&Limits>) -> Result<Session, EvalError> {
         let limits = limits.unwrap_or(&self.limits).clone();
+        let slot = self.slots.as_ref().map(|slots| slots.acquire());
         let started = Instant::now();
         let mut store = self.store(&limits, 0, policy.sha256, no_history());
         let instance = policy.pre.instantiate(&mut store).map_err(|error| {
@@ -57,6 +62,7 @@ impl Runtime {
             store,
             instance,
             poisoned: None,
+            _slot: slot,
         })
     }
 }
