@@ -93,15 +93,12 @@ impl Executor {
                 queue.charged = queue.charged.max(floor);
             }
             for (index, job) in jobs.into_iter().enumerate() {
-                let gather = gather.clone();
-                queue.jobs.push_back(Box::new(move || {
-                    let mut slot = Slot {
-                        gather: &gather,
-                        index,
-                        value: None,
-                    };
-                    slot.value = Some(job());
-                }));
+                let slot = Slot {
+                    gather: gather.clone(),
+                    index,
+                    value: None,
+                };
+                queue.jobs.push_back(Box::new(move || slot.fill(job())));
             }
         }
         self.shared.work.notify_all();
@@ -112,7 +109,7 @@ impl Executor {
                 .wait(gathered)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        // A job that panicked left its result empty.
+        // A job that panicked (or was dropped unrun) left its result empty.
         std::mem::take(&mut gathered.results)
             .into_iter()
             .map(|v| v.unwrap_or_else(|| panic!("an evaluation job of tenant {tenant} panicked")))
@@ -139,15 +136,22 @@ impl<T> Gather<T> {
     }
 }
 
-/// One job's place in its [`Gather`]. Filled in when the job returns; on a
-/// panic it is dropped empty, so the caller is never left waiting.
-struct Slot<'a, T> {
-    gather: &'a Gather<T>,
+/// One job's place in its [`Gather`], owned by the job. Filled in when the
+/// job returns; if it panics or is dropped unrun, it reports empty, so the
+/// caller is never left waiting.
+struct Slot<T> {
+    gather: Arc<Gather<T>>,
     index: usize,
     value: Option<T>,
 }
 
-impl<T> Drop for Slot<'_, T> {
+impl<T> Slot<T> {
+    fn fill(mut self, value: T) {
+        self.value = Some(value);
+    }
+}
+
+impl<T> Drop for Slot<T> {
     fn drop(&mut self) {
         let mut gathered = self.gather.lock();
         gathered.results[self.index] = self.value.take();
