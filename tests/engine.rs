@@ -41,15 +41,21 @@ fn eval(runtime: &Runtime, policy: &Policy, config: &str) -> Result<f64, EvalErr
         .map_err(|e| e.kind)
 }
 
-#[test]
-fn a_full_pool_queues_calls_instead_of_failing_them() {
+/// A pooling runtime of `slots` instance slots, with the adversary loaded.
+fn adversary_in_a_pool_of(slots: u32) -> (Runtime, Policy) {
     let runtime = runtime_with(EngineOptions {
-        max_instances: 2,
+        max_instances: slots,
         ..EngineOptions::default()
     });
     let policy = runtime
         .load("adversary", &guest_bytes("adversary"))
-        .expect("loads in a pool of two");
+        .expect("the adversary loads");
+    (runtime, policy)
+}
+
+#[test]
+fn a_full_pool_queues_calls_instead_of_failing_them() {
+    let (runtime, policy) = adversary_in_a_pool_of(2);
     // Eight threads, four calls each, into two slots; each call spins a while.
     std::thread::scope(|s| {
         let calls: Vec<_> = (0..8)
@@ -72,13 +78,7 @@ fn a_full_pool_queues_calls_instead_of_failing_them() {
 
 #[test]
 fn slots_are_returned_after_traps() {
-    let runtime = runtime_with(EngineOptions {
-        max_instances: 1,
-        ..EngineOptions::default()
-    });
-    let policy = runtime
-        .load("adversary", &guest_bytes("adversary"))
-        .expect("loads");
+    let (runtime, policy) = adversary_in_a_pool_of(1);
     for name in ["panic", "memory-grow", "log-flood"] {
         assert!(eval(&runtime, &policy, &attack(name)).is_err());
     }
@@ -88,13 +88,7 @@ fn slots_are_returned_after_traps() {
 
 #[test]
 fn a_session_holds_its_slot_so_calls_wait_for_it_rather_than_fail() {
-    let runtime = runtime_with(EngineOptions {
-        max_instances: 1,
-        ..EngineOptions::default()
-    });
-    let policy = runtime
-        .load("adversary", &guest_bytes("adversary"))
-        .expect("loads");
+    let (runtime, policy) = adversary_in_a_pool_of(1);
     let session = runtime.session(&policy, None).expect("a session");
     assert_eq!(
         runtime.free_slots(),
