@@ -165,6 +165,49 @@ fn copy_on_write_off_gives_the_same_answers() {
     );
 }
 
+#[test]
+fn no_engine_lets_a_call_see_what_the_previous_one_wrote() {
+    // Pooled slots are reused and reset page by page: the adversary's
+    // initialised data, zeroed statics and grown heap must all look new.
+    let engines = [
+        ("pooling, copy-on-write", EngineOptions::default()),
+        (
+            "pooling, no copy-on-write",
+            EngineOptions {
+                copy_on_write: false,
+                ..EngineOptions::default()
+            },
+        ),
+        ("on-demand", EngineOptions::on_demand()),
+    ];
+    for (name, options) in engines {
+        let runtime = runtime_with(EngineOptions {
+            max_instances: 2,
+            ..options
+        });
+        let policy = runtime
+            .load("adversary", &guest_bytes("adversary"))
+            .expect("loads");
+        for call in 0..20 {
+            let obs = observation("");
+            let eval = runtime
+                .evaluate(
+                    &policy,
+                    EvaluationInput {
+                        config: &attack("remember"),
+                        observation: &obs,
+                        history: no_history(),
+                        now: now(),
+                        limits: None,
+                    },
+                )
+                .expect("remember evaluates");
+            let m = &eval.measurements[0];
+            assert_eq!(m.sli, "ok", "{name}, call {call}: {}", m.detail);
+        }
+    }
+}
+
 // The compile cache.
 
 fn cached(dir: &Path) -> EngineOptions {

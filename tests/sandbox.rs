@@ -256,23 +256,6 @@ fn history_is_capped_by_the_host() {
     assert_eq!(eval.measurements[0].total, 100);
 }
 
-#[test]
-fn nothing_a_call_writes_is_seen_by_the_next_one() {
-    // Pooled slots are reused and only the pages a call wrote are reset: the
-    // data image, the zeroed statics and the heap must all look new again.
-    for call in 0..50 {
-        let eval = evaluate(adversary(), &attack("remember"), &observation(""))
-            .expect("remember evaluates");
-        let m = &eval.measurements[0];
-        assert_eq!(
-            (m.sli.as_str(), m.good),
-            ("ok", 1),
-            "call {call}: {}",
-            m.detail
-        );
-    }
-}
-
 /// A history that counts its reads and can be made to fail.
 struct Watched {
     reads: AtomicUsize,
