@@ -12,6 +12,11 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// The JSON inside what [`encode`] returned.
+pub fn json(encoded: &[u8]) -> &[u8] {
+    encoded.get(4..).unwrap_or_default()
+}
+
 pub fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], bytes: &[u8]) -> Result<T, LedgerError> {
     let corrupt = |reason: String| LedgerError::Corrupt {
         tree: tree.into(),

@@ -55,7 +55,7 @@ impl Ledger {
             .map(|obs| {
                 let value = codec::encode(obs);
                 // The stored JSON is the canonical JSON: hash it, don't redo it.
-                let digest: [u8; 32] = Sha256::digest(&value[4..]).into();
+                let digest: [u8; 32] = Sha256::digest(codec::json(&value)).into();
                 let key = observation_key(obs, &digest);
                 (digest, key, keys::dataset(&obs.dataset), value)
             })
