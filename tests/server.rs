@@ -10,22 +10,7 @@ use dataslo::server::{AppState, token_hash};
 use std::sync::Arc;
 
 /// `orders-volume`: at least 10 rows in postgres://prod/orders, on each observation.
-pub const SLO: &str = r#"
-apiVersion: openslo/v1
-kind: SLO
-metadata: { name: orders-volume }
-spec:
-  indicator:
-    metadata: { name: v }
-    spec:
-      thresholdMetric:
-        metricSource:
-          type: dataslo
-          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 10 }, sli: volume, trigger: observation }
-  timeWindow: [{ duration: 1d, isRolling: true }]
-  budgetingMethod: Occurrences
-  objectives: [{ op: gte, value: 10, target: 0.9 }]
-"#;
+pub const SLO: &str = include_str!("support/orders-volume.yaml");
 
 pub const OBS: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T08:00:00Z","row_count":50}"#;
 

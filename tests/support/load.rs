@@ -11,22 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SLO: &str = r#"
-apiVersion: openslo/v1
-kind: SLO
-metadata: { name: orders-volume }
-spec:
-  indicator:
-    metadata: { name: v }
-    spec:
-      thresholdMetric:
-        metricSource:
-          type: dataslo
-          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 10 }, sli: volume, trigger: observation }
-  timeWindow: [{ duration: 28d, isRolling: true }]
-  budgetingMethod: Occurrences
-  objectives: [{ op: gte, value: 10, target: 0.99 }]
-"#;
+/// The same `orders-volume` SLO as the server tests.
+const SLO: &str = include_str!("orders-volume.yaml");
 
 /// What a load run did.
 pub struct LoadReport {
