@@ -4,7 +4,7 @@
 
 use crate::server::{ACME, GLOBEX, JSON, OBS, TestServer, post, put, send, start_config, tenant};
 use dataslo::config::{Config, ServerConfig, TenantLimits};
-use dataslo::server::token_hash;
+use dataslo::service::token_hash;
 use std::io::Write;
 use std::process::{Command, Stdio};
 

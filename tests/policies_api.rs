@@ -165,7 +165,7 @@ fn a_stored_policy_whose_file_changed_stops_the_tenant_from_starting() {
     let runtime = std::sync::Arc::new(dataslo::runtime::Runtime::new(Default::default()).unwrap());
     let ledger =
         dataslo::ledger::Ledger::open(&data.path().join("ledger"), "default", 100).unwrap();
-    let err = dataslo::server::AppState::from_config(&config, runtime, &ledger)
+    let err = dataslo::service::Service::from_config(&config, runtime, &ledger)
         .err()
         .expect("refused")
         .to_string();

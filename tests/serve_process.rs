@@ -5,7 +5,7 @@
 
 use crate::server::SLO;
 use dataslo::ledger::Ledger;
-use dataslo::server::token_hash;
+use dataslo::service::token_hash;
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,15 +27,17 @@ fn observation(i: usize) -> String {
     )
 }
 
-#[test]
-fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts `dataslo serve` on a free port over `dir` (tenant `acme` with the
+/// orders-volume SLO, `extra` appended to the top of its config) and waits
+/// until it answers. Returns the process and its base URL.
+fn start_serve(dir: &std::path::Path, extra: &str) -> (std::process::Child, String) {
     let port = free_port();
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+    std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     std::fs::write(
-        dir.path().join("dataslo.toml"),
+        dir.join("dataslo.toml"),
         format!(
-            "data_dir = \"data\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n\
+            "data_dir = \"data\"\npoll_interval = \"50ms\"\n{extra}\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n\
              [[tenants]]\nname = \"acme\"\ntoken_sha256 = [\"{}\"]\nslo_files = [\"slo.yaml\"]\n",
             token_hash("acme-secret")
         ),
@@ -44,7 +46,7 @@ fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
     let child = Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .arg("serve")
         .arg("--config")
-        .arg(dir.path().join("dataslo.toml"))
+        .arg(dir.join("dataslo.toml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -59,6 +61,90 @@ fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
         up
     });
     assert!(ready, "serve never answered /healthz");
+    (child, base)
+}
+
+/// SIGTERM, then the exit status and stderr.
+fn stop(child: std::process::Child) -> (Option<i32>, String) {
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The times of the orders-volume records, through the API.
+fn record_times(base: &str) -> Vec<String> {
+    let mut answer = crate::server::agent()
+        .get(&format!("{base}/v1/slos/orders-volume/events"))
+        .header("Authorization", "Bearer acme-secret")
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let records: serde_json::Value = answer.body_mut().read_json().unwrap();
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["time"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn serve_applies_retention_to_old_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = jiff::Timestamp::now();
+    let old = now - jiff::SignedDuration::from_hours(72);
+    let recent = now - jiff::SignedDuration::from_hours(1);
+    // Stored under the default retention (400 days): both are kept.
+    let (child, base) = start_serve(dir.path(), "");
+    for at in [old, recent] {
+        let obs = format!(
+            r#"{{"dataset":{{"namespace":"postgres://prod","name":"orders"}},"observed_at":"{at}","row_count":50}}"#
+        );
+        let answer = crate::server::agent()
+            .post(&format!("{base}/v1/observations"))
+            .header("Authorization", "Bearer acme-secret")
+            .header("Content-Type", "application/json")
+            .send(obs.as_bytes())
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    assert_eq!(record_times(&base).len(), 2);
+    let (code, stderr) = stop(child);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // Started again with a retention of one day, its clock prunes the old one.
+    let (child, base) = start_serve(dir.path(), "retention = \"1d\"");
+    let pruned = (0..200).any(|_| {
+        let times = record_times(&base);
+        if times.len() == 1 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        false
+    });
+    let times = record_times(&base);
+    let (code, stderr) = stop(child);
+    assert!(
+        pruned,
+        "the 3-day-old record is still there: {times:?}\n{stderr}"
+    );
+    let kept: jiff::Timestamp = times[0].parse().unwrap();
+    assert_eq!(kept.as_second(), recent.as_second());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("retention"),
+        "the pruning is logged: {stderr}"
+    );
+}
+
+#[test]
+fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base) = start_serve(dir.path(), "");
 
     // Eight clients post until the server stops answering.
     let next = Arc::new(AtomicUsize::new(0));
@@ -90,15 +176,12 @@ fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
     while acknowledged.lock().unwrap().len() < 100 {
         std::thread::sleep(Duration::from_millis(10));
     }
-    // SAFETY: signalling our own child process.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let out = child.wait_with_output().unwrap();
+    let (code, stderr) = stop(child);
     stopped.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().unwrap();
     }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("stopped cleanly"), "{stderr}");
 
     let ledger = Ledger::open(&dir.path().join("data/ledger"), "default", 100)

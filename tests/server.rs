@@ -6,7 +6,7 @@ use crate::support::workspace;
 use dataslo::config::{Config, TenantConfig, TenantLimits};
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
-use dataslo::server::{AppState, token_hash};
+use dataslo::service::{Service, token_hash};
 use std::sync::Arc;
 
 /// `orders-volume`: at least 10 rows in postgres://prod/orders, on each observation.
@@ -416,7 +416,7 @@ fn a_tenant_over_its_policy_limit_is_refused_at_start() {
     };
     let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
     let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
-    let err = AppState::from_config(&config, runtime, &ledger)
+    let err = Service::from_config(&config, runtime, &ledger)
         .err()
         .expect("refused")
         .to_string();

@@ -1,22 +1,23 @@
 //! dataslo: a WebAssembly policy engine that checks data against Service Level
 //! Objectives.
 //!
-//! - [`model`]: the host's data types (observations, measurements) and their JSON form.
-//! - [`runtime`]: the wasmtime sandbox that loads and runs policies (pooling
-//!   allocator, compile cache).
-//! - [`slo`]: SLO definitions read from OpenSLO YAML.
-//! - [`config`]: the settings of `dataslo.toml`.
-//! - [`ledger`]: the sled ledger, one set of trees per tenant.
-//! - [`budget`], [`alert`], [`status`]: error budgets, burn-rate alerts and
-//!   their notifiers, and the status report, all read from the ledger.
-//! - [`executor`]: the worker pool that runs evaluations, fair between tenants.
-//! - [`scheduler`]: observations in, evaluations recorded, idempotently.
-//! - [`openlineage`]: OpenLineage events to observations.
-//! - [`registry`]: a tenant's uploaded policies.
-//! - [`metrics`]: the Prometheus exposition.
-//! - [`server`], [`dashboard`]: `dataslo serve`'s API and HTML pages.
-//! - [`demo`]: the simulated month of `dataslo demo`.
-//! - [`cli`]: the `dataslo` command's subcommands, as library functions.
+//! # Layout
+//!
+//! The crate is built in layers. A module may import only modules of a lower
+//! layer, never one of its own layer or above; `layout_tests` below reads
+//! every `crate::` path of every module and holds the code to this table, and
+//! each module's "Depends on" line to its imports.
+//!
+//! | layer | modules | what they hold |
+//! | --- | --- | --- |
+//! | 0 | model, executor | plain data (observations, measurements, alerts, policy references); the fair worker pool |
+//! | 1 | runtime, slo, ledger, openlineage | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations |
+//! | 2 | config, budget, registry | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies |
+//! | 3 | alert | burn-rate, no-data and error alerts, and their notifiers |
+//! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
+//! | 5 | service, metrics | what every process shape shares: tenants, the clock pass, the spool; the Prometheus exposition |
+//! | 6 | server, dashboard, demo | `serve`'s HTTP API; its HTML pages; the simulated month of `dataslo demo` |
+//! | 7 | cli | the `dataslo` command: parses arguments and prints |
 
 pub mod alert;
 pub mod budget;
@@ -33,5 +34,9 @@ pub mod registry;
 pub mod runtime;
 pub mod scheduler;
 pub mod server;
+pub mod service;
 pub mod slo;
 pub mod status;
+
+#[cfg(test)]
+mod layout_tests;

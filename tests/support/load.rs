@@ -6,7 +6,8 @@
 use dataslo::config::{Config, TenantConfig};
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
-use dataslo::server::{AppState, serve, token_hash};
+use dataslo::server::{ServerSettings, serve};
+use dataslo::service::{Service, token_hash};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,7 +64,8 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
     };
     let runtime = Arc::new(Runtime::new(Default::default()).expect("runtime"));
     let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).expect("ledger");
-    let state = Arc::new(AppState::from_config(&config, runtime, &ledger).expect("tenant"));
+    let state = Arc::new(Service::from_config(&config, runtime, &ledger).expect("tenant"));
+    let settings = ServerSettings::from_config(&config);
     let served = state.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -77,9 +79,15 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
                 .await
                 .expect("bind");
             addr_tx.send(listener.local_addr().expect("addr")).ok();
-            serve(listener, served, 1 << 20, async move {
-                let _ = stopped.await;
-            })
+            serve(
+                listener,
+                served,
+                settings,
+                dataslo::dashboard::router(),
+                async move {
+                    let _ = stopped.await;
+                },
+            )
             .await
             .expect("serve");
         })

@@ -135,8 +135,20 @@ pub fn scheduler_for(yaml: &str, dir: &Path) -> dataslo::scheduler::Scheduler {
     let catalog = dataslo::slo::parse_text(yaml, "fixture.yaml");
     assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
     let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
-    let (armed, errors) = dataslo::scheduler::Armed::all(&runtime, catalog.slos, Path::new("."));
-    assert!(errors.is_empty(), "{errors:?}");
     let ledger = dataslo::ledger::Ledger::open(dir, "default", 100).expect("ledger");
-    dataslo::scheduler::Scheduler::new(runtime, ledger, armed, 100)
+    let settings = dataslo::service::SchedulerSettings {
+        history_depth: 100,
+        durable: true,
+        ..Default::default()
+    };
+    let known = Default::default();
+    dataslo::service::assemble(
+        &runtime,
+        ledger,
+        catalog.slos,
+        known,
+        Some(Path::new(".")),
+        settings,
+    )
+    .unwrap_or_else(|errors| panic!("{errors:?}"))
 }

@@ -3,7 +3,8 @@
 use dataslo::config::Config;
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
-use dataslo::server::{AppState, serve};
+use dataslo::server::{ServerSettings, serve};
+use dataslo::service::Service;
 use std::sync::Arc;
 
 /// A server on `127.0.0.1:<free port>`, stopped and joined when dropped.
@@ -11,7 +12,7 @@ pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     /// What its handlers share, for tests that act as the clock loop would.
-    pub state: Arc<AppState>,
+    pub state: Arc<Service>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Its ledger and data directory.
@@ -48,7 +49,11 @@ pub fn start_server(dir: tempfile::TempDir, mut config: Config) -> TestServer {
     config.data_dir = dir.path().join("data");
     let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
     let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
-    let state = Arc::new(AppState::from_config(&config, runtime, &ledger).unwrap());
+    let state = Arc::new(Service::from_config(&config, runtime, &ledger).unwrap());
+    let settings = ServerSettings {
+        max_body_bytes: 64 * 1024,
+        max_policy_bytes: config.server.max_policy_bytes,
+    };
     let served = state.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -61,9 +66,15 @@ pub fn start_server(dir: tempfile::TempDir, mut config: Config) -> TestServer {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            serve(listener, served, 64 * 1024, async move {
-                let _ = stopped.await;
-            })
+            serve(
+                listener,
+                served,
+                settings,
+                dataslo::dashboard::router(),
+                async move {
+                    let _ = stopped.await;
+                },
+            )
             .await
             .unwrap();
         })

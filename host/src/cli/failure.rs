@@ -1,4 +1,5 @@
 use crate::runtime::{EvalError, LoadError, LoadErrorKind};
+use crate::service::ServiceError;
 use std::fmt;
 
 /// Why a command failed, and the exit code that says so: 2 for bad arguments
@@ -32,6 +33,26 @@ impl fmt::Display for Failure {
             Failure::Input(message) => write!(f, "error: {message}"),
             Failure::Policy { code, message } => write!(f, "error[{code}]: {message}"),
         }
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        // Every problem on its own line first; the last line says how many.
+        match &e {
+            ServiceError::InvalidSlos { errors } => {
+                for error in errors {
+                    eprintln!("invalid   {error}");
+                }
+            }
+            ServiceError::Arm { errors, .. } => {
+                for error in errors {
+                    eprintln!("error     {error}");
+                }
+            }
+            _ => {}
+        }
+        Failure::Input(e.to_string())
     }
 }
 

@@ -10,6 +10,7 @@ mod failure;
 mod input;
 mod inspect;
 mod ledger_cmd;
+mod logging;
 mod observe;
 mod policies;
 mod run;
@@ -19,7 +20,7 @@ mod slo;
 mod status;
 mod table;
 
-pub use args::{Cli, Command, Format};
+pub use args::{Cli, Command, Format, LogFormat};
 pub use failure::Failure;
 
 use clap::Parser;
@@ -28,6 +29,9 @@ use std::process::ExitCode;
 /// Runs the command line in `std::env::args`, printing errors to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo prints its own timeline; its alerts would flood the log.
+    let quiet = matches!(cli.command, Command::Demo { .. });
+    logging::init(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -3,7 +3,7 @@
 
 use super::setup::{SetupArgs, ledger};
 use super::{Failure, input};
-use crate::scheduler::parse_observations;
+use crate::model::parse_observations;
 
 pub fn run(setup: &SetupArgs, source: &str, openlineage: bool) -> Result<(), Failure> {
     let config = setup.config(&[])?;

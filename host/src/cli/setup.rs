@@ -2,12 +2,10 @@
 
 use super::Failure;
 use crate::config::Config;
-use crate::ledger::{DEFAULT_TENANT, Ledger};
-use crate::runtime::Runtime;
-use crate::scheduler::{Armed, Scheduler};
-use crate::slo::{Slo, load_files};
+use crate::ledger::Ledger;
+use crate::service::{self, ServiceError};
+use crate::slo::Slo;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Options of `run`, `observe`, `status` and `ledger`.
 #[derive(Debug, Clone, clap::Args)]
@@ -39,81 +37,15 @@ impl SetupArgs {
 
 /// Opens the default tenant's ledger.
 pub fn ledger(config: &Config) -> Result<Ledger, Failure> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| Failure::Input(format!("cannot create {}: {e}", config.data_dir.display())))?;
-    Ledger::open(
-        &config.data_dir.join("ledger"),
-        DEFAULT_TENANT,
-        config.history_depth,
-    )
-    .map_err(|e| Failure::Input(e.to_string()))
+    Ok(service::open_ledger(config)?)
 }
 
 /// Reads the SLO files, or, when none are given, the ones the ledger saw last.
-/// Any invalid document stops the command.
+/// Any invalid document stops the command; an empty set too.
 pub fn slos(config: &Config, ledger: &Ledger) -> Result<Vec<Slo>, Failure> {
-    let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
-    let catalog = if config.slo_files.is_empty() {
-        let mut merged = crate::slo::Catalog::default();
-        for (name, text) in ledger.slo_sources().map_err(storage)? {
-            let part = crate::slo::parse_text(&text, &name);
-            merged.slos.extend(part.slos);
-            merged.errors.extend(part.errors);
-        }
-        merged
-    } else {
-        let catalog = load_files(&config.slo_files);
-        let sources: Vec<(String, String)> = config
-            .slo_files
-            .iter()
-            .filter_map(|f| {
-                std::fs::read_to_string(f)
-                    .ok()
-                    .map(|t| (f.display().to_string(), t))
-            })
-            .collect();
-        ledger.save_slo_sources(&sources).map_err(storage)?;
-        catalog
-    };
-    if let Some(first) = catalog.errors.first() {
-        for e in &catalog.errors {
-            eprintln!("invalid   {e}");
-        }
-        return Err(Failure::Input(format!(
-            "{} invalid SLO document(s), first: {first}",
-            catalog.errors.len()
-        )));
+    let slos = service::slo_set::load(config, ledger)?;
+    if slos.is_empty() {
+        return Err(ServiceError::NoSlos.into());
     }
-    if catalog.slos.is_empty() {
-        return Err(Failure::Input(
-            "no SLOs: give SLO files, set slo_files in dataslo.toml, or run once with them".into(),
-        ));
-    }
-    Ok(catalog.slos)
-}
-
-/// Everything `run` needs: SLOs armed with their policies, over the ledger.
-pub fn scheduler(config: &Config) -> Result<Scheduler, Failure> {
-    let ledger = ledger(config)?;
-    let slos = slos(config, &ledger)?;
-    let runtime = Runtime::with_engine(config.runtime_limits(), config.engine_options())
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    let runtime = Arc::new(runtime);
-    let (armed, errors) = Armed::all(&runtime, slos, Path::new("."));
-    if let Some(first) = errors.first() {
-        for e in &errors {
-            eprintln!("error     {e}");
-        }
-        return Err(Failure::Input(format!(
-            "{} SLO(s) cannot be armed, first: {first}",
-            errors.len()
-        )));
-    }
-    let mut scheduler = Scheduler::new(runtime, ledger, armed, config.history_depth);
-    scheduler.set_executor(
-        config
-            .executor()
-            .map_err(|e| Failure::Input(format!("cannot start the evaluation threads: {e}")))?,
-    );
-    Ok(scheduler)
+    Ok(slos)
 }

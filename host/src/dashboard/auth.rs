@@ -7,7 +7,7 @@
 //! expires, and a restart signs everyone out. Tenant names hold no dots
 //! (lowercase letters, digits and dashes), so the fields split cleanly.
 
-use crate::server::{AppState, Tenant};
+use crate::service::{Service, Tenant};
 use hmac::{Hmac, Mac};
 use rand::TryRng;
 use sha2::Sha256;
@@ -39,7 +39,7 @@ impl Viewer {
 }
 
 /// The viewer a token is, admins first.
-pub fn by_token(state: &AppState, token: &str) -> Option<Viewer> {
+pub fn by_token(state: &Service, token: &str) -> Option<Viewer> {
     if token.is_empty() {
         return None;
     }
@@ -51,7 +51,7 @@ pub fn by_token(state: &AppState, token: &str) -> Option<Viewer> {
 
 /// The viewer of a request: its bearer token, else its session cookie.
 pub fn from_headers(
-    state: &AppState,
+    state: &Service,
     headers: &axum::http::HeaderMap,
     now: jiff::Timestamp,
 ) -> Option<Viewer> {

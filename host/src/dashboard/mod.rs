@@ -22,13 +22,13 @@ mod pages;
 mod routes;
 mod series;
 
-use crate::server::AppState;
+use crate::service::Service;
 use axum::Router;
 use axum::routing::{get, post};
 use std::sync::Arc;
 
 /// The dashboard's routes, merged into the server's router.
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<Service>> {
     Router::new()
         .route("/", get(routes::home))
         .route("/login", get(routes::login_form).post(routes::login))

@@ -5,7 +5,7 @@ use super::auth::{self, Viewer};
 use super::html::{PageError, page};
 use super::pages::{self, Card, Group, View};
 use super::series;
-use crate::server::{AppState, Tenant};
+use crate::service::{Service, Tenant};
 use crate::slo::Slo;
 use crate::status::status_report;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
@@ -57,7 +57,7 @@ pub(super) async fn login_form() -> Response {
 /// `POST /login`: a valid token gets the session cookie and goes to `/`;
 /// anything else gets the form again with what was wrong.
 pub(super) async fn login(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let form = match form {
@@ -100,7 +100,7 @@ pub(super) async fn logout() -> Response {
 
 /// `GET /`: one card per SLO in view.
 pub(super) async fn home(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     headers: HeaderMap,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
@@ -112,7 +112,7 @@ pub(super) async fn home(
 
 /// `GET /slos/{name}`: one SLO, its evaluations and its alert timeline.
 pub(super) async fn slo_page(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     headers: HeaderMap,
     name: Result<Path<String>, PathRejection>,
     q: Result<Query<PageQuery>, QueryRejection>,
@@ -143,7 +143,7 @@ fn time_of(at: Option<&str>) -> Result<jiff::Timestamp, PageError> {
 /// The tenants `viewer` sees: an admin every one or the one it names; a
 /// tenant itself only, and another tenant's name is as unknown as a typo.
 fn tenants_in_view(
-    state: &AppState,
+    state: &Service,
     viewer: &Viewer,
     named: Option<&str>,
 ) -> Result<Vec<Arc<Tenant>>, PageError> {
@@ -210,7 +210,7 @@ fn card(tenant: &Tenant, slo: &Slo, at: jiff::Timestamp) -> Result<Card, PageErr
 }
 
 async fn home_page(
-    state: &AppState,
+    state: &Service,
     viewer: Viewer,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<String, PageError> {
@@ -240,7 +240,7 @@ async fn home_page(
 }
 
 async fn one_slo_page(
-    state: &AppState,
+    state: &Service,
     viewer: Viewer,
     name: String,
     q: Result<Query<PageQuery>, QueryRejection>,

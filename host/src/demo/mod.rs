@@ -3,13 +3,14 @@
 //! with five incidents: a late load, a stalled pipeline, a volume drop, a null
 //! spike and a schema change.
 //!
-//! Depends on scheduler, alert, budget, ledger, runtime and slo; only the CLI
-//! depends on it.
+//! Depends on service, scheduler, ledger, runtime, slo and model; only the
+//! CLI depends on it.
 
 use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError, Transition};
 use crate::model::{ColumnMetrics, DatasetRef, Observation, SchemaField};
 use crate::runtime::{EngineOptions, Limits, Runtime};
-use crate::scheduler::{Armed, Scheduler};
+use crate::scheduler::Known;
+use crate::service::{ClockPass, ClockSettings, SchedulerSettings, assemble};
 use crate::slo::{Slo, parse_text};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -170,13 +171,36 @@ pub fn simulate(
     };
     let runtime = Runtime::with_engine(Limits::default(), engine)
         .map_err(|e| DemoError::Setup(e.to_string()))?;
-    let runtime = Arc::new(runtime);
-    let (armed, errors) = Armed::all(&runtime, catalog.slos.clone(), Path::new("."));
-    if let Some(e) = errors.first() {
-        return Err(DemoError::Setup(e.to_string()));
-    }
-    let mut scheduler = Scheduler::new(runtime, ledger, armed, 100);
-    scheduler.set_durable(false);
+    let settings = SchedulerSettings {
+        history_depth: 100,
+        durable: false,
+        ..SchedulerSettings::default()
+    };
+    let scheduler = assemble(
+        &Arc::new(runtime),
+        ledger,
+        catalog.slos.clone(),
+        Known::new(),
+        Some(Path::new(".")),
+        settings,
+    )
+    .map_err(|errors| {
+        DemoError::Setup(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    // One tick per 5 virtual minutes, alerts every 30; nothing to notify or prune.
+    let mut clock = ClockPass::new(ClockSettings {
+        notifiers: Vec::new(),
+        retention: None,
+        catch_up: 1,
+        alerts_every: std::time::Duration::from_secs(1800),
+        notify_timeout: std::time::Duration::from_secs(5),
+    });
 
     let end = today.as_second().div_euclid(86_400) * 86_400;
     let start = end - days * 86_400;
@@ -204,10 +228,9 @@ pub fn simulate(
             if h == 0 {
                 continue;
             }
-            evaluations += scheduler.tick(ts(now), 1)?.recorded;
-            if step % 6 == 5 {
-                transitions.extend(scheduler.evaluate_alerts(ts(now), &[])?);
-            }
+            let pass = clock.run(&scheduler, ts(now))?;
+            evaluations += pass.ticked.recorded;
+            transitions.extend(pass.transitions);
         }
         if h % 24 == 23 {
             scheduler.ledger().flush()?;

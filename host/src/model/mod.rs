@@ -3,10 +3,12 @@
 //! Plain data with serde. It depends on nothing else in the crate; everything
 //! else (runtime, CLI, later the ledger and server) depends on it.
 
+mod batch;
 mod error;
 mod measurement;
 mod observation;
 
+pub use batch::parse_observations;
 pub use error::ModelError;
 pub use measurement::Measurement;
 pub use observation::{

@@ -61,7 +61,7 @@ impl Runtime {
             .and_then(|dir| match Cache::open(dir, &engine) {
                 Ok(cache) => Some(cache),
                 Err(e) => {
-                    eprintln!("dataslo: warning: {e}; compiling every policy instead");
+                    tracing::warn!(error = %e, "compile cache unusable; compiling every policy instead");
                     None
                 }
             });

@@ -237,17 +237,12 @@ impl Runtime {
             Lookup::Miss => {}
             Lookup::Discarded(reason) => {
                 self.counters.discarded();
-                eprintln!(
-                    "dataslo: warning: compile cache entry not trusted, recompiling: {reason}"
-                );
+                tracing::warn!(%reason, "compile cache entry not trusted, recompiling");
             }
         }
         let component = self.compile(bytes)?;
         if let Err(e) = cache.put(sha256, &component) {
-            eprintln!(
-                "dataslo: warning: cannot write to the compile cache {}: {e}",
-                cache.dir().display()
-            );
+            tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot write to the compile cache");
         }
         Ok(component)
     }

@@ -15,7 +15,7 @@ mod spool;
 mod stats;
 
 pub use arm::{ArmError, Armed, Known, UPLOADED};
-pub use spool::{SpoolFile, parse_observations, take_spool};
+pub use spool::{SpoolFile, take_spool};
 pub use stats::Stats;
 
 use crate::executor::Executor;

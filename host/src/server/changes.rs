@@ -1,12 +1,12 @@
 //! `PUT /v1/slos`, `PUT /v1/policies/{name}` and `GET /v1/policies`.
 
-use super::apply::{ChangeError, PolicyStored, SlosApplied};
 use super::error::ApiError;
 use super::routes::{Authed, body_bytes, require_type};
-use super::tenants::Tenant;
 use crate::ledger::PolicyEntry;
 use crate::registry::RegistryError;
 use crate::scheduler::UPLOADED;
+use crate::service::Tenant;
+use crate::service::{ChangeError, PolicyStored, SlosApplied};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;

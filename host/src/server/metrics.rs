@@ -4,15 +4,15 @@
 
 use super::error::ApiError;
 use super::routes::bearer;
-use super::tenants::{AppState, Tenant};
 use crate::metrics::{OPENMETRICS, PROMETHEUS_TEXT, Scope, render, to_prometheus_text};
+use crate::service::{Service, Tenant};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use std::sync::Arc;
 
 pub(super) async fn metrics(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Service>>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let token = bearer(&headers)?;

@@ -6,33 +6,54 @@
 //! The listener and the shutdown signal are passed in, so tests bind
 //! `127.0.0.1:0` and stop the server when they are done.
 //!
-//! Depends on scheduler, registry, metrics, status, openlineage, ledger, slo
-//! and config; its router merges the HTML pages of [`crate::dashboard`].
+//! Depends on service, metrics, status, openlineage, ledger, slo, model and
+//! config. The pages beside the API (the dashboard's) are handed in by the
+//! caller, so the server and the dashboard do not depend on each other.
 
-mod apply;
 mod changes;
 mod error;
 mod metrics;
 mod routes;
-mod tenants;
 
-pub use apply::{ChangeError, PolicyStored, SlosApplied};
 pub use error::ApiError;
 pub use routes::router;
-pub use tenants::{AppState, Tenant, TenantError, UPLOADED_SLOS_FILE, token_hash};
+// Until the dashboard tests move to `service::token_hash`.
+pub use crate::service::token_hash;
 
+use crate::config::Config;
+use crate::service::Service;
 use std::future::Future;
 use std::sync::Arc;
 
-/// Serves `state` on `listener` until `shutdown` completes, then drains the
-/// requests in flight.
+/// The server's own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest uploaded policy, in bytes.
+    pub max_policy_bytes: usize,
+}
+
+impl ServerSettings {
+    /// The `[server]` limits of `config`.
+    pub fn from_config(config: &Config) -> Self {
+        ServerSettings {
+            max_body_bytes: config.server.max_body_bytes,
+            max_policy_bytes: config.server.max_policy_bytes,
+        }
+    }
+}
+
+/// Serves `service` on `listener`, with `pages` beside the API, until
+/// `shutdown` completes, then drains the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    max_body_bytes: usize,
+    service: Arc<Service>,
+    settings: ServerSettings,
+    pages: axum::Router<Arc<Service>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state, max_body_bytes))
+    axum::serve(listener, router(service, settings, pages))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,10 +1,11 @@
 //! The `/v1` API, the OpenLineage endpoint and the health checks.
 
+use super::ServerSettings;
 use super::error::ApiError;
-use super::tenants::{AppState, Tenant};
 use crate::ledger::EvalRecord;
 use crate::model::Observation;
-use crate::scheduler::parse_observations;
+use crate::model::parse_observations;
+use crate::service::{Service, Tenant};
 use crate::status::{StatusReport, status_report};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -16,8 +17,16 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The whole API.
-pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+/// The whole API, with `pages` (the dashboard's) merged in.
+pub fn router(
+    state: Arc<Service>,
+    settings: ServerSettings,
+    pages: Router<Arc<Service>>,
+) -> Router {
+    let ServerSettings {
+        max_body_bytes,
+        max_policy_bytes,
+    } = settings;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -27,15 +36,15 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/v1/policies", get(super::changes::list_policies))
         .route(
             "/v1/policies/{name}",
-            put(super::changes::put_policy).layer(DefaultBodyLimit::max(state.max_policy_bytes)),
+            put(super::changes::put_policy).layer(DefaultBodyLimit::max(max_policy_bytes)),
         )
         .route("/metrics", get(super::metrics::metrics))
         .route("/v1/slos/{name}", get(get_slo))
         .route("/v1/slos/{name}/events", get(slo_events))
-        .merge(crate::dashboard::router())
+        .merge(pages)
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/api.md") })
         .layer(axum::middleware::from_fn_with_state(
-            (max_body_bytes, state.max_policy_bytes),
+            (max_body_bytes, max_policy_bytes),
             declared_length,
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -75,13 +84,10 @@ async fn declared_length(
 /// The tenant of the request, from its bearer token.
 pub(super) struct Authed(pub(super) Arc<Tenant>);
 
-impl FromRequestParts<Arc<AppState>> for Authed {
+impl FromRequestParts<Arc<Service>> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<Service>) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers)?;
         admitted(state, token).map(Authed)
     }
@@ -105,7 +111,7 @@ pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 }
 
 /// The tenant whose token this is, if it is within its request rate.
-pub(super) fn admitted(state: &AppState, token: &str) -> Result<Arc<Tenant>, ApiError> {
+pub(super) fn admitted(state: &Service, token: &str) -> Result<Arc<Tenant>, ApiError> {
     let tenant = state
         .tenant_for_token(token)
         .ok_or_else(|| unauthorized("unknown token"))?;
@@ -128,14 +134,14 @@ struct Health {
     tenants: usize,
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
+async fn healthz(State(state): State<Arc<Service>>) -> Json<Health> {
     Json(Health {
         status: "ok",
         tenants: state.tenants.len(),
     })
 }
 
-async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
+async fn readyz(State(state): State<Arc<Service>>) -> Result<Json<Health>, ApiError> {
     // Ready when every tenant's ledger answers.
     for tenant in &state.tenants {
         tenant.scheduler.ledger().last_record("").map_err(|e| {

@@ -2,7 +2,7 @@
 //! A change is checked whole (every SLO armed, limits kept) before anything
 //! is stored; then it is stored durably, then the scheduler swaps to it.
 
-use super::tenants::{Tenant, UPLOADED_SLOS_FILE, distinct_policies, known_from};
+use super::tenant::{Tenant, UPLOADED_SLOS_FILE, distinct_policies, known_from};
 use crate::ledger::{LedgerError, PolicyEntry};
 use crate::registry::{RegistryError, validate};
 use crate::scheduler::{Armed, Known, UPLOADED};

@@ -1,0 +1,50 @@
+//! The one place a runtime, a set of SLOs and a ledger become a scheduler:
+//! every SLO's policy loaded (and its pin checked), its config validated,
+//! the tenant's limits and the shared executor set.
+
+use crate::executor::Executor;
+use crate::ledger::Ledger;
+use crate::runtime::{Limits, Runtime};
+use crate::scheduler::{ArmError, Armed, Known, Scheduler};
+use crate::slo::Slo;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How a scheduler runs its evaluations.
+#[derive(Clone, Default)]
+pub struct SchedulerSettings {
+    /// Observations kept per dataset, and the history a policy may read.
+    pub history_depth: usize,
+    /// The tenant's limits for each policy call; `None` keeps the runtime's.
+    pub limits: Option<Limits>,
+    /// Workers shared fairly by the tenants; `None` runs on the caller's thread.
+    pub executor: Option<Arc<Executor>>,
+    /// Whether each call flushes before returning (a simulation flushes itself).
+    pub durable: bool,
+}
+
+/// Arms `slos` (policies in `known` first; files read from `files`, refused
+/// when `None`) and builds their scheduler over `ledger`. All or nothing:
+/// any SLO that cannot be armed is an error, every one listed.
+pub fn assemble(
+    runtime: &Arc<Runtime>,
+    ledger: Ledger,
+    slos: Vec<Slo>,
+    known: Known,
+    files: Option<&Path>,
+    settings: SchedulerSettings,
+) -> Result<Scheduler, Vec<ArmError>> {
+    let (armed, errors) = Armed::with_known(runtime, slos, files, known);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut scheduler = Scheduler::new(runtime.clone(), ledger, armed, settings.history_depth);
+    if let Some(limits) = settings.limits {
+        scheduler.set_limits(limits);
+    }
+    if let Some(executor) = settings.executor {
+        scheduler.set_executor(executor);
+    }
+    scheduler.set_durable(settings.durable);
+    Ok(scheduler)
+}

@@ -1,0 +1,152 @@
+//! The clock pass, written once for `run`, `serve`, `demo` and the tests:
+//! tick the scheduled SLOs → move alerts → deliver the outbox → refresh
+//! Alertmanagers → apply retention. Each step logs what it did.
+
+use crate::alert::alertmanager::{self, RefreshClock};
+use crate::alert::{Delivery, deliver_outbox};
+use crate::config::Config;
+use crate::ledger::{LedgerError, Transition};
+use crate::scheduler::{Pass, Scheduler};
+use std::time::Duration;
+
+/// Ticks caught up per SLO after a pause.
+pub const MAX_CATCH_UP: usize = 10_000;
+
+/// How often retention runs: it scans every record.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// What the clock pass does, the same for every tenant of a process.
+#[derive(Debug, Clone)]
+pub struct ClockSettings {
+    /// Where transitions are sent (webhook URLs and Alertmanager targets).
+    pub notifiers: Vec<String>,
+    /// Records older than this are pruned; `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// Ticks caught up per SLO and pass.
+    pub catch_up: usize,
+    /// Alerts are moved at most this often (zero: every pass).
+    pub alerts_every: Duration,
+    /// Timeout of one notification.
+    pub notify_timeout: Duration,
+}
+
+impl ClockSettings {
+    /// The settings of `config`.
+    pub fn from_config(config: &Config) -> Self {
+        let n = &config.notifiers;
+        ClockSettings {
+            notifiers: crate::alert::targets(&n.webhooks, &n.alertmanagers),
+            retention: Some(config.retention),
+            catch_up: MAX_CATCH_UP,
+            alerts_every: Duration::ZERO,
+            notify_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone)]
+pub struct ClockReport {
+    /// The scheduled evaluations.
+    pub ticked: Pass,
+    /// Alert transitions, pending ones included.
+    pub transitions: Vec<Transition>,
+    /// The outbox's delivery.
+    pub delivery: Delivery,
+    /// Alertmanagers that failed their refresh; the next one repairs them.
+    pub refresh_errors: Vec<String>,
+    /// Records removed by retention.
+    pub pruned: usize,
+}
+
+/// One tenant's clock: the settings, and when each periodic step last ran.
+#[derive(Debug)]
+pub struct ClockPass {
+    settings: ClockSettings,
+    refresh: RefreshClock,
+    last_alerts: Option<jiff::Timestamp>,
+    last_prune: Option<jiff::Timestamp>,
+}
+
+fn due(last: Option<jiff::Timestamp>, now: jiff::Timestamp, every: Duration) -> bool {
+    let every = jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX);
+    last.is_none_or(|last| now.duration_since(last) >= every)
+}
+
+impl ClockPass {
+    /// A clock that has not run yet: its first pass does every step.
+    pub fn new(settings: ClockSettings) -> Self {
+        ClockPass {
+            settings,
+            refresh: RefreshClock::default(),
+            last_alerts: None,
+            last_prune: None,
+        }
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> &ClockSettings {
+        &self.settings
+    }
+
+    /// One pass over `scheduler` at `now`.
+    pub fn run(
+        &mut self,
+        scheduler: &Scheduler,
+        now: jiff::Timestamp,
+    ) -> Result<ClockReport, LedgerError> {
+        let s = &self.settings;
+        let mut report = ClockReport {
+            ticked: scheduler.tick(now, s.catch_up)?,
+            ..ClockReport::default()
+        };
+        if report.ticked.recorded > 0 {
+            tracing::info!(
+                recorded = report.ticked.recorded,
+                errors = report.ticked.errors,
+                "scheduled evaluations"
+            );
+        }
+        if due(self.last_alerts, now, s.alerts_every) {
+            self.last_alerts = Some(now);
+            report.transitions = scheduler.evaluate_alerts(now, &s.notifiers)?;
+            for t in &report.transitions {
+                tracing::info!(
+                    slo = %t.slo, alert = %t.alert, to = %t.to, severity = %t.severity,
+                    summary = %t.summary, "alert"
+                );
+            }
+        }
+        let ledger = scheduler.ledger();
+        report.delivery = deliver_outbox(ledger, now, s.notify_timeout)?;
+        if report.delivery.failed > 0 {
+            tracing::warn!(
+                delivered = report.delivery.delivered,
+                failed = report.delivery.failed,
+                "notifications failed; they will be retried"
+            );
+        }
+        if self.refresh.due(now) {
+            let slos = scheduler.slos();
+            let slos = slos.iter().map(|a| &a.slo);
+            let done = alertmanager::refresh(ledger, slos, &s.notifiers, now, s.notify_timeout)?;
+            for error in &done.errors {
+                tracing::warn!(%error, "alertmanager refresh failed; the next one repairs it");
+            }
+            report.refresh_errors = done.errors;
+        }
+        if let Some(retention) = s.retention
+            && due(self.last_prune, now, PRUNE_EVERY)
+        {
+            self.last_prune = Some(now);
+            let keep =
+                jiff::SignedDuration::try_from(retention).unwrap_or(jiff::SignedDuration::MAX);
+            let cutoff = now.checked_sub(keep).unwrap_or(jiff::Timestamp::MIN);
+            report.pruned = ledger.prune(cutoff)?;
+            if report.pruned > 0 {
+                tracing::info!(removed = report.pruned, %cutoff, "retention");
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,56 @@
+//! What can stop a service from being built.
+
+use crate::ledger::LedgerError;
+use crate::scheduler::ArmError;
+
+/// A process that cannot start, naming what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A tenant cannot be set up.
+    #[error("tenant `{tenant}`: {message}")]
+    Tenant {
+        /// The tenant.
+        tenant: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Some SLOs cannot be armed; every one is listed.
+    #[error(
+        "tenant `{tenant}`: {} SLO(s) cannot be armed, first: {}",
+        errors.len(),
+        errors.first().map(ToString::to_string).unwrap_or_default()
+    )]
+    Arm {
+        /// The tenant.
+        tenant: String,
+        /// Each SLO's problem.
+        errors: Vec<ArmError>,
+    },
+    /// SLO documents are invalid; every one is listed.
+    #[error(
+        "{} invalid SLO document(s), first: {}",
+        errors.len(),
+        errors.first().map(String::as_str).unwrap_or_default()
+    )]
+    InvalidSlos {
+        /// Each document's problem, with its file and field.
+        errors: Vec<String>,
+    },
+    /// A single-machine process was given no SLO.
+    #[error("no SLOs: give SLO files, set slo_files in dataslo.toml, or run once with them")]
+    NoSlos,
+    /// The sandbox could not start.
+    #[error("cannot start the sandbox: {0}")]
+    Runtime(String),
+    /// A folder or the worker threads could not be made.
+    #[error("{what}: {error}")]
+    Io {
+        /// What was being made, e.g. the folder's name.
+        what: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}

@@ -1,0 +1,30 @@
+//! The service layer: what every process shape (`run`, `serve`, `demo`, and
+//! later `agent`) shares, written once.
+//!
+//! - [`assemble`]: a runtime, SLOs and a ledger become a scheduler.
+//! - [`Tenant`]: one tenant, its tokens, limits, uploaded policies and
+//!   changes (`PUT /v1/slos`, `PUT /v1/policies`); [`Service`]: the tenants
+//!   of a process and who may act for them.
+//! - [`ClockPass`]: tick → alerts → outbox → Alertmanager refresh → retention.
+//! - [`ingest_spool`]: observation files dropped in the spool folder.
+//! - [`slo_set`]: the SLOs of a single-machine process.
+//!
+//! Depends on scheduler, alert, registry, executor, config, ledger, runtime,
+//! slo and model; server, dashboard, demo and cli depend on it.
+
+mod assemble;
+mod changes;
+mod clock;
+mod error;
+pub mod slo_set;
+mod spool;
+mod tenant;
+mod tenants;
+
+pub use assemble::{SchedulerSettings, assemble};
+pub use changes::{ChangeError, PolicyStored, SlosApplied};
+pub use clock::{ClockPass, ClockReport, ClockSettings, MAX_CATCH_UP};
+pub use error::ServiceError;
+pub use spool::{SpoolReport, ingest_spool};
+pub use tenant::{Shared, Tenant, UPLOADED_SLOS_FILE, token_hash};
+pub use tenants::{Service, open_ledger, open_runtime};

@@ -1,0 +1,41 @@
+//! The SLOs a single-machine process (`run`, `status`) works with: the
+//! config's files, saved in the ledger so that a later `status` reads the
+//! same definitions; or, when no file is given, the ones saved last.
+
+use super::error::ServiceError;
+use crate::config::Config;
+use crate::ledger::Ledger;
+use crate::slo::{Catalog, Slo, load_files, parse_text};
+
+/// Reads the SLO files (and saves their text in `ledger`), or the saved ones.
+/// Any invalid document is an error, every one listed.
+pub fn load(config: &Config, ledger: &Ledger) -> Result<Vec<Slo>, ServiceError> {
+    let catalog = if config.slo_files.is_empty() {
+        let mut merged = Catalog::default();
+        for (name, text) in ledger.slo_sources()? {
+            let part = parse_text(&text, &name);
+            merged.slos.extend(part.slos);
+            merged.errors.extend(part.errors);
+        }
+        merged
+    } else {
+        let catalog = load_files(&config.slo_files);
+        let sources: Vec<(String, String)> = config
+            .slo_files
+            .iter()
+            .filter_map(|f| {
+                std::fs::read_to_string(f)
+                    .ok()
+                    .map(|t| (f.display().to_string(), t))
+            })
+            .collect();
+        ledger.save_slo_sources(&sources)?;
+        catalog
+    };
+    if !catalog.errors.is_empty() {
+        return Err(ServiceError::InvalidSlos {
+            errors: catalog.errors.iter().map(ToString::to_string).collect(),
+        });
+    }
+    Ok(catalog.slos)
+}

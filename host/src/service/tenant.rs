@@ -1,0 +1,206 @@
+//! One tenant: its token hashes, its scheduler over its own ledger trees,
+//! its uploaded policies, its limits, and its clock.
+
+use super::assemble::{SchedulerSettings, assemble};
+use super::clock::{ClockPass, ClockReport, ClockSettings};
+use super::error::ServiceError;
+use crate::config::TenantConfig;
+use crate::executor::Executor;
+use crate::ledger::{Ledger, LedgerError};
+use crate::registry::Registry;
+use crate::runtime::Runtime;
+use crate::scheduler::{Armed, Known, Scheduler};
+use crate::slo::{Slo, load_files, parse_text};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// One tenant of the service.
+pub struct Tenant {
+    /// Its name.
+    pub name: String,
+    token_hashes: Vec<String>,
+    /// Its scheduler, over its own ledger trees.
+    pub scheduler: Scheduler,
+    /// Its largest request body, if smaller than the server's.
+    pub max_body_bytes: Option<usize>,
+    rate: Option<governor::DefaultDirectRateLimiter>,
+    /// Its uploaded policies.
+    pub registry: Registry,
+    pub(super) runtime: Arc<Runtime>,
+    /// The SLOs of its config files; those sent to the API come on top.
+    pub(super) config_slos: Vec<Slo>,
+    pub(super) max_policies: Option<usize>,
+    /// One change of SLOs or policies at a time.
+    pub(super) changes: Mutex<()>,
+    clock: Mutex<ClockPass>,
+}
+
+/// What every tenant of a process shares.
+pub struct Shared {
+    /// The sandbox.
+    pub runtime: Arc<Runtime>,
+    /// The evaluation workers.
+    pub executor: Option<Arc<Executor>>,
+    /// Observations kept per dataset.
+    pub history_depth: usize,
+    /// Where uploaded policies live: `<policy_dir>/<tenant>/`.
+    pub policy_dir: PathBuf,
+    /// The clock pass.
+    pub clock: ClockSettings,
+}
+
+/// The sha256 of a token, in hex, as stored in the config.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The file name errors give for SLOs sent to `PUT /v1/slos`.
+pub const UPLOADED_SLOS_FILE: &str = "PUT /v1/slos";
+
+impl Tenant {
+    /// Loads the tenant's uploaded policies and SLOs (its config files, then
+    /// those sent to the API) and arms them over its own ledger trees.
+    pub fn build(
+        config: &TenantConfig,
+        shared: &Shared,
+        ledger: &Ledger,
+    ) -> Result<Self, ServiceError> {
+        let fail = |message: String| ServiceError::Tenant {
+            tenant: config.name.clone(),
+            message,
+        };
+        let catalog = load_files(&config.slo_files);
+        if let Some(e) = catalog.errors.first() {
+            return Err(fail(e.to_string()));
+        }
+        let ledger = ledger
+            .for_tenant(&config.name)
+            .map_err(|e| fail(e.to_string()))?;
+        let uploaded = ledger.uploaded_slos().map_err(|e| fail(e.to_string()))?;
+        let mut slos = catalog.slos.clone();
+        if let Some(text) = uploaded {
+            let sent = parse_text(&text, UPLOADED_SLOS_FILE);
+            if let Some(e) = sent.errors.first() {
+                return Err(fail(e.to_string()));
+            }
+            slos.extend(sent.slos);
+        }
+        Self::with_slos(config, shared, ledger, catalog.slos, slos)
+    }
+
+    /// A tenant running `slos`, of which `config_slos` came from its files.
+    pub(super) fn with_slos(
+        config: &TenantConfig,
+        shared: &Shared,
+        ledger: Ledger,
+        config_slos: Vec<Slo>,
+        slos: Vec<Slo>,
+    ) -> Result<Self, ServiceError> {
+        let fail = |message: String| ServiceError::Tenant {
+            tenant: config.name.clone(),
+            message,
+        };
+        let runtime = shared.runtime.clone();
+        let registry = Registry::open(
+            &runtime,
+            ledger.clone(),
+            shared.policy_dir.join(&config.name),
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        let limits = &config.limits;
+        let mut call_limits = runtime.limits().clone();
+        if let Some(deadline) = limits.deadline {
+            call_limits.deadline = deadline;
+        }
+        if let Some(mib) = limits.memory_mib {
+            call_limits.memory_bytes = mib << 20;
+        }
+        let settings = SchedulerSettings {
+            history_depth: shared.history_depth,
+            limits: Some(call_limits),
+            executor: shared.executor.clone(),
+            durable: true,
+        };
+        let known = registry.known();
+        let scheduler = assemble(
+            &runtime,
+            ledger,
+            slos,
+            known,
+            Some(Path::new(".")),
+            settings,
+        )
+        .map_err(|errors| ServiceError::Arm {
+            tenant: config.name.clone(),
+            errors,
+        })?;
+        if let Some(max) = limits.max_policies {
+            let used = distinct_policies(&scheduler.slos());
+            if used > max {
+                return Err(fail(format!(
+                    "its SLOs use {used} policies, over its limit of {max}"
+                )));
+            }
+        }
+        let rate = match limits.requests_per_second {
+            Some(rps) => {
+                let rps = std::num::NonZeroU32::new(rps)
+                    .ok_or_else(|| fail("requests_per_second must be at least 1".into()))?;
+                Some(governor::RateLimiter::direct(governor::Quota::per_second(
+                    rps,
+                )))
+            }
+            None => None,
+        };
+        Ok(Tenant {
+            name: config.name.clone(),
+            token_hashes: config.token_sha256.clone(),
+            scheduler,
+            max_body_bytes: limits.max_body_bytes,
+            rate,
+            registry,
+            runtime,
+            config_slos,
+            max_policies: limits.max_policies,
+            changes: Mutex::new(()),
+            clock: Mutex::new(ClockPass::new(shared.clock.clone())),
+        })
+    }
+
+    /// Whether a request may go ahead now under the tenant's rate.
+    pub fn admit(&self) -> bool {
+        self.rate.as_ref().is_none_or(|r| r.check().is_ok())
+    }
+
+    /// Whether `hash` (a token's sha256, hex) is one of the tenant's.
+    pub(super) fn has_token_hash(&self, hash: &str) -> bool {
+        self.token_hashes
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(hash))
+    }
+
+    /// Its clock pass at `now` (see [`ClockPass::run`]), in a span naming it.
+    pub fn clock_pass(&self, now: jiff::Timestamp) -> Result<ClockReport, LedgerError> {
+        let _span = tracing::info_span!("tenant", tenant = %self.name).entered();
+        let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        clock.run(&self.scheduler, now)
+    }
+}
+
+/// How many distinct policies `armed` use.
+pub(super) fn distinct_policies(armed: &[Armed]) -> usize {
+    armed
+        .iter()
+        .map(|a| a.slo.policy.spec.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+/// The policies `armed` use, by spec, to arm SLOs again without loading them again.
+pub(super) fn known_from(armed: &[Armed]) -> Known {
+    armed
+        .iter()
+        .map(|a| (a.slo.policy.spec.clone(), a.policy.clone()))
+        .collect()
+}
