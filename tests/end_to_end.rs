@@ -14,6 +14,7 @@ mod dashboard;
 mod demo;
 mod engine;
 mod load;
+mod logging;
 mod metrics;
 mod openlineage;
 mod parallel;

@@ -53,7 +53,11 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
         },
     )?;
     for line in &evaluation.logs {
-        eprintln!("policy log [{}] {}", line.level, line.message);
+        eprintln!(
+            "policy log [{}] {}",
+            line.level,
+            crate::model::escape_control(&line.message)
+        );
     }
     print!(
         "{}",

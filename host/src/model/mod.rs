@@ -7,10 +7,12 @@ mod batch;
 mod error;
 mod measurement;
 mod observation;
+mod text;
 
 pub use batch::parse_observations;
 pub use error::ModelError;
 pub use measurement::Measurement;
+pub use text::escape_control;
 pub use observation::{
     ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
     parse_observation, quantiles_from_map,

@@ -93,7 +93,10 @@ impl Evaluator {
             limits: self.limits.as_ref(),
         };
         let evaluation = match self.runtime.evaluate(&armed.policy, input) {
-            Ok(e) => e,
+            Ok(e) => {
+                log_lines(self.ledger.tenant(), &slo.name, &e.logs);
+                e
+            }
             Err(e) => {
                 let e = e.for_slo(&slo.name);
                 return Ok(fail(record, e.code(), e.to_string()));
@@ -166,5 +169,26 @@ impl HistorySource for StoredHistory {
             .history_before(&self.before, depth)
             .map(Cow::Owned)
             .map_err(|e| HistoryError(e.to_string()))
+    }
+}
+
+/// The policy's log lines, through the process's log, in a span naming the
+/// tenant and SLO; their text is the policy's, so it is escaped.
+fn log_lines(tenant: &str, slo: &str, logs: &[crate::runtime::LogLine]) {
+    use crate::runtime::PolicyLevel;
+    if logs.is_empty() {
+        return;
+    }
+    let slo = crate::model::escape_control(slo);
+    let _span = tracing::info_span!("slo", tenant = %tenant, slo = %slo).entered();
+    for line in logs {
+        let message = crate::model::escape_control(&line.message);
+        match line.level {
+            PolicyLevel::Trace => tracing::trace!(target: "dataslo::policy", %message),
+            PolicyLevel::Debug => tracing::debug!(target: "dataslo::policy", %message),
+            PolicyLevel::Info => tracing::info!(target: "dataslo::policy", %message),
+            PolicyLevel::Warn => tracing::warn!(target: "dataslo::policy", %message),
+            PolicyLevel::Error => tracing::error!(target: "dataslo::policy", %message),
+        }
     }
 }

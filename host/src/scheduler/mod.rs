@@ -7,7 +7,8 @@
 //! its freshness budget. Replaying either changes nothing.
 //!
 //! Synchronous on purpose: `run` drives it from a tokio loop, tests call it
-//! directly in virtual time. Depends on runtime, slo, ledger and model.
+//! directly in virtual time. Depends on alert, executor, runtime, slo, ledger
+//! and model.
 
 mod arm;
 mod evaluation;

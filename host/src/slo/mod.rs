@@ -2,7 +2,7 @@
 //!
 //! Every OpenSLO document parses; those whose indicator reads a `dataslo` metric
 //! source become [`Slo`]s, the rest are listed as not evaluable with the reason.
-//! Depends on [`crate::model`] only; the scheduler and ledger depend on it.
+//! Depends on [`crate::model`] only; budgets, alerts and the scheduler depend on it.
 
 mod catalog;
 mod definition;

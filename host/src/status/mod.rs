@@ -1,7 +1,7 @@
 //! The status of SLOs at a time: what `dataslo status` prints and the API's
 //! `/v1/slos` answers. Documented in docs/status-json.md; fields are only added.
 //!
-//! Depends on budget, alert, ledger and slo.
+//! Depends on budget, alert, ledger, slo and model.
 
 use crate::budget::{ObjectiveFigures, objective_figures};
 use crate::ledger::{Ledger, LedgerError};
