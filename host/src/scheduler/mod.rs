@@ -14,7 +14,7 @@ mod evaluation;
 mod spool;
 mod stats;
 
-pub use arm::{ArmError, Armed, Known, UPLOADED};
+pub use arm::{ArmError, Armed};
 pub use spool::{SpoolFile, parse_observations, take_spool};
 pub use stats::Stats;
 

@@ -3,8 +3,8 @@
 use crate::config::{Config, TenantConfig};
 use crate::ledger::Ledger;
 use crate::registry::Registry;
-use crate::runtime::Runtime;
-use crate::scheduler::{Armed, Known, Scheduler};
+use crate::runtime::{Known, Runtime};
+use crate::scheduler::{Armed, Scheduler};
 use crate::slo::{Slo, load_files, parse_text};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -223,12 +223,12 @@ pub const UPLOADED_SLOS_FILE: &str = "PUT /v1/slos";
 pub(super) fn distinct_policies(armed: &[Armed]) -> usize {
     armed
         .iter()
-        .map(|a| a.slo.policy.spec.as_str())
+        .map(|a| &a.slo.policy.spec)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }
 
-/// The policies `armed` use, by spec, to arm SLOs again without loading them again.
+/// The policies `armed` use, by reference, to arm SLOs again without loading them again.
 pub(super) fn known_from(armed: &[Armed]) -> Known {
     armed
         .iter()
