@@ -7,7 +7,7 @@ use dataslo::executor::Executor;
 use dataslo::ledger::Ledger;
 use dataslo::model::parse_observation;
 use dataslo::runtime::{EvalErrorKind, EvaluationInput, Limits, Runtime, no_history};
-use dataslo::scheduler::{Armed, Scheduler};
+use dataslo::scheduler::Scheduler;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,12 +44,16 @@ fn tenant(
     let catalog = dataslo::slo::parse_text(yaml, "fixture.yaml");
     assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
     let runtime = Arc::new(Runtime::new(Limits::default()).unwrap());
-    let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
-    assert!(errors.is_empty(), "{errors:?}");
-    let mut s = Scheduler::new(runtime, ledger.for_tenant(name).unwrap(), armed, 100);
-    s.set_executor(executor.clone());
-    s.set_limits(limits);
-    s
+    let settings = dataslo::service::SchedulerSettings {
+        history_depth: 100,
+        limits: Some(limits),
+        executor: Some(executor.clone()),
+        durable: true,
+    };
+    let tenant = ledger.for_tenant(name).unwrap();
+    let known = Default::default();
+    dataslo::service::assemble(&runtime, tenant, catalog.slos, known, Some(Path::new(".")), settings)
+        .unwrap_or_else(|errors| panic!("{errors:?}"))
 }
 
 fn observations(dataset: &str, n: usize) -> Vec<dataslo::model::Observation> {

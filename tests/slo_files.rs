@@ -3,6 +3,7 @@
 //! every error names the file, the document and the field.
 
 use crate::support::workspace;
+use dataslo::model::PolicyRef;
 use dataslo::slo::{Budgeting, Indicator, Op, TimeWindow, Trigger, load_files, parse_text};
 use std::path::PathBuf;
 use std::process::Command;
@@ -169,6 +170,40 @@ fn errors_name_the_file_the_document_and_the_field() {
 }
 
 #[test]
+fn the_policy_is_read_once_as_a_builtin_an_upload_or_a_file() {
+    for (text, expected) in [
+        ("builtin:freshness", PolicyRef::Builtin("freshness".into())),
+        ("uploaded:min-rows", PolicyRef::Uploaded("min-rows".into())),
+        ("policies/p.wasm", PolicyRef::File("policies/p.wasm".into())),
+    ] {
+        let yaml = GOOD.replace("policy: builtin:freshness", &format!("policy: {text}"));
+        let catalog = parse_text(&yaml, "slos.yaml");
+        assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+        assert_eq!(catalog.slos[0].policy.spec, expected);
+    }
+}
+
+#[test]
+fn a_policy_with_an_empty_builtin_name_is_refused_naming_the_field() {
+    for (to, expected) in [
+        ("policy: \"builtin:\"", "no name after `builtin:`"),
+        ("policy: \"uploaded:\"", "no name after `uploaded:`"),
+        ("policy: builtin:../x", "\"../x\" is not a policy name"),
+        ("policy: \"\"", "the policy is empty"),
+    ] {
+        let message = only_error(&GOOD.replace("policy: builtin:freshness", to));
+        assert!(
+            message.starts_with(
+                "slos.yaml (document 1, `fresh`): \
+                 spec.indicator.spec.<metric>.metricSource.spec.policy: "
+            ),
+            "{message}"
+        );
+        assert!(message.contains(expected), "{to}: {message}");
+    }
+}
+
+#[test]
 fn a_calendar_window_needs_a_real_time_zone() {
     let yaml = GOOD.replace(
         "timeWindow: [{ duration: 7d, isRolling: true }]",
@@ -205,7 +240,10 @@ fn an_slo_may_reference_an_sli_document() {
     );
     let catalog = parse_text(&format!("{sli}---{slo}"), "ref.yaml");
     assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
-    assert_eq!(catalog.slos[0].policy.spec, "builtin:freshness");
+    assert_eq!(
+        catalog.slos[0].policy.spec,
+        PolicyRef::Builtin("freshness".into())
+    );
     let missing = parse_text(&slo, "ref.yaml");
     assert!(
         missing.errors[0]

@@ -6,8 +6,9 @@
 //!
 //! `cargo bench -p dataslo --bench memory`
 
-use dataslo::runtime::{Limits, Runtime, builtin_bytes};
-use dataslo::scheduler::{Armed, Known, Scheduler};
+use dataslo::model::PolicyRef;
+use dataslo::runtime::{Known, Limits, Runtime, builtin_bytes};
+use dataslo::scheduler::{Armed, Scheduler};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -96,7 +97,7 @@ fn main() {
         .iter()
         .take(100)
         .enumerate()
-        .map(|(i, p)| (format!("p{i}"), p.clone()))
+        .map(|(i, p)| (PolicyRef::File(format!("p{i}").into()), p.clone()))
         .collect();
     drop(loaded);
     let (armed, errors) = Armed::with_known(&runtime, catalog.slos, None, known);

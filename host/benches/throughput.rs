@@ -9,8 +9,9 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use dataslo::executor::Executor;
 use dataslo::ledger::Ledger;
 use dataslo::model::{Observation, parse_observation};
-use dataslo::runtime::{EvaluationInput, Limits, Policy, Runtime, no_history};
-use dataslo::scheduler::{Armed, Scheduler};
+use dataslo::runtime::{EvaluationInput, Known, Limits, Policy, Runtime, no_history};
+use dataslo::scheduler::Scheduler;
+use dataslo::service::{SchedulerSettings, assemble};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -141,15 +142,17 @@ fn with_durable_ledger(c: &mut Criterion) {
             .map(|tenant| {
                 let catalog = dataslo::slo::parse_text(&slos_yaml(tenant), "bench.yaml");
                 assert!(catalog.errors.is_empty(), "{:?}", catalog.errors);
-                let (armed, errors) = Armed::all(&runtime, catalog.slos, Path::new("."));
-                assert!(errors.is_empty(), "{errors:?}");
-                let mut s = Scheduler::new(
-                    runtime.clone(),
-                    ledger.for_tenant(tenant).expect("tenant"),
-                    armed,
-                    100,
-                );
-                s.set_executor(executor.clone());
+                let settings = SchedulerSettings {
+                    history_depth: 100,
+                    executor: Some(executor.clone()),
+                    durable: true,
+                    ..SchedulerSettings::default()
+                };
+                let ledger = ledger.for_tenant(tenant).expect("tenant");
+                let slos = catalog.slos;
+                let files = Some(Path::new("."));
+                let s = assemble(&runtime, ledger, slos, Known::new(), files, settings)
+                    .unwrap_or_else(|errors| panic!("{errors:?}"));
                 Arc::new(s)
             })
             .collect();

@@ -1,6 +1,7 @@
 //! Reading the command's inputs; every failure names the file.
 
 use super::Failure;
+use crate::model::PolicyRef;
 use crate::runtime::{Policy, Runtime};
 use std::io::Read;
 use std::path::Path;
@@ -30,11 +31,17 @@ pub fn config_text(arg: &str) -> Result<String, Failure> {
 
 /// Loads `builtin:NAME` or a component file.
 pub fn load_policy(runtime: &Runtime, spec: &str) -> Result<Policy, Failure> {
-    if let Some(name) = spec.strip_prefix("builtin:") {
-        return Ok(runtime.load_builtin(name)?);
+    match spec.parse::<PolicyRef>() {
+        Ok(PolicyRef::Builtin(name)) => Ok(runtime.load_builtin(&name)?),
+        Ok(PolicyRef::File(path)) => {
+            let bytes = read_bytes(&path)?;
+            Ok(runtime.load(spec, &bytes)?)
+        }
+        Ok(PolicyRef::Uploaded(_)) => Err(Failure::Input(format!(
+            "policy {spec:?}: uploaded policies live on a server; give the component file"
+        ))),
+        Err(e) => Err(Failure::Input(e.to_string())),
     }
-    let bytes = read_bytes(Path::new(spec))?;
-    Ok(runtime.load(spec, &bytes)?)
 }
 
 /// Reads a whole binary file.

@@ -2,6 +2,7 @@
 
 use super::args::Format;
 use super::{Failure, input, table};
+use crate::model::PolicyRef;
 use crate::runtime::{PolicyInfo, builtin_names};
 use serde::Serialize;
 
@@ -9,7 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct BuiltinRow {
     /// `builtin:NAME`, as `--policy` takes it.
-    pub policy: String,
+    pub policy: PolicyRef,
     /// The component's sha256.
     pub sha256: String,
     /// What `describe()` says.
@@ -23,7 +24,7 @@ pub fn run(format: Format) -> Result<(), Failure> {
     for name in builtin_names() {
         let policy = runtime.load_builtin(name)?;
         rows.push(BuiltinRow {
-            policy: format!("builtin:{name}"),
+            policy: PolicyRef::Builtin(name.to_string()),
             sha256: policy.sha256_hex(),
             info: policy.info().clone(),
         });
@@ -38,7 +39,7 @@ pub fn run(format: Format) -> Result<(), Failure> {
                 .iter()
                 .map(|r| {
                     vec![
-                        r.policy.clone(),
+                        r.policy.to_string(),
                         r.info.version.clone(),
                         r.info.slis.join(", "),
                         r.info.description.clone(),

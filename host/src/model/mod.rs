@@ -1,4 +1,5 @@
-//! The host's data model: observations and measurements, and their JSON forms.
+//! The host's data model: observations and measurements, and their JSON forms,
+//! and the policy references SLOs and commands name policies with.
 //!
 //! Plain data with serde. It depends on nothing else in the crate; everything
 //! else (runtime, CLI, later the ledger and server) depends on it.
@@ -7,6 +8,7 @@ mod batch;
 mod error;
 mod measurement;
 mod observation;
+mod policy_ref;
 mod text;
 
 pub use batch::parse_observations;
@@ -17,3 +19,4 @@ pub use observation::{
     ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
     parse_observation, quantiles_from_map,
 };
+pub use policy_ref::{PolicyRef, PolicyRefError};

@@ -4,11 +4,11 @@
 //! to the tenant's ledger, and at start every entry is loaded again, its file
 //! checked against the sha256 on record.
 //!
-//! Depends on runtime, ledger and scheduler's `Known`; the server depends on it.
+//! Depends on runtime, ledger and model; the server depends on it.
 
 use crate::ledger::{Ledger, LedgerError, PolicyEntry};
-use crate::runtime::{LoadError, Policy, Runtime};
-use crate::scheduler::{Known, UPLOADED};
+use crate::model::PolicyRef;
+use crate::runtime::{Known, LoadError, Policy, Runtime};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -78,7 +78,8 @@ pub fn check_name(name: &str) -> Result<(), RegistryError> {
 /// Checks that `bytes` are a policy this host runs, loading it as `uploaded:NAME`.
 pub fn validate(runtime: &Runtime, name: &str, bytes: &[u8]) -> Result<Policy, RegistryError> {
     check_name(name)?;
-    Ok(runtime.load(&format!("{UPLOADED}{name}"), bytes)?)
+    let label = PolicyRef::Uploaded(name.to_string()).to_string();
+    Ok(runtime.load(&label, bytes)?)
 }
 
 impl Registry {
@@ -116,7 +117,7 @@ impl Registry {
     pub fn known(&self) -> Known {
         self.read()
             .iter()
-            .map(|(name, (_, policy))| (format!("{UPLOADED}{name}"), policy.clone()))
+            .map(|(name, (_, policy))| (PolicyRef::Uploaded(name.clone()), policy.clone()))
             .collect()
     }
 

@@ -7,6 +7,7 @@ use super::pool::Slots;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
 use super::{bindings, error::LoadError};
+use crate::model::PolicyRef;
 use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
@@ -104,7 +105,7 @@ impl Runtime {
 
     /// Loads built-in policy `name` (without the `builtin:` prefix).
     pub fn load_builtin(&self, name: &str) -> Result<super::Policy, LoadError> {
-        let label = format!("builtin:{name}");
+        let label = PolicyRef::Builtin(name.to_string()).to_string();
         match super::builtin_bytes(name) {
             Some(bytes) => self.load(&label, bytes),
             None => Err(LoadError {

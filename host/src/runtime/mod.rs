@@ -15,6 +15,7 @@ mod engine;
 mod error;
 mod evaluate;
 mod history;
+mod known;
 mod limits;
 mod loader;
 mod options;
@@ -31,6 +32,7 @@ pub use engine::Runtime;
 pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind};
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
 pub use history::{History, HistoryError, HistorySource, no_history};
+pub use known::Known;
 pub use limits::Limits;
 pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};
 pub use options::{

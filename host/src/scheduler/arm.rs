@@ -1,18 +1,11 @@
 //! Arming an SLO: its policy loaded (and its sha256 pin checked), its config
 //! validated by the policy, once, at load time.
 
-use crate::runtime::{Policy, Runtime};
+use crate::model::PolicyRef;
+use crate::runtime::{Known, Policy, Runtime};
 use crate::slo::Slo;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-
-/// Policies already loaded, by the spec SLOs name them with
-/// (`builtin:NAME`, `uploaded:NAME`, or a path).
-pub type Known = BTreeMap<String, Arc<Policy>>;
-
-/// The prefix of a tenant's policies uploaded through the API.
-pub const UPLOADED: &str = "uploaded:";
 
 /// An SLO ready to evaluate.
 #[derive(Clone)]
@@ -63,21 +56,25 @@ impl Armed {
                 Some(p) => p.clone(),
                 None => {
                     let spec = &slo.policy.spec;
-                    let result = if let Some(name) = spec.strip_prefix(UPLOADED) {
-                        Err(format!(
+                    let result = match (spec, files) {
+                        (PolicyRef::Uploaded(name), _) => Err(format!(
                             "no uploaded policy named {name:?}; upload it with PUT /v1/policies/{name}"
-                        ))
-                    } else if let Some(name) = spec.strip_prefix("builtin:") {
-                        runtime.load_builtin(name).map_err(|e| e.to_string())
-                    } else if let Some(base) = files {
-                        std::fs::read(base.join(spec))
+                        )),
+                        (PolicyRef::Builtin(name), _) => {
+                            runtime.load_builtin(name).map_err(|e| e.to_string())
+                        }
+                        (PolicyRef::File(path), Some(base)) => std::fs::read(base.join(path))
                             .map_err(|e| format!("cannot read policy {spec}: {e}"))
-                            .and_then(|bytes| runtime.load(spec, &bytes).map_err(|e| e.to_string()))
-                    } else {
-                        Err(format!(
-                            "policy {spec:?}: SLOs sent to the API use `builtin:NAME` or \
-                             `uploaded:NAME` policies, not files"
-                        ))
+                            .and_then(|bytes| {
+                                runtime
+                                    .load(&spec.to_string(), &bytes)
+                                    .map_err(|e| e.to_string())
+                            }),
+                        (PolicyRef::File(path), None) => Err(format!(
+                            "policy {:?}: SLOs sent to the API use `builtin:NAME` or \
+                             `uploaded:NAME` policies, not files",
+                            path.display().to_string()
+                        )),
                     };
                     match result {
                         Ok(p) => {

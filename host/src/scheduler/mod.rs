@@ -15,7 +15,7 @@ mod evaluation;
 mod spool;
 mod stats;
 
-pub use arm::{ArmError, Armed, Known, UPLOADED};
+pub use arm::{ArmError, Armed};
 pub use spool::{SpoolFile, take_spool};
 pub use stats::Stats;
 

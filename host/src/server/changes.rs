@@ -3,10 +3,9 @@
 use super::error::ApiError;
 use super::routes::{Authed, body_bytes, require_type};
 use crate::ledger::PolicyEntry;
+use crate::model::PolicyRef;
 use crate::registry::RegistryError;
-use crate::scheduler::UPLOADED;
-use crate::service::Tenant;
-use crate::service::{ChangeError, PolicyStored, SlosApplied};
+use crate::service::{ChangeError, PolicyStored, SlosApplied, Tenant};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -103,7 +102,7 @@ pub(super) async fn list_policies(Authed(tenant): Authed) -> Json<PolicyList> {
         .entries()
         .into_iter()
         .map(|entry| {
-            let spec = format!("{UPLOADED}{}", entry.name);
+            let spec = PolicyRef::Uploaded(entry.name.clone());
             let used_by = slos
                 .iter()
                 .filter(|a| a.slo.policy.spec == spec)

@@ -4,8 +4,8 @@
 
 use crate::executor::Executor;
 use crate::ledger::Ledger;
-use crate::runtime::{Limits, Runtime};
-use crate::scheduler::{ArmError, Armed, Known, Scheduler};
+use crate::runtime::{Known, Limits, Runtime};
+use crate::scheduler::{ArmError, Armed, Scheduler};
 use crate::slo::Slo;
 use std::path::Path;
 use std::sync::Arc;

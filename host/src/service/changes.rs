@@ -4,8 +4,10 @@
 
 use super::tenant::{Tenant, UPLOADED_SLOS_FILE, distinct_policies, known_from};
 use crate::ledger::{LedgerError, PolicyEntry};
+use crate::model::PolicyRef;
 use crate::registry::{RegistryError, validate};
-use crate::scheduler::{Armed, Known, UPLOADED};
+use crate::runtime::Known;
+use crate::scheduler::Armed;
 use crate::slo::{Slo, parse_text};
 use serde::Serialize;
 use std::sync::{Arc, PoisonError};
@@ -122,7 +124,7 @@ impl Tenant {
                 max,
             });
         }
-        let spec = format!("{UPLOADED}{name}");
+        let spec = PolicyRef::Uploaded(name.to_string());
         let mut known = self.known();
         known.insert(spec.clone(), policy.clone());
         let current = self.scheduler.slos();

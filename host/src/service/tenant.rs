@@ -8,8 +8,8 @@ use crate::config::TenantConfig;
 use crate::executor::Executor;
 use crate::ledger::{Ledger, LedgerError};
 use crate::registry::Registry;
-use crate::runtime::Runtime;
-use crate::scheduler::{Armed, Known, Scheduler};
+use crate::runtime::{Known, Runtime};
+use crate::scheduler::{Armed, Scheduler};
 use crate::slo::{Slo, load_files, parse_text};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -192,12 +192,12 @@ impl Tenant {
 pub(super) fn distinct_policies(armed: &[Armed]) -> usize {
     armed
         .iter()
-        .map(|a| a.slo.policy.spec.as_str())
+        .map(|a| &a.slo.policy.spec)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }
 
-/// The policies `armed` use, by spec, to arm SLOs again without loading them again.
+/// The policies `armed` use, by reference, to arm SLOs again without loading them again.
 pub(super) fn known_from(armed: &[Armed]) -> Known {
     armed
         .iter()

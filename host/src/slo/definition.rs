@@ -3,7 +3,7 @@
 use super::catalog::DocumentRef;
 use super::duration::{Shorthand, Unit};
 use super::openslo::{DatasloSource, ObjectiveDoc, SliDoc, SloDoc, TriggerDoc};
-use crate::model::DatasetRef;
+use crate::model::{DatasetRef, PolicyRef};
 use std::time::Duration;
 
 /// One evaluable SLO.
@@ -16,7 +16,7 @@ pub struct Slo {
     /// The dataset it watches.
     pub dataset: DatasetRef,
     /// The policy that measures it.
-    pub policy: PolicyRef,
+    pub policy: PinnedPolicy,
     /// The policy's config, as JSON text.
     pub config: String,
     /// The SLI (measurement name) it reads.
@@ -194,9 +194,9 @@ fn alerting(
 
 /// `policy` plus its optional `sha256` pin.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyRef {
-    /// A path or `builtin:NAME`.
-    pub spec: String,
+pub struct PinnedPolicy {
+    /// `builtin:NAME`, `uploaded:NAME` or a path.
+    pub spec: PolicyRef,
     /// The expected sha256 of the component, hex.
     pub sha256: Option<String>,
 }
@@ -461,7 +461,7 @@ pub fn build(
         name: doc.metadata.name.clone(),
         source,
         dataset: ds.dataset,
-        policy: PolicyRef {
+        policy: PinnedPolicy {
             spec: ds.policy,
             sha256: ds.sha256,
         },

@@ -11,7 +11,7 @@ mod openslo;
 
 pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
 pub use definition::{
-    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PolicyRef, Severity,
+    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PinnedPolicy, Severity,
     Slo, TimeWindow, Trigger,
 };
 pub use duration::{Shorthand, Unit};

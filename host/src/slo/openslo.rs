@@ -112,7 +112,8 @@ pub struct ObjectiveDoc {
 #[serde(deny_unknown_fields)]
 pub struct DatasloSource {
     pub dataset: crate::model::DatasetRef,
-    pub policy: String,
+    /// Parsed here, so a bad reference is an error at `...spec.policy`.
+    pub policy: crate::model::PolicyRef,
     #[serde(default)]
     pub sha256: Option<String>,
     #[serde(default)]
