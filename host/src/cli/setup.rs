@@ -111,8 +111,8 @@ pub fn scheduler(config: &Config) -> Result<Scheduler, Failure> {
     }
     let mut scheduler = Scheduler::new(runtime, ledger, armed, config.history_depth);
     scheduler.set_executor(
-        config
-            .executor()
+        crate::executor::Executor::with_workers(config.workers)
+            .map(Arc::new)
             .map_err(|e| Failure::Input(format!("cannot start the evaluation threads: {e}")))?,
     );
     Ok(scheduler)

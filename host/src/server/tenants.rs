@@ -1,6 +1,7 @@
 //! Tenants: their token hashes, and their scheduler over their own ledger trees.
 
 use crate::config::{Config, TenantConfig};
+use crate::executor::Executor;
 use crate::ledger::Ledger;
 use crate::registry::Registry;
 use crate::runtime::Runtime;
@@ -56,16 +57,23 @@ pub fn token_hash(token: &str) -> String {
 }
 
 impl AppState {
-    /// Builds every tenant of `config` over the ledger database in its data directory.
+    /// Validates `config`, then builds every tenant of it over the ledger
+    /// database in its data directory.
     pub fn from_config(
         config: &Config,
         runtime: Arc<Runtime>,
         ledger: &Ledger,
     ) -> Result<Self, TenantError> {
-        let executor = config.executor().map_err(|e| TenantError {
-            tenant: "(all)".into(),
-            message: format!("cannot start the evaluation threads: {e}"),
+        config.validate().map_err(|e| TenantError {
+            tenant: "(config)".into(),
+            message: e.to_string(),
         })?;
+        let executor = Executor::with_workers(config.workers)
+            .map(Arc::new)
+            .map_err(|e| TenantError {
+                tenant: "(all)".into(),
+                message: format!("cannot start the evaluation threads: {e}"),
+            })?;
         let mut tenants = Vec::new();
         for t in &config.tenants {
             let mut tenant = Tenant::new(
@@ -77,13 +85,6 @@ impl AppState {
             )?;
             tenant.scheduler.set_executor(executor.clone());
             tenants.push(Arc::new(tenant));
-        }
-        let bad_hash = |h: &String| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit());
-        if config.server.admin_token_sha256.iter().any(bad_hash) {
-            return Err(TenantError {
-                tenant: "(admin)".into(),
-                message: "server.admin_token_sha256 holds sha256 hashes: 64 hex digits each".into(),
-            });
         }
         Ok(AppState {
             tenants,
@@ -118,7 +119,7 @@ impl Tenant {
 
     /// Loads the tenant's uploaded policies (from `policy_dir`) and SLOs (its
     /// config files, then those sent to the API) and arms them; its ledger
-    /// trees are its own.
+    /// trees are its own. `config` is one of a validated [`Config`]'s.
     pub fn new(
         config: &TenantConfig,
         runtime: Arc<Runtime>,
@@ -130,25 +131,6 @@ impl Tenant {
             tenant: config.name.clone(),
             message,
         };
-        let valid_name = !config.name.is_empty()
-            && config
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !valid_name {
-            return Err(fail(
-                "a tenant name is lowercase letters, digits and dashes".into(),
-            ));
-        }
-        if config
-            .token_sha256
-            .iter()
-            .any(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            return Err(fail(
-                "token_sha256 holds sha256 hashes: 64 hex digits each".into(),
-            ));
-        }
         let catalog = load_files(&config.slo_files);
         if let Some(e) = catalog.errors.first() {
             return Err(fail(e.to_string()));
@@ -189,16 +171,11 @@ impl Tenant {
                 )));
             }
         }
-        let rate = match limits.requests_per_second {
-            Some(rps) => {
-                let rps = std::num::NonZeroU32::new(rps)
-                    .ok_or_else(|| fail("requests_per_second must be at least 1".into()))?;
-                Some(governor::RateLimiter::direct(governor::Quota::per_second(
-                    rps,
-                )))
-            }
-            None => None,
-        };
+        // `Config::validate` refuses a rate of 0.
+        let rate = limits
+            .requests_per_second
+            .and_then(std::num::NonZeroU32::new)
+            .map(|rps| governor::RateLimiter::direct(governor::Quota::per_second(rps)));
         let mut scheduler = Scheduler::new(runtime.clone(), ledger, armed, history_depth);
         scheduler.set_limits(call_limits);
         Ok(Tenant {
