@@ -425,3 +425,21 @@ fn a_tenant_over_its_policy_limit_is_refused_at_start() {
         "tenant `small`: its SLOs use 1 policies, over its limit of 0"
     );
 }
+
+#[test]
+fn a_config_built_in_code_is_validated_before_any_tenant_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        tenants: vec![tenant(dir.path(), "../escape", TenantLimits::default())],
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
+    let runtime = Arc::new(Runtime::new(Default::default()).unwrap());
+    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
+    let err = Service::from_config(&config, runtime, &ledger)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("tenants[0].name"), "{err}");
+    assert!(!dir.path().join("data/escape").exists());
+}

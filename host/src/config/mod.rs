@@ -1,8 +1,23 @@
 //! `dataslo.toml`: where data lives, which SLO files to load, and the defaults
 //! for limits and intervals. Every setting has a default, so a process given
-//! only SLO files works. Depends on nothing else in the crate but `runtime`'s
-//! limits type.
+//! only SLO files works; defaults shared with the sandbox are read from
+//! `runtime`'s own. Plain data: [`Config::validate`] holds every check, and
+//! nothing here starts threads or opens anything but the file.
+//!
+//! Depends on nothing else in the crate but `runtime`'s option types.
 
+mod engine;
+mod error;
+mod server;
+mod tenants;
+mod validate;
+
+pub use engine::{EngineConfig, LimitsConfig};
+pub use error::{ConfigError, ValidationError};
+pub use server::{NotifiersConfig, ServerConfig};
+pub use tenants::{TenantConfig, TenantLimits};
+
+use crate::runtime::{EngineOptions, Limits};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +33,8 @@ pub struct Config {
     /// A directory `run` watches for observation files (`*.json`, `*.ndjson`).
     /// Default `<data_dir>/spool`.
     pub spool_dir: Option<PathBuf>,
-    /// Observations kept per dataset, and the history a policy may read. Default 100.
+    /// Observations kept per dataset, and the history a policy may read.
+    /// Default: the sandbox's, 100.
     pub history_depth: usize,
     /// How long evaluation records are kept, e.g. `"400d"`. Default 400 days.
     #[serde(with = "humantime_serde")]
@@ -41,151 +57,13 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
 }
 
-/// `[server]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address to listen on. Default `127.0.0.1:8080`.
-    pub listen: String,
-    /// Largest request body, in bytes. Default 1 MiB.
-    pub max_body_bytes: usize,
-    /// Largest uploaded policy component, in bytes. Default 16 MiB.
-    pub max_policy_bytes: usize,
-    /// sha256 (hex) of each admin token: an admin sees every tenant on
-    /// `/metrics` and the dashboard, and writes nothing.
-    pub admin_token_sha256: Vec<String>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            listen: "127.0.0.1:8080".into(),
-            max_body_bytes: 1 << 20,
-            max_policy_bytes: 16 << 20,
-            admin_token_sha256: Vec::new(),
-        }
-    }
-}
-
-/// `[[tenants]]`: a team sharing the service.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantConfig {
-    /// Its name: `[a-z0-9-]`, unique.
-    pub name: String,
-    /// sha256 (hex) of each bearer token it may use; tokens themselves are never stored.
-    pub token_sha256: Vec<String>,
-    /// Its OpenSLO files.
-    #[serde(default)]
-    pub slo_files: Vec<PathBuf>,
-    /// Its own limits; unset ones fall back to the service's.
-    #[serde(default)]
-    pub limits: TenantLimits,
-}
-
-/// `[tenants.limits]`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TenantLimits {
-    /// CPU deadline of one policy call.
-    #[serde(with = "humantime_serde")]
-    pub deadline: Option<Duration>,
-    /// Memory of one policy call, in MiB.
-    pub memory_mib: Option<usize>,
-    /// Largest request body, in bytes (at most the server's).
-    pub max_body_bytes: Option<usize>,
-    /// Requests per second; more are answered 429.
-    pub requests_per_second: Option<u32>,
-    /// Distinct policies its SLOs may use.
-    pub max_policies: Option<usize>,
-}
-
-/// `[notifiers]`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NotifiersConfig {
-    /// URLs that receive each firing or resolved transition as a JSON POST,
-    /// retried with backoff until they answer 2xx.
-    pub webhooks: Vec<String>,
-    /// Prometheus Alertmanager base URLs, e.g. `http://127.0.0.1:9093`:
-    /// transitions are posted to their v2 API, firing alerts re-sent every minute.
-    pub alertmanagers: Vec<String>,
-}
-
-/// `[limits]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimitsConfig {
-    /// CPU deadline per call. Default `100ms`.
-    #[serde(with = "humantime_serde")]
-    pub deadline: Duration,
-    /// Memory per call, in MiB. Default 64.
-    pub memory_mib: usize,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            deadline: Duration::from_millis(100),
-            memory_mib: 64,
-        }
-    }
-}
-
-/// `[engine]`: fixed for the life of the process.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EngineConfig {
-    /// `"pooling"` (default) or `"on-demand"`.
-    pub allocator: AllocatorName,
-    /// Pooling: instances alive at once; more calls wait. Default 1000.
-    pub max_instances: Option<u32>,
-    /// Pooling: memory of each instance slot, in MiB. Default 256; at least
-    /// `[limits] memory_mib` and every tenant's.
-    pub memory_mib: Option<usize>,
-    /// Pooling: elements of each table slot. Default 20000.
-    pub table_elements: Option<usize>,
-    /// Initialise memories copy-on-write from the component's image. Default true.
-    pub copy_on_write: bool,
-    /// Keep compiled policies in `<data_dir>/cache`. Default true.
-    pub cache: bool,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            allocator: AllocatorName::Pooling,
-            max_instances: None,
-            memory_mib: None,
-            table_elements: None,
-            copy_on_write: true,
-            cache: true,
-        }
-    }
-}
-
-/// `[engine] allocator`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AllocatorName {
-    /// Pre-reserved slots, reused.
-    Pooling,
-    /// `mmap` per instance.
-    OnDemand,
-}
-
-/// Most instance slots: beyond this the pool's totals overflow their counters.
-const MAX_INSTANCES: u32 = 100_000;
-/// 32-bit memories end at 4 GiB.
-const MAX_MEMORY_MIB: usize = 4096;
-
 impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("dataslo-data"),
             slo_files: Vec::new(),
             spool_dir: None,
-            history_depth: 100,
+            history_depth: Limits::default().history_depth as usize,
             retention: Duration::from_secs(400 * 86_400),
             workers: 0,
             poll_interval: Duration::from_secs(1),
@@ -198,37 +76,9 @@ impl Default for Config {
     }
 }
 
-/// The config file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// Unreadable.
-    #[error("cannot read {file}: {error}")]
-    Read {
-        /// The file.
-        file: String,
-        /// Why.
-        error: std::io::Error,
-    },
-    /// Not valid TOML, or a key or value that is not accepted.
-    #[error("{file}: {error}")]
-    Parse {
-        /// The file.
-        file: String,
-        /// toml's message, with line and column.
-        error: String,
-    },
-    /// Valid alone, but the values do not fit together.
-    #[error("{file}: {error}")]
-    Invalid {
-        /// The file.
-        file: String,
-        /// Which field, and why.
-        error: String,
-    },
-}
-
 impl Config {
-    /// Reads `path`. Relative paths in it are relative to the file's folder.
+    /// Reads and validates `path`. Relative paths in it are relative to the
+    /// file's folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
@@ -241,7 +91,11 @@ impl Config {
         })?;
         config
             .validate()
-            .map_err(|error| ConfigError::Invalid { file, error })?;
+            .map_err(|ValidationError { field, reason }| ConfigError::Invalid {
+                file,
+                field,
+                reason,
+            })?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.data_dir = base.join(&config.data_dir);
         config.slo_files = config.slo_files.iter().map(|f| base.join(f)).collect();
@@ -259,81 +113,12 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("spool"))
     }
 
-    /// The evaluation threads in force: `workers`, or one per core.
-    pub fn worker_threads(&self) -> usize {
-        match self.workers {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        }
-    }
-
-    /// An executor with [`Config::worker_threads`] workers.
-    pub fn executor(&self) -> std::io::Result<std::sync::Arc<crate::executor::Executor>> {
-        crate::executor::Executor::new(self.worker_threads()).map(std::sync::Arc::new)
-    }
-
-    /// Checks the values that depend on each other; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let engine = &self.engine;
-        if engine.allocator == AllocatorName::OnDemand {
-            let pooling_only = [
-                ("max_instances", engine.max_instances.is_some()),
-                ("memory_mib", engine.memory_mib.is_some()),
-                ("table_elements", engine.table_elements.is_some()),
-            ];
-            if let Some((key, _)) = pooling_only.iter().find(|(_, set)| *set) {
-                return Err(format!(
-                    "[engine] {key} applies only to allocator = \"pooling\", not \"on-demand\""
-                ));
-            }
-            return Ok(());
-        }
-        if let Some(n) = engine.max_instances
-            && !(1..=MAX_INSTANCES).contains(&n)
-        {
-            return Err(format!(
-                "[engine] max_instances = {n} must be between 1 and {MAX_INSTANCES}"
-            ));
-        }
-        if engine.table_elements == Some(0) {
-            return Err("[engine] table_elements must be at least 1".into());
-        }
-        let memory = self.engine_options().memory_bytes >> 20;
-        if memory == 0 || memory > MAX_MEMORY_MIB {
-            return Err(format!(
-                "[engine] memory_mib = {memory} must be between 1 and {MAX_MEMORY_MIB}"
-            ));
-        }
-        if self.limits.memory_mib > memory {
-            return Err(format!(
-                "[engine] memory_mib = {memory} is below [limits] memory_mib = {}: \
-                 a pool slot must hold the largest memory a call may use",
-                self.limits.memory_mib
-            ));
-        }
-        for tenant in &self.tenants {
-            if let Some(mib) = tenant.limits.memory_mib
-                && mib > memory
-            {
-                return Err(format!(
-                    "[engine] memory_mib = {memory} is below tenant `{}`'s limits.memory_mib = {mib}",
-                    tenant.name
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// How the engine is built, with the compile cache under `data_dir`.
-    pub fn engine_options(&self) -> crate::runtime::EngineOptions {
-        use crate::runtime::{Allocator, EngineOptions};
+    pub fn engine_options(&self) -> EngineOptions {
         let defaults = EngineOptions::default();
         let engine = &self.engine;
         EngineOptions {
-            allocator: match engine.allocator {
-                AllocatorName::Pooling => Allocator::Pooling,
-                AllocatorName::OnDemand => Allocator::OnDemand,
-            },
+            allocator: engine.allocator,
             max_instances: engine.max_instances.unwrap_or(defaults.max_instances),
             memory_bytes: engine
                 .memory_mib
@@ -345,12 +130,12 @@ impl Config {
     }
 
     /// The sandbox limits in force.
-    pub fn runtime_limits(&self) -> crate::runtime::Limits {
-        crate::runtime::Limits {
+    pub fn runtime_limits(&self) -> Limits {
+        Limits {
             deadline: self.limits.deadline,
             memory_bytes: self.limits.memory_mib << 20,
             history_depth: u32::try_from(self.history_depth).unwrap_or(u32::MAX),
-            ..crate::runtime::Limits::default()
+            ..Limits::default()
         }
     }
 }
@@ -358,10 +143,23 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::Allocator;
 
     #[test]
     fn an_empty_file_is_all_defaults() {
         assert_eq!(toml::from_str::<Config>("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_defaults_are_the_sandboxs_own() {
+        let config = Config::default();
+        assert_eq!(config.runtime_limits(), Limits::default());
+        let options = EngineOptions {
+            cache_dir: None,
+            ..config.engine_options()
+        };
+        assert_eq!(options, EngineOptions::default());
+        assert_eq!(config.validate(), Ok(()));
     }
 
     #[test]
@@ -376,15 +174,10 @@ mod tests {
         assert!(err.contains("data_dri") && err.contains("line 1"), "{err}");
     }
 
-    fn invalid(text: &str) -> String {
-        let config: Config = toml::from_str(text).unwrap();
-        config.validate().unwrap_err()
-    }
-
     #[test]
     fn the_engine_table_defaults_to_a_pool_with_a_cache() {
         let options = Config::default().engine_options();
-        assert_eq!(options.allocator, crate::runtime::Allocator::Pooling);
+        assert_eq!(options.allocator, Allocator::Pooling);
         assert_eq!(options.memory_bytes, 256 << 20);
         assert!(options.copy_on_write);
         assert_eq!(options.cache_dir, Some(PathBuf::from("dataslo-data/cache")));
@@ -394,7 +187,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.validate(), Ok(()));
         let options = c.engine_options();
-        assert_eq!(options.allocator, crate::runtime::Allocator::OnDemand);
+        assert_eq!(options.allocator, Allocator::OnDemand);
         assert!(!options.copy_on_write);
         assert_eq!(options.cache_dir, None);
     }
@@ -411,42 +204,26 @@ mod tests {
         let err = toml::from_str::<Config>("[engine]\nallocator = \"slab\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("slab") && err.contains("on-demand"), "{err}");
-    }
-
-    #[test]
-    fn invalid_engine_combinations_name_the_field() {
-        let err = invalid("[engine]\nmemory_mib = 32\n");
         assert!(
-            err.contains("[engine] memory_mib = 32") && err.contains("[limits] memory_mib = 64"),
-            "{err}"
-        );
-        let err = invalid("[engine]\nallocator = \"on-demand\"\nmax_instances = 8\n");
-        assert!(
-            err.contains("max_instances") && err.contains("pooling"),
-            "{err}"
-        );
-        assert!(invalid("[engine]\nmax_instances = 0\n").contains("max_instances = 0"));
-        assert!(invalid("[engine]\nmemory_mib = 8192\n").contains("memory_mib = 8192"));
-        assert!(invalid("[engine]\ntable_elements = 0\n").contains("table_elements"));
-        let err = invalid(
-            "[[tenants]]\nname = \"big\"\ntoken_sha256 = []\n[tenants.limits]\nmemory_mib = 512\n",
-        );
-        assert!(
-            err.contains("tenant `big`") && err.contains("memory_mib = 512"),
+            err.contains("slab") && err.contains("pooling") && err.contains("on-demand"),
             "{err}"
         );
     }
 
     #[test]
-    fn loading_a_file_checks_the_engine_table() {
+    fn loading_a_file_validates_it_naming_the_file_and_the_field() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dataslo.toml");
         std::fs::write(&path, "[limits]\nmemory_mib = 512\n").unwrap();
-        let err = Config::load(&path).unwrap_err().to_string();
+        let err = Config::load(&path).unwrap_err();
         assert!(
-            err.contains("dataslo.toml") && err.contains("[engine] memory_mib = 256"),
-            "{err}"
+            matches!(&err, ConfigError::Invalid { field, .. } if field == "engine.memory_mib"),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("dataslo.toml: engine.memory_mib: 256"),
+            "{message}"
         );
         std::fs::write(
             &path,

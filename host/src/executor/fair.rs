@@ -65,6 +65,15 @@ impl Executor {
         Ok(Executor { shared, workers })
     }
 
+    /// A pool sized by the `workers` setting: `workers` threads, or one per
+    /// core when it is 0.
+    pub fn with_workers(workers: usize) -> std::io::Result<Self> {
+        match workers {
+            0 => Executor::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            n => Executor::new(n),
+        }
+    }
+
     /// How many workers it has.
     pub fn workers(&self) -> usize {
         self.workers.len()
@@ -227,6 +236,13 @@ impl Drop for Executor {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_workers_setting_of_zero_is_one_worker_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(Executor::with_workers(0).unwrap().workers(), cores);
+        assert_eq!(Executor::with_workers(3).unwrap().workers(), 3);
+    }
 
     #[test]
     fn results_come_back_in_order_from_every_worker() {

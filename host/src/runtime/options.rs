@@ -6,8 +6,10 @@
 use std::path::PathBuf;
 use wasmtime::{Config, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// Where instances' memories, tables and metadata come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where instances' memories, tables and metadata come from. In
+/// `dataslo.toml`: `allocator = "pooling"` or `"on-demand"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Allocator {
     /// Slots reserved once at start-up and reused: instantiation is a few
     /// `madvise`s instead of `mmap`s. Concurrent instances are capped; calls
@@ -63,7 +65,8 @@ impl Default for EngineOptions {
             allocator: Allocator::Pooling,
             max_instances: 1000,
             memory_bytes: 256 << 20,
-            table_elements: 20_000,
+            // A slot holds the largest table a call may use.
+            table_elements: super::Limits::default().table_elements,
             copy_on_write: true,
             cache_dir: None,
         }

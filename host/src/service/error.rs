@@ -50,6 +50,10 @@ pub enum ServiceError {
         /// Why.
         error: std::io::Error,
     },
+    /// The config's values do not fit together (a config built in code is
+    /// checked as a loaded one is).
+    #[error("config: {0}")]
+    Config(#[from] crate::config::ValidationError),
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),

@@ -143,16 +143,11 @@ impl Tenant {
                 )));
             }
         }
-        let rate = match limits.requests_per_second {
-            Some(rps) => {
-                let rps = std::num::NonZeroU32::new(rps)
-                    .ok_or_else(|| fail("requests_per_second must be at least 1".into()))?;
-                Some(governor::RateLimiter::direct(governor::Quota::per_second(
-                    rps,
-                )))
-            }
-            None => None,
-        };
+        // `Config::validate` refuses a rate of 0.
+        let rate = limits
+            .requests_per_second
+            .and_then(std::num::NonZeroU32::new)
+            .map(|rps| governor::RateLimiter::direct(governor::Quota::per_second(rps)));
         Ok(Tenant {
             name: config.name.clone(),
             token_hashes: config.token_sha256.clone(),

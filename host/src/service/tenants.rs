@@ -40,7 +40,8 @@ pub fn open_runtime(config: &Config) -> Result<Arc<Runtime>, ServiceError> {
 }
 
 fn shared(config: &Config, runtime: Arc<Runtime>) -> Result<Shared, ServiceError> {
-    let executor = Executor::new(config.worker_threads()).map_err(|error| ServiceError::Io {
+    config.validate()?;
+    let executor = Executor::with_workers(config.workers).map_err(|error| ServiceError::Io {
         what: "cannot start the evaluation threads".into(),
         error,
     })?;
