@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-/// What one call into a policy may use. Defaults follow DESIGN.md.
+/// What one call into a policy may use. The README's "The sandbox" lists the
+/// defaults; `dataslo.toml` takes its own from here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Wall-clock CPU budget, enforced by epoch interruption.

@@ -69,7 +69,8 @@ pub struct Alerting {
     pub no_data_after: Duration,
 }
 
-/// DESIGN.md's defaults for a 30-day window: (severity, long, short, factor).
+/// The SRE workbook's multi-window rules for a 30-day window, as the README
+/// lists them: (severity, long, short, factor).
 pub const DEFAULT_RULES: [(Severity, u64, u64, f64); 4] = [
     (Severity::Page, 3600, 300, 14.4),
     (Severity::Page, 6 * 3600, 1800, 6.0),
