@@ -15,16 +15,10 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool) -> Result<(), Fai
         parse_observations(&text, source).map_err(|e| Failure::Input(e.to_string()))?
     };
     let ledger = ledger(&config)?;
-    let mut new = 0;
-    for obs in &observations {
-        new += usize::from(
-            ledger
-                .put_observation(obs)
-                .map_err(|e| Failure::Input(e.to_string()))?
-                .new,
-        );
-    }
-    ledger.flush().map_err(|e| Failure::Input(e.to_string()))?;
+    let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
+    let receipts = ledger.put_observations(&observations).map_err(storage)?;
+    ledger.flush().map_err(storage)?;
+    let new = receipts.iter().filter(|r| r.new).count();
     println!(
         "acknowledged {} observation(s), {new} new",
         observations.len()
