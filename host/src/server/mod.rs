@@ -17,7 +17,7 @@ mod routes;
 mod tenants;
 
 pub use apply::{ChangeError, PolicyStored, SlosApplied};
-pub use error::ApiError;
+pub use error::{ApiCode, ApiError};
 pub use routes::router;
 pub use tenants::{AppState, Tenant, TenantError, UPLOADED_SLOS_FILE, token_hash};
 

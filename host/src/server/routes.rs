@@ -1,6 +1,6 @@
 //! The `/v1` API, the OpenLineage endpoint and the health checks.
 
-use super::error::ApiError;
+use super::error::{ApiCode, ApiError};
 use super::tenants::{AppState, Tenant};
 use crate::ledger::EvalRecord;
 use crate::model::Observation;
@@ -64,7 +64,7 @@ async fn declared_length(
     match declared {
         Some(n) if n > max as u64 => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ApiCode::TooLarge,
             format!("a body of {n} bytes is over this endpoint's limit of {max}"),
         )
         .into_response(),
@@ -88,7 +88,7 @@ impl FromRequestParts<Arc<AppState>> for Authed {
 }
 
 fn unauthorized(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthorized, detail)
 }
 
 /// The bearer token of a request.
@@ -112,7 +112,7 @@ pub(super) fn admitted(state: &AppState, token: &str) -> Result<Arc<Tenant>, Api
     if !tenant.admit() {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ApiCode::RateLimited,
             format!(
                 "tenant {} is over its requests per second; retry shortly",
                 tenant.name
@@ -141,7 +141,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiE
         tenant.scheduler.ledger().last_record("").map_err(|e| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
+                ApiCode::NotReady,
                 format!("tenant {}: {e}", tenant.name),
             )
         })?;
@@ -161,7 +161,7 @@ fn json_text(
     require_type(headers, &["application/json", "application/x-ndjson"])?;
     let bytes = body_bytes(tenant.max_body_bytes, &tenant.name, body)?;
     String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8"))
+        .map_err(|_| ApiError::bad_request(ApiCode::InvalidBody, "the body is not UTF-8"))
 }
 
 /// The body, or why it cannot be had: 413 when over `max` (the tenant's
@@ -176,7 +176,7 @@ pub(super) fn body_bytes(
     {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ApiCode::TooLarge,
             format!(
                 "{} bytes is over tenant {tenant}'s limit of {max}",
                 bytes.len()
@@ -185,9 +185,9 @@ pub(super) fn body_bytes(
     }
     body.map_err(|r| {
         let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
+            ApiCode::TooLarge
         } else {
-            "unreadable_body"
+            ApiCode::UnreadableBody
         };
         ApiError::new(r.status(), code, r.body_text())
     })
@@ -205,7 +205,7 @@ pub(super) fn require_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(),
     } else {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ApiCode::UnsupportedMediaType,
             format!("send {}, not {kind:?}", accepted.join(" or ")),
         ))
     }
@@ -242,7 +242,7 @@ async fn post_observations(
 ) -> Result<Json<Accepted>, ApiError> {
     let text = json_text(&tenant, &headers, payload)?;
     let observations = parse_observations(&text, "body")
-        .map_err(|e| ApiError::bad_request("invalid_observation", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ApiCode::InvalidObservation, e.to_string()))?;
     ingest(tenant, observations).await
 }
 
@@ -253,7 +253,7 @@ async fn post_lineage(
 ) -> Result<Json<Accepted>, ApiError> {
     let text = json_text(&tenant, &headers, payload)?;
     let observations = crate::openlineage::observations_from(&text, "body")
-        .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
     ingest(tenant, observations).await
 }
 
@@ -266,7 +266,7 @@ struct AtQuery {
 fn at_time(text: Option<&str>) -> Result<jiff::Timestamp, ApiError> {
     match text {
         Some(t) => {
-            crate::status::parse_at(t).map_err(|e| ApiError::bad_request("invalid_query", e))
+            crate::status::parse_at(t).map_err(|e| ApiError::bad_request(ApiCode::InvalidQuery, e))
         }
         None => Ok(jiff::Timestamp::now()),
     }
@@ -274,16 +274,16 @@ fn at_time(text: Option<&str>) -> Result<jiff::Timestamp, ApiError> {
 
 fn parse_time(text: Option<&str>, name: &str) -> Result<jiff::Timestamp, ApiError> {
     match text {
-        Some(t) => t
-            .parse()
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("{name}={t:?}: {e}"))),
+        Some(t) => t.parse().map_err(|e| {
+            ApiError::bad_request(ApiCode::InvalidQuery, format!("{name}={t:?}: {e}"))
+        }),
         None => Ok(jiff::Timestamp::now()),
     }
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
-        .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
+        .map_err(|r| ApiError::bad_request(ApiCode::InvalidQuery, r.body_text()))
 }
 
 async fn report(tenant: &Tenant, at: jiff::Timestamp) -> Result<StatusReport, ApiError> {
