@@ -3,6 +3,7 @@
 use super::Failure;
 use super::setup::{SetupArgs, scheduler};
 use crate::alert::alertmanager::{self, RefreshClock};
+use crate::model::Notifier;
 use crate::scheduler::{Scheduler, take_spool};
 use std::path::Path;
 
@@ -24,8 +25,7 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
     let pass = scheduler.evaluate_observations().map_err(storage)?;
     report("pending observations", pass);
-    let notifiers = &config.notifiers;
-    let targets = crate::alert::targets(&notifiers.webhooks, &notifiers.alertmanagers);
+    let targets = crate::alert::notifiers(&config.notifiers);
     let mut refresh = RefreshClock::default();
     let retention =
         jiff::SignedDuration::try_from(config.retention).unwrap_or(jiff::SignedDuration::MAX);
@@ -82,7 +82,7 @@ fn report(what: &str, pass: crate::scheduler::Pass) {
 fn pass_once(
     scheduler: &Scheduler,
     spool: &Path,
-    targets: &[String],
+    targets: &[Notifier],
     refresh: &mut RefreshClock,
 ) -> Result<(), Failure> {
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());

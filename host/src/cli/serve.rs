@@ -40,7 +40,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         let clock = tokio::spawn(clock_loop(
             state.clone(),
             config.poll_interval,
-            crate::alert::targets(&config.notifiers.webhooks, &config.notifiers.alertmanagers),
+            crate::alert::notifiers(&config.notifiers),
         ));
         let shutdown = async {
             let mut term =
@@ -75,7 +75,11 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
 }
 
 /// Ticks, alerts and notifications for every tenant, on the blocking pool.
-async fn clock_loop(state: Arc<AppState>, every: std::time::Duration, targets: Vec<String>) {
+async fn clock_loop(
+    state: Arc<AppState>,
+    every: std::time::Duration,
+    targets: Vec<crate::model::Notifier>,
+) {
     let mut interval = tokio::time::interval(every);
     let mut refresh = crate::alert::alertmanager::RefreshClock::default();
     loop {
