@@ -10,8 +10,9 @@
 use crate::alerts::{SLO, observe};
 use crate::support::scheduler_for;
 
-use dataslo::alert::alertmanager::{self, refresh};
+use dataslo::alert::alertmanager::refresh;
 use dataslo::alert::deliver_outbox;
+use dataslo::model::Notifier;
 use dataslo::scheduler::Scheduler;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -166,14 +167,14 @@ fn advance(
     base: jiff::Timestamp,
     from: i64,
     to: i64,
-    targets: &[String],
+    targets: &[Notifier],
 ) -> Vec<(jiff::Timestamp, String, String)> {
     let mut seen = Vec::new();
     for m in (from..=to).step_by(5) {
         let at = base + jiff::SignedDuration::from_mins(m);
         s.tick(at, 1000).unwrap();
         for t in s.evaluate_alerts(at, targets).unwrap() {
-            seen.push((at, t.alert, t.to));
+            seen.push((at, t.alert.to_string(), t.to.to_string()));
         }
     }
     seen
@@ -203,7 +204,7 @@ fn a_burning_slo_fires_stays_active_and_resolves_in_a_real_alertmanager() {
     };
     let (receiver_url, bodies) = receiver();
     let am = Alertmanager::start(&binary, &receiver_url);
-    let targets = [alertmanager::target(&am.url)];
+    let targets = [Notifier::Alertmanager(am.url.clone())];
 
     let dir = tempfile::tempdir().unwrap();
     let s = scheduler_for(SLO, dir.path());

@@ -6,7 +6,7 @@
 use crate::support::scheduler_for;
 
 use dataslo::alert::{conditions, deliver_outbox};
-use dataslo::model::parse_observation;
+use dataslo::model::{AlertName, Notifier, TransitionState, parse_observation};
 use dataslo::scheduler::Scheduler;
 use dataslo::slo::{Severity, parse_text};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -57,12 +57,12 @@ fn minute(n: i64) -> jiff::Timestamp {
 }
 
 /// Runs ticks and alert evaluation every 5 minutes over `from..=to` minutes.
-fn advance(s: &Scheduler, from: i64, to: i64, targets: &[String]) -> Vec<(i64, String, String)> {
+fn advance(s: &Scheduler, from: i64, to: i64, targets: &[Notifier]) -> Vec<(i64, String, String)> {
     let mut seen = Vec::new();
     for m in (from..=to).step_by(5) {
         s.tick(minute(m), 1000).unwrap();
         for t in s.evaluate_alerts(minute(m), targets).unwrap() {
-            seen.push((m, t.alert, t.to));
+            seen.push((m, t.alert.to_string(), t.to.to_string()));
         }
     }
     seen
@@ -140,11 +140,10 @@ fn no_data_fires_when_evaluations_stop_and_few_events_never_page() {
     let slo = &slos[0].slo;
     // No evaluation at all: no-data holds, the burn rule does not (too few events).
     let c = conditions(s.ledger(), slo, minute(60)).unwrap();
-    assert!(c.iter().any(|c| c.alert == "no-data" && c.holds));
-    assert!(
-        c.iter()
-            .any(|c| c.alert == "page:1h/15m" && !c.holds && c.summary.contains("too few events"))
-    );
+    assert!(c.iter().any(|c| c.alert == AlertName::NoData && c.holds));
+    assert!(c.iter().any(|c| c.alert.to_string() == "page:1h/15m"
+        && !c.holds
+        && c.summary.contains("too few events")));
     let seen = advance(&s, 60, 60, &[]);
     assert_eq!(seen, [(60, "no-data".to_string(), "firing".to_string())]);
 }
@@ -194,7 +193,7 @@ fn transitions_reach_a_webhook_and_failures_are_retried() {
     let dir = tempfile::tempdir().unwrap();
     let s = scheduler(dir.path());
     let (url, bodies) = flaky_webhook();
-    let seen = advance(&s, 60, 60, std::slice::from_ref(&url));
+    let seen = advance(&s, 60, 60, &[Notifier::Webhook(url)]);
     assert_eq!(seen.len(), 1, "no-data fires");
 
     let first = deliver_outbox(s.ledger(), minute(60), Duration::from_secs(5)).unwrap();
@@ -297,14 +296,14 @@ fn a_broken_checker_burns_no_budget_and_raises_the_error_alert() {
     );
     let transitions = s.evaluate_alerts(minute(40), &[]).unwrap();
     assert!(
-        transitions
-            .iter()
-            .any(|t| t.slo == "broken" && t.alert == "errors" && t.to == "firing"),
+        transitions.iter().any(|t| t.slo == "broken"
+            && t.alert == AlertName::Errors
+            && t.to == TransitionState::Firing),
         "{transitions:?}"
     );
     assert!(
         !transitions
             .iter()
-            .any(|t| t.slo == "broken" && t.alert.starts_with("page"))
+            .any(|t| t.slo == "broken" && t.alert.to_string().starts_with("page"))
     );
 }

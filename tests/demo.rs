@@ -2,6 +2,7 @@
 //! alert on the right SLO, and a data directory `status` can read afterwards.
 
 use dataslo::demo::simulate;
+use dataslo::model::TransitionState;
 use std::process::Command;
 
 #[test]
@@ -16,10 +17,9 @@ fn every_incident_of_the_demo_fires_an_alert_and_status_reads_the_result() {
     );
 
     let fired = |slo: &str, day: &str| {
-        report
-            .transitions
-            .iter()
-            .any(|t| t.slo == slo && t.to == "firing" && t.at.to_string().starts_with(day))
+        report.transitions.iter().any(|t| {
+            t.slo == slo && t.to == TransitionState::Firing && t.at.to_string().starts_with(day)
+        })
     };
     assert!(fired("orders-fresh", "2026-11-04"), "late load");
     assert!(fired("inventory-fresh", "2026-11-11"), "stalled pipeline");
@@ -33,7 +33,7 @@ fn every_incident_of_the_demo_fires_an_alert_and_status_reads_the_result() {
     let resolved = report
         .transitions
         .iter()
-        .filter(|t| t.to == "resolved")
+        .filter(|t| t.to == TransitionState::Resolved)
         .count();
     assert!(resolved >= 5, "incidents end: {resolved} resolutions");
 

@@ -54,16 +54,28 @@ spec:
 #[test]
 fn a_policy_log_line_is_escaped_and_names_its_tenant_and_slo() {
     let stderr = run_once(&[]);
-    assert!(!stderr.contains('\x1b') && !stderr.contains('\u{202e}'), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\u{202e}'),
+        "{stderr}"
+    );
     let line = stderr
         .lines()
         .find(|l| l.contains("checked"))
         .unwrap_or_else(|| panic!("no policy log line: {stderr}"));
     assert!(line.contains("WARN"), "{line}");
-    assert!(line.contains("tenant=default") && line.contains("slo=noisy"), "{line}");
-    assert!(line.contains(r"checked\u{a}level=ERROR forged line \u{1b}[31mred\u{202e}desrever"), "{line}");
+    assert!(
+        line.contains("tenant=default") && line.contains("slo=noisy"),
+        "{line}"
+    );
+    assert!(
+        line.contains(r"checked\u{a}level=ERROR forged line \u{1b}[31mred\u{202e}desrever"),
+        "{line}"
+    );
     // The forged text stays inside the one line.
-    assert!(!stderr.lines().any(|l| l.starts_with("level=ERROR")), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("level=ERROR")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -71,13 +83,16 @@ fn json_log_lines_are_one_object_each_for_log_shippers() {
     let stderr = run_once(&["--log-format", "json"]);
     let mut policy_lines = 0;
     for line in stderr.lines() {
-        let event: serde_json::Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(event["level"].is_string(), "{line}");
         if event["target"] == "dataslo::policy" {
             policy_lines += 1;
             assert_eq!(event["span"]["slo"], "noisy", "{line}");
-            assert!(event["message"].as_str().unwrap().starts_with("checked"), "{line}");
+            assert!(
+                event["message"].as_str().unwrap().starts_with("checked"),
+                "{line}"
+            );
         }
     }
     assert_eq!(policy_lines, 1, "{stderr}");

@@ -52,8 +52,15 @@ fn tenant(
     };
     let tenant = ledger.for_tenant(name).unwrap();
     let known = Default::default();
-    dataslo::service::assemble(&runtime, tenant, catalog.slos, known, Some(Path::new(".")), settings)
-        .unwrap_or_else(|errors| panic!("{errors:?}"))
+    dataslo::service::assemble(
+        &runtime,
+        tenant,
+        catalog.slos,
+        known,
+        Some(Path::new(".")),
+        settings,
+    )
+    .unwrap_or_else(|errors| panic!("{errors:?}"))
 }
 
 fn observations(dataset: &str, n: usize) -> Vec<dataslo::model::Observation> {

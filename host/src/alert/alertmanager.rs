@@ -3,19 +3,15 @@
 //! minute with an `endsAt` a few minutes ahead, as Prometheus does, so they
 //! stay active while they fire and resolve on their own if dataslo stops.
 //!
-//! An Alertmanager's outbox target is its base URL behind `alertmanager+`,
-//! so entries written before this notifier existed still read as webhooks.
+//! An Alertmanager is [`Notifier::Alertmanager`], its base URL.
 
-use super::{Condition, conditions, severity_name};
+use super::{Condition, conditions};
 use crate::ledger::{AlertPhase, Ledger, LedgerError, Transition};
-use crate::model::DatasetRef;
+use crate::model::{AlertName, DatasetRef, Notifier, Severity, TransitionState};
 use crate::slo::Slo;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// How an Alertmanager target is told apart from a webhook in the outbox.
-const PREFIX: &str = "alertmanager+";
 
 /// How often firing alerts are re-sent.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
@@ -23,16 +19,6 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
 /// How far ahead of a send a firing alert's `endsAt` is: several refreshes,
 /// so one lost refresh does not resolve it.
 pub const LIFETIME: Duration = Duration::from_secs(5 * 60);
-
-/// The outbox target of the Alertmanager at `base_url`.
-pub fn target(base_url: &str) -> String {
-    format!("{PREFIX}{base_url}")
-}
-
-/// The base URL of an Alertmanager target; `None` for a webhook.
-pub fn base_url(target: &str) -> Option<&str> {
-    target.strip_prefix(PREFIX)
-}
 
 fn alerts_url(base_url: &str) -> String {
     format!("{}/api/v2/alerts", base_url.trim_end_matches('/'))
@@ -56,21 +42,24 @@ pub struct PostableAlert {
     pub ends_at: Option<jiff::Timestamp>,
 }
 
-/// What an alert is about, for its `alertname` and summary. The names are
-/// the ones [`super::conditions`] gives.
-fn alertname(alert: &str) -> &'static str {
+/// What an alert is about, for its `alertname`.
+fn alertname(alert: AlertName) -> &'static str {
     match alert {
-        "no-data" => "DataSLONoData",
-        "errors" => "DataSLOErrors",
-        _ => "DataSLOBurnRate",
+        AlertName::NoData => "DataSLONoData",
+        AlertName::Errors => "DataSLOErrors",
+        AlertName::BurnRate { .. } => "DataSLOBurnRate",
     }
 }
 
-fn summary(slo: &str, dataset: &str, alert: &str) -> String {
+fn summary(slo: &str, dataset: &str, alert: AlertName) -> String {
     match alert {
-        "no-data" => format!("{slo} on {dataset} has no measured evaluation"),
-        "errors" => format!("{slo} on {dataset}: evaluations fail more often than they measure"),
-        _ => format!("{slo} on {dataset} burns its error budget ({alert})"),
+        AlertName::NoData => format!("{slo} on {dataset} has no measured evaluation"),
+        AlertName::Errors => {
+            format!("{slo} on {dataset}: evaluations fail more often than they measure")
+        }
+        AlertName::BurnRate { .. } => {
+            format!("{slo} on {dataset} burns its error budget ({alert})")
+        }
     }
 }
 
@@ -78,17 +67,18 @@ struct About<'a> {
     tenant: &'a str,
     slo: &'a str,
     dataset: &'a DatasetRef,
-    alert: &'a str,
-    severity: &'a str,
+    alert: AlertName,
+    severity: Severity,
     description: &'a str,
 }
 
 impl About<'_> {
     fn alert(&self, starts_at: Option<jiff::Timestamp>, ends_at: jiff::Timestamp) -> PostableAlert {
+        let alert = self.alert.to_string();
         let labels = [
             ("alertname", alertname(self.alert)),
-            ("alert", self.alert),
-            ("severity", self.severity),
+            ("alert", alert.as_str()),
+            ("severity", self.severity.as_str()),
             ("tenant", self.tenant),
             ("slo", self.slo),
             ("dataset", self.dataset.name.as_str()),
@@ -130,14 +120,15 @@ pub fn from_transition(t: &Transition, tenant: &str, now: jiff::Timestamp) -> Po
         tenant,
         slo: &t.slo,
         dataset: &t.dataset,
-        alert: &t.alert,
-        severity: &t.severity,
+        alert: t.alert,
+        severity: t.severity,
         description: &t.summary,
     };
-    if t.to == "resolved" {
-        about.alert(None, t.at)
-    } else {
-        about.alert(Some(t.at), firing_until(t.at, now))
+    match t.to {
+        TransitionState::Resolved => about.alert(None, t.at),
+        TransitionState::Firing | TransitionState::Pending => {
+            about.alert(Some(t.at), firing_until(t.at, now))
+        }
     }
 }
 
@@ -153,8 +144,8 @@ fn from_condition(
         tenant,
         slo: &slo.name,
         dataset: &slo.dataset,
-        alert: &c.alert,
-        severity: severity_name(c.severity),
+        alert: c.alert,
+        severity: c.severity,
         description: &c.summary,
     }
     .alert(Some(since), firing_until(since, now))
@@ -187,17 +178,23 @@ pub struct Refresh {
 }
 
 /// Re-sends every firing alert of `slos` to each Alertmanager in `targets`
-/// (webhooks are ignored), with the figures at `now`. Needs no outbox: a lost
-/// refresh is repaired by the next.
+/// (other notifiers are ignored), with the figures at `now`. Needs no outbox:
+/// a lost refresh is repaired by the next.
 pub fn refresh<'a>(
     ledger: &Ledger,
     slos: impl IntoIterator<Item = &'a Slo>,
-    targets: &[String],
+    targets: &[Notifier],
     now: jiff::Timestamp,
     timeout: Duration,
 ) -> Result<Refresh, LedgerError> {
     let mut report = Refresh::default();
-    let managers: Vec<&String> = targets.iter().filter(|t| base_url(t).is_some()).collect();
+    let managers: Vec<(&Notifier, &str)> = targets
+        .iter()
+        .filter_map(|target| match target {
+            Notifier::Alertmanager(base) => Some((target, base.as_str())),
+            Notifier::Webhook(_) => None,
+        })
+        .collect();
     if managers.is_empty() {
         return Ok(report);
     }
@@ -219,10 +216,7 @@ pub fn refresh<'a>(
         .timeout_global(Some(timeout))
         .build()
         .new_agent();
-    for target in managers {
-        let Some(base) = base_url(target) else {
-            continue;
-        };
+    for (target, base) in managers {
         if queued.iter().any(|(_, e)| &e.target == target) {
             report.skipped += 1;
             continue;
@@ -270,9 +264,9 @@ mod tests {
                 namespace: "postgres://prod".into(),
                 name: "orders".into(),
             },
-            alert: alert.into(),
-            severity: "page".into(),
-            to: to.into(),
+            alert: alert.parse().unwrap(),
+            severity: Severity::Page,
+            to: to.parse().unwrap(),
             at: ts(at),
             summary: "burn 20.00 over 1h and 30.00 over 5m (fires at 14.4)".into(),
         }
@@ -343,14 +337,10 @@ mod tests {
     }
 
     #[test]
-    fn targets_tell_alertmanagers_from_webhooks() {
-        let t = target("http://127.0.0.1:9093/");
-        assert_eq!(base_url(&t), Some("http://127.0.0.1:9093/"));
-        assert_eq!(
-            alerts_url("http://127.0.0.1:9093/"),
-            "http://127.0.0.1:9093/api/v2/alerts"
-        );
-        assert_eq!(base_url("https://hooks.example/dataslo"), None);
+    fn alerts_are_posted_under_the_base_url_with_or_without_its_slash() {
+        for base in ["http://127.0.0.1:9093/", "http://127.0.0.1:9093"] {
+            assert_eq!(alerts_url(base), "http://127.0.0.1:9093/api/v2/alerts");
+        }
     }
 
     #[test]

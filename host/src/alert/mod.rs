@@ -7,7 +7,10 @@
 //! none) is "no data" and never fires.
 //! A rule stays pending until its condition has held for its short window.
 //!
-//! Depends on slo, ledger and budget.
+//! Alerts are named by [`AlertName`] and notified to [`Notifier`]s, both
+//! defined in the model because the ledger stores them.
+//!
+//! Depends on slo, ledger, budget and the `[notifiers]` section of config.
 
 pub mod alertmanager;
 mod webhook;
@@ -15,15 +18,17 @@ mod webhook;
 pub use webhook::{Delivery, deliver_outbox};
 
 use crate::budget::{MinuteRange, Tally, tally};
+use crate::config::NotifiersConfig;
 use crate::ledger::{AlertPhase, AlertState, Ledger, LedgerError, Transition, minute_of};
+use crate::model::{AlertName, AlertWindow, Notifier, TransitionState};
 use crate::slo::{Severity, Slo};
 use std::time::Duration;
 
 /// One alert's condition at a time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
-    /// The alert's name.
-    pub alert: String,
+    /// The alert.
+    pub alert: AlertName,
     /// `page` or `ticket`.
     pub severity: Severity,
     /// Whether it holds.
@@ -35,18 +40,11 @@ pub struct Condition {
 }
 
 fn minutes(d: Duration) -> i64 {
-    (d.as_secs() / 60).max(1) as i64
+    i64::try_from(window_of(d).minutes()).unwrap_or(i64::MAX)
 }
 
-fn window_name(d: Duration) -> String {
-    let m = minutes(d);
-    if m % 1440 == 0 {
-        format!("{}d", m / 1440)
-    } else if m % 60 == 0 {
-        format!("{}h", m / 60)
-    } else {
-        format!("{m}m")
-    }
+fn window_of(d: Duration) -> AlertWindow {
+    AlertWindow::from_duration(d)
 }
 
 fn burn(t: &Tally, target: f64) -> Option<f64> {
@@ -82,9 +80,9 @@ pub fn conditions(
             format!(
                 "burn {} over {} and {} over {} (fires at {})",
                 fmt(bl),
-                window_name(rule.long),
+                window_of(rule.long),
                 fmt(bs),
-                window_name(rule.short),
+                window_of(rule.short),
                 rule.factor
             )
         } else {
@@ -110,14 +108,14 @@ pub fn conditions(
         MinuteRange::last(to, minutes(a.no_data_after)),
     )?;
     out.push(Condition {
-        alert: "no-data".into(),
-        severity: Severity::Ticket,
+        alert: AlertName::NoData,
+        severity: AlertName::NoData.severity(),
         // Failed evaluations are not data: they have their own alert.
         holds: recent.evaluations == 0,
         hold_for: Duration::ZERO,
         summary: format!(
             "no measured evaluation in the last {}",
-            window_name(a.no_data_after)
+            window_of(a.no_data_after)
         ),
     });
     let page_long = a
@@ -126,41 +124,36 @@ pub fn conditions(
         .map_or(Duration::from_secs(3600), |r| r.long);
     let errors = tally(ledger, slo, 0, MinuteRange::last(to, minutes(page_long)))?;
     out.push(Condition {
-        alert: "errors".into(),
-        severity: Severity::Ticket,
+        alert: AlertName::Errors,
+        severity: AlertName::Errors.severity(),
         holds: errors.errors >= a.min_events && errors.errors >= errors.evaluations,
         hold_for: Duration::ZERO,
         summary: format!(
             "{} failed and {} measured evaluations in {}",
             errors.errors,
             errors.evaluations,
-            window_name(page_long)
+            window_of(page_long)
         ),
     });
     Ok(out)
 }
 
-/// The outbox targets of `[notifiers]`: webhook URLs as they are, then the
-/// Alertmanagers.
-pub fn targets(webhooks: &[String], alertmanagers: &[String]) -> Vec<String> {
-    let managers = alertmanagers.iter().map(|url| alertmanager::target(url));
-    webhooks.iter().cloned().chain(managers).collect()
+/// The notifiers of `[notifiers]`: the webhooks, then the Alertmanagers.
+/// The one place the config's lists become notifiers.
+pub fn notifiers(config: &NotifiersConfig) -> Vec<Notifier> {
+    let webhooks = config.webhooks.iter().cloned().map(Notifier::Webhook);
+    let managers = config.alertmanagers.iter().cloned();
+    webhooks
+        .chain(managers.map(Notifier::Alertmanager))
+        .collect()
 }
 
-/// A burn-rate rule's alert name, e.g. `page:1h/5m`.
-fn rule_name(rule: &crate::slo::BurnRule) -> String {
-    format!(
-        "{}:{}/{}",
-        severity_name(rule.severity),
-        window_name(rule.long),
-        window_name(rule.short)
-    )
-}
-
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Page => "page",
-        Severity::Ticket => "ticket",
+/// A burn-rate rule's alert, named e.g. `page:1h/5m`.
+fn rule_name(rule: &crate::slo::BurnRule) -> AlertName {
+    AlertName::BurnRate {
+        severity: rule.severity,
+        long: window_of(rule.long),
+        short: window_of(rule.short),
     }
 }
 
@@ -171,31 +164,37 @@ pub fn evaluate(
     ledger: &Ledger,
     slo: &Slo,
     at: jiff::Timestamp,
-    targets: &[String],
+    targets: &[Notifier],
 ) -> Result<Vec<Transition>, LedgerError> {
     let mut transitions = Vec::new();
     for c in conditions(ledger, slo, at)? {
         let state = ledger.alert_state(&slo.name, &c.alert)?;
         let held = at.duration_since(state.since).unsigned_abs();
+        // The new phase, and the transition announcing it if any: pending
+        // back to inactive announces nothing.
         let next = match (state.phase, c.holds) {
             (AlertPhase::Inactive, true) if c.hold_for.is_zero() => {
-                Some((AlertPhase::Firing, "firing"))
+                Some((AlertPhase::Firing, Some(TransitionState::Firing)))
             }
-            (AlertPhase::Inactive, true) => Some((AlertPhase::Pending, "pending")),
+            (AlertPhase::Inactive, true) => {
+                Some((AlertPhase::Pending, Some(TransitionState::Pending)))
+            }
             (AlertPhase::Pending, true) if held >= c.hold_for => {
-                Some((AlertPhase::Firing, "firing"))
+                Some((AlertPhase::Firing, Some(TransitionState::Firing)))
             }
-            (AlertPhase::Pending, false) => Some((AlertPhase::Inactive, "")),
-            (AlertPhase::Firing, false) => Some((AlertPhase::Inactive, "resolved")),
+            (AlertPhase::Pending, false) => Some((AlertPhase::Inactive, None)),
+            (AlertPhase::Firing, false) => {
+                Some((AlertPhase::Inactive, Some(TransitionState::Resolved)))
+            }
             _ => None,
         };
         let Some((phase, to)) = next else { continue };
-        let transition = (!to.is_empty()).then(|| Transition {
+        let transition = to.map(|to| Transition {
             slo: slo.name.clone(),
             dataset: slo.dataset.clone(),
-            alert: c.alert.clone(),
-            severity: severity_name(c.severity).into(),
-            to: to.into(),
+            alert: c.alert,
+            severity: c.severity,
+            to,
             at,
             summary: c.summary.clone(),
         });
@@ -211,15 +210,15 @@ pub fn evaluate(
     Ok(transitions)
 }
 
-/// The names of every alert of `slo`: its burn-rate rules, `no-data` and `errors`.
-pub fn alert_names(slo: &Slo) -> Vec<String> {
-    let mut names: Vec<String> = slo.alerting.rules.iter().map(rule_name).collect();
-    names.extend(["no-data".to_string(), "errors".to_string()]);
+/// Every alert of `slo`: its burn-rate rules, `no-data` and `errors`.
+pub fn alert_names(slo: &Slo) -> Vec<AlertName> {
+    let mut names: Vec<AlertName> = slo.alerting.rules.iter().map(rule_name).collect();
+    names.extend([AlertName::NoData, AlertName::Errors]);
     names
 }
 
-/// The alerts of `slo` firing now, by name.
-pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<String>, LedgerError> {
+/// The alerts of `slo` firing now.
+pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<AlertName>, LedgerError> {
     let mut out = Vec::new();
     for name in alert_names(slo) {
         if ledger.alert_state(&slo.name, &name)?.phase == AlertPhase::Firing {
@@ -227,4 +226,26 @@ pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<String>, LedgerError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notifiers_section_gives_its_webhooks_then_its_alertmanagers() {
+        let config = NotifiersConfig {
+            webhooks: vec!["https://hooks.example/a".into(), "http://b/hook".into()],
+            alertmanagers: vec!["http://127.0.0.1:9093".into()],
+        };
+        assert_eq!(
+            notifiers(&config),
+            [
+                Notifier::Webhook("https://hooks.example/a".into()),
+                Notifier::Webhook("http://b/hook".into()),
+                Notifier::Alertmanager("http://127.0.0.1:9093".into()),
+            ]
+        );
+        assert!(notifiers(&NotifiersConfig::default()).is_empty());
+    }
 }

@@ -3,7 +3,8 @@
 //! retried with exponential backoff otherwise.
 
 use super::alertmanager;
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, OutboxEntry};
+use crate::model::Notifier;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -39,8 +40,7 @@ pub fn deliver_outbox(
     // later ones to the same Alertmanager wait too.
     let mut held = HashSet::new();
     for (id, mut entry) in ledger.outbox()? {
-        let manager = alertmanager::base_url(&entry.target);
-        if manager.is_some() && held.contains(&entry.target) {
+        if in_order(&entry.target) && held.contains(&entry.target) {
             report.waiting += 1;
             continue;
         }
@@ -49,17 +49,7 @@ pub fn deliver_outbox(
             held.insert(entry.target.clone());
             continue;
         }
-        let sent = match manager {
-            Some(base) => {
-                let alert = alertmanager::from_transition(&entry.transition, ledger.tenant(), now);
-                alertmanager::send(&agent, base, &[alert])
-            }
-            None => agent
-                .post(&entry.target)
-                .send_json(&entry.transition)
-                .map(drop),
-        };
-        match sent {
+        match send(&agent, &entry, ledger.tenant(), now) {
             Ok(()) => {
                 ledger.outbox_delivered(id)?;
                 report.delivered += 1;
@@ -78,4 +68,28 @@ pub fn deliver_outbox(
     }
     ledger.flush()?;
     Ok(report)
+}
+
+/// Whether a notifier must get its transitions in the order they happened.
+fn in_order(notifier: &Notifier) -> bool {
+    match notifier {
+        Notifier::Webhook(_) => false,
+        Notifier::Alertmanager(_) => true,
+    }
+}
+
+/// Sends one outbox entry to its notifier; any answer but 2xx is an error.
+fn send(
+    agent: &ureq::Agent,
+    entry: &OutboxEntry,
+    tenant: &str,
+    now: jiff::Timestamp,
+) -> Result<(), ureq::Error> {
+    match &entry.target {
+        Notifier::Webhook(url) => agent.post(url).send_json(&entry.transition).map(drop),
+        Notifier::Alertmanager(base) => {
+            let alert = alertmanager::from_transition(&entry.transition, tenant, now);
+            alertmanager::send(agent, base, &[alert])
+        }
+    }
 }

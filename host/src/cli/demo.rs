@@ -39,7 +39,7 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(e.to_string()))?;
     print!("{}", render(&status));
     println!("\nalert timeline (firing and resolved):");
-    for t in report.transitions.iter().filter(|t| t.to != "pending") {
+    for t in report.transitions.iter().filter(|t| t.to.is_notified()) {
         println!(
             "  {}  {:<8}  {:<22}  {:<16}  {}",
             t.at.strftime("%Y-%m-%d %H:%M"),

@@ -67,15 +67,12 @@ impl From<EvalError> for Failure {
 
 impl From<LoadError> for Failure {
     fn from(e: LoadError) -> Self {
-        let code = match &e.kind {
-            LoadErrorKind::UnknownBuiltin { .. } => return Failure::Input(e.to_string()),
-            LoadErrorKind::NotAComponent => "not_a_component",
-            LoadErrorKind::Corrupt(_) => "corrupt",
-            LoadErrorKind::InterfaceMismatch { .. } => "interface_mismatch",
-            LoadErrorKind::Describe(kind) => kind.code(),
-        };
+        // Naming a built-in that does not exist is a bad argument.
+        if let LoadErrorKind::UnknownBuiltin { .. } = e.kind {
+            return Failure::Input(e.to_string());
+        }
         Failure::Policy {
-            code,
+            code: e.kind.error_code().as_str(),
             message: e.to_string(),
         }
     }

@@ -278,9 +278,9 @@ fn timeline_table(transitions: &[Transition]) -> String {
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             time(t.at),
-            escape(&t.alert),
-            escape(&t.severity),
-            escape(&t.to),
+            escape(&t.alert.to_string()),
+            escape(t.severity.as_str()),
+            escape(t.to.as_str()),
             escape(&t.summary),
         );
     }

@@ -8,8 +8,8 @@
 
 use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError, Transition};
 use crate::model::{ColumnMetrics, DatasetRef, Observation, SchemaField};
-use crate::runtime::{EngineOptions, Limits, Runtime};
 use crate::runtime::Known;
+use crate::runtime::{EngineOptions, Limits, Runtime};
 use crate::service::{ClockPass, ClockSettings, SchedulerSettings, assemble};
 use crate::slo::{Slo, parse_text};
 use rand::rngs::StdRng;

@@ -3,7 +3,7 @@
 //! together, so a notification is never lost nor sent for a state not stored.
 
 use super::{Ledger, LedgerError, codec, keys};
-use crate::model::DatasetRef;
+use crate::model::{AlertName, DatasetRef, Notifier, Severity, TransitionState};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -36,12 +36,12 @@ pub struct Transition {
     pub slo: String,
     /// Its dataset.
     pub dataset: DatasetRef,
-    /// The alert's name, e.g. `page:1h/5m`, `no-data`, `errors`.
-    pub alert: String,
+    /// The alert, e.g. `page:1h/5m`, `no-data`, `errors`.
+    pub alert: AlertName,
     /// `page` or `ticket`.
-    pub severity: String,
+    pub severity: Severity,
     /// `pending`, `firing` or `resolved`.
-    pub to: String,
+    pub to: TransitionState,
     /// When.
     pub at: jiff::Timestamp,
     /// Why, with the figures.
@@ -51,8 +51,8 @@ pub struct Transition {
 /// A notification waiting for delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {
-    /// The webhook URL.
-    pub target: String,
+    /// Where it goes.
+    pub target: Notifier,
     /// The transition to send.
     pub transition: Transition,
     /// Delivery attempts so far.
@@ -63,9 +63,9 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
-fn state_key(slo: &str, alert: &str) -> Vec<u8> {
+fn state_key(slo: &str, alert: &AlertName) -> Vec<u8> {
     let mut key = keys::slo(slo);
-    keys::push_str(&mut key, alert);
+    keys::push_str(&mut key, &alert.to_string());
     key
 }
 
@@ -78,7 +78,7 @@ fn abort(e: TransactionError<LedgerError>) -> LedgerError {
 
 impl Ledger {
     /// The state of `alert` of `slo`; inactive since the epoch when never seen.
-    pub fn alert_state(&self, slo: &str, alert: &str) -> Result<AlertState, LedgerError> {
+    pub fn alert_state(&self, slo: &str, alert: &AlertName) -> Result<AlertState, LedgerError> {
         let key = state_key(slo, alert);
         match self.alerts.get(&key)? {
             Some(bytes) => codec::decode("alerts", &key, &bytes),
@@ -93,10 +93,10 @@ impl Ledger {
     pub fn set_alert_state(
         &self,
         slo: &str,
-        alert: &str,
+        alert: &AlertName,
         state: AlertState,
         transition: Option<&Transition>,
-        targets: &[String],
+        targets: &[Notifier],
     ) -> Result<(), LedgerError> {
         let key = state_key(slo, alert);
         let value = codec::encode(&state);
@@ -111,7 +111,7 @@ impl Ledger {
                     );
                     log_key.extend_from_slice(&key);
                     log.insert(log_key, codec::encode(t))?;
-                    if t.to != "pending" {
+                    if t.to.is_notified() {
                         for target in targets {
                             let entry = OutboxEntry {
                                 target: target.clone(),
@@ -165,5 +165,63 @@ impl Ledger {
     pub fn outbox_retry(&self, id: u64, entry: &OutboxEntry) -> Result<(), LedgerError> {
         self.outbox.insert(id.to_be_bytes(), codec::encode(entry))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transition and its outbox entry as the ledger stored them when
+    /// their names were strings: they must read back and write the same bytes.
+    const TRANSITION: &str = r#"{"slo":"fresh","dataset":{"namespace":"postgres://prod","name":"orders"},"alert":"page:1h/15m","severity":"page","to":"firing","at":"2026-11-26T01:20:00Z","summary":"burn 10.00 over 1h and 10.00 over 15m (fires at 5)"}"#;
+
+    fn entry(target: &str) -> String {
+        format!(
+            r#"{{"target":"{target}","transition":{TRANSITION},"attempts":2,"next_attempt":"2026-11-26T01:20:04Z","last_error":"http status: 500"}}"#
+        )
+    }
+
+    #[test]
+    fn stored_transitions_and_outbox_entries_keep_their_json_byte_for_byte() {
+        let t: Transition = serde_json::from_str(TRANSITION).unwrap();
+        assert_eq!(t.alert.to_string(), "page:1h/15m");
+        assert_eq!(
+            (t.severity, t.to),
+            (Severity::Page, TransitionState::Firing)
+        );
+        assert_eq!(serde_json::to_string(&t).unwrap(), TRANSITION);
+        for (stored, notifier) in [
+            (
+                "http://127.0.0.1:8080/hook",
+                Notifier::Webhook("http://127.0.0.1:8080/hook".into()),
+            ),
+            (
+                "alertmanager+http://127.0.0.1:9093",
+                Notifier::Alertmanager("http://127.0.0.1:9093".into()),
+            ),
+        ] {
+            let json = entry(stored);
+            let e: OutboxEntry = serde_json::from_str(&json).unwrap();
+            assert_eq!(e.target, notifier);
+            assert_eq!(serde_json::to_string(&e).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn a_no_data_or_error_transition_keeps_its_plain_name() {
+        for (name, alert) in [
+            ("no-data", AlertName::NoData),
+            ("errors", AlertName::Errors),
+        ] {
+            let json = TRANSITION
+                .replace("page:1h/15m", name)
+                .replace(r#""page""#, r#""ticket""#)
+                .replace("firing", "resolved");
+            let t: Transition = serde_json::from_str(&json).unwrap();
+            assert_eq!(t.alert, alert);
+            assert_eq!(t.to, TransitionState::Resolved);
+            assert_eq!(serde_json::to_string(&t).unwrap(), json);
+        }
     }
 }

@@ -92,7 +92,7 @@ impl Snapshot {
                 for alert in alert_names(slo) {
                     let phase = ledger.alert_state(&slo.name, &alert)?.phase;
                     let mut l = labels(&base);
-                    l.push(("alert".into(), alert));
+                    l.push(("alert".into(), alert.to_string()));
                     snap.alerts.push((
                         l,
                         f64::from(u8::from(phase == AlertPhase::Firing)),

@@ -1,22 +1,27 @@
-//! The host's data model: observations and measurements, and their JSON forms,
-//! and the policy references SLOs and commands name policies with.
+//! The host's data model: observations and measurements, and their JSON forms;
+//! the policy references SLOs and commands name policies with; the names of
+//! alerts and of the notifiers they go to, as stored.
 //!
 //! Plain data with serde. It depends on nothing else in the crate; everything
-//! else (runtime, CLI, later the ledger and server) depends on it.
+//! else (runtime, CLI, ledger, alert, server) depends on it.
 
+mod alert;
 mod batch;
 mod error;
 mod measurement;
+mod notifier;
 mod observation;
 mod policy_ref;
 mod text;
 
+pub use alert::{AlertName, AlertWindow, NameError, Severity, TransitionState};
 pub use batch::parse_observations;
 pub use error::ModelError;
 pub use measurement::Measurement;
-pub use text::escape_control;
+pub use notifier::Notifier;
 pub use observation::{
     ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
     parse_observation, quantiles_from_map,
 };
 pub use policy_ref::{PolicyRef, PolicyRefError};
+pub use text::escape_control;

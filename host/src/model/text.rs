@@ -34,7 +34,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_untouched_and_not_copied() {
-        assert!(matches!(escape_control("orders: 5 rows, ok ✓"), Cow::Borrowed(_)));
+        assert!(matches!(
+            escape_control("orders: 5 rows, ok ✓"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

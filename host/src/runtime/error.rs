@@ -2,8 +2,118 @@
 //! the policy (and the SLO, when there is one).
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
+
+/// The stable name of each way evaluating an SLO can fail, as error records,
+/// `/metrics` outcomes and the CLI's `error[CODE]` show it. This is the one
+/// table of them: every code is written here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// [`GuestError::InvalidConfig`].
+    InvalidConfig,
+    /// [`GuestError::MissingMetadata`].
+    MissingMetadata,
+    /// [`GuestError::Internal`].
+    PolicyError,
+    /// [`EvalErrorKind::Trap`].
+    Trap,
+    /// [`EvalErrorKind::Deadline`].
+    Deadline,
+    /// [`EvalErrorKind::MemoryLimit`].
+    MemoryLimit,
+    /// [`EvalErrorKind::OutputTooLarge`].
+    OutputTooLarge,
+    /// [`EvalErrorKind::LogFlood`].
+    LogFlood,
+    /// [`EvalErrorKind::InvalidOutput`].
+    InvalidOutput,
+    /// [`EvalErrorKind::Host`].
+    HostFailure,
+    /// [`EvalErrorKind::Poisoned`].
+    SessionPoisoned,
+    /// [`LoadErrorKind::NotAComponent`].
+    NotAComponent,
+    /// [`LoadErrorKind::Corrupt`].
+    Corrupt,
+    /// [`LoadErrorKind::InterfaceMismatch`].
+    InterfaceMismatch,
+    /// [`LoadErrorKind::UnknownBuiltin`].
+    UnknownBuiltin,
+    /// The scheduler had no observation of the dataset to evaluate.
+    NoObservation,
+    /// The policy measured, but not the SLO's SLI.
+    NoMeasurement,
+}
+
+impl ErrorCode {
+    /// Every code, for reading them back.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::InvalidConfig,
+        ErrorCode::MissingMetadata,
+        ErrorCode::PolicyError,
+        ErrorCode::Trap,
+        ErrorCode::Deadline,
+        ErrorCode::MemoryLimit,
+        ErrorCode::OutputTooLarge,
+        ErrorCode::LogFlood,
+        ErrorCode::InvalidOutput,
+        ErrorCode::HostFailure,
+        ErrorCode::SessionPoisoned,
+        ErrorCode::NotAComponent,
+        ErrorCode::Corrupt,
+        ErrorCode::InterfaceMismatch,
+        ErrorCode::UnknownBuiltin,
+        ErrorCode::NoObservation,
+        ErrorCode::NoMeasurement,
+    ];
+
+    /// The code as stored and shown, e.g. `deadline`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidConfig => "invalid_config",
+            ErrorCode::MissingMetadata => "missing_metadata",
+            ErrorCode::PolicyError => "policy_error",
+            ErrorCode::Trap => "trap",
+            ErrorCode::Deadline => "deadline",
+            ErrorCode::MemoryLimit => "memory_limit",
+            ErrorCode::OutputTooLarge => "output_too_large",
+            ErrorCode::LogFlood => "log_flood",
+            ErrorCode::InvalidOutput => "invalid_output",
+            ErrorCode::HostFailure => "host_failure",
+            ErrorCode::SessionPoisoned => "session_poisoned",
+            ErrorCode::NotAComponent => "not_a_component",
+            ErrorCode::Corrupt => "corrupt",
+            ErrorCode::InterfaceMismatch => "interface_mismatch",
+            ErrorCode::UnknownBuiltin => "unknown_builtin",
+            ErrorCode::NoObservation => "no_observation",
+            ErrorCode::NoMeasurement => "no_measurement",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A text that is no [`ErrorCode`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0:?} is not an evaluation error code")]
+pub struct UnknownErrorCode(pub String);
+
+impl FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    fn from_str(s: &str) -> Result<Self, UnknownErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == s)
+            .ok_or_else(|| UnknownErrorCode(s.to_string()))
+    }
+}
 
 /// A policy could not be loaded. Nothing was run except, at most, `describe`.
 #[derive(Debug, Error)]
@@ -46,6 +156,19 @@ pub enum LoadErrorKind {
     Describe(EvalErrorKind),
 }
 
+impl LoadErrorKind {
+    /// The kind's code; a failed `describe()` has the code of its failure.
+    pub fn error_code(&self) -> ErrorCode {
+        match self {
+            LoadErrorKind::NotAComponent => ErrorCode::NotAComponent,
+            LoadErrorKind::Corrupt(_) => ErrorCode::Corrupt,
+            LoadErrorKind::InterfaceMismatch { .. } => ErrorCode::InterfaceMismatch,
+            LoadErrorKind::UnknownBuiltin { .. } => ErrorCode::UnknownBuiltin,
+            LoadErrorKind::Describe(kind) => kind.error_code(),
+        }
+    }
+}
+
 /// A call into a policy failed. The next call is unaffected.
 #[derive(Debug, Error)]
 pub struct EvalError {
@@ -67,6 +190,11 @@ impl EvalError {
     /// A short stable name of the kind, for metrics and JSON.
     pub fn code(&self) -> &'static str {
         self.kind.code()
+    }
+
+    /// The kind's code.
+    pub fn error_code(&self) -> ErrorCode {
+        self.kind.error_code()
     }
 }
 
@@ -139,18 +267,23 @@ pub enum EvalErrorKind {
 impl EvalErrorKind {
     /// A short stable name of the kind.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The kind's code.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            EvalErrorKind::Guest(GuestError::InvalidConfig(_)) => "invalid_config",
-            EvalErrorKind::Guest(GuestError::MissingMetadata(_)) => "missing_metadata",
-            EvalErrorKind::Guest(GuestError::Internal(_)) => "policy_error",
-            EvalErrorKind::Trap { .. } => "trap",
-            EvalErrorKind::Deadline { .. } => "deadline",
-            EvalErrorKind::MemoryLimit { .. } => "memory_limit",
-            EvalErrorKind::OutputTooLarge { .. } => "output_too_large",
-            EvalErrorKind::LogFlood { .. } => "log_flood",
-            EvalErrorKind::InvalidOutput(_) => "invalid_output",
-            EvalErrorKind::Host(_) => "host_failure",
-            EvalErrorKind::Poisoned(_) => "session_poisoned",
+            EvalErrorKind::Guest(GuestError::InvalidConfig(_)) => ErrorCode::InvalidConfig,
+            EvalErrorKind::Guest(GuestError::MissingMetadata(_)) => ErrorCode::MissingMetadata,
+            EvalErrorKind::Guest(GuestError::Internal(_)) => ErrorCode::PolicyError,
+            EvalErrorKind::Trap { .. } => ErrorCode::Trap,
+            EvalErrorKind::Deadline { .. } => ErrorCode::Deadline,
+            EvalErrorKind::MemoryLimit { .. } => ErrorCode::MemoryLimit,
+            EvalErrorKind::OutputTooLarge { .. } => ErrorCode::OutputTooLarge,
+            EvalErrorKind::LogFlood { .. } => ErrorCode::LogFlood,
+            EvalErrorKind::InvalidOutput(_) => ErrorCode::InvalidOutput,
+            EvalErrorKind::Host(_) => ErrorCode::HostFailure,
+            EvalErrorKind::Poisoned(_) => ErrorCode::SessionPoisoned,
         }
     }
 }
@@ -190,5 +323,36 @@ impl fmt::Display for TrapKind {
             TrapKind::StackOverflow => "stack overflow",
             TrapKind::Other => "other",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_reads_back_as_itself_and_no_two_share_a_name() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(code.as_str().parse(), Ok(code));
+            assert!(seen.insert(code.as_str()), "{code} twice");
+        }
+        assert_eq!(
+            "timeout".parse::<ErrorCode>(),
+            Err(UnknownErrorCode("timeout".into()))
+        );
+    }
+
+    #[test]
+    fn a_failed_describe_has_the_code_of_its_failure() {
+        let kind = LoadErrorKind::Describe(EvalErrorKind::Deadline {
+            limit: Duration::from_millis(100),
+            elapsed: Duration::from_millis(120),
+        });
+        assert_eq!(kind.error_code(), ErrorCode::Deadline);
+        assert_eq!(
+            LoadErrorKind::NotAComponent.error_code().as_str(),
+            "not_a_component"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
 pub use cache::{Cache, CacheError, CacheStats};
 pub use engine::EngineError;
 pub use engine::Runtime;
-pub use error::{EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind};
+pub use error::{
+    ErrorCode, EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind,
+    UnknownErrorCode,
+};
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
 pub use history::{History, HistoryError, HistorySource, no_history};
 pub use known::Known;

@@ -5,7 +5,7 @@
 use super::{Armed, Stats};
 use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome};
 use crate::model::Observation;
-use crate::runtime::{EvaluationInput, HistoryError, HistorySource, Limits, Runtime};
+use crate::runtime::{ErrorCode, EvaluationInput, HistoryError, HistorySource, Limits, Runtime};
 use crate::slo::Indicator;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -64,9 +64,9 @@ impl Evaluator {
             detail: String::new(),
             policy_sha256: armed.policy.sha256_hex(),
         };
-        let fail = |mut record: EvalRecord, code: &str, message: String| {
+        let fail = |mut record: EvalRecord, code: ErrorCode, message: String| {
             record.outcome = Outcome::Error {
-                code: code.into(),
+                code: code.as_str().into(),
                 message: message.clone(),
             };
             record.detail = message;
@@ -75,7 +75,7 @@ impl Evaluator {
         let Some(obs) = obs else {
             return Ok(fail(
                 record,
-                "no_observation",
+                ErrorCode::NoObservation,
                 format!(
                     "no observation of {}/{} yet",
                     slo.dataset.namespace, slo.dataset.name
@@ -99,7 +99,7 @@ impl Evaluator {
             }
             Err(e) => {
                 let e = e.for_slo(&slo.name);
-                return Ok(fail(record, e.code(), e.to_string()));
+                return Ok(fail(record, e.error_code(), e.to_string()));
             }
         };
         let matching: Vec<_> = evaluation
@@ -120,7 +120,7 @@ impl Evaluator {
                 .collect();
             return Ok(fail(
                 record,
-                "no_measurement",
+                ErrorCode::NoMeasurement,
                 format!(
                     "the policy gave no `{}` measurement (it gave {names:?})",
                     slo.sli

@@ -242,7 +242,7 @@ impl Scheduler {
     pub fn evaluate_alerts(
         &self,
         at: jiff::Timestamp,
-        targets: &[String],
+        targets: &[crate::model::Notifier],
     ) -> Result<Vec<Transition>, LedgerError> {
         let mut all = Vec::new();
         for armed in self.slos().iter() {

@@ -1,6 +1,6 @@
 //! `PUT /v1/slos`, `PUT /v1/policies/{name}` and `GET /v1/policies`.
 
-use super::error::ApiError;
+use super::error::{ApiCode, ApiError};
 use super::routes::{Authed, body_bytes, require_type};
 use crate::ledger::PolicyEntry;
 use crate::model::PolicyRef;
@@ -17,17 +17,17 @@ use std::sync::Arc;
 impl From<ChangeError> for ApiError {
     fn from(e: ChangeError) -> Self {
         let (status, code) = match &e {
-            ChangeError::InvalidSlos(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_slo"),
-            ChangeError::NameTaken(_) => (StatusCode::CONFLICT, "conflict"),
-            ChangeError::OverLimit { .. } => (StatusCode::TOO_MANY_REQUESTS, "policy_limit"),
+            ChangeError::InvalidSlos(_) => (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::InvalidSlo),
+            ChangeError::NameTaken(_) => (StatusCode::CONFLICT, ApiCode::Conflict),
+            ChangeError::OverLimit { .. } => (StatusCode::TOO_MANY_REQUESTS, ApiCode::PolicyLimit),
             ChangeError::Registry(RegistryError::BadName(_)) => {
-                (StatusCode::BAD_REQUEST, "invalid_name")
+                (StatusCode::BAD_REQUEST, ApiCode::InvalidName)
             }
             ChangeError::Registry(RegistryError::Invalid(_)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy")
+                (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::InvalidPolicy)
             }
             ChangeError::Registry(_) | ChangeError::Ledger(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+                (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal)
             }
         };
         ApiError::new(status, code, e.to_string())
@@ -56,7 +56,7 @@ pub(super) async fn put_slos(
     )?;
     let bytes = body_bytes(tenant.max_body_bytes, &tenant.name, payload)?;
     let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8"))?;
+        .map_err(|_| ApiError::bad_request(ApiCode::InvalidBody, "the body is not UTF-8"))?;
     Ok(Json(blocking(tenant, move |t| t.put_slos(&text)).await?))
 }
 

@@ -1,30 +1,128 @@
-//! Every error is JSON `{"error", "detail"}` with the right status code.
+//! Every error is JSON `{"error", "detail"}` with the right status code; the
+//! codes are [`ApiCode`], listed in docs/api.md.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// The stable machine-readable code of an API error: the one table of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiCode {
+    /// An observation that does not parse or validate.
+    InvalidObservation,
+    /// An OpenLineage event that does not parse.
+    InvalidEvent,
+    /// A bad query parameter.
+    InvalidQuery,
+    /// A body that is not UTF-8.
+    InvalidBody,
+    /// A body that could not be read.
+    UnreadableBody,
+    /// A policy name outside the rules.
+    InvalidName,
+    /// An upload that is no usable policy.
+    InvalidPolicy,
+    /// SLOs that do not parse or validate.
+    InvalidSlo,
+    /// No token, or one no tenant has.
+    Unauthorized,
+    /// No such SLO or endpoint.
+    NotFound,
+    /// An SLO sent has the name of one in the config files.
+    Conflict,
+    /// A body over its limit.
+    TooLarge,
+    /// A content type the endpoint does not take.
+    UnsupportedMediaType,
+    /// Over the tenant's `max_policies`.
+    PolicyLimit,
+    /// Over the tenant's requests per second.
+    RateLimited,
+    /// A ledger that does not answer.
+    NotReady,
+    /// A storage failure.
+    Internal,
+}
+
+impl ApiCode {
+    /// Every code, for reading them back.
+    pub const ALL: [ApiCode; 17] = [
+        ApiCode::InvalidObservation,
+        ApiCode::InvalidEvent,
+        ApiCode::InvalidQuery,
+        ApiCode::InvalidBody,
+        ApiCode::UnreadableBody,
+        ApiCode::InvalidName,
+        ApiCode::InvalidPolicy,
+        ApiCode::InvalidSlo,
+        ApiCode::Unauthorized,
+        ApiCode::NotFound,
+        ApiCode::Conflict,
+        ApiCode::TooLarge,
+        ApiCode::UnsupportedMediaType,
+        ApiCode::PolicyLimit,
+        ApiCode::RateLimited,
+        ApiCode::NotReady,
+        ApiCode::Internal,
+    ];
+
+    /// The code as sent, e.g. `not_found`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiCode::InvalidObservation => "invalid_observation",
+            ApiCode::InvalidEvent => "invalid_event",
+            ApiCode::InvalidQuery => "invalid_query",
+            ApiCode::InvalidBody => "invalid_body",
+            ApiCode::UnreadableBody => "unreadable_body",
+            ApiCode::InvalidName => "invalid_name",
+            ApiCode::InvalidPolicy => "invalid_policy",
+            ApiCode::InvalidSlo => "invalid_slo",
+            ApiCode::Unauthorized => "unauthorized",
+            ApiCode::NotFound => "not_found",
+            ApiCode::Conflict => "conflict",
+            ApiCode::TooLarge => "too_large",
+            ApiCode::UnsupportedMediaType => "unsupported_media_type",
+            ApiCode::PolicyLimit => "policy_limit",
+            ApiCode::RateLimited => "rate_limited",
+            ApiCode::NotReady => "not_ready",
+            ApiCode::Internal => "internal",
+        }
+    }
+}
+
+impl Serialize for ApiCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ApiCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// An API error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
-    /// A stable machine-readable code, e.g. `invalid_observation`.
-    pub error: &'static str,
+    /// The stable machine-readable code.
+    pub error: ApiCode,
     /// What a human needs to fix it.
     pub detail: String,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
-    error: &'a str,
+    error: ApiCode,
     detail: &'a str,
 }
 
 impl ApiError {
     /// An error of `status` with `error` code and `detail`.
-    pub fn new(status: StatusCode, error: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, error: ApiCode, detail: impl Into<String>) -> Self {
         ApiError {
             status,
             error,
@@ -33,18 +131,18 @@ impl ApiError {
     }
 
     /// 400.
-    pub fn bad_request(error: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(error: ApiCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, error, detail)
     }
 
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+        Self::new(StatusCode::NOT_FOUND, ApiCode::NotFound, detail)
     }
 
     /// 500, for storage failures: the detail says which.
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal, detail)
     }
 }
 
@@ -58,5 +156,29 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_sent_as_its_own_name() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ApiCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{code}\""));
+        }
+        let body = serde_json::to_string(&Body {
+            error: ApiCode::UnsupportedMediaType,
+            detail: "send application/json",
+        })
+        .unwrap();
+        assert_eq!(
+            body,
+            r#"{"error":"unsupported_media_type","detail":"send application/json"}"#
+        );
     }
 }

@@ -15,7 +15,7 @@ mod error;
 mod metrics;
 mod routes;
 
-pub use error::ApiError;
+pub use error::{ApiCode, ApiError};
 pub use routes::router;
 // Until the dashboard tests move to `service::token_hash`.
 pub use crate::service::token_hash;

@@ -1,7 +1,7 @@
 //! The `/v1` API, the OpenLineage endpoint and the health checks.
 
 use super::ServerSettings;
-use super::error::ApiError;
+use super::error::{ApiCode, ApiError};
 use crate::ledger::EvalRecord;
 use crate::model::Observation;
 use crate::model::parse_observations;
@@ -73,7 +73,7 @@ async fn declared_length(
     match declared {
         Some(n) if n > max as u64 => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ApiCode::TooLarge,
             format!("a body of {n} bytes is over this endpoint's limit of {max}"),
         )
         .into_response(),
@@ -94,7 +94,7 @@ impl FromRequestParts<Arc<Service>> for Authed {
 }
 
 fn unauthorized(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthorized, detail)
 }
 
 /// The bearer token of a request.
@@ -118,7 +118,7 @@ pub(super) fn admitted(state: &Service, token: &str) -> Result<Arc<Tenant>, ApiE
     if !tenant.admit() {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ApiCode::RateLimited,
             format!(
                 "tenant {} is over its requests per second; retry shortly",
                 tenant.name
@@ -147,7 +147,7 @@ async fn readyz(State(state): State<Arc<Service>>) -> Result<Json<Health>, ApiEr
         tenant.scheduler.ledger().last_record("").map_err(|e| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
+                ApiCode::NotReady,
                 format!("tenant {}: {e}", tenant.name),
             )
         })?;
@@ -167,7 +167,7 @@ fn json_text(
     require_type(headers, &["application/json", "application/x-ndjson"])?;
     let bytes = body_bytes(tenant.max_body_bytes, &tenant.name, body)?;
     String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8"))
+        .map_err(|_| ApiError::bad_request(ApiCode::InvalidBody, "the body is not UTF-8"))
 }
 
 /// The body, or why it cannot be had: 413 when over `max` (the tenant's
@@ -182,7 +182,7 @@ pub(super) fn body_bytes(
     {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ApiCode::TooLarge,
             format!(
                 "{} bytes is over tenant {tenant}'s limit of {max}",
                 bytes.len()
@@ -191,9 +191,9 @@ pub(super) fn body_bytes(
     }
     body.map_err(|r| {
         let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
+            ApiCode::TooLarge
         } else {
-            "unreadable_body"
+            ApiCode::UnreadableBody
         };
         ApiError::new(r.status(), code, r.body_text())
     })
@@ -211,7 +211,7 @@ pub(super) fn require_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(),
     } else {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ApiCode::UnsupportedMediaType,
             format!("send {}, not {kind:?}", accepted.join(" or ")),
         ))
     }
@@ -248,7 +248,7 @@ async fn post_observations(
 ) -> Result<Json<Accepted>, ApiError> {
     let text = json_text(&tenant, &headers, payload)?;
     let observations = parse_observations(&text, "body")
-        .map_err(|e| ApiError::bad_request("invalid_observation", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ApiCode::InvalidObservation, e.to_string()))?;
     ingest(tenant, observations).await
 }
 
@@ -259,7 +259,7 @@ async fn post_lineage(
 ) -> Result<Json<Accepted>, ApiError> {
     let text = json_text(&tenant, &headers, payload)?;
     let observations = crate::openlineage::observations_from(&text, "body")
-        .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
     ingest(tenant, observations).await
 }
 
@@ -272,7 +272,7 @@ struct AtQuery {
 fn at_time(text: Option<&str>) -> Result<jiff::Timestamp, ApiError> {
     match text {
         Some(t) => {
-            crate::status::parse_at(t).map_err(|e| ApiError::bad_request("invalid_query", e))
+            crate::status::parse_at(t).map_err(|e| ApiError::bad_request(ApiCode::InvalidQuery, e))
         }
         None => Ok(jiff::Timestamp::now()),
     }
@@ -280,16 +280,16 @@ fn at_time(text: Option<&str>) -> Result<jiff::Timestamp, ApiError> {
 
 fn parse_time(text: Option<&str>, name: &str) -> Result<jiff::Timestamp, ApiError> {
     match text {
-        Some(t) => t
-            .parse()
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("{name}={t:?}: {e}"))),
+        Some(t) => t.parse().map_err(|e| {
+            ApiError::bad_request(ApiCode::InvalidQuery, format!("{name}={t:?}: {e}"))
+        }),
         None => Ok(jiff::Timestamp::now()),
     }
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
-        .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
+        .map_err(|r| ApiError::bad_request(ApiCode::InvalidQuery, r.body_text()))
 }
 
 async fn report(tenant: &Tenant, at: jiff::Timestamp) -> Result<StatusReport, ApiError> {

@@ -6,6 +6,7 @@ use crate::alert::alertmanager::{self, RefreshClock};
 use crate::alert::{Delivery, deliver_outbox};
 use crate::config::Config;
 use crate::ledger::{LedgerError, Transition};
+use crate::model::Notifier;
 use crate::scheduler::{Pass, Scheduler};
 use std::time::Duration;
 
@@ -18,8 +19,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// What the clock pass does, the same for every tenant of a process.
 #[derive(Debug, Clone)]
 pub struct ClockSettings {
-    /// Where transitions are sent (webhook URLs and Alertmanager targets).
-    pub notifiers: Vec<String>,
+    /// Where transitions are sent.
+    pub notifiers: Vec<Notifier>,
     /// Records older than this are pruned; `None` keeps everything.
     pub retention: Option<Duration>,
     /// Ticks caught up per SLO and pass.
@@ -33,9 +34,8 @@ pub struct ClockSettings {
 impl ClockSettings {
     /// The settings of `config`.
     pub fn from_config(config: &Config) -> Self {
-        let n = &config.notifiers;
         ClockSettings {
-            notifiers: crate::alert::targets(&n.webhooks, &n.alertmanagers),
+            notifiers: crate::alert::notifiers(&config.notifiers),
             retention: Some(config.retention),
             catch_up: MAX_CATCH_UP,
             alerts_every: Duration::ZERO,

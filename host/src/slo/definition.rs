@@ -3,7 +3,7 @@
 use super::catalog::DocumentRef;
 use super::duration::{Shorthand, Unit};
 use super::openslo::{DatasloSource, ObjectiveDoc, SliDoc, SloDoc, TriggerDoc};
-use crate::model::{DatasetRef, PolicyRef};
+use crate::model::{DatasetRef, PolicyRef, Severity};
 use std::time::Duration;
 
 /// One evaluable SLO.
@@ -33,16 +33,6 @@ pub struct Slo {
     pub objectives: Vec<Objective>,
     /// Alert rules and low-volume settings, scaled to the window.
     pub alerting: Alerting,
-}
-
-/// How loud an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Wake someone.
-    Page,
-    /// Look at it in working hours.
-    Ticket,
 }
 
 /// A multi-window burn-rate rule: fires when both windows burn at least `factor`.
@@ -125,15 +115,9 @@ fn alerting(
             .enumerate()
             .map(|(i, r)| {
                 let at = format!("{field}.rules[{i}]");
-                let severity = match r.severity.as_str() {
-                    "page" => Severity::Page,
-                    "ticket" => Severity::Ticket,
-                    other => {
-                        return err(
-                            format!("{at}.severity"),
-                            format!("{other:?} is not page or ticket"),
-                        );
-                    }
+                let severity: Severity = match r.severity.parse() {
+                    Ok(severity) => severity,
+                    Err(e) => return err(format!("{at}.severity"), e.to_string()),
                 };
                 let parse = |text: &str, name: &str| {
                     Shorthand::parse(text)

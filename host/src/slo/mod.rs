@@ -9,9 +9,11 @@ mod definition;
 mod duration;
 mod openslo;
 
+/// Alert severities are the ledger's too, so they live in the model.
+pub use crate::model::Severity;
 pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
 pub use definition::{
-    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PinnedPolicy, Severity,
-    Slo, TimeWindow, Trigger,
+    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PinnedPolicy, Slo,
+    TimeWindow, Trigger,
 };
 pub use duration::{Shorthand, Unit};

@@ -52,6 +52,7 @@ pub fn status_report(
             TimeWindow::Calendar { length, .. } => format!("{length} cal"),
         };
         let firing = crate::alert::firing(ledger, &slo)?;
+        let firing = firing.iter().map(ToString::to_string).collect();
         report.slos.push(SloStatus {
             slo: slo.name,
             dataset: slo.dataset,
