@@ -1,7 +1,7 @@
 //! `PUT /v1/slos`, `PUT /v1/policies/{name}` and `GET /v1/policies`.
 
 use super::error::{ApiCode, ApiError};
-use super::routes::{Authed, body_bytes, require_type};
+use super::extract::{Authed, body_bytes, require_type};
 use crate::ledger::PolicyEntry;
 use crate::model::PolicyRef;
 use crate::registry::RegistryError;

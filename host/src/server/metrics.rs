@@ -3,7 +3,7 @@
 //! does), the Prometheus text format otherwise.
 
 use super::error::ApiError;
-use super::routes::bearer;
+use super::extract::{admitted, bearer};
 use crate::metrics::{OPENMETRICS, PROMETHEUS_TEXT, Scope, render, to_prometheus_text};
 use crate::service::{Service, Tenant};
 use axum::extract::State;
@@ -23,7 +23,7 @@ pub(super) async fn metrics(
     let tenants: Vec<Arc<Tenant>> = if state.is_admin(token) {
         state.tenants.clone()
     } else {
-        vec![super::routes::admitted(&state, token)?]
+        vec![admitted(&state, token)?]
     };
     let text = tokio::task::spawn_blocking(move || {
         let scopes: Vec<Scope<'_>> = tenants

@@ -12,6 +12,7 @@
 
 mod changes;
 mod error;
+mod extract;
 mod metrics;
 mod routes;
 

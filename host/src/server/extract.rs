@@ -1,0 +1,132 @@
+//! Reading a request, in one place: the tenant from its bearer token (within
+//! its rate), the body within the limits and of an accepted type, and the
+//! query string and times, each failure an [`ApiError`] naming what is wrong.
+
+use super::error::{ApiCode, ApiError};
+use crate::service::{Service, Tenant};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use std::sync::Arc;
+
+/// The tenant of the request, from its bearer token.
+pub(super) struct Authed(pub(super) Arc<Tenant>);
+
+impl FromRequestParts<Arc<Service>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<Service>) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers)?;
+        admitted(state, token).map(Authed)
+    }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthorized, detail)
+}
+
+/// The bearer token of a request.
+pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))
+}
+
+/// The tenant whose token this is, if it is within its request rate.
+pub(super) fn admitted(state: &Service, token: &str) -> Result<Arc<Tenant>, ApiError> {
+    let tenant = state
+        .tenant_for_token(token)
+        .ok_or_else(|| unauthorized("unknown token"))?;
+    if !tenant.admit() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiCode::RateLimited,
+            format!(
+                "tenant {} is over its requests per second; retry shortly",
+                tenant.name
+            ),
+        ));
+    }
+    Ok(tenant)
+}
+
+/// The JSON (or NDJSON) body as text, or why it cannot be had.
+pub(super) fn json_text(
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<String, ApiError> {
+    require_type(headers, &["application/json", "application/x-ndjson"])?;
+    let bytes = body_bytes(tenant.max_body_bytes, &tenant.name, body)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::bad_request(ApiCode::InvalidBody, "the body is not UTF-8"))
+}
+
+/// The body, or why it cannot be had: 413 when over `max` (the tenant's
+/// limit) or the server's.
+pub(super) fn body_bytes(
+    max: Option<usize>,
+    tenant: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    if let (Some(max), Ok(bytes)) = (max, &body)
+        && bytes.len() > max
+    {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ApiCode::TooLarge,
+            format!(
+                "{} bytes is over tenant {tenant}'s limit of {max}",
+                bytes.len()
+            ),
+        ));
+    }
+    body.map_err(|r| {
+        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiCode::TooLarge
+        } else {
+            ApiCode::UnreadableBody
+        };
+        ApiError::new(r.status(), code, r.body_text())
+    })
+}
+
+/// 415 unless the request's content type is one of `accepted`.
+pub(super) fn require_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    if accepted.iter().any(|a| a.eq_ignore_ascii_case(essence)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiCode::UnsupportedMediaType,
+            format!("send {}, not {kind:?}", accepted.join(" or ")),
+        ))
+    }
+}
+
+pub(super) fn parse_time(text: Option<&str>, name: &str) -> Result<jiff::Timestamp, ApiError> {
+    match text {
+        Some(t) => t.parse().map_err(|e| {
+            ApiError::bad_request(ApiCode::InvalidQuery, format!("{name}={t:?}: {e}"))
+        }),
+        None => Ok(jiff::Timestamp::now()),
+    }
+}
+
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|r| ApiError::bad_request(ApiCode::InvalidQuery, r.body_text()))
+}
