@@ -1,15 +1,13 @@
 //! OpenLineage events from other projects, as they are, become the expected
-//! observations: every file of ../shared/testdata/openlineage.
+//! observations: every file of tests/data/openlineage.
 
-use crate::support::workspace;
+use crate::support::test_data;
 use dataslo::model::Observation;
 use dataslo::openlineage::observations_from;
 use std::collections::BTreeSet;
 
 fn read(name: &str) -> String {
-    let path = workspace()
-        .join("../shared/testdata/openlineage")
-        .join(name);
+    let path = test_data("openlineage").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -242,8 +240,7 @@ fn every_observation_is_valid_for_the_model() {
 #[test]
 fn observe_stores_openlineage_events_and_acknowledges_them() {
     let dir = tempfile::tempdir().unwrap();
-    let path =
-        workspace().join("../shared/testdata/openlineage/dbt-postgres-test-test_ol_events.json");
+    let path = test_data("openlineage/dbt-postgres-test-test_ol_events.json");
     let observe = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_dataslo"))
             .args(["observe", "--openlineage", "--data-dir"])

@@ -2,7 +2,7 @@
 //! input on every endpoint, and tenants that cannot see each other.
 
 pub use crate::support::server::{TestServer, agent, start_server as start_config};
-use crate::support::workspace;
+use crate::support::{test_data, workspace};
 use dataslo::config::{Config, TenantConfig, TenantLimits};
 use dataslo::ledger::Ledger;
 use dataslo::runtime::Runtime;
@@ -206,10 +206,7 @@ fn ndjson_and_openlineage_are_accepted() {
         post(&s, "/v1/observations", ACME, "application/x-ndjson", &two).1["accepted"],
         2
     );
-    let event = std::fs::read_to_string(
-        workspace().join("../shared/testdata/openlineage/example_full_event.json"),
-    )
-    .unwrap();
+    let event = std::fs::read_to_string(test_data("openlineage/example_full_event.json")).unwrap();
     let (status, body) = post(&s, "/api/v1/lineage", ACME, JSON, &event);
     assert_eq!((status, body["accepted"].as_u64()), (200, Some(2)));
     // The README's example event writes acme's orders table.
@@ -227,9 +224,9 @@ fn ndjson_and_openlineage_are_accepted() {
         serde_json::json!([]),
         "acme's lineage is not globex's"
     );
-    let dbt = std::fs::read_to_string(
-        workspace().join("../shared/testdata/openlineage/dbt-postgres-test-test_ol_events.json"),
-    )
+    let dbt = std::fs::read_to_string(test_data(
+        "openlineage/dbt-postgres-test-test_ol_events.json",
+    ))
     .unwrap();
     assert_eq!(
         post(&s, "/api/v1/lineage", GLOBEX, JSON, &dbt).1["accepted"],

@@ -2,7 +2,7 @@
 //! as not evaluable here), dataslo's own SLOs become typed definitions, and
 //! every error names the file, the document and the field.
 
-use crate::support::workspace;
+use crate::support::{test_data, workspace};
 use dataslo::model::PolicyRef;
 use dataslo::slo::{Budgeting, Indicator, Op, TimeWindow, Trigger, load_files, parse_text};
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn openslo_testdata() -> Vec<PathBuf> {
-    let dir = workspace().join("../shared/testdata/openslo");
+    let dir = test_data("openslo");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -19,6 +19,12 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// A file or folder of tests/data: real inputs copied from other projects,
+/// each with its origin and licence in tests/data/README.md.
+pub fn test_data(relative: &str) -> PathBuf {
+    workspace().join("tests/data").join(relative)
+}
+
 /// The component files of every guest under tests/fixtures and examples,
 /// keyed by folder name, built once per test binary.
 pub fn guests() -> &'static HashMap<String, PathBuf> {

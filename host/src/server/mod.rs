@@ -18,8 +18,6 @@ mod routes;
 
 pub use error::{ApiCode, ApiError};
 pub use routes::router;
-// Until the dashboard tests move to `service::token_hash`.
-pub use crate::service::token_hash;
 
 use crate::config::Config;
 use crate::service::Service;
