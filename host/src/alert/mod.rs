@@ -10,7 +10,8 @@
 //! Alerts are named by [`AlertName`] and notified to [`Notifier`]s, both
 //! defined in the model because the ledger stores them.
 //!
-//! Depends on slo, ledger, budget and the `[notifiers]` section of config.
+//! Depends on slo, ledger, budget, model and the `[notifiers]` section of
+//! config.
 
 pub mod alertmanager;
 mod webhook;

@@ -3,7 +3,7 @@
 //! with five incidents: a late load, a stalled pipeline, a volume drop, a null
 //! spike and a schema change.
 //!
-//! Depends on service, scheduler, ledger, runtime, slo and model; only the
+//! Depends on service, ledger, runtime, slo and model; only the
 //! CLI depends on it.
 
 use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError, Transition};

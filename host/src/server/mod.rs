@@ -6,9 +6,10 @@
 //! The listener and the shutdown signal are passed in, so tests bind
 //! `127.0.0.1:0` and stop the server when they are done.
 //!
-//! Depends on service, metrics, status, openlineage, ledger, slo, model and
-//! config. The pages beside the API (the dashboard's) are handed in by the
-//! caller, so the server and the dashboard do not depend on each other.
+//! Depends on service, metrics, status, openlineage, registry (upload
+//! names and their errors), runtime (the built-ins' names), ledger, model
+//! and config. The pages beside the API (the dashboard's) are handed in by
+//! the caller, so the server and the dashboard do not depend on each other.
 
 mod changes;
 mod error;
