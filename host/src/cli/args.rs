@@ -87,7 +87,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Check or export the ledger.
+    /// Check, export or migrate the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// Work with SLO definitions.
@@ -134,6 +134,12 @@ pub enum LedgerCommand {
         /// Only records at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<String>,
+    },
+    /// Bring the ledger to the layout this dataslo reads; safe to rerun.
+    Migrate {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
     },
 }
 

@@ -1,4 +1,4 @@
-//! `dataslo ledger verify` and `dataslo ledger export`.
+//! `dataslo ledger verify`, `dataslo ledger export` and `dataslo ledger migrate`.
 
 use super::Failure;
 use super::setup::{SetupArgs, ledger};
@@ -98,4 +98,28 @@ pub fn export(setup: &SetupArgs, slo: Option<&str>, since: Option<&str>) -> Resu
     }
     out.flush()
         .map_err(|e| Failure::Input(format!("cannot write: {e}")))
+}
+
+pub fn migrate(setup: &SetupArgs) -> Result<(), Failure> {
+    let config = setup.config(&[])?;
+    let done = crate::ledger::migrate(&config.data_dir.join("ledger"))
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let dir = done.dir.display();
+    for (from, what) in &done.steps {
+        println!("layout {from} -> {}: {what}", from + 1);
+    }
+    if done.steps.is_empty() {
+        let recorded = if done.recorded {
+            " (layout version recorded)"
+        } else {
+            ""
+        };
+        println!("ledger {dir} already at layout {}{recorded}", done.to);
+    } else {
+        println!(
+            "ledger {dir} migrated from layout {} to layout {}",
+            done.from, done.to
+        );
+    }
+    Ok(())
 }

@@ -70,5 +70,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ledger(args::LedgerCommand::Export { setup, slo, since }) => {
             ledger_cmd::export(&setup, slo.as_deref(), since.as_deref())
         }
+        Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
     }
 }

@@ -63,12 +63,6 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
-fn state_key(slo: &str, alert: &AlertName) -> Vec<u8> {
-    let mut key = keys::slo(slo);
-    keys::push_str(&mut key, &alert.to_string());
-    key
-}
-
 fn abort(e: TransactionError<LedgerError>) -> LedgerError {
     match e {
         TransactionError::Abort(e) => e,
@@ -79,7 +73,8 @@ fn abort(e: TransactionError<LedgerError>) -> LedgerError {
 impl Ledger {
     /// The state of `alert` of `slo`; inactive since the epoch when never seen.
     pub fn alert_state(&self, slo: &str, alert: &AlertName) -> Result<AlertState, LedgerError> {
-        let key = state_key(slo, alert);
+        let alert = alert.to_string();
+        let key = keys::AlertKey { slo, alert: &alert }.encode();
         match self.alerts.get(&key)? {
             Some(bytes) => codec::decode("alerts", &key, &bytes),
             None => Ok(AlertState {
@@ -98,18 +93,15 @@ impl Ledger {
         transition: Option<&Transition>,
         targets: &[Notifier],
     ) -> Result<(), LedgerError> {
-        let key = state_key(slo, alert);
+        let alert = alert.to_string();
+        let alert_key = keys::AlertKey { slo, alert: &alert };
+        let key = alert_key.encode();
         let value = codec::encode(&state);
         (&self.alerts, &self.alert_log, &self.outbox)
             .transaction(|(alerts, log, outbox)| {
                 alerts.insert(key.as_slice(), value.as_slice())?;
                 if let Some(t) = transition {
-                    let mut log_key = Vec::new();
-                    keys::push_i64(
-                        &mut log_key,
-                        i64::try_from(t.at.as_nanosecond()).unwrap_or(i64::MAX),
-                    );
-                    log_key.extend_from_slice(&key);
+                    let log_key = keys::AlertLogKey::new(t.at, alert_key).encode();
                     log.insert(log_key, codec::encode(t))?;
                     if t.to.is_notified() {
                         for target in targets {
@@ -120,10 +112,8 @@ impl Ledger {
                                 next_attempt: t.at,
                                 last_error: None,
                             };
-                            outbox.insert(
-                                &outbox.generate_id()?.to_be_bytes(),
-                                codec::encode(&entry),
-                            )?;
+                            let id = keys::OutboxKey(outbox.generate_id()?);
+                            outbox.insert(&id.encode(), codec::encode(&entry))?;
                         }
                     }
                 }
@@ -149,21 +139,23 @@ impl Ledger {
             .iter()
             .map(|item| {
                 let (key, bytes) = item?;
-                let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or([0; 8]));
-                Ok((id, codec::decode("outbox", &key, &bytes)?))
+                let id = keys::OutboxKey::parse(&key)
+                    .ok_or_else(|| LedgerError::bad_key("outbox", &key))?;
+                Ok((id.0, codec::decode("outbox", &key, &bytes)?))
             })
             .collect()
     }
 
     /// A notification was delivered: forget it.
     pub fn outbox_delivered(&self, id: u64) -> Result<(), LedgerError> {
-        self.outbox.remove(id.to_be_bytes())?;
+        self.outbox.remove(keys::OutboxKey(id).encode())?;
         Ok(())
     }
 
     /// A delivery failed: store the attempt and when to retry.
     pub fn outbox_retry(&self, id: u64, entry: &OutboxEntry) -> Result<(), LedgerError> {
-        self.outbox.insert(id.to_be_bytes(), codec::encode(entry))?;
+        self.outbox
+            .insert(keys::OutboxKey(id).encode(), codec::encode(entry))?;
         Ok(())
     }
 }

@@ -99,7 +99,7 @@ impl Bucket {
     }
 }
 
-/// Bucket granularity.
+/// Bucket granularity. The discriminant is the level's byte in bucket keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     /// One minute.
@@ -122,14 +122,6 @@ impl Level {
 
     /// Every level.
     pub const ALL: [Level; 3] = [Level::Minute, Level::Hour, Level::Day];
-}
-
-/// The key of `slo`'s bucket `index` at `level`.
-pub fn bucket_key(slo: &str, level: Level, index: i64) -> Vec<u8> {
-    let mut key = keys::slo(slo);
-    key.push(level as u8);
-    keys::push_i64(&mut key, index);
-    key
 }
 
 /// The bucket index of `minute` at `level`.
@@ -193,12 +185,12 @@ impl Ledger {
         if from > to {
             return Ok(out);
         }
-        for item in self
-            .buckets
-            .range(bucket_key(slo, level, from)..=bucket_key(slo, level, to))
-        {
+        let key = |index| keys::BucketKey { slo, level, index }.encode();
+        for item in self.buckets.range(key(from)..=key(to)) {
             let (key, bytes) = item?;
-            let index = keys::read_i64(&key[key.len() - 8..]).unwrap_or(from);
+            let index = keys::BucketKey::parse(&key)
+                .ok_or_else(|| LedgerError::bad_key("buckets", &key))?
+                .index;
             out.push((index, Bucket::decode(&key, &bytes)?));
         }
         Ok(out)
@@ -208,10 +200,8 @@ impl Ledger {
     pub fn sum(&self, slo: &str, from: i64, to: i64) -> Result<Bucket, LedgerError> {
         let mut total = Bucket::default();
         for (level, lo, hi) in decompose(from, to) {
-            for item in self
-                .buckets
-                .range(bucket_key(slo, level, lo)..=bucket_key(slo, level, hi))
-            {
+            let key = |index| keys::BucketKey { slo, level, index }.encode();
+            for item in self.buckets.range(key(lo)..=key(hi)) {
                 let (key, bytes) = item?;
                 total.merge(&Bucket::decode(&key, &bytes)?);
             }

@@ -11,6 +11,47 @@ pub enum LedgerError {
         /// sled's message.
         error: String,
     },
+    /// The ledger was written in an older layout: `dataslo ledger migrate`
+    /// brings it to this build's.
+    #[error(
+        "ledger {dir} is at layout {found}, this dataslo reads layout {reads}: run `dataslo ledger migrate --data-dir {data_dir}`"
+    )]
+    OlderLayout {
+        /// The ledger's directory.
+        dir: String,
+        /// The data directory it lives in, for `--data-dir`.
+        data_dir: String,
+        /// The ledger's layout.
+        found: u32,
+        /// The layout this build reads.
+        reads: u32,
+    },
+    /// The ledger was written by a newer dataslo; layouts only migrate up.
+    #[error(
+        "ledger {dir} is at layout {found}, written by a newer dataslo: this dataslo reads layout {reads}, and `dataslo ledger migrate` cannot migrate a ledger down"
+    )]
+    NewerLayout {
+        /// The ledger's directory.
+        dir: String,
+        /// The ledger's layout.
+        found: u32,
+        /// The layout this build reads.
+        reads: u32,
+    },
+    /// The stored layout version is not one.
+    #[error("ledger {dir} has an unreadable layout version (hex {value})")]
+    UnreadableLayout {
+        /// The ledger's directory.
+        dir: String,
+        /// The stored value, hex.
+        value: String,
+    },
+    /// There is no ledger to migrate.
+    #[error("no ledger in {dir}: nothing to migrate")]
+    NoLedger {
+        /// Where it was looked for.
+        dir: String,
+    },
     /// sled failed.
     #[error("ledger storage error: {0}")]
     Storage(String),
@@ -29,5 +70,16 @@ pub enum LedgerError {
 impl From<sled::Error> for LedgerError {
     fn from(e: sled::Error) -> Self {
         LedgerError::Storage(e.to_string())
+    }
+}
+
+impl LedgerError {
+    /// A stored key that is not of its tree's form.
+    pub(super) fn bad_key(tree: &str, key: &[u8]) -> Self {
+        LedgerError::Corrupt {
+            tree: tree.into(),
+            key: hex::encode(key),
+            reason: "the key does not parse".into(),
+        }
     }
 }

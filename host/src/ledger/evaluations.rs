@@ -1,6 +1,6 @@
 //! Evaluation records and their per-minute buckets, written together.
 
-use super::buckets::{Bucket, Level, bucket_key, index_of};
+use super::buckets::{Bucket, Level, index_of};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
 use serde::{Deserialize, Serialize};
@@ -68,16 +68,6 @@ pub fn minute_of(t: jiff::Timestamp) -> i64 {
     t.as_second().div_euclid(60)
 }
 
-pub(super) fn record_key(record: &EvalRecord) -> Vec<u8> {
-    let mut key = keys::slo(&record.slo);
-    keys::push_i64(
-        &mut key,
-        i64::try_from(record.time.as_nanosecond()).unwrap_or(i64::MAX),
-    );
-    key.extend_from_slice(record.key.as_bytes());
-    key
-}
-
 /// A record ready to write: its key, value, and its three bucket keys.
 type Prepared = (Vec<u8>, Vec<u8>, [Vec<u8>; 3]);
 
@@ -97,9 +87,16 @@ impl Ledger {
             .iter()
             .map(|r| {
                 let minute = minute_of(r.time);
-                let bucket_keys =
-                    Level::ALL.map(|level| bucket_key(&r.slo, level, index_of(minute, level)));
-                (record_key(r), codec::encode(r), bucket_keys)
+                let bucket_keys = Level::ALL.map(|level| {
+                    keys::BucketKey {
+                        slo: &r.slo,
+                        level,
+                        index: index_of(minute, level),
+                    }
+                    .encode()
+                });
+                let key = keys::RecordKey::new(&r.slo, r.time, &r.key).encode();
+                (key, codec::encode(r), bucket_keys)
             })
             .collect();
         (&self.evaluations, &self.buckets)
@@ -175,14 +172,8 @@ impl Ledger {
         until: jiff::Timestamp,
         limit: usize,
     ) -> Result<Vec<EvalRecord>, LedgerError> {
-        let start = keys::slo(slo);
-        // Keys are SLO, then time, then idempotency key: every key of a time
-        // at or before `until` sorts before the prefix of the next nanosecond.
-        let mut end = start.clone();
-        let nanos = i64::try_from(until.as_nanosecond()).unwrap_or(i64::MAX);
-        keys::push_i64(&mut end, nanos.saturating_add(1));
         self.evaluations
-            .range(start..end)
+            .range(keys::slo(slo)..keys::records_until(slo, until))
             .rev()
             .take(limit)
             .map(|item| {
@@ -199,21 +190,8 @@ impl Ledger {
         time: jiff::Timestamp,
         key: &str,
     ) -> Result<bool, LedgerError> {
-        let probe = EvalRecord {
-            slo: slo.into(),
-            dataset: DatasetRef {
-                namespace: String::new(),
-                name: String::new(),
-            },
-            time,
-            key: key.into(),
-            outcome: Outcome::Measured,
-            events: Vec::new(),
-            value: None,
-            detail: String::new(),
-            policy_sha256: String::new(),
-        };
-        Ok(self.evaluations.contains_key(record_key(&probe))?)
+        let key = keys::RecordKey::new(slo, time, key).encode();
+        Ok(self.evaluations.contains_key(key)?)
     }
 
     /// Removes records and buckets older than `before` (retention).
@@ -232,14 +210,9 @@ impl Ledger {
         }
         for item in self.buckets.iter() {
             let (key, _) = item?;
-            let split = key.len().saturating_sub(9);
-            let level = match key.get(split) {
-                Some(0) => Level::Minute,
-                Some(1) => Level::Hour,
-                _ => Level::Day,
-            };
-            if keys::read_i64(&key[split + 1..])
-                .is_some_and(|i| (i + 1) * level.minutes() <= cutoff_minute)
+            // A key that does not parse is left for `verify` to report.
+            if keys::BucketKey::parse(&key)
+                .is_some_and(|b| (b.index + 1) * b.level.minutes() <= cutoff_minute)
             {
                 self.buckets.remove(&key)?;
             }

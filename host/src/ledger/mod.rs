@@ -6,6 +6,11 @@
 //! transaction; callers are told "stored" only after a flush. Every value
 //! carries a CRC-32, so corruption is detected by [`Ledger::verify`].
 //!
+//! Every key is built and parsed in [`keys`], which maps the trees. The
+//! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
+//! a ledger of another layout, and only [`migrate`] (`dataslo ledger migrate`)
+//! changes it.
+//!
 //! Depends on [`crate::model`]; budgets, the scheduler and the CLI depend on it.
 
 mod alerts;
@@ -14,7 +19,8 @@ mod codec;
 mod error;
 mod evaluations;
 mod group_commit;
-mod keys;
+pub mod keys;
+pub mod layout;
 mod observations;
 mod uploads;
 mod verify;
@@ -23,6 +29,7 @@ pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
+pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
 pub use uploads::PolicyEntry;
 pub use verify::{Mismatch, VerifyReport};
@@ -54,15 +61,11 @@ pub struct Ledger {
 
 impl Ledger {
     /// Opens (or creates) the ledger in `dir`, for `tenant`. `history_depth` is
-    /// how many observations per dataset are kept.
+    /// how many observations per dataset are kept. A ledger of another layout
+    /// than [`CURRENT_LAYOUT`] is refused, never migrated.
     pub fn open(dir: &Path, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|e| LedgerError::Open {
-                dir: dir.display().to_string(),
-                error: e.to_string(),
-            })?;
+        let db = open_db(dir)?;
+        layout::check(&db, dir)?;
         Self::with_db(db, Default::default(), tenant, history_depth)
     }
 
@@ -83,7 +86,7 @@ impl Ledger {
         history_depth: usize,
     ) -> Result<Self, LedgerError> {
         let tree = |name: &str| {
-            db.open_tree(format!("t/{tenant}/{name}"))
+            db.open_tree(keys::tenant_tree(tenant, name))
                 .map_err(LedgerError::from)
         };
         Ok(Ledger {
@@ -112,14 +115,15 @@ impl Ledger {
     /// Remembers the SLO files a process ran with, (name, text), so that
     /// `status` can read the same definitions later.
     pub fn save_slo_sources(&self, sources: &[(String, String)]) -> Result<(), LedgerError> {
-        self.meta.insert("slo_sources", codec::encode(&sources))?;
+        self.meta
+            .insert(keys::SLO_SOURCES, codec::encode(&sources))?;
         Ok(())
     }
 
     /// The SLO files saved by [`Ledger::save_slo_sources`].
     pub fn slo_sources(&self) -> Result<Vec<(String, String)>, LedgerError> {
-        match self.meta.get("slo_sources")? {
-            Some(bytes) => codec::decode("meta", b"slo_sources", &bytes),
+        match self.meta.get(keys::SLO_SOURCES)? {
+            Some(bytes) => codec::decode("meta", keys::SLO_SOURCES, &bytes),
             None => Ok(Vec::new()),
         }
     }
@@ -130,4 +134,15 @@ impl Ledger {
     pub fn flush(&self) -> Result<(), LedgerError> {
         self.commits.flush(&self.db)
     }
+}
+
+/// The sled database in `dir`, created if absent, without any layout check.
+fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
+    sled::Config::new()
+        .path(dir)
+        .open()
+        .map_err(|e| LedgerError::Open {
+            dir: dir.display().to_string(),
+            error: e.to_string(),
+        })
 }

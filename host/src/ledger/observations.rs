@@ -25,18 +25,6 @@ pub fn digest(obs: &Observation) -> [u8; 32] {
     Sha256::digest(serde_json::to_vec(obs).unwrap_or_default()).into()
 }
 
-fn observation_key(obs: &Observation, digest: &[u8; 32]) -> Vec<u8> {
-    let mut key = keys::dataset(&obs.dataset);
-    keys::push_i64(
-        &mut key,
-        obs.observed_at
-            .as_nanosecond()
-            .clamp(i64::MIN as i128, i64::MAX as i128) as i64,
-    );
-    key.extend_from_slice(&digest[..8]);
-    key
-}
-
 impl Ledger {
     /// Stores `obs` (not yet durable: call [`Ledger::flush`] before acknowledging).
     pub fn put_observation(&self, obs: &Observation) -> Result<ObservationReceipt, LedgerError> {
@@ -56,7 +44,8 @@ impl Ledger {
                 let value = codec::encode(obs);
                 // The stored JSON is the canonical JSON: hash it, don't redo it.
                 let digest: [u8; 32] = Sha256::digest(codec::json(&value)).into();
-                let key = observation_key(obs, &digest);
+                let key =
+                    keys::ObservationKey::new(&obs.dataset, obs.observed_at, &digest).encode();
                 (digest, key, keys::dataset(&obs.dataset), value)
             })
             .collect();
@@ -141,7 +130,8 @@ impl Ledger {
         limit: usize,
     ) -> Result<Vec<Observation>, LedgerError> {
         let prefix = keys::dataset(&before.dataset);
-        let end = observation_key(before, &[0; 32]);
+        // The first key of `before`'s instant: every earlier one sorts below.
+        let end = keys::ObservationKey::new(&before.dataset, before.observed_at, &[0; 32]).encode();
         let mut out = Vec::new();
         for item in self
             .observations

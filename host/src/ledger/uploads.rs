@@ -2,7 +2,7 @@
 //! sha256 and what `describe()` said; the bytes live in files named by their
 //! sha256) and its OpenSLO text. Both survive restarts.
 
-use super::{Ledger, LedgerError, codec};
+use super::{Ledger, LedgerError, codec, keys};
 use serde::{Deserialize, Serialize};
 
 /// One uploaded policy.
@@ -26,13 +26,11 @@ pub struct PolicyEntry {
     pub slis: Vec<String>,
 }
 
-const UPLOADED_SLOS: &str = "uploaded_slos";
-
 impl Ledger {
     /// Stores (or replaces) an uploaded policy's entry.
     pub fn put_policy(&self, entry: &PolicyEntry) -> Result<(), LedgerError> {
-        self.policies
-            .insert(entry.name.as_bytes(), codec::encode(entry))?;
+        let key = keys::PolicyKey(&entry.name).encode();
+        self.policies.insert(key, codec::encode(entry))?;
         Ok(())
     }
 
@@ -49,15 +47,16 @@ impl Ledger {
 
     /// Replaces the tenant's uploaded OpenSLO text.
     pub fn save_uploaded_slos(&self, text: &str) -> Result<(), LedgerError> {
-        self.meta.insert(UPLOADED_SLOS, codec::encode(&text))?;
+        self.meta
+            .insert(keys::UPLOADED_SLOS, codec::encode(&text))?;
         Ok(())
     }
 
     /// The tenant's uploaded OpenSLO text, if any.
     pub fn uploaded_slos(&self) -> Result<Option<String>, LedgerError> {
         self.meta
-            .get(UPLOADED_SLOS)?
-            .map(|bytes| codec::decode("meta", UPLOADED_SLOS.as_bytes(), &bytes))
+            .get(keys::UPLOADED_SLOS)?
+            .map(|bytes| codec::decode("meta", keys::UPLOADED_SLOS, &bytes))
             .transpose()
     }
 }

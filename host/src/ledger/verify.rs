@@ -1,9 +1,9 @@
 //! `ledger verify`: recompute every bucket from the raw records and report
 //! each mismatch and each corrupt value.
 
-use super::buckets::{Bucket, Level, bucket_key, index_of};
+use super::buckets::{Bucket, Level, index_of};
 use super::evaluations::{EvalRecord, minute_of};
-use super::{Ledger, LedgerError, codec};
+use super::{Ledger, LedgerError, codec, keys};
 use std::collections::BTreeMap;
 
 /// One problem found.
@@ -53,7 +53,14 @@ impl Ledger {
                     for level in Level::ALL {
                         let index = index_of(minute, level);
                         let entry = expected
-                            .entry(bucket_key(&record.slo, level, index))
+                            .entry(
+                                keys::BucketKey {
+                                    slo: &record.slo,
+                                    level,
+                                    index,
+                                }
+                                .encode(),
+                            )
                             .or_insert_with(|| {
                                 (record.slo.clone(), level as u8, index, Bucket::default())
                             });
@@ -83,16 +90,16 @@ impl Ledger {
                     expected: Some(want),
                     stored: Some(stored),
                 }),
-                None => {
-                    let split = key.len().saturating_sub(9);
-                    report.mismatches.push(Mismatch::Bucket {
-                        slo: hex::encode(&key[..split]),
-                        level: key.get(split).copied().unwrap_or(0),
-                        index: super::keys::read_i64(&key[split + 1..]).unwrap_or(0),
+                None => report.mismatches.push(match keys::BucketKey::parse(&key) {
+                    Some(b) => Mismatch::Bucket {
+                        slo: b.slo.to_string(),
+                        level: b.level as u8,
+                        index: b.index,
                         expected: None,
                         stored: Some(stored),
-                    })
-                }
+                    },
+                    None => Mismatch::Corrupt(LedgerError::bad_key("buckets", &key).to_string()),
+                }),
             }
         }
         for (_, (slo, level, index, want)) in expected {

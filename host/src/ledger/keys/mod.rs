@@ -1,0 +1,200 @@
+//! Every key of the ledger, built and parsed here and nowhere else: this is the
+//! stored layout that [`super::layout`] versions. Other ledger files call the
+//! typed builders and parsers below and never slice a key by offset.
+//!
+//! Big-endian, sign-flipped times, so sled's byte order is time order; names
+//! length-prefixed (u32), so no name can forge another's prefix.
+//!
+//! | tree | key | value |
+//! | --- | --- | --- |
+//! | default tree (db-wide) | [`LAYOUT_VERSION`] | [`layout_version`]: u32 |
+//! | `t/{tenant}/observations` | [`ObservationKey`]: dataset, observed_at, digest\[..8\] | observation |
+//! | `t/{tenant}/latest` | [`dataset`] | the newest [`ObservationKey`] |
+//! | `t/{tenant}/evaluations` | [`RecordKey`]: SLO, time, idempotency key | record |
+//! | `t/{tenant}/buckets` | [`BucketKey`]: SLO, level, index | binary bucket |
+//! | `t/{tenant}/alerts` | [`AlertKey`]: SLO, alert | alert state |
+//! | `t/{tenant}/alert_log` | [`AlertLogKey`]: time, SLO, alert | transition |
+//! | `t/{tenant}/outbox` | [`OutboxKey`]: sled-generated id | outbox entry |
+//! | `t/{tenant}/meta` | [`SLO_SOURCES`], [`UPLOADED_SLOS`] | SLO texts |
+//! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
+//!
+//! Values other than buckets and the layout version are a CRC-32 and JSON
+//! (`codec`). Depends on [`crate::model`] and the bucket [`Level`](super::Level).
+
+mod alerts;
+mod evaluations;
+mod observations;
+
+pub use alerts::{AlertKey, AlertLogKey, OutboxKey};
+pub use evaluations::{BucketKey, RecordKey, records_until, slo};
+pub use observations::{ObservationKey, dataset};
+
+/// The db-wide key, in sled's default tree, of the ledger's layout version.
+/// Absent in ledgers written before it existed (layout 1).
+pub const LAYOUT_VERSION: &[u8] = b"dataslo/layout_version";
+
+/// The stored form of a layout version: u32, big-endian.
+pub fn layout_version(version: u32) -> [u8; 4] {
+    version.to_be_bytes()
+}
+
+/// Reads back what [`layout_version`] wrote.
+pub fn parse_layout_version(value: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(value.try_into().ok()?))
+}
+
+/// Every tree a tenant has.
+pub const TENANT_TREES: [&str; 9] = [
+    "observations",
+    "latest",
+    "evaluations",
+    "buckets",
+    "alerts",
+    "alert_log",
+    "outbox",
+    "meta",
+    "policies",
+];
+
+/// The sled name of `tenant`'s tree `tree` (one of [`TENANT_TREES`]).
+pub fn tenant_tree(tenant: &str, tree: &str) -> String {
+    format!("t/{tenant}/{tree}")
+}
+
+/// Reads back (tenant, tree) from what [`tenant_tree`] wrote; `None` for
+/// sled's own trees.
+pub fn parse_tenant_tree(name: &[u8]) -> Option<(&str, &str)> {
+    let rest = std::str::from_utf8(name).ok()?.strip_prefix("t/")?;
+    rest.rsplit_once('/')
+}
+
+/// In `meta`: the SLO files a process ran with.
+pub const SLO_SOURCES: &[u8] = b"slo_sources";
+
+/// In `meta`: the tenant's uploaded OpenSLO text.
+pub const UPLOADED_SLOS: &[u8] = b"uploaded_slos";
+
+/// A key of `policies`: the policy's name, as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyKey<'a>(pub &'a str);
+
+impl<'a> PolicyKey<'a> {
+    /// The key's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
+
+    /// Reads back what [`PolicyKey::encode`] wrote.
+    pub fn parse(key: &'a [u8]) -> Option<Self> {
+        std::str::from_utf8(key).ok().map(PolicyKey)
+    }
+}
+
+/// Appends `text` with a u32 big-endian length prefix.
+fn push_str(key: &mut Vec<u8>, text: &str) {
+    key.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    key.extend_from_slice(text.as_bytes());
+}
+
+/// An i64 as 8 bytes that sort like the number.
+fn push_i64(key: &mut Vec<u8>, value: i64) {
+    key.extend_from_slice(&((value as u64) ^ (1 << 63)).to_be_bytes());
+}
+
+/// Nanoseconds since the epoch, as evaluation and alert keys store them: a
+/// time beyond i64 nanoseconds (before 1677 or after 2262) becomes i64::MAX.
+fn nanos(t: jiff::Timestamp) -> i64 {
+    i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)
+}
+
+/// Reads a key front to back; every method is `None` past the end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let len = u32::from_be_bytes(self.take(4)?.try_into().ok()?);
+        std::str::from_utf8(self.take(usize::try_from(len).ok()?)?).ok()
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        let raw: [u8; 8] = self.take(8)?.try_into().ok()?;
+        Some((u64::from_be_bytes(raw) ^ (1 << 63)) as i64)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    /// The rest, as text.
+    fn rest_str(self) -> Option<&'a str> {
+        std::str::from_utf8(self.0).ok()
+    }
+
+    /// `value` if nothing is left.
+    fn end<T>(self, value: T) -> Option<T> {
+        self.0.is_empty().then_some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(v: i64) -> Vec<u8> {
+        let mut k = Vec::new();
+        push_i64(&mut k, v);
+        k
+    }
+
+    #[test]
+    fn times_sort_as_numbers_across_zero() {
+        assert!(enc(-5) < enc(0) && enc(0) < enc(7) && enc(i64::MIN) < enc(i64::MAX));
+        assert_eq!(Reader(&enc(-42)).i64(), Some(-42));
+    }
+
+    #[test]
+    fn a_name_cannot_forge_another_prefix() {
+        assert!(!slo("ab").starts_with(&slo("a")));
+    }
+
+    #[test]
+    fn a_truncated_name_does_not_parse() {
+        let mut key = Vec::new();
+        push_str(&mut key, "orders");
+        assert_eq!(Reader(&key).str(), Some("orders"));
+        assert_eq!(Reader(&key[..key.len() - 1]).str(), None);
+        assert_eq!(Reader(&key[..2]).str(), None);
+    }
+
+    #[test]
+    fn the_layout_version_round_trips_and_rejects_other_lengths() {
+        assert_eq!(parse_layout_version(&layout_version(7)), Some(7));
+        assert_eq!(layout_version(1), [0, 0, 0, 1]);
+        assert_eq!(parse_layout_version(b"\x01"), None);
+    }
+
+    #[test]
+    fn tenant_trees_round_trip_and_sled_trees_are_not_tenants() {
+        let name = tenant_tree("acme/eu", "buckets");
+        assert_eq!(name, "t/acme/eu/buckets");
+        assert_eq!(
+            parse_tenant_tree(name.as_bytes()),
+            Some(("acme/eu", "buckets"))
+        );
+        assert_eq!(parse_tenant_tree(b"__sled__default"), None);
+    }
+
+    #[test]
+    fn policy_and_meta_keys_are_the_bytes_of_their_names() {
+        assert_eq!(PolicyKey("p-1").encode(), b"p-1");
+        assert_eq!(PolicyKey::parse(b"p-1"), Some(PolicyKey("p-1")));
+        assert_eq!(SLO_SOURCES, b"slo_sources");
+        assert_eq!(UPLOADED_SLOS, b"uploaded_slos");
+    }
+}
