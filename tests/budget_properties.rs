@@ -307,7 +307,9 @@ fn verify_reports_a_corrupt_record_and_the_command_exits_1() {
     assert_eq!(verify().status.code(), Some(0));
     {
         let db = sled::open(&ledger_dir).unwrap();
-        let tree = db.open_tree("t/default/evaluations").unwrap();
+        let tree = db
+            .open_tree(dataslo::ledger::keys::tenant_tree("default", "evaluations"))
+            .unwrap();
         let (key, value) = tree.iter().next().unwrap().unwrap();
         let mut bytes = value.to_vec();
         let last = bytes.len() - 3;
