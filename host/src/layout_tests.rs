@@ -53,50 +53,161 @@ fn files_of(module: &str) -> Vec<PathBuf> {
     out
 }
 
-/// The code of a file without comments (doc links are not imports).
+/// The code of a file without comments and string or char literals (a doc
+/// link or a URL is not an import).
 fn code(text: &str) -> String {
-    text.lines()
-        .map(|line| match line.find("//") {
-            Some(i) => &line[..i],
-            None => line,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The top-level modules that `text` names as `crate::NAME` or inside
-/// `crate::{A, B::C, ...}`.
-fn crate_paths(text: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect()
-    };
-    for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let mut depth = 1;
-            let mut start = true;
-            for (j, c) in group.char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 1 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 1 => start = true,
-                    c if start && !c.is_whitespace() => {
-                        start = false;
-                        found.insert(ident(&group[j..]));
-                    }
-                    _ => {}
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let at = |k: usize| chars.get(k).copied();
+        match (chars[i], at(i + 1)) {
+            ('/', Some('/')) => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
                 }
             }
-        } else {
-            found.insert(ident(rest));
+            ('/', Some('*')) => {
+                let mut depth = 0;
+                while i < chars.len() {
+                    if chars[i] == '/' && at(i + 1) == Some('*') {
+                        depth += 1;
+                        i += 2;
+                    } else if chars[i] == '*' && at(i + 1) == Some('/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            ('r', Some('#' | '"')) if !out.ends_with(|c: char| c.is_alphanumeric() || c == '_') => {
+                let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+                if chars.get(i + 1 + hashes) != Some(&'"') {
+                    out.push('r');
+                    i += 1;
+                    continue;
+                }
+                i += 2 + hashes;
+                while i < chars.len() {
+                    let closes =
+                        chars[i] == '"' && (1..=hashes).all(|k| chars.get(i + k) == Some(&'#'));
+                    i += 1;
+                    if closes {
+                        i += hashes;
+                        break;
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            ('"', _) => {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+                i += 1;
+                out.push_str("\"\"");
+            }
+            // A char literal ('x', '\n', '\u{..}'), not a lifetime.
+            ('\'', Some(c)) if c == '\\' || at(i + 2) == Some('\'') => {
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+                i += 1;
+                out.push_str("' '");
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
         }
     }
-    found.retain(|m| !m.is_empty());
+    out
+}
+
+/// The names inside a `{A, B::C, ...}` group, `group` starting after the `{`.
+fn group_heads(group: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut depth = 1;
+    let mut start = true;
+    for (j, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 1 => break,
+            '}' => depth -= 1,
+            ',' if depth == 1 => start = true,
+            c if start && !c.is_whitespace() => {
+                start = false;
+                found.push(ident(&group[j..]));
+            }
+            _ => {}
+        }
+    }
     found
+}
+
+fn ident(s: &str) -> String {
+    s.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The names a path starting right after `rest` names at its head: one
+/// identifier, or every head of a `{...}` group.
+fn heads(rest: &str) -> Vec<String> {
+    match rest.strip_prefix('{') {
+        Some(group) => group_heads(group),
+        None => vec![ident(rest)],
+    }
+}
+
+/// The top-level modules that `text` names as `crate::NAME`, inside
+/// `crate::{A, B::C, ...}`, or through enough `super::` to leave the module
+/// (`depth` is how deep the file's module is: 1 for `x/mod.rs`, 2 for
+/// `x/y.rs`).
+fn crate_paths(text: &str, depth: usize) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (i, _) in text.match_indices("crate::") {
+        if text[..i].ends_with('$') {
+            continue;
+        }
+        found.extend(heads(&text[i + "crate::".len()..]));
+    }
+    for (i, _) in text.match_indices("super::") {
+        let before = text[..i].chars().last();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue; // counted from the first `super::` of the chain
+        }
+        let mut rest = &text[i..];
+        let mut ups = 0;
+        while let Some(r) = rest.strip_prefix("super::") {
+            ups += 1;
+            rest = r;
+        }
+        // An inline module (`mod tests`) is one level deeper than its file,
+        // so only a head that names a module of the crate counts.
+        if ups >= depth {
+            let modules = layers();
+            found.extend(heads(rest).into_iter().filter(|h| modules.contains_key(h)));
+        }
+    }
+    found.retain(|m| !m.is_empty() && m != "self" && m != "super");
+    found
+}
+
+/// How deep the module of `file` (under `src/`) is.
+fn depth_of(file: &Path) -> usize {
+    let relative = file.strip_prefix(src()).unwrap_or(file);
+    let parts = relative.components().count();
+    if file.ends_with("mod.rs") {
+        parts - 1
+    } else {
+        parts
+    }
 }
 
 /// The modules a module's own doc says it depends on.
@@ -131,7 +242,7 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
             let mut deps = BTreeSet::new();
             for file in files_of(module) {
                 let text = std::fs::read_to_string(&file).expect("read source");
-                deps.extend(crate_paths(&code(&text)));
+                deps.extend(crate_paths(&code(&text), depth_of(&file)));
             }
             deps.remove(module);
             (module.clone(), deps)
@@ -194,8 +305,17 @@ fn every_depends_on_line_names_exactly_what_the_module_imports() {
 }
 
 #[test]
-fn grouped_and_inline_paths_are_both_found() {
-    let text = "use crate::{ledger::{A, B}, model::C};\nfn f() { crate::slo::parse(); }";
-    let found: Vec<String> = crate_paths(text).into_iter().collect();
-    assert_eq!(found, ["ledger", "model", "slo"]);
+fn grouped_inline_and_super_paths_are_found() {
+    let text = "use crate::{ledger::{A, B}, model::C};\nfn f() { crate::slo::parse(); }\n\
+                use super::super::alert::X; use super::Y; use super::super::{budget, self};";
+    let found: Vec<String> = crate_paths(text, 2).into_iter().collect();
+    assert_eq!(found, ["alert", "budget", "ledger", "model", "slo"]);
+}
+
+#[test]
+fn comments_and_literals_are_not_imports() {
+    let text = "let u = \"http://x crate::server\"; // crate::cli\n/* crate::demo */ \
+                let r = r#\"crate::dashboard\"#; let c = '\\''; let k = crate::model::X;";
+    let found: Vec<String> = crate_paths(&code(text), 1).into_iter().collect();
+    assert_eq!(found, ["model"]);
 }

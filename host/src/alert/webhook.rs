@@ -66,7 +66,10 @@ pub fn deliver_outbox(
             }
         }
     }
-    ledger.flush()?;
+    // Nothing written, nothing to flush (a simulation calls this every step).
+    if report.delivered + report.failed > 0 {
+        ledger.flush()?;
+    }
     Ok(report)
 }
 

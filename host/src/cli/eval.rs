@@ -53,11 +53,7 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
         },
     )?;
     for line in &evaluation.logs {
-        eprintln!(
-            "policy log [{}] {}",
-            line.level,
-            crate::model::escape_control(&line.message)
-        );
+        crate::runtime::log_policy_line(line);
     }
     print!(
         "{}",

@@ -11,7 +11,8 @@
 //! per core with no await points is the cheapest way to run them, and the
 //! pool's size bounds the instances alive at once.
 //!
-//! Depends on nothing else in the crate; the scheduler depends on it.
+//! Depends on nothing else in the crate; the scheduler and the service
+//! depend on it.
 
 mod fair;
 

@@ -4,7 +4,7 @@
 //! to the tenant's ledger, and at start every entry is loaded again, its file
 //! checked against the sha256 on record.
 //!
-//! Depends on runtime, ledger and model; the server depends on it.
+//! Depends on runtime, ledger and model; the service and the server depend on it.
 
 use crate::ledger::{Ledger, LedgerError, PolicyEntry};
 use crate::model::PolicyRef;

@@ -49,6 +49,19 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// Writes a policy's log line to the process's log (target
+/// `dataslo::policy`), escaped: its text is the policy's.
+pub fn log_policy_line(line: &LogLine) {
+    let message = crate::model::escape_control(&line.message);
+    match line.level {
+        PolicyLevel::Trace => tracing::trace!(target: "dataslo::policy", %message),
+        PolicyLevel::Debug => tracing::debug!(target: "dataslo::policy", %message),
+        PolicyLevel::Info => tracing::info!(target: "dataslo::policy", %message),
+        PolicyLevel::Warn => tracing::warn!(target: "dataslo::policy", %message),
+        PolicyLevel::Error => tracing::error!(target: "dataslo::policy", %message),
+    }
+}
+
 /// A log line's severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

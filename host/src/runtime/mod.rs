@@ -33,7 +33,7 @@ pub use error::{
     ErrorCode, EvalError, EvalErrorKind, GuestError, LoadError, LoadErrorKind, TrapKind,
     UnknownErrorCode,
 };
-pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel};
+pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel, log_policy_line};
 pub use history::{History, HistoryError, HistorySource, no_history};
 pub use known::Known;
 pub use limits::Limits;

@@ -173,22 +173,14 @@ impl HistorySource for StoredHistory {
 }
 
 /// The policy's log lines, through the process's log, in a span naming the
-/// tenant and SLO; their text is the policy's, so it is escaped.
+/// tenant and SLO.
 fn log_lines(tenant: &str, slo: &str, logs: &[crate::runtime::LogLine]) {
-    use crate::runtime::PolicyLevel;
     if logs.is_empty() {
         return;
     }
     let slo = crate::model::escape_control(slo);
     let _span = tracing::info_span!("slo", tenant = %tenant, slo = %slo).entered();
     for line in logs {
-        let message = crate::model::escape_control(&line.message);
-        match line.level {
-            PolicyLevel::Trace => tracing::trace!(target: "dataslo::policy", %message),
-            PolicyLevel::Debug => tracing::debug!(target: "dataslo::policy", %message),
-            PolicyLevel::Info => tracing::info!(target: "dataslo::policy", %message),
-            PolicyLevel::Warn => tracing::warn!(target: "dataslo::policy", %message),
-            PolicyLevel::Error => tracing::error!(target: "dataslo::policy", %message),
-        }
+        crate::runtime::log_policy_line(line);
     }
 }

@@ -6,7 +6,7 @@
 //! against the latest observation, so a table that stops arriving still burns
 //! its freshness budget. Replaying either changes nothing.
 //!
-//! Synchronous on purpose: `run` drives it from a tokio loop, tests call it
+//! Synchronous on purpose: the service's clock pass drives it, tests call it
 //! directly in virtual time. Depends on alert, executor, runtime, slo, ledger
 //! and model.
 

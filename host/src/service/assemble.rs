@@ -10,8 +10,9 @@ use crate::slo::Slo;
 use std::path::Path;
 use std::sync::Arc;
 
-/// How a scheduler runs its evaluations.
-#[derive(Clone, Default)]
+/// How a scheduler runs its evaluations. The default is a durable scheduler
+/// on the caller's thread with the runtime's limits and a history of 100.
+#[derive(Clone)]
 pub struct SchedulerSettings {
     /// Observations kept per dataset, and the history a policy may read.
     pub history_depth: usize,
@@ -21,6 +22,17 @@ pub struct SchedulerSettings {
     pub executor: Option<Arc<Executor>>,
     /// Whether each call flushes before returning (a simulation flushes itself).
     pub durable: bool,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        SchedulerSettings {
+            history_depth: crate::runtime::Limits::default().history_depth as usize,
+            limits: None,
+            executor: None,
+            durable: true,
+        }
+    }
 }
 
 /// Arms `slos` (policies in `known` first; files read from `files`, refused

@@ -61,15 +61,13 @@ pub const UPLOADED_SLOS_FILE: &str = "PUT /v1/slos";
 impl Tenant {
     /// Loads the tenant's uploaded policies and SLOs (its config files, then
     /// those sent to the API) and arms them over its own ledger trees.
-    pub fn build(
+    /// `config` must be one of a validated [`crate::config::Config`]'s.
+    pub(crate) fn build(
         config: &TenantConfig,
         shared: &Shared,
         ledger: &Ledger,
     ) -> Result<Self, ServiceError> {
-        let fail = |message: String| ServiceError::Tenant {
-            tenant: config.name.clone(),
-            message,
-        };
+        let fail = |message: String| failure(config, message);
         let catalog = load_files(&config.slo_files);
         if let Some(e) = catalog.errors.first() {
             return Err(fail(e.to_string()));
@@ -97,10 +95,7 @@ impl Tenant {
         config_slos: Vec<Slo>,
         slos: Vec<Slo>,
     ) -> Result<Self, ServiceError> {
-        let fail = |message: String| ServiceError::Tenant {
-            tenant: config.name.clone(),
-            message,
-        };
+        let fail = |message: String| failure(config, message);
         let runtime = shared.runtime.clone();
         let registry = Registry::open(
             &runtime,
@@ -180,6 +175,13 @@ impl Tenant {
         let _span = tracing::info_span!("tenant", tenant = %self.name).entered();
         let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
         clock.run(&self.scheduler, now)
+    }
+}
+
+fn failure(config: &TenantConfig, message: String) -> ServiceError {
+    ServiceError::Tenant {
+        tenant: config.name.clone(),
+        message,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The tenants of one process and who may act for them: `serve` has those of
-//! its config, `run` and `demo` the one tenant `default`.
+//! its config, `run` the one tenant `default`.
 
 use super::clock::ClockSettings;
 use super::error::ServiceError;
@@ -40,7 +40,6 @@ pub fn open_runtime(config: &Config) -> Result<Arc<Runtime>, ServiceError> {
 }
 
 fn shared(config: &Config, runtime: Arc<Runtime>) -> Result<Shared, ServiceError> {
-    config.validate()?;
     let executor = Executor::with_workers(config.workers).map_err(|error| ServiceError::Io {
         what: "cannot start the evaluation threads".into(),
         error,
@@ -61,6 +60,7 @@ impl Service {
         runtime: Arc<Runtime>,
         ledger: &Ledger,
     ) -> Result<Self, ServiceError> {
+        config.validate()?;
         let shared = shared(config, runtime)?;
         let tenants = config
             .tenants
@@ -77,6 +77,7 @@ impl Service {
     /// `run`'s one tenant, `default`: the config's SLO files, or, when there
     /// are none, those the ledger saw last. It must have at least one SLO.
     pub fn single(config: &Config) -> Result<Self, ServiceError> {
+        config.validate()?;
         let ledger = open_ledger(config)?;
         let slos = slo_set::load(config, &ledger)?;
         if slos.is_empty() {
