@@ -13,6 +13,7 @@ mod cli_eval;
 mod dashboard;
 mod demo;
 mod engine;
+mod ingest_log;
 mod ledger_layout;
 mod load;
 mod logging;

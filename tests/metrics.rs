@@ -81,7 +81,17 @@ fn line<'a>(text: &'a str, prefix: &str) -> &'a str {
 #[test]
 fn a_tenant_scrapes_its_own_slo_figures_and_promtool_accepts_them() {
     let s = start_with_admin();
-    assert_eq!(post(&s, "/v1/observations", ACME, JSON, &recent(50)).0, 200);
+    assert_eq!(
+        post(
+            &s,
+            "/v1/observations?wait=evaluated",
+            ACME,
+            JSON,
+            &recent(50)
+        )
+        .0,
+        200
+    );
     let (status, text) = scrape(&s, ACME);
     assert_eq!(status, 200, "{text}");
     let labels = r#"tenant="acme",slo="orders-volume",namespace="postgres://prod",dataset="orders",objective="objective 1""#;
@@ -113,8 +123,20 @@ fn a_tenant_scrapes_its_own_slo_figures_and_promtool_accepts_them() {
 #[test]
 fn an_admin_scrapes_every_tenant_and_sees_load_failures() {
     let s = start_with_admin();
-    post(&s, "/v1/observations", ACME, JSON, &recent(50));
-    post(&s, "/v1/observations", GLOBEX, JSON, &recent(5));
+    post(
+        &s,
+        "/v1/observations?wait=evaluated",
+        ACME,
+        JSON,
+        &recent(50),
+    );
+    post(
+        &s,
+        "/v1/observations?wait=evaluated",
+        GLOBEX,
+        JSON,
+        &recent(5),
+    );
     put(&s, "/v1/policies/junk", GLOBEX, "application/wasm", b"junk");
     let (status, text) = scrape(&s, ADMIN);
     assert_eq!(status, 200);

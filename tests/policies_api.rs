@@ -66,7 +66,7 @@ fn an_uploaded_policy_runs_the_slos_sent_for_it_without_a_restart() {
         "acme's SLOs are not globex's"
     );
 
-    let (_, accepted) = post(&s, "/v1/observations", ACME, JSON, OBS);
+    let (_, accepted) = post(&s, "/v1/observations?wait=evaluated", ACME, JSON, OBS);
     assert_eq!(accepted["evaluations"], 2, "{accepted}");
     let (_, events) = get(&s, "/v1/slos/orders-rows/events", ACME);
     assert_eq!(events[0]["outcome"]["kind"], "measured", "{events}");
@@ -136,7 +136,7 @@ fn uploads_and_sent_slos_survive_a_restart() {
         serde_json::json!(["orders-rows"])
     );
     assert_eq!(
-        post(&s, "/v1/observations", ACME, JSON, OBS).1["evaluations"],
+        post(&s, "/v1/observations?wait=evaluated", ACME, JSON, OBS).1["evaluations"],
         2
     );
 }
@@ -301,7 +301,7 @@ fn a_new_policy_that_breaks_an_slo_using_it_is_refused() {
         body["detail"].as_str().unwrap().contains("orders-rows"),
         "{body}"
     );
-    let (_, accepted) = post(&s, "/v1/observations", ACME, JSON, OBS);
+    let (_, accepted) = post(&s, "/v1/observations?wait=evaluated", ACME, JSON, OBS);
     assert_eq!(accepted["evaluations"], 2, "the old policy still runs");
 }
 

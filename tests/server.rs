@@ -145,9 +145,38 @@ fn health_and_readiness_need_no_token() {
 }
 
 #[test]
-fn an_observation_is_evaluated_and_shows_in_status_and_events_of_its_tenant_only() {
+fn an_observation_is_acknowledged_once_logged_and_evaluated_behind_the_answer() {
     let s = start();
     let (status, body) = post(&s, "/v1/observations", ACME, JSON, OBS);
+    assert_eq!(
+        (status, &body),
+        (200, &serde_json::json!({"accepted": 1, "new": 1}))
+    );
+    // Evaluation follows the answer; a wide bound catches a hang.
+    let evaluated = (0..100).any(|_| {
+        let (_, events) = get(&s, "/v1/slos/orders-volume/events", ACME);
+        let done = events.as_array().is_some_and(|e| e.len() == 1);
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        done
+    });
+    assert!(evaluated, "no record within 5 s");
+    let (status, body) = post(&s, "/v1/observations?wait=soon", ACME, JSON, OBS);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_query"))
+    );
+    assert!(
+        body["detail"].as_str().unwrap().contains("evaluated"),
+        "{body}"
+    );
+}
+
+#[test]
+fn an_observation_is_evaluated_and_shows_in_status_and_events_of_its_tenant_only() {
+    let s = start();
+    let (status, body) = post(&s, "/v1/observations?wait=evaluated", ACME, JSON, OBS);
     assert_eq!(
         (status, &body),
         (
@@ -195,7 +224,10 @@ fn an_observation_is_evaluated_and_shows_in_status_and_events_of_its_tenant_only
     let (status, list) = get(&s, &format!("/v1/slos{at}"), ACME);
     assert_eq!((status, list["slos"].as_array().unwrap().len()), (200, 1));
     // The same observation again is accepted and changes nothing.
-    assert_eq!(post(&s, "/v1/observations", ACME, JSON, OBS).1["new"], 0);
+    assert_eq!(
+        post(&s, "/v1/observations?wait=evaluated", ACME, JSON, OBS).1["new"],
+        0
+    );
 }
 
 #[test]
@@ -203,16 +235,29 @@ fn ndjson_and_openlineage_are_accepted() {
     let s = start();
     let two = format!("{OBS}\n{}\n", OBS.replace("08:00", "09:00"));
     assert_eq!(
-        post(&s, "/v1/observations", ACME, "application/x-ndjson", &two).1["accepted"],
+        post(
+            &s,
+            "/v1/observations?wait=evaluated",
+            ACME,
+            "application/x-ndjson",
+            &two
+        )
+        .1["accepted"],
         2
     );
     let event = std::fs::read_to_string(test_data("openlineage/example_full_event.json")).unwrap();
-    let (status, body) = post(&s, "/api/v1/lineage", ACME, JSON, &event);
+    let (status, body) = post(&s, "/api/v1/lineage?wait=evaluated", ACME, JSON, &event);
     assert_eq!((status, body["accepted"].as_u64()), (200, Some(2)));
     // The README's example event writes acme's orders table.
     let readme_event =
         std::fs::read_to_string(workspace().join("examples/lineage-event.json")).unwrap();
-    let (status, body) = post(&s, "/api/v1/lineage", ACME, JSON, &readme_event);
+    let (status, body) = post(
+        &s,
+        "/api/v1/lineage?wait=evaluated",
+        ACME,
+        JSON,
+        &readme_event,
+    );
     assert_eq!(
         (status, body["evaluations"].as_u64()),
         (200, Some(1)),
@@ -229,7 +274,7 @@ fn ndjson_and_openlineage_are_accepted() {
     ))
     .unwrap();
     assert_eq!(
-        post(&s, "/api/v1/lineage", GLOBEX, JSON, &dbt).1["accepted"],
+        post(&s, "/api/v1/lineage?wait=evaluated", GLOBEX, JSON, &dbt).1["accepted"],
         17
     );
 }
@@ -239,8 +284,8 @@ fn requests_without_a_valid_token_are_refused_on_every_tenant_endpoint() {
     let s = start();
     for token in [None, Some("wrong"), Some("")] {
         for (status, body) in [
-            post(&s, "/v1/observations", token, JSON, OBS),
-            post(&s, "/api/v1/lineage", token, JSON, "{}"),
+            post(&s, "/v1/observations?wait=evaluated", token, JSON, OBS),
+            post(&s, "/api/v1/lineage?wait=evaluated", token, JSON, "{}"),
             get(&s, "/v1/slos", token),
             get(&s, "/v1/slos/orders-volume", token),
             get(&s, "/v1/slos/orders-volume/events", token),
@@ -259,7 +304,13 @@ fn bad_input_gets_a_clear_4xx_with_a_json_error() {
     let s = start();
     let cases = [
         (
-            post(&s, "/v1/observations", ACME, JSON, "{not json"),
+            post(
+                &s,
+                "/v1/observations?wait=evaluated",
+                ACME,
+                JSON,
+                "{not json",
+            ),
             400,
             "invalid_observation",
             "body",
@@ -267,7 +318,7 @@ fn bad_input_gets_a_clear_4xx_with_a_json_error() {
         (
             post(
                 &s,
-                "/v1/observations",
+                "/v1/observations?wait=evaluated",
                 ACME,
                 JSON,
                 &OBS.replace("row_count", "rows"),
@@ -277,13 +328,25 @@ fn bad_input_gets_a_clear_4xx_with_a_json_error() {
             "unknown field `rows`",
         ),
         (
-            post(&s, "/v1/observations", ACME, "text/plain", OBS),
+            post(
+                &s,
+                "/v1/observations?wait=evaluated",
+                ACME,
+                "text/plain",
+                OBS,
+            ),
             415,
             "unsupported_media_type",
             "text/plain",
         ),
         (
-            post(&s, "/v1/observations", ACME, JSON, &" ".repeat(70 * 1024)),
+            post(
+                &s,
+                "/v1/observations?wait=evaluated",
+                ACME,
+                JSON,
+                &" ".repeat(70 * 1024),
+            ),
             413,
             "too_large",
             "",
@@ -291,7 +354,7 @@ fn bad_input_gets_a_clear_4xx_with_a_json_error() {
         (
             post(
                 &s,
-                "/api/v1/lineage",
+                "/api/v1/lineage?wait=evaluated",
                 ACME,
                 JSON,
                 r#"{"eventType":"START"}"#,
@@ -365,7 +428,7 @@ fn each_tenant_has_its_own_limits() {
     // Over its body limit: 413, naming the tenant.
     let (status, body) = post(
         &s,
-        "/v1/observations",
+        "/v1/observations?wait=evaluated",
         tight_token,
         JSON,
         &format!("{OBS}{}", " ".repeat(100)),
@@ -375,7 +438,13 @@ fn each_tenant_has_its_own_limits() {
 
     // 1 MiB of memory cannot even instantiate a policy: an error, not a bad event.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let (status, body) = post(&s, "/v1/observations", tight_token, JSON, OBS);
+    let (status, body) = post(
+        &s,
+        "/v1/observations?wait=evaluated",
+        tight_token,
+        JSON,
+        OBS,
+    );
     assert_eq!((status, body["evaluations"].as_u64()), (200, Some(1)));
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let (_, events) = get(&s, "/v1/slos/orders-volume/events", tight_token);
@@ -392,7 +461,14 @@ fn each_tenant_has_its_own_limits() {
     assert_eq!(refused.1["error"], "rate_limited");
     assert_eq!(get(&s, "/v1/slos", Some("roomy-secret")).0, 200);
     assert_eq!(
-        post(&s, "/v1/observations", Some("roomy-secret"), JSON, OBS).1["evaluations"],
+        post(
+            &s,
+            "/v1/observations?wait=evaluated",
+            Some("roomy-secret"),
+            JSON,
+            OBS
+        )
+        .1["evaluations"],
         1
     );
 }

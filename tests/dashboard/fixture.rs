@@ -119,7 +119,7 @@ pub(super) fn start() -> TestServer {
     let (status, body) = send(
         &server,
         "POST",
-        "/v1/observations",
+        "/v1/observations?wait=evaluated",
         &[
             ("Authorization", &format!("Bearer {ACME}")),
             ("Content-Type", "application/x-ndjson"),

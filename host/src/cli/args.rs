@@ -55,6 +55,10 @@ pub enum Command {
         /// input and output dataset becomes an observation.
         #[arg(long)]
         openlineage: bool,
+        /// Answer only after the observations are evaluated, with the number
+        /// of evaluation records.
+        #[arg(long)]
+        wait: bool,
     },
     /// Run the scheduler and ledger until SIGINT or SIGTERM.
     Run {

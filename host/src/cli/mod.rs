@@ -52,7 +52,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             setup,
             source,
             openlineage,
-        } => observe::run(&setup, &source, openlineage),
+            wait,
+        } => observe::run(&setup, &source, openlineage, wait),
         Command::Demo { data_dir, days } => demo::run(data_dir, days),
         Command::Serve { setup } => serve::run(&setup),
         Command::Run {

@@ -4,6 +4,7 @@ use super::Failure;
 use super::setup::SetupArgs;
 use crate::service::{Service, Tenant, ingest_spool};
 use std::path::Path;
+use std::sync::Arc;
 
 pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> Result<(), Failure> {
     let config = setup.config(slo_files)?;
@@ -11,6 +12,7 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
     let Some(tenant) = service.tenants.first().cloned() else {
         return Err(crate::service::ServiceError::NoSlos.into());
     };
+    crate::service::announce_holder(&config.data_dir, "run")?;
     let spool = config.spool();
     std::fs::create_dir_all(&spool)
         .map_err(|e| Failure::Input(format!("cannot create {}: {e}", spool.display())))?;
@@ -20,7 +22,7 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
         spool = %spool.display(),
         "dataslo run started"
     );
-    let pass = tenant.scheduler.evaluate_observations().map_err(storage)?;
+    let pass = tenant.scheduler.evaluate_log().map_err(storage)?;
     if pass.recorded > 0 {
         tracing::info!(
             recorded = pass.recorded,
@@ -60,8 +62,8 @@ fn storage(e: crate::ledger::LedgerError) -> Failure {
 }
 
 /// One pass: the spool, then the clock.
-fn pass_once(tenant: &Tenant, spool: &Path) -> Result<(), Failure> {
-    ingest_spool(&tenant.scheduler, spool)?;
+fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
+    ingest_spool(tenant, spool)?;
     tenant.clock_pass(jiff::Timestamp::now()).map_err(storage)?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         ));
     }
     let ledger = ledger(&config)?;
+    crate::service::announce_holder(&config.data_dir, "serve")?;
     let service = Arc::new(Service::from_config(
         &config,
         open_runtime(&config)?,

@@ -11,6 +11,13 @@ pub enum LedgerError {
         /// sled's message.
         error: String,
     },
+    /// Another process (`run`, `serve`) has the ledger open: one process
+    /// holds a ledger at a time.
+    #[error("the ledger in {dir} is held by another dataslo process (run or serve)")]
+    Busy {
+        /// The ledger's directory.
+        dir: String,
+    },
     /// The ledger was written in an older layout: `dataslo ledger migrate`
     /// brings it to this build's.
     #[error(
@@ -74,6 +81,15 @@ impl From<sled::Error> for LedgerError {
 }
 
 impl LedgerError {
+    /// A stored value that is not of its key's form.
+    pub(super) fn bad_value(tree: &str, key: &[u8], reason: &str) -> Self {
+        LedgerError::Corrupt {
+            tree: tree.into(),
+            key: hex::encode(key),
+            reason: reason.into(),
+        }
+    }
+
     /// A stored key that is not of its tree's form.
     pub(super) fn bad_key(tree: &str, key: &[u8]) -> Self {
         LedgerError::Corrupt {

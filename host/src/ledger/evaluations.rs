@@ -83,6 +83,17 @@ impl Ledger {
     /// none. Records already stored (or repeated in the batch) are skipped.
     /// Not yet durable: call [`Ledger::flush`] before acknowledging.
     pub fn record_batch(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
+        self.record_batch_at(records, None)
+    }
+
+    /// As [`Ledger::record_batch`], moving the ingest cursor to `cursor` in
+    /// the same transaction: the records of the observations up to it and
+    /// the cursor land together, or neither.
+    pub fn record_batch_at(
+        &self,
+        records: &[EvalRecord],
+        cursor: Option<u64>,
+    ) -> Result<Vec<Stored>, LedgerError> {
         let prepared: Vec<Prepared> = records
             .iter()
             .map(|r| {
@@ -99,8 +110,11 @@ impl Ledger {
                 (key, codec::encode(r), bucket_keys)
             })
             .collect();
-        (&self.evaluations, &self.buckets)
-            .transaction(|(evaluations, buckets)| {
+        (&self.evaluations, &self.buckets, &self.meta)
+            .transaction(|(evaluations, buckets, meta)| {
+                if let Some(cursor) = cursor {
+                    meta.insert(keys::INGEST_CURSOR, &keys::sequence(cursor))?;
+                }
                 let mut outcome = Vec::with_capacity(records.len());
                 let mut seen = std::collections::HashSet::new();
                 let mut deltas: std::collections::BTreeMap<&[u8], Bucket> =

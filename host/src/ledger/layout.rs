@@ -8,7 +8,7 @@ use super::{LedgerError, keys};
 use std::path::{Path, PathBuf};
 
 /// The layout this dataslo reads and writes.
-pub const CURRENT_LAYOUT: u32 = 1;
+pub const CURRENT_LAYOUT: u32 = 2;
 
 /// The layout of a ledger that stores no version: written before there was one.
 pub const UNVERSIONED_LAYOUT: u32 = 1;
@@ -22,8 +22,12 @@ struct Step {
     run: fn(&sled::Db) -> Result<(), LedgerError>,
 }
 
-/// Every step, in order. Empty: layout 1 is the first.
-const STEPS: &[Step] = &[];
+/// Every step, in order.
+const STEPS: &[Step] = &[Step {
+    from: 1,
+    what: "an ingest log for each tenant, holding the observations it stored",
+    run: super::migrations::ingest_log,
+}];
 
 // Step i goes from layout i + 1, and the last one ends at the current layout.
 const _: () = {

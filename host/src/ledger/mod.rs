@@ -21,6 +21,7 @@ mod evaluations;
 mod group_commit;
 pub mod keys;
 pub mod layout;
+mod migrations;
 mod observations;
 mod uploads;
 mod verify;
@@ -44,6 +45,7 @@ pub const DEFAULT_TENANT: &str = "default";
 pub struct Ledger {
     db: sled::Db,
     commits: std::sync::Arc<group_commit::GroupCommit>,
+    ingest: sled::Tree,
     observations: sled::Tree,
     latest: sled::Tree,
     evaluations: sled::Tree,
@@ -90,6 +92,7 @@ impl Ledger {
                 .map_err(LedgerError::from)
         };
         Ok(Ledger {
+            ingest: tree("ingest")?,
             observations: tree("observations")?,
             latest: tree("latest")?,
             evaluations: tree("evaluations")?,
@@ -138,11 +141,16 @@ impl Ledger {
 
 /// The sled database in `dir`, created if absent, without any layout check.
 fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
-    sled::Config::new()
-        .path(dir)
-        .open()
-        .map_err(|e| LedgerError::Open {
+    sled::Config::new().path(dir).open().map_err(|e| match e {
+        // sled locks its directory, and says so only in its message.
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            LedgerError::Busy {
+                dir: dir.display().to_string(),
+            }
+        }
+        e => LedgerError::Open {
             dir: dir.display().to_string(),
             error: e.to_string(),
-        })
+        },
+    })
 }

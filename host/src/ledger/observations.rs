@@ -1,5 +1,9 @@
-//! Observations: all kept per dataset up to the history depth, plus a pointer
-//! to the newest. Re-delivering an observation changes nothing.
+//! Observations: the ingest log (every new one, in arrival order, with the
+//! cursor of the last one evaluated), the history per dataset that policies
+//! read, and a pointer to each dataset's newest. Re-delivering an observation
+//! changes nothing. History is trimmed only by the consumer of the log, and
+//! only when nothing is waiting in it: an observation not yet evaluated keeps
+//! the history it had when it arrived.
 
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::{DatasetRef, Observation};
@@ -18,6 +22,8 @@ pub struct ObservationReceipt {
     pub digest: [u8; 32],
     /// False when the same observation was already stored.
     pub new: bool,
+    /// Its place in the ingest log, when new.
+    pub seq: Option<u64>,
 }
 
 /// sha256 of the observation's JSON (fields in declaration order, maps sorted).
@@ -32,8 +38,9 @@ impl Ledger {
         Ok(receipts.remove(0))
     }
 
-    /// Stores `observations` in one transaction, one receipt each, in order
-    /// (not yet durable: call [`Ledger::flush`] before acknowledging).
+    /// Stores `observations` in one transaction and appends the new ones to
+    /// the ingest log, one receipt each, in order (not yet durable: call
+    /// [`Ledger::flush`] before acknowledging).
     pub fn put_observations(
         &self,
         observations: &[Observation],
@@ -49,14 +56,28 @@ impl Ledger {
                 (digest, key, keys::dataset(&obs.dataset), value)
             })
             .collect();
-        let new = (&self.observations, &self.latest)
-            .transaction(|(stored, latest)| {
+        let new = (&self.observations, &self.latest, &self.ingest, &self.meta)
+            .transaction(|(stored, latest, log, meta)| {
+                // Read and written in the transaction: concurrent appends are
+                // serialised by sled, so a later commit never gets an earlier
+                // number (the consumer never skips one).
+                let mut next = match meta.get(keys::INGEST_NEXT)? {
+                    Some(bytes) => keys::parse_sequence(&bytes).ok_or_else(|| {
+                        ConflictableTransactionError::Abort(LedgerError::bad_value(
+                            "meta",
+                            keys::INGEST_NEXT,
+                            "not a sequence number",
+                        ))
+                    })?,
+                    None => 1,
+                };
                 let mut new = Vec::with_capacity(prepared.len());
                 for (_, key, dataset_key, value) in &prepared {
                     if stored.get(key)?.is_some() {
-                        new.push(false);
+                        new.push(None);
                         continue;
                     }
+                    log.insert(&keys::IngestKey(next).encode(), value.as_slice())?;
                     stored.insert(key.as_slice(), value.as_slice())?;
                     let newer = match latest.get(dataset_key)? {
                         Some(current) => current.as_ref() < key.as_slice(),
@@ -65,22 +86,87 @@ impl Ledger {
                     if newer {
                         latest.insert(dataset_key.as_slice(), key.as_slice())?;
                     }
-                    new.push(true);
+                    new.push(Some(next));
+                    next += 1;
                 }
+                meta.insert(keys::INGEST_NEXT, &keys::sequence(next))?;
                 Ok::<_, ConflictableTransactionError<LedgerError>>(new)
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => e.into(),
             })?;
-        let mut receipts = Vec::with_capacity(prepared.len());
-        for ((digest, _, dataset_key, _), new) in prepared.into_iter().zip(new) {
-            if new && self.trim_due(&dataset_key) {
+        Ok(prepared
+            .into_iter()
+            .zip(new)
+            .map(|((digest, ..), seq)| ObservationReceipt {
+                digest,
+                new: seq.is_some(),
+                seq,
+            })
+            .collect())
+    }
+
+    /// The sequence number of the last observation evaluated; 0 when none.
+    pub fn ingest_cursor(&self) -> Result<u64, LedgerError> {
+        self.sequence_in_meta(keys::INGEST_CURSOR, 0)
+    }
+
+    /// The sequence number the next appended observation will get.
+    pub fn ingest_next(&self) -> Result<u64, LedgerError> {
+        self.sequence_in_meta(keys::INGEST_NEXT, 1)
+    }
+
+    fn sequence_in_meta(&self, key: &[u8], default: u64) -> Result<u64, LedgerError> {
+        match self.meta.get(key)? {
+            Some(bytes) => keys::parse_sequence(&bytes)
+                .ok_or_else(|| LedgerError::bad_value("meta", key, "not a sequence number")),
+            None => Ok(default),
+        }
+    }
+
+    /// Up to `limit` logged observations after `cursor`, oldest first, with
+    /// their sequence numbers.
+    pub fn logged_after(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Observation)>, LedgerError> {
+        let from = keys::IngestKey(cursor.saturating_add(1)).encode();
+        let mut out = Vec::new();
+        for item in self.ingest.range(from..).take(limit) {
+            let (key, bytes) = item?;
+            let seq =
+                keys::IngestKey::parse(&key).ok_or_else(|| LedgerError::bad_key("ingest", &key))?;
+            out.push((seq.0, codec::decode("ingest", &key, &bytes)?));
+        }
+        Ok(out)
+    }
+
+    /// Drops the log's entries up to `through`, all evaluated (the history
+    /// keeps what policies read). A crash before this leaves them behind the
+    /// cursor, where they are skipped and dropped the next time.
+    pub fn forget_logged(&self, through: u64) -> Result<(), LedgerError> {
+        let end = keys::IngestKey(through.saturating_add(1)).encode();
+        for key in self.ingest.range(..end).keys() {
+            self.ingest.remove(key?)?;
+        }
+        Ok(())
+    }
+
+    /// Counts newly evaluated observations of these datasets and trims the
+    /// history of those due. Call it only when the log has nothing waiting.
+    pub fn trim_evaluated<'a>(
+        &self,
+        datasets: impl IntoIterator<Item = &'a DatasetRef>,
+    ) -> Result<(), LedgerError> {
+        for dataset in datasets {
+            let dataset_key = keys::dataset(dataset);
+            if self.trim_due(&dataset_key) {
                 self.trim_history(&dataset_key)?;
             }
-            receipts.push(ObservationReceipt { digest, new });
         }
-        Ok(receipts)
+        Ok(())
     }
 
     /// Counts a new observation of the dataset; true every [`TRIM_EVERY`]th.

@@ -12,10 +12,12 @@
 
 mod arm;
 mod evaluation;
+mod ingest;
 mod spool;
 mod stats;
 
 pub use arm::{ArmError, Armed};
+pub use ingest::Appended;
 pub use spool::{SpoolFile, take_spool};
 pub use stats::Stats;
 
@@ -42,6 +44,8 @@ pub struct Scheduler {
     // Swapped whole by `replace_slos`; a pass keeps the set it started with.
     slos: RwLock<Arc<Vec<Armed>>>,
     durable: bool,
+    // One consumer of the ingest log at a time.
+    consumer: std::sync::Mutex<()>,
 }
 
 /// What one pass did.
@@ -75,6 +79,7 @@ impl Scheduler {
             ledger,
             slos: RwLock::new(Arc::new(slos)),
             durable: true,
+            consumer: std::sync::Mutex::new(()),
         }
     }
 
@@ -126,34 +131,13 @@ impl Scheduler {
         *self.slos.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(slos);
     }
 
-    /// Stores observations and evaluates the new ones, then flushes once: on
-    /// return the caller may acknowledge them. Returns how many were new.
-    pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
-        let receipts = self.ledger.put_observations(observations)?;
-        let fresh: Vec<&Observation> = observations
-            .iter()
-            .zip(receipts)
-            .filter_map(|(obs, receipt)| receipt.new.then_some(obs))
-            .collect();
-        // One flush for observations and records: nothing is acknowledged
-        // before it, and a crash before it loses only what was not.
-        Ok((fresh.len(), self.evaluate_each(fresh)?))
-    }
-
-    /// Evaluates every stored observation that an observation-triggered SLO has
-    /// not yet recorded (after a restart, or `observe` while `run` was down).
-    pub fn evaluate_observations(&self) -> Result<Pass, LedgerError> {
-        let stored: Vec<Observation> = self.ledger.observations().collect::<Result<_, _>>()?;
-        self.evaluate_each(stored.iter())
-    }
-
-    /// Evaluates `observations` for the observation-triggered SLOs of their
-    /// dataset, skipping those already recorded.
-    fn evaluate_each<'a>(
+    /// The tasks of the observation-triggered SLOs of each observation's
+    /// dataset, skipping those already recorded (counted as duplicates).
+    fn observation_tasks<'a>(
         &self,
         observations: impl IntoIterator<Item = &'a Observation>,
-    ) -> Result<Pass, LedgerError> {
-        let mut pass = Pass::default();
+        pass: &mut Pass,
+    ) -> Result<Vec<Task>, LedgerError> {
         let mut tasks = Vec::new();
         let slos = self.slos();
         for obs in observations {
@@ -182,10 +166,7 @@ impl Scheduler {
                 });
             }
         }
-        let batch = self.run_tasks(tasks)?;
-        self.store(&batch, &mut pass)?;
-        self.commit()?;
-        Ok(pass)
+        Ok(tasks)
     }
 
     /// Evaluates every schedule tick up to `now` not yet recorded, starting at
@@ -281,8 +262,25 @@ impl Scheduler {
     /// Writes a pass's records in transactions of [`BATCH`] (group commit:
     /// the caller flushes once after).
     fn store(&self, records: &[EvalRecord], pass: &mut Pass) -> Result<(), LedgerError> {
-        for chunk in records.chunks(BATCH) {
-            for (record, stored) in chunk.iter().zip(self.ledger.record_batch(chunk)?) {
+        self.store_at(records, pass, None)
+    }
+
+    /// As [`Scheduler::store`], moving the ingest cursor to `cursor` with the
+    /// last transaction (alone when there is no record).
+    fn store_at(
+        &self,
+        records: &[EvalRecord],
+        pass: &mut Pass,
+        cursor: Option<u64>,
+    ) -> Result<(), LedgerError> {
+        let chunks = records.len().div_ceil(BATCH).max(1);
+        for (n, chunk) in records
+            .chunks(BATCH)
+            .chain(records.is_empty().then_some(&[][..]))
+            .enumerate()
+        {
+            let at = if n + 1 == chunks { cursor } else { None };
+            for (record, stored) in chunk.iter().zip(self.ledger.record_batch_at(chunk, at)?) {
                 match stored {
                     Stored::New => {
                         pass.recorded += 1;

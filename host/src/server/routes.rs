@@ -6,7 +6,7 @@ use super::extract::{Authed, json_text, parse_time, query};
 use crate::ledger::EvalRecord;
 use crate::model::Observation;
 use crate::model::parse_observations;
-use crate::service::{Service, Tenant};
+use crate::service::{Ingested, Service, Tenant};
 use crate::status::{StatusReport, status_report};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -111,50 +111,62 @@ async fn readyz(State(state): State<Arc<Service>>) -> Result<Json<Health>, ApiEr
     }))
 }
 
-#[derive(Serialize)]
-struct Accepted {
-    accepted: usize,
-    new: usize,
-    evaluations: usize,
+/// `?wait=evaluated`: answer after evaluating, with the record count.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestQuery {
+    wait: Option<String>,
+}
+
+fn wait_for_evaluation(q: Result<Query<IngestQuery>, QueryRejection>) -> Result<bool, ApiError> {
+    match query(q)?.wait.as_deref() {
+        None => Ok(false),
+        Some("evaluated") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(
+            ApiCode::InvalidQuery,
+            format!("wait={other:?}: the only value is `evaluated`"),
+        )),
+    }
 }
 
 async fn ingest(
     tenant: Arc<Tenant>,
     observations: Vec<Observation>,
-) -> Result<Json<Accepted>, ApiError> {
-    let accepted = observations.len();
-    // Policies run on the blocking pool; the answer comes after the flush.
-    let (new, pass) = tokio::task::spawn_blocking(move || tenant.scheduler.ingest(&observations))
+    wait: bool,
+) -> Result<Json<Ingested>, ApiError> {
+    // The ledger and policies run on the blocking pool; the answer comes
+    // after the append's flush (and, with `wait`, after the evaluation).
+    tokio::task::spawn_blocking(move || tenant.ingest(&observations, wait))
         .await
         .map_err(|e| ApiError::internal(format!("ingest task: {e}")))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(Accepted {
-        accepted,
-        new,
-        evaluations: pass.recorded,
-    }))
+        .map(Json)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 async fn post_observations(
     Authed(tenant): Authed,
+    q: Result<Query<IngestQuery>, QueryRejection>,
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
-) -> Result<Json<Accepted>, ApiError> {
+) -> Result<Json<Ingested>, ApiError> {
+    let wait = wait_for_evaluation(q)?;
     let text = json_text(&tenant, &headers, payload)?;
     let observations = parse_observations(&text, "body")
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidObservation, e.to_string()))?;
-    ingest(tenant, observations).await
+    ingest(tenant, observations, wait).await
 }
 
 async fn post_lineage(
     Authed(tenant): Authed,
+    q: Result<Query<IngestQuery>, QueryRejection>,
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
-) -> Result<Json<Accepted>, ApiError> {
+) -> Result<Json<Ingested>, ApiError> {
+    let wait = wait_for_evaluation(q)?;
     let text = json_text(&tenant, &headers, payload)?;
     let observations = crate::openlineage::observations_from(&text, "body")
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
-    ingest(tenant, observations).await
+    ingest(tenant, observations, wait).await
 }
 
 #[derive(Deserialize)]

@@ -96,6 +96,16 @@ impl ClockPass {
         now: jiff::Timestamp,
     ) -> Result<ClockReport, LedgerError> {
         let s = &self.settings;
+        // Whatever the log still holds (after a restart, or a consumer that
+        // failed) is evaluated before the clock moves on.
+        let logged = scheduler.evaluate_log()?;
+        if logged.recorded > 0 {
+            tracing::info!(
+                recorded = logged.recorded,
+                errors = logged.errors,
+                "logged observations evaluated"
+            );
+        }
         let mut report = ClockReport {
             ticked: scheduler.tick(now, s.catch_up)?,
             ..ClockReport::default()

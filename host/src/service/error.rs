@@ -54,6 +54,17 @@ pub enum ServiceError {
     /// checked as a loaded one is).
     #[error("config: {0}")]
     Config(#[from] crate::config::ValidationError),
+    /// The process holding the ledger did not take a handed-over file.
+    #[error(
+        "no answer for {file} within {waited:?}: is a `dataslo run` running on this data \
+         directory? (`serve` takes observations over HTTP: POST /v1/observations)"
+    )]
+    NoAnswer {
+        /// The spool file left for it.
+        file: String,
+        /// How long we waited.
+        waited: std::time::Duration,
+    },
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),

@@ -4,8 +4,11 @@
 //! `rejected/` beside them, with the reason logged.
 
 use super::error::ServiceError;
-use crate::scheduler::{Pass, Scheduler, take_spool};
+use super::handoff::{wants_ack, write_ack};
+use super::tenant::Tenant;
+use crate::scheduler::take_spool;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What one spool pass did.
 #[derive(Debug, Default, Clone)]
@@ -16,14 +19,15 @@ pub struct SpoolReport {
     pub observations: usize,
     /// Of those, the ones not seen before.
     pub new: usize,
-    /// The evaluations they triggered.
-    pub pass: Pass,
+    /// The evaluation records of the new ones.
+    pub evaluations: usize,
     /// Files moved to `rejected/`, with why.
     pub rejected: Vec<(PathBuf, String)>,
 }
 
-/// Ingests every file waiting in `spool` into `scheduler`, oldest name first.
-pub fn ingest_spool(scheduler: &Scheduler, spool: &Path) -> Result<SpoolReport, ServiceError> {
+/// Ingests every file waiting in `spool` into `tenant`, oldest name first,
+/// evaluating each before it is removed; `observe`'s files get an answer.
+pub fn ingest_spool(tenant: &Arc<Tenant>, spool: &Path) -> Result<SpoolReport, ServiceError> {
     let io = |path: &Path, error| ServiceError::Io {
         what: path.display().to_string(),
         error,
@@ -32,18 +36,20 @@ pub fn ingest_spool(scheduler: &Scheduler, spool: &Path) -> Result<SpoolReport, 
     for (path, parsed) in take_spool(spool).map_err(|e| io(spool, e))? {
         match parsed {
             Ok(observations) => {
-                let (new, pass) = scheduler.ingest(&observations)?;
+                let answer = tenant.ingest(&observations, true)?;
+                if wants_ack(&path) {
+                    write_ack(&path, &answer).map_err(|e| io(&path, e))?;
+                }
                 std::fs::remove_file(&path).map_err(|e| io(&path, e))?;
+                let evaluations = answer.evaluations.unwrap_or(0);
                 tracing::info!(
-                    file = %path.display(), observations = observations.len(), new,
-                    recorded = pass.recorded, errors = pass.errors, "spool file ingested"
+                    file = %path.display(), observations = observations.len(), new = answer.new,
+                    evaluations, "spool file ingested"
                 );
                 report.files += 1;
                 report.observations += observations.len();
-                report.new += new;
-                report.pass.recorded += pass.recorded;
-                report.pass.errors += pass.errors;
-                report.pass.duplicates += pass.duplicates;
+                report.new += answer.new;
+                report.evaluations += evaluations;
             }
             Err(error) => {
                 let rejected = spool.join("rejected");

@@ -7,12 +7,14 @@ use super::error::ServiceError;
 use crate::config::TenantConfig;
 use crate::executor::Executor;
 use crate::ledger::{Ledger, LedgerError};
+use crate::model::Observation;
 use crate::registry::Registry;
 use crate::runtime::{Known, Runtime};
 use crate::scheduler::{Armed, Scheduler};
 use crate::slo::{Slo, load_files, parse_text};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// One tenant of the service.
@@ -34,6 +36,22 @@ pub struct Tenant {
     /// One change of SLOs or policies at a time.
     pub(super) changes: Mutex<()>,
     clock: Mutex<ClockPass>,
+    // The log's consumer behind the callers: one runs, one more is asked for.
+    consuming: AtomicBool,
+    log_grew: AtomicBool,
+}
+
+/// What an ingest did, as the caller hears it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Ingested {
+    /// Observations received.
+    pub accepted: usize,
+    /// Of those, the ones not stored before.
+    pub new: usize,
+    /// The evaluation records of the new ones, when the caller waited for
+    /// their evaluation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<usize>,
 }
 
 /// What every tenant of a process shares.
@@ -155,6 +173,8 @@ impl Tenant {
             max_policies: limits.max_policies,
             changes: Mutex::new(()),
             clock: Mutex::new(ClockPass::new(shared.clock.clone())),
+            consuming: AtomicBool::new(false),
+            log_grew: AtomicBool::new(false),
         })
     }
 
@@ -168,6 +188,65 @@ impl Tenant {
         self.token_hashes
             .iter()
             .any(|h| h.eq_ignore_ascii_case(hash))
+    }
+
+    /// Appends `observations` to the tenant's ingest log and, once that is
+    /// flushed, answers: with `wait`, after evaluating them (with their
+    /// record count); without, at once, their evaluation running behind.
+    pub fn ingest(
+        self: &Arc<Self>,
+        observations: &[Observation],
+        wait: bool,
+    ) -> Result<Ingested, LedgerError> {
+        let appended = self.scheduler.append(observations)?;
+        let mut answer = Ingested {
+            accepted: observations.len(),
+            new: appended.new(),
+            evaluations: None,
+        };
+        if !wait {
+            self.evaluate_behind();
+            return Ok(answer);
+        }
+        self.scheduler.evaluate_log()?;
+        let fresh: Vec<Observation> = observations
+            .iter()
+            .zip(&appended.receipts)
+            .filter(|(_, r)| r.new)
+            .map(|(o, _)| o.clone())
+            .collect();
+        answer.evaluations = Some(self.scheduler.records_for(&fresh)?);
+        Ok(answer)
+    }
+
+    /// Evaluates the log on a thread of its own. At most one runs; a call
+    /// while it runs makes it go round once more.
+    pub fn evaluate_behind(self: &Arc<Self>) {
+        self.log_grew.store(true, Ordering::SeqCst);
+        if self.consuming.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let tenant = self.clone();
+        let work = move || tenant.consume();
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn_blocking(work)),
+            Err(_) => drop(std::thread::spawn(work)),
+        }
+    }
+
+    fn consume(&self) {
+        loop {
+            self.log_grew.store(false, Ordering::SeqCst);
+            if let Err(error) = self.scheduler.evaluate_log() {
+                // The clock pass retries; nothing is lost, the log keeps it.
+                tracing::error!(tenant = %self.name, %error, "evaluating the ingest log failed");
+            }
+            self.consuming.store(false, Ordering::SeqCst);
+            if !self.log_grew.load(Ordering::SeqCst) || self.consuming.swap(true, Ordering::SeqCst)
+            {
+                return;
+            }
+        }
     }
 
     /// Its clock pass at `now` (see [`ClockPass::run`]), in a span naming it.

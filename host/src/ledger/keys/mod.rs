@@ -16,6 +16,8 @@
 //! | `t/{tenant}/alert_log` | [`AlertLogKey`]: time, SLO, alert | transition |
 //! | `t/{tenant}/outbox` | [`OutboxKey`]: sled-generated id | outbox entry |
 //! | `t/{tenant}/meta` | [`SLO_SOURCES`], [`UPLOADED_SLOS`] | SLO texts |
+//! | `t/{tenant}/meta` | [`INGEST_NEXT`], [`INGEST_CURSOR`] | [`sequence`]: u64 (layout 2) |
+//! | `t/{tenant}/ingest` | [`IngestKey`]: sequence number | observation (layout 2) |
 //! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
@@ -44,7 +46,8 @@ pub fn parse_layout_version(value: &[u8]) -> Option<u32> {
 }
 
 /// Every tree a tenant has.
-pub const TENANT_TREES: [&str; 9] = [
+pub const TENANT_TREES: [&str; 10] = [
+    "ingest",
     "observations",
     "latest",
     "evaluations",
@@ -73,6 +76,41 @@ pub const SLO_SOURCES: &[u8] = b"slo_sources";
 
 /// In `meta`: the tenant's uploaded OpenSLO text.
 pub const UPLOADED_SLOS: &[u8] = b"uploaded_slos";
+
+/// In `meta`: the sequence number the next appended observation gets.
+pub const INGEST_NEXT: &[u8] = b"ingest_next";
+
+/// In `meta`: the sequence number of the last observation evaluated; it
+/// moves in the transaction of the records it produced.
+pub const INGEST_CURSOR: &[u8] = b"ingest_cursor";
+
+/// The stored form of a sequence number (a key of `ingest`, and the values
+/// of [`INGEST_NEXT`] and [`INGEST_CURSOR`]): u64, big-endian, so sled's order
+/// is arrival order.
+pub fn sequence(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Reads back what [`sequence`] wrote.
+pub fn parse_sequence(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// A key of `ingest`: the observation's sequence number, from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IngestKey(pub u64);
+
+impl IngestKey {
+    /// The key's bytes.
+    pub fn encode(&self) -> [u8; 8] {
+        sequence(self.0)
+    }
+
+    /// Reads back what [`IngestKey::encode`] wrote.
+    pub fn parse(key: &[u8]) -> Option<Self> {
+        parse_sequence(key).map(IngestKey)
+    }
+}
 
 /// A key of `policies`: the policy's name, as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +233,11 @@ mod tests {
         assert_eq!(PolicyKey("p-1").encode(), b"p-1");
         assert_eq!(PolicyKey::parse(b"p-1"), Some(PolicyKey("p-1")));
         assert_eq!(SLO_SOURCES, b"slo_sources");
+        assert_eq!(INGEST_NEXT, b"ingest_next");
+        assert_eq!(INGEST_CURSOR, b"ingest_cursor");
+        assert_eq!(IngestKey(258).encode(), [0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(IngestKey::parse(&IngestKey(7).encode()), Some(IngestKey(7)));
+        assert_eq!(IngestKey::parse(&[1, 2, 3]), None);
         assert_eq!(UPLOADED_SLOS, b"uploaded_slos");
     }
 }

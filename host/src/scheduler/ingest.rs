@@ -1,0 +1,106 @@
+//! The ingest log's two ends: appending observations (the caller hears
+//! "accepted" once the append is flushed) and consuming them from the cursor
+//! (evaluation behind it, the cursor moving with the records it produced).
+//! After a crash the consumer resumes from the cursor, so every acknowledged
+//! observation is evaluated exactly once.
+
+use super::{Pass, Scheduler, idempotency_key};
+use crate::ledger::{LedgerError, ObservationReceipt, digest};
+use crate::model::Observation;
+use crate::slo::Trigger;
+use std::sync::PoisonError;
+
+/// Observations taken from the log per consumer step.
+const LOG_BATCH: usize = 256;
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// One receipt per observation sent, in order.
+    pub receipts: Vec<ObservationReceipt>,
+}
+
+impl Appended {
+    /// How many were new (not stored before).
+    pub fn new(&self) -> usize {
+        self.receipts.iter().filter(|r| r.new).count()
+    }
+
+    /// The last sequence number given, if any was new.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.receipts.iter().filter_map(|r| r.seq).max()
+    }
+}
+
+impl Scheduler {
+    /// Appends `observations` to the ingest log (the new ones; repeats change
+    /// nothing) and flushes: on return the caller may acknowledge them.
+    /// Evaluation is [`Scheduler::evaluate_log`]'s.
+    pub fn append(&self, observations: &[Observation]) -> Result<Appended, LedgerError> {
+        let receipts = self.ledger.put_observations(observations)?;
+        self.commit()?;
+        Ok(Appended { receipts })
+    }
+
+    /// Appends, then evaluates the log: the synchronous path of `run`'s
+    /// spool, the simulation and the tests. Returns how many were new.
+    pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
+        let appended = self.append(observations)?;
+        Ok((appended.new(), self.evaluate_log()?))
+    }
+
+    /// Evaluates every observation after the log's cursor, in arrival order,
+    /// for the observation-triggered SLOs of its dataset, and moves the cursor
+    /// in the transaction of the records it produced. One consumer at a time;
+    /// a second caller waits, then finds the work done.
+    pub fn evaluate_log(&self) -> Result<Pass, LedgerError> {
+        let _one = self.consumer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pass = Pass::default();
+        loop {
+            let cursor = self.ledger.ingest_cursor()?;
+            let batch = self.ledger.logged_after(cursor, LOG_BATCH)?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            let tasks = self.observation_tasks(batch.iter().map(|(_, o)| o), &mut pass)?;
+            let records = self.run_tasks(tasks)?;
+            self.store_at(&records, &mut pass, Some(last))?;
+            self.commit()?;
+            self.ledger.forget_logged(last)?;
+            // Trimming waits until nothing is left to evaluate: an observation
+            // still in the log keeps the history it arrived with.
+            if self.ledger.logged_after(last, 1)?.is_empty() {
+                self.ledger
+                    .trim_evaluated(batch.iter().map(|(_, o)| &o.dataset))?;
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Whether the log has been evaluated up to `seq`.
+    pub fn evaluated_through(&self, seq: u64) -> Result<bool, LedgerError> {
+        Ok(self.ledger.ingest_cursor()? >= seq)
+    }
+
+    /// The evaluation records that exist for `observations`: one per
+    /// observation-triggered SLO of each one's dataset, once evaluated.
+    pub fn records_for(&self, observations: &[Observation]) -> Result<usize, LedgerError> {
+        let slos = self.slos();
+        let mut found = 0;
+        for obs in observations {
+            let digest = digest(obs);
+            for armed in slos.iter() {
+                if armed.slo.trigger != Trigger::Observation || armed.slo.dataset != obs.dataset {
+                    continue;
+                }
+                let key = idempotency_key(&armed.slo.name, &digest);
+                found += usize::from(self.ledger.has_record(
+                    &armed.slo.name,
+                    obs.observed_at,
+                    &key,
+                )?);
+            }
+        }
+        Ok(found)
+    }
+}
