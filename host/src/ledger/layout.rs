@@ -229,10 +229,14 @@ mod tests {
     }
 
     #[test]
-    fn a_ledger_without_a_version_is_layout_1_and_opens_unchanged() {
+    fn a_ledger_without_a_version_is_layout_1_and_is_refused_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = unversioned(dir.path());
-        check(&ledger.db, dir.path()).unwrap();
+        let e = check(&ledger.db, dir.path()).unwrap_err();
+        assert!(
+            matches!(e, LedgerError::OlderLayout { found: 1, reads: 2, .. }),
+            "{e}"
+        );
         assert_eq!(version(&ledger.db), None, "opening does not migrate");
     }
 
@@ -245,15 +249,15 @@ mod tests {
         assert!(matches!(
             e,
             LedgerError::NewerLayout {
-                found: 2,
-                reads: 1,
+                found: 3,
+                reads: 2,
                 ..
             }
         ));
         let text = e.to_string();
         for part in [
-            "at layout 2",
-            "reads layout 1",
+            "at layout 3",
+            "reads layout 2",
             "newer dataslo",
             "ledger migrate",
         ] {
@@ -266,19 +270,21 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let dir = data.path().join("ledger");
         let ledger = Ledger::open(&dir, "default", 10).unwrap();
-        let e = check_reading(&ledger.db, &dir, 2).unwrap_err();
+        let e = check_reading(&ledger.db, &dir, 3).unwrap_err();
         let migrate = format!(
             "run `dataslo ledger migrate --data-dir {}`",
             data.path().display()
         );
-        let expected = format!(
-            "ledger {} is at layout 1, this dataslo reads layout 2: {migrate}",
-            dir.display()
-        );
-        assert_eq!(e.to_string(), expected);
+        let expected = |found| {
+            format!(
+                "ledger {} is at layout {found}, this dataslo reads layout 3: {migrate}",
+                dir.display()
+            )
+        };
+        assert_eq!(e.to_string(), expected(2));
         ledger.db.remove(keys::LAYOUT_VERSION).unwrap();
-        let e = check_reading(&ledger.db, &dir, 2).unwrap_err();
-        assert_eq!(e.to_string(), expected, "no version is layout 1");
+        let e = check_reading(&ledger.db, &dir, 3).unwrap_err();
+        assert_eq!(e.to_string(), expected(1), "no version is layout 1");
     }
 
     #[test]
@@ -293,16 +299,17 @@ mod tests {
     }
 
     #[test]
-    fn migrate_records_the_version_of_an_unversioned_ledger_then_has_nothing_to_do() {
+    fn migrate_brings_an_unversioned_ledger_to_the_current_layout_then_has_nothing_to_do() {
         let dir = tempfile::tempdir().unwrap();
         drop(unversioned(dir.path()));
         let done = reopening(dir.path(), migrate);
-        assert_eq!((done.from, done.to, done.recorded), (1, 1, true));
-        assert!(done.steps.is_empty());
+        assert_eq!((done.from, done.to, done.recorded), (1, 2, false));
+        assert_eq!(done.steps.len(), 1);
         let again = reopening(dir.path(), migrate);
-        assert_eq!((again.from, again.to, again.recorded), (1, 1, false));
+        assert_eq!((again.from, again.to, again.recorded), (2, 2, false));
+        assert!(again.steps.is_empty());
         let ledger = reopening(dir.path(), |d| Ledger::open(d, "default", 10));
-        assert_eq!(version(&ledger.db), Some(1));
+        assert_eq!(version(&ledger.db), Some(2));
     }
 
     #[test]

@@ -317,7 +317,10 @@ mod tests {
         // Trims come with the 16th and the 32nd observation.
         let total = 2 * TRIM_EVERY;
         for i in 0..total {
-            ledger.put_observation(&obs(&at(i), i as u64)).unwrap();
+            let o = obs(&at(i), i as u64);
+            ledger.put_observation(&o).unwrap();
+            // The log's consumer trims, once it has evaluated.
+            ledger.trim_evaluated([&o.dataset]).unwrap();
             let stored = ledger.observations().count();
             assert!(stored < depth + TRIM_EVERY, "{stored} kept after {i}");
         }
@@ -327,6 +330,53 @@ mod tests {
             .collect();
         let newest: Vec<u64> = ((total - depth) as u64..total as u64).collect();
         assert_eq!(rows, newest, "exactly the newest {depth} are kept");
+    }
+
+    #[test]
+    fn new_observations_are_logged_in_arrival_order_and_repeats_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        let (a, b) = (obs("2026-11-26T09:00:00Z", 1), obs("2026-11-26T08:00:00Z", 2));
+        let seqs: Vec<Option<u64>> = ledger
+            .put_observations(&[a.clone(), b.clone(), a.clone()])
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(seqs, [Some(1), Some(2), None]);
+        assert_eq!(ledger.put_observation(&b).unwrap().seq, None);
+        let logged: Vec<(u64, u64)> = ledger
+            .logged_after(0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(seq, o)| (seq, o.row_count.unwrap()))
+            .collect();
+        assert_eq!(logged, [(1, 1), (2, 2)], "arrival order, not observed_at");
+        assert_eq!(ledger.ingest_next().unwrap(), 3);
+    }
+
+    #[test]
+    fn the_cursor_moves_with_the_records_and_the_log_is_dropped_behind_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        for i in 0..3 {
+            ledger
+                .put_observation(&obs(&format!("2026-11-26T0{i}:00:00Z"), i))
+                .unwrap();
+        }
+        assert_eq!(ledger.ingest_cursor().unwrap(), 0);
+        ledger.record_batch_at(&[], Some(2)).unwrap();
+        assert_eq!(ledger.ingest_cursor().unwrap(), 2);
+        let after: Vec<u64> = ledger
+            .logged_after(2, 10)
+            .unwrap()
+            .iter()
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(after, [3]);
+        ledger.forget_logged(2).unwrap();
+        assert_eq!(ledger.logged_after(0, 10).unwrap().len(), 1);
+        assert_eq!(ledger.observations().count(), 3, "history keeps them");
     }
 
     #[test]
