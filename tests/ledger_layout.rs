@@ -1,7 +1,8 @@
 //! The ledger's layout version through the `dataslo` binary: a ledger of
 //! another layout is refused by every command that opens it, naming both
-//! versions and `dataslo ledger migrate`; `ledger migrate` records the version
-//! of a ledger written before versions existed, which then opens.
+//! versions and `dataslo ledger migrate`; `ledger migrate` brings a ledger
+//! written before versions existed (layout 1) to the current one, which then
+//! opens.
 
 use dataslo::ledger::{CURRENT_LAYOUT, keys};
 use std::path::{Path, PathBuf};
@@ -96,23 +97,37 @@ fn a_ledger_of_another_layout_is_refused_by_status_and_run_naming_both_versions(
 }
 
 #[test]
-fn ledger_migrate_brings_a_ledger_from_before_versions_to_layout_1_which_then_opens() {
+fn a_ledger_from_before_versions_is_layout_1_refused_until_migrated_which_then_opens() {
     let data = tempfile::tempdir().unwrap();
     ledger_in(data.path());
     with_db(data.path(), |db| db.remove(keys::LAYOUT_VERSION)).unwrap();
 
-    succeeds(dataslo(&["status"], data.path(), &[]));
+    let refused = dataslo(&["status"], data.path(), &[]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    for part in [
+        "is at layout 1".to_string(),
+        format!("this dataslo reads layout {CURRENT_LAYOUT}"),
+        "run `dataslo ledger migrate --data-dir".into(),
+    ] {
+        assert!(stderr.contains(&part), "{stderr:?} lacks {part:?}");
+    }
     assert_eq!(stored_layout(data.path()), None, "status does not migrate");
 
     let out = succeeds(dataslo(&["ledger", "migrate"], data.path(), &[]));
     assert!(
-        out.contains("already at layout 1 (layout version recorded)"),
+        out.contains(&format!(
+            "migrated from layout 1 to layout {CURRENT_LAYOUT}"
+        )),
         "{out}"
     );
-    assert_eq!(stored_layout(data.path()), Some(1));
+    assert_eq!(stored_layout(data.path()), Some(CURRENT_LAYOUT));
 
     let again = succeeds(dataslo(&["ledger", "migrate"], data.path(), &[]));
-    assert!(again.contains("already at layout 1"), "{again}");
+    assert!(
+        again.contains(&format!("already at layout {CURRENT_LAYOUT}")),
+        "{again}"
+    );
     assert!(!again.contains("recorded"), "nothing left to do: {again}");
     succeeds(dataslo(&["status"], data.path(), &[]));
     succeeds(dataslo(&["run", "--once"], data.path(), &[]));

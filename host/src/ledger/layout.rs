@@ -234,7 +234,14 @@ mod tests {
         let ledger = unversioned(dir.path());
         let e = check(&ledger.db, dir.path()).unwrap_err();
         assert!(
-            matches!(e, LedgerError::OlderLayout { found: 1, reads: 2, .. }),
+            matches!(
+                e,
+                LedgerError::OlderLayout {
+                    found: 1,
+                    reads: 2,
+                    ..
+                }
+            ),
             "{e}"
         );
         assert_eq!(version(&ledger.db), None, "opening does not migrate");

@@ -336,7 +336,10 @@ mod tests {
     fn new_observations_are_logged_in_arrival_order_and_repeats_are_not() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
-        let (a, b) = (obs("2026-11-26T09:00:00Z", 1), obs("2026-11-26T08:00:00Z", 2));
+        let (a, b) = (
+            obs("2026-11-26T09:00:00Z", 1),
+            obs("2026-11-26T08:00:00Z", 2),
+        );
         let seqs: Vec<Option<u64>> = ledger
             .put_observations(&[a.clone(), b.clone(), a.clone()])
             .unwrap()
