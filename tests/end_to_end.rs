@@ -18,6 +18,7 @@ mod ledger_layout;
 mod load;
 mod logging;
 mod metrics;
+mod metrics_prometheus;
 mod openlineage;
 mod parallel;
 mod policies_api;

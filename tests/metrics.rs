@@ -1,6 +1,8 @@
 //! `GET /metrics`: Prometheus text that promtool accepts, with each SLO's
 //! figures and the runtime's counts labelled by tenant, slo and dataset; a
-//! tenant scrapes only its own series, an admin every tenant's.
+//! tenant scrapes only its own series, an admin every tenant's. Every series
+//! of an SLO is there, at zero, from the moment it is armed; objectives are
+//! labelled by their identity; each alert rule has its own burn rates.
 
 use crate::server::{ACME, GLOBEX, JSON, OBS, TestServer, post, put, send, start_config, tenant};
 use dataslo::config::{Config, ServerConfig, TenantLimits};
@@ -10,7 +12,29 @@ use std::process::{Command, Stdio};
 
 const ADMIN: Option<&str> = Some("admin-secret");
 
-fn start_with_admin() -> TestServer {
+/// The SLO labels of `orders-volume` of `tenant`.
+fn slo_labels(tenant: &str) -> String {
+    format!(
+        r#"tenant="{tenant}",slo="orders-volume",dataset_namespace="postgres://prod",dataset="orders""#
+    )
+}
+
+/// The identity of the first objective of the SLOs in `yaml`.
+pub fn objective_id(yaml: &str, objective: usize) -> String {
+    let catalog = dataslo::slo::parse_text(yaml, "slo.yaml");
+    catalog.slos[0].objectives[objective].identity()
+}
+
+/// The objective labels of `orders-volume`'s one objective, of `tenant`.
+fn objective_labels(tenant: &str) -> String {
+    format!(
+        r#"{},objective="{}",objective_name="objective 1""#,
+        slo_labels(tenant),
+        objective_id(crate::server::SLO, 0)
+    )
+}
+
+pub fn start_with_admin() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         tenants: vec![
@@ -94,14 +118,17 @@ fn a_tenant_scrapes_its_own_slo_figures_and_promtool_accepts_them() {
     );
     let (status, text) = scrape(&s, ACME);
     assert_eq!(status, 200, "{text}");
-    let labels = r#"tenant="acme",slo="orders-volume",namespace="postgres://prod",dataset="orders",objective="objective 1""#;
+    let labels = objective_labels("acme");
     assert!(line(&text, &format!("dataslo_sli_events_total{{{labels}")).ends_with(" 1"));
     assert!(line(&text, &format!("dataslo_sli_good_events_total{{{labels}")).ends_with(" 1"));
     assert!(line(&text, "dataslo_slo_objective_target{").ends_with(" 0.9"));
     assert!(
         line(
             &text,
-            r#"dataslo_evaluations_total{tenant="acme",outcome="measured"}"#
+            &format!(
+                r#"dataslo_evaluations_total{{{},outcome="measured"}}"#,
+                slo_labels("acme")
+            )
         )
         .ends_with(" 1")
     );
@@ -163,7 +190,10 @@ fn an_admin_scrapes_every_tenant_and_sees_load_failures() {
     assert!((remaining + 9.0).abs() < 1e-9, "{remaining}");
     let burn = value(line(
         &text,
-        r#"dataslo_slo_burn_rate{tenant="globex",slo="orders-volume",namespace="postgres://prod",dataset="orders",objective="objective 1",window="1h"}"#,
+        &format!(
+            r#"dataslo_slo_burn_rate{{{},window="1h"}}"#,
+            objective_labels("globex")
+        ),
     ));
     assert!((burn - 10.0).abs() < 1e-9, "{burn}");
     assert_eq!(
@@ -216,4 +246,185 @@ fn metrics_need_a_tenant_or_admin_token() {
             "{token:?}"
         );
     }
+}
+
+#[test]
+fn every_series_of_an_armed_slo_is_there_at_zero_before_any_evaluation() {
+    let s = start_with_admin();
+    let (_, text) = scrape(&s, ACME);
+    let slo = slo_labels("acme");
+    let outcomes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("dataslo_evaluations_total{{{slo},")))
+        .collect();
+    assert_eq!(
+        outcomes.len(),
+        1 + dataslo::runtime::ErrorCode::ALL.len(),
+        "measured and every error code:\n{text}"
+    );
+    for outcome in ["measured", "missing_metadata", "deadline", "no_observation"] {
+        let l = line(
+            &text,
+            &format!(r#"dataslo_evaluations_total{{{slo},outcome="{outcome}"}}"#),
+        );
+        assert!(l.ends_with(" 0"), "{l}");
+    }
+    for family in ["dataslo_sli_events_total", "dataslo_sli_good_events_total"] {
+        let l = line(&text, &format!("{family}{{{}}}", objective_labels("acme")));
+        assert!(l.ends_with(" 0"), "{l}");
+    }
+    for series in [
+        format!("dataslo_slo_evaluation_errors_total{{{slo}}}"),
+        format!(r#"dataslo_slo_alert_firing{{{slo},alert="page:2m/1m",severity="page"}}"#),
+        format!(r#"dataslo_slo_alert_firing{{{slo},alert="errors",severity="ticket"}}"#),
+        format!(
+            r#"dataslo_slo_alert_window_events{{{},alert="page:2m/1m",severity="page",window="long"}}"#,
+            objective_labels("acme")
+        ),
+    ] {
+        assert_eq!(value(line(&text, &series)), 0.0, "{series}:\n{text}");
+    }
+    assert!(
+        !text.contains(",namespace=") && !text.contains("{namespace="),
+        "the dataset's namespace is `dataset_namespace`:\n{text}"
+    );
+    if let Some((clean, said)) = promtool(&text) {
+        assert!(clean, "promtool check metrics:\n{said}\n{text}");
+    }
+}
+
+#[test]
+fn each_alert_rule_has_its_own_burn_rates_and_no_window_outlasts_the_slo() {
+    let s = start_with_admin();
+    assert_eq!(post(&s, "/v1/observations", ACME, JSON, &recent(5)).0, 200);
+    let (_, text) = scrape(&s, ACME);
+    let objective = objective_labels("acme");
+    // A 1d SLO: the default rules scaled by 1/30, widened to a minute.
+    for (alert, severity, threshold) in [
+        ("page:2m/1m", "page", 14.4),
+        ("page:12m/1m", "page", 6.0),
+        ("ticket:48m/4m", "ticket", 3.0),
+        ("ticket:144m/12m", "ticket", 1.0),
+    ] {
+        let rule = format!(r#"{objective},alert="{alert}",severity="{severity}""#);
+        let t = value(line(
+            &text,
+            &format!("dataslo_slo_alert_burn_threshold{{{rule}}}"),
+        ));
+        assert_eq!(t, threshold, "{alert}");
+        let min = line(&text, &format!("dataslo_slo_alert_min_events{{{rule}}}"));
+        assert!(min.ends_with(" 3"), "{min}");
+        let long = format!(r#"dataslo_slo_alert_burn_rate{{{rule},window="long"}}"#);
+        // One bad event of 0.1 allowed: the long window burns 10.
+        assert!((value(line(&text, &long)) - 10.0).abs() < 1e-9, "{long}");
+        let events = format!(r#"dataslo_slo_alert_window_events{{{rule},window="long"}}"#);
+        assert!(line(&text, &events).ends_with(" 1"), "{events}");
+    }
+    // The observation is a minute old: outside a one-minute short window,
+    // inside a four-minute one.
+    let page = format!(r#"{objective},alert="page:2m/1m",severity="page",window="short"}}"#);
+    assert!(line(&text, &format!("dataslo_slo_alert_window_events{{{page}")).ends_with(" 0"));
+    assert!(!text.contains(&format!("dataslo_slo_alert_burn_rate{{{page}")));
+    let ticket = format!(r#"{objective},alert="ticket:48m/4m",severity="ticket",window="short"}}"#);
+    assert!(
+        (value(line(
+            &text,
+            &format!("dataslo_slo_alert_burn_rate{{{ticket}")
+        )) - 10.0)
+            .abs()
+            < 1e-9
+    );
+    for window in ["5m", "30m", "1h", "2h", "6h", "1d"] {
+        line(
+            &text,
+            &format!(r#"dataslo_slo_burn_rate{{{objective},window="{window}"}}"#),
+        );
+    }
+    assert!(
+        !text.contains(r#"window="3d""#),
+        "a 1d SLO has no 3d rate:\n{text}"
+    );
+}
+
+const TWO_OBJECTIVES: &str = r#"apiVersion: openslo/v1
+kind: SLO
+metadata: { name: orders-volume }
+spec:
+  indicator:
+    metadata: { name: v }
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: dataslo
+          spec: { dataset: { namespace: "postgres://prod", name: orders }, policy: "builtin:volume", config: { min_rows: 10 }, sli: volume, trigger: observation }
+  timeWindow: [{ duration: 1d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives:
+    - { displayName: "some rows", op: gte, value: 10, target: 0.9 }
+    - { displayName: "many rows", op: gte, value: 1000, target: 0.5 }
+"#;
+
+#[test]
+fn a_failed_evaluation_of_a_two_objective_slo_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut acme = tenant(dir.path(), "acme", TenantLimits::default());
+    std::fs::write(dir.path().join("two.yaml"), TWO_OBJECTIVES).unwrap();
+    acme.slo_files = vec![dir.path().join("two.yaml")];
+    let config = Config {
+        tenants: vec![acme],
+        ..Config::default()
+    };
+    let s = start_config(dir, config);
+    let no_rows = recent(50).replace(r#","row_count":50"#, "");
+    assert_eq!(post(&s, "/v1/observations", ACME, JSON, &no_rows).0, 200);
+    assert_eq!(
+        post(&s, "/v1/observations", ACME, JSON, &recent(500)).0,
+        200
+    );
+    let (_, text) = scrape(&s, ACME);
+    let slo = slo_labels("acme");
+    // Summed over the SLO's series, the failure is one.
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("dataslo_slo_evaluation_errors_total{"))
+        .collect();
+    assert_eq!(
+        errors,
+        [format!("dataslo_slo_evaluation_errors_total{{{slo}}} 1").as_str()]
+    );
+    let failed = format!(r#"dataslo_evaluations_total{{{slo},outcome="missing_metadata"}}"#);
+    assert!(line(&text, &failed).ends_with(" 1"), "{text}");
+    // Each objective under its identity, with its display name beside it.
+    for (i, name, good) in [(0, "some rows", 1), (1, "many rows", 0)] {
+        let id = objective_id(TWO_OBJECTIVES, i);
+        let events = format!(
+            r#"dataslo_sli_good_events_total{{{slo},objective="{id}",objective_name="{name}"}}"#
+        );
+        assert!(
+            line(&text, &events).ends_with(&format!(" {good}")),
+            "{text}"
+        );
+    }
+    assert_ne!(
+        objective_id(TWO_OBJECTIVES, 0),
+        objective_id(TWO_OBJECTIVES, 1)
+    );
+    if let Some((clean, said)) = promtool(&text) {
+        assert!(clean, "promtool check metrics:\n{said}\n{text}");
+    }
+}
+
+#[test]
+fn renaming_an_objective_keeps_its_series() {
+    let renamed =
+        crate::server::SLO.replace("{ op: gte", r#"{ displayName: "enough rows", op: gte"#);
+    assert_eq!(
+        objective_id(&renamed, 0),
+        objective_id(crate::server::SLO, 0)
+    );
+    let stricter = crate::server::SLO.replace("value: 10,", "value: 30,");
+    assert_ne!(
+        objective_id(&stricter, 0),
+        objective_id(crate::server::SLO, 0)
+    );
 }

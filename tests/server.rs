@@ -300,6 +300,33 @@ fn requests_without_a_valid_token_are_refused_on_every_tenant_endpoint() {
 }
 
 #[test]
+fn a_token_with_a_space_or_tab_around_it_is_another_token() {
+    let s = start();
+    // The HTTP parser drops whitespace at the ends of a header; what is left
+    // after `Bearer ` must be the token exactly.
+    for padded in [
+        " acme-secret",
+        "\tacme-secret",
+        "  acme-secret",
+        "acme-secret \tx",
+    ] {
+        for (status, body) in [
+            post(&s, "/v1/observations", Some(padded), JSON, OBS),
+            get(&s, "/v1/slos", Some(padded)),
+        ] {
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (401, Some("unauthorized")),
+                "{padded:?}"
+            );
+        }
+        let metrics = send("GET", &format!("{}/metrics", s.url), Some(padded), "", b"");
+        assert_eq!(metrics.0, 401, "{padded:?}");
+    }
+    assert_eq!(get(&s, "/v1/slos", ACME).0, 200);
+}
+
+#[test]
 fn bad_input_gets_a_clear_4xx_with_a_json_error() {
     let s = start();
     let cases = [

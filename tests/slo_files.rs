@@ -253,6 +253,44 @@ fn an_slo_may_reference_an_sli_document() {
 }
 
 #[test]
+fn a_control_character_in_an_slo_or_objective_name_is_refused_naming_the_field() {
+    for (name, shown) in [
+        (r#""fresh\0""#, "U+0000"),
+        (r#""fre\tsh""#, "U+0009"),
+        (r#""fresh\n""#, "U+000A"),
+        (r#""\e[31mfresh""#, "U+001B"),
+        (r#""fresh\x85""#, "U+0085"),
+    ] {
+        let message = only_error(&GOOD.replace("name: fresh", &format!("name: {name}")));
+        assert!(
+            message.contains("metadata.name: must not hold control characters"),
+            "{name}: {message}"
+        );
+        assert!(message.contains(shown), "{name}: {message}");
+    }
+    let message = only_error(&GOOD.replace("{ op: lte,", r#"{ displayName: "ok\0", op: lte,"#));
+    assert!(
+        message.contains("spec.objectives[0].displayName: must not hold control characters"),
+        "{message}"
+    );
+    let printable = GOOD.replace("name: fresh", r#"name: "frisch ✓ (ü)""#);
+    assert!(parse_text(&printable, "slos.yaml").errors.is_empty());
+}
+
+#[test]
+fn two_objectives_that_decide_good_and_bad_alike_are_refused() {
+    let twice = GOOD.replace(
+        "objectives: [{ op: lte, value: 3600, target: 0.99 }]",
+        "objectives: [{ displayName: a, op: lte, value: 3600, target: 0.99 }, { displayName: b, op: lte, value: 3600, target: 0.99 }]",
+    );
+    let message = only_error(&twice);
+    assert!(
+        message.contains("spec.objectives[1]: decides good and bad exactly as spec.objectives[0]"),
+        "{message}"
+    );
+}
+
+#[test]
 fn duplicate_names_and_broken_yaml_are_errors() {
     assert!(
         only_error(&format!("{GOOD}---{GOOD}")).contains("another SLO is already named `fresh`")

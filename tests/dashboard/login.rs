@@ -3,7 +3,7 @@
 //! or a logout gives no session.
 
 use super::fixture::{ACME, AT, FORM, start};
-use super::http::{login, request};
+use super::http::{get_as, login, request};
 
 #[test]
 fn without_a_session_the_pages_redirect_to_the_login_form() {
@@ -77,6 +77,29 @@ fn a_wrong_token_gets_the_form_again_with_an_error_and_never_a_500() {
             "{form:?}: the form again"
         );
     }
+}
+
+#[test]
+fn a_token_with_a_space_or_tab_around_it_is_another_token_at_login_and_as_bearer() {
+    let s = start();
+    for padded in [
+        format!("+{ACME}"),
+        format!("{ACME}+"),
+        format!("%09{ACME}"),
+        format!("{ACME}%09"),
+        format!("%20%20{ACME}%20"),
+    ] {
+        let answer = login(&s, &format!("token={padded}"));
+        assert_eq!(answer.status, 401, "{padded:?}: {}", answer.body);
+        assert!(answer.header("set-cookie").is_none(), "{padded:?}");
+    }
+    // The HTTP parser drops whitespace at the ends of a header; what is left
+    // after `Bearer ` must be the token exactly.
+    for padded in [format!(" {ACME}"), format!("\t{ACME}"), format!("  {ACME}")] {
+        let answer = get_as(&s, &padded, "/");
+        assert_eq!(answer.status, 303, "{padded:?}: {}", answer.body);
+    }
+    assert_eq!(get_as(&s, ACME, &format!("/?at={AT}")).status, 200);
 }
 
 #[test]

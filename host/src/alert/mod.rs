@@ -22,7 +22,7 @@ use crate::budget::{MinuteRange, Tally, tally};
 use crate::config::NotifiersConfig;
 use crate::ledger::{AlertPhase, AlertState, Ledger, LedgerError, Transition, minute_of};
 use crate::model::{AlertName, AlertWindow, Notifier, TransitionState};
-use crate::slo::{Severity, Slo};
+use crate::slo::{BurnRule, Severity, Slo};
 use std::time::Duration;
 
 /// One alert's condition at a time.
@@ -52,6 +52,58 @@ fn burn(t: &Tally, target: f64) -> Option<f64> {
     (t.total > 0).then(|| t.bad() as f64 / t.total as f64 / (1.0 - target))
 }
 
+/// One burn-rate rule's two windows at a time: what its alert judges, and
+/// what `/metrics` exports under the rule's name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuleBurn {
+    /// The rule's alert, e.g. `page:1h/5m`.
+    pub alert: AlertName,
+    /// The burn rate both windows must reach.
+    pub factor: f64,
+    /// The long window.
+    pub long: WindowBurn,
+    /// The short window.
+    pub short: WindowBurn,
+}
+
+/// One window of a rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowBurn {
+    /// What `min_events` counts: evaluations (Timeslices) or events (Occurrences).
+    pub events: u64,
+    /// Bad fraction / (1 − target); `None` without events.
+    pub rate: Option<f64>,
+}
+
+/// The windows of `rule` of `slo` (its first objective) at `at`.
+pub fn rule_burn(
+    ledger: &Ledger,
+    slo: &Slo,
+    rule: &BurnRule,
+    at: jiff::Timestamp,
+) -> Result<RuleBurn, LedgerError> {
+    let to = minute_of(at);
+    let target = slo.objectives.first().map_or(0.99, |o| o.target);
+    let window = |length: Duration| -> Result<WindowBurn, LedgerError> {
+        let t = tally(ledger, slo, 0, MinuteRange::last(to, minutes(length)))?;
+        // Timeslices count evaluations: a slice is not an event.
+        let events = match slo.budgeting {
+            crate::slo::Budgeting::Timeslices => t.evaluations,
+            crate::slo::Budgeting::Occurrences => t.total,
+        };
+        Ok(WindowBurn {
+            events,
+            rate: burn(&t, target),
+        })
+    };
+    Ok(RuleBurn {
+        alert: rule_name(rule),
+        factor: rule.factor,
+        long: window(rule.long)?,
+        short: window(rule.short)?,
+    })
+}
+
 /// The conditions of every alert of `slo` (its first objective) at `at`.
 pub fn conditions(
     ledger: &Ledger,
@@ -60,22 +112,17 @@ pub fn conditions(
 ) -> Result<Vec<Condition>, LedgerError> {
     let to = minute_of(at);
     let a = &slo.alerting;
-    let target = slo.objectives.first().map_or(0.99, |o| o.target);
     let mut out = Vec::new();
     for rule in &a.rules {
-        let long = tally(ledger, slo, 0, MinuteRange::last(to, minutes(rule.long)))?;
-        let short = tally(ledger, slo, 0, MinuteRange::last(to, minutes(rule.short)))?;
+        let RuleBurn {
+            alert, long, short, ..
+        } = rule_burn(ledger, slo, rule, at)?;
         // The long window carries the significance; the short one only has to
-        // show the burn is still going on. Timeslices count evaluations.
-        let events = |t: &Tally| match slo.budgeting {
-            crate::slo::Budgeting::Timeslices => t.evaluations,
-            crate::slo::Budgeting::Occurrences => t.total,
-        };
-        let enough = events(&long) >= a.min_events && events(&short) >= 1;
-        let (bl, bs) = (burn(&long, target), burn(&short, target));
+        // show the burn is still going on.
+        let enough = long.events >= a.min_events && short.events >= 1;
+        let (bl, bs) = (long.rate, short.rate);
         let holds =
             enough && bl.is_some_and(|b| b >= rule.factor) && bs.is_some_and(|b| b >= rule.factor);
-        let name = rule_name(rule);
         let fmt = |b: Option<f64>| b.map_or_else(|| "no data".to_string(), |b| format!("{b:.2}"));
         let summary = if enough {
             format!(
@@ -89,13 +136,11 @@ pub fn conditions(
         } else {
             format!(
                 "too few events to judge ({} and {}, need {} and 1)",
-                events(&long),
-                events(&short),
-                a.min_events
+                long.events, short.events, a.min_events
             )
         };
         out.push(Condition {
-            alert: name,
+            alert,
             severity: rule.severity,
             holds,
             hold_for: rule.short,
@@ -150,7 +195,7 @@ pub fn notifiers(config: &NotifiersConfig) -> Vec<Notifier> {
 }
 
 /// A burn-rate rule's alert, named e.g. `page:1h/5m`.
-fn rule_name(rule: &crate::slo::BurnRule) -> AlertName {
+fn rule_name(rule: &BurnRule) -> AlertName {
     AlertName::BurnRate {
         severity: rule.severity,
         long: window_of(rule.long),

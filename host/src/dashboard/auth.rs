@@ -60,7 +60,8 @@ pub fn from_headers(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if let Some(token) = bearer {
-        return by_token(state, token.trim());
+        // Exactly as sent: a space or tab around it makes another token.
+        return by_token(state, token);
     }
     let session = headers
         .get_all(axum::http::header::COOKIE)

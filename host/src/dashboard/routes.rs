@@ -75,7 +75,7 @@ pub(super) async fn login(
             );
         }
     };
-    let Some(viewer) = auth::by_token(&state, form.token.trim()) else {
+    let Some(viewer) = auth::by_token(&state, &form.token) else {
         return page(
             StatusCode::UNAUTHORIZED,
             pages::login(Some("That token is not valid.")),

@@ -1,9 +1,11 @@
 //! Prometheus exposition (`GET /metrics`) through prometheus-client: each
-//! SLO's events, budget, burn rates and alert states, read from the ledger at
+//! SLO's events, budget, burn rates (fixed windows, and each alert rule's own
+//! windows under the rule's name) and alert states, read from the ledger at
 //! scrape time, and each scheduler's evaluation counts and durations.
 //!
-//! Depends on scheduler, budget, alert and ledger; the server depends on it.
+//! Depends on scheduler, budget, alert, slo and ledger; the server depends on it.
 
+mod encode;
 mod snapshot;
 
 pub use snapshot::{Scope, Snapshot};

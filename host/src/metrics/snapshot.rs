@@ -1,16 +1,16 @@
-//! The figures of one scrape, taken from the ledger first (where reads can
-//! fail), then encoded by prometheus-client (where they cannot).
+//! The figures of one scrape, taken from the ledger (where reads can fail)
+//! before [`super::encode`] writes them (where nothing can).
+//!
+//! Every series of an armed SLO is there from the first scrape, at zero or at
+//! its value, so that `increase()` sees the first failure after a restart.
 
-use crate::alert::alert_names;
-use crate::budget::objective_figures;
+use crate::alert::{RuleBurn, alert_names, rule_burn};
+use crate::budget::{BURN_WINDOWS, objective_figures};
 use crate::ledger::{AlertPhase, LedgerError, minute_of};
-use crate::scheduler::Scheduler;
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
+use crate::scheduler::{Armed, Scheduler, outcome_names};
+use crate::slo::nominal_length;
 use prometheus_client::metrics::histogram::Histogram;
+use std::collections::BTreeMap;
 
 /// One tenant's scheduler, as a scrape sees it.
 pub struct Scope<'a> {
@@ -20,27 +20,41 @@ pub struct Scope<'a> {
     pub scheduler: &'a Scheduler,
 }
 
-type Labels = Vec<(String, String)>;
+pub(super) type Labels = Vec<(String, String)>;
 
 /// Everything one scrape encodes.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    objectives: Vec<ObjectiveRow>,
-    alerts: Vec<(Labels, f64, f64)>,
-    outcomes: Vec<(Labels, u64)>,
-    durations: Vec<(Labels, Histogram)>,
-    load_failures: Vec<(Labels, u64)>,
+    /// Per SLO: its labels and its failed evaluations, all time.
+    pub(super) slos: Vec<(Labels, u64)>,
+    pub(super) objectives: Vec<ObjectiveRow>,
+    pub(super) rules: Vec<RuleRow>,
+    /// Per alert: its labels, firing (0/1) and pending (0/1).
+    pub(super) alerts: Vec<(Labels, f64, f64)>,
+    /// Per SLO and outcome: evaluations since the process started.
+    pub(super) outcomes: Vec<(Labels, u64)>,
+    pub(super) durations: Vec<(Labels, Histogram)>,
+    pub(super) load_failures: Vec<(Labels, u64)>,
 }
 
+/// One objective of one SLO.
 #[derive(Debug)]
-struct ObjectiveRow {
-    labels: Labels,
-    target: f64,
-    good: u64,
-    total: u64,
-    errors: u64,
-    budget_remaining: Option<f64>,
-    burn_rates: Vec<(String, f64)>,
+pub(super) struct ObjectiveRow {
+    pub labels: Labels,
+    pub target: f64,
+    pub good: u64,
+    pub total: u64,
+    pub budget_remaining: Option<f64>,
+    /// Fixed windows no longer than the SLO's window, those with data.
+    pub burn_rates: Vec<(String, f64)>,
+}
+
+/// One burn-rate rule of one SLO, as its alert judges it.
+#[derive(Debug)]
+pub(super) struct RuleRow {
+    pub labels: Labels,
+    pub min_events: u64,
+    pub burn: RuleBurn,
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -50,190 +64,122 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
         .collect()
 }
 
+fn with(base: &Labels, pairs: &[(&str, &str)]) -> Labels {
+    let mut out = base.clone();
+    out.extend(labels(pairs));
+    out
+}
+
 impl Snapshot {
     /// Reads every figure of `scopes` at `at`.
     pub fn take(scopes: &[Scope<'_>], at: jiff::Timestamp) -> Result<Self, LedgerError> {
         let mut snap = Snapshot::default();
-        // Counters run over all time: from the first day a timestamp can name.
-        let since = minute_of(jiff::Timestamp::MIN).div_euclid(1440) * 1440;
-        let now = minute_of(at);
         for scope in scopes {
-            let tenant = scope.tenant;
-            let ledger = scope.scheduler.ledger();
+            let outcomes = scope.scheduler.stats().outcomes();
             for armed in scope.scheduler.slos().iter() {
-                let slo = &armed.slo;
-                let dataset = &slo.dataset;
-                let base = [
-                    ("tenant", tenant),
-                    ("slo", slo.name.as_str()),
-                    ("namespace", dataset.namespace.as_str()),
-                    ("dataset", dataset.name.as_str()),
-                ];
-                let all_time = ledger.sum(&slo.name, since, now)?;
-                for (i, objective) in slo.objectives.iter().enumerate() {
-                    let figures = objective_figures(ledger, slo, i, at)?;
-                    let mut row_labels = labels(&base);
-                    row_labels.push(("objective".into(), objective.name.clone()));
-                    let events = all_time.events.get(i).copied().unwrap_or_default();
-                    snap.objectives.push(ObjectiveRow {
-                        labels: row_labels,
-                        target: figures.target,
-                        good: events.good,
-                        total: events.total,
-                        errors: all_time.errors,
-                        budget_remaining: figures.budget_remaining,
-                        burn_rates: figures
-                            .burn_rates
-                            .into_iter()
-                            .filter_map(|(w, r)| r.map(|r| (w, r)))
-                            .collect(),
-                    });
-                }
-                for alert in alert_names(slo) {
-                    let phase = ledger.alert_state(&slo.name, &alert)?.phase;
-                    let mut l = labels(&base);
-                    l.push(("alert".into(), alert.to_string()));
-                    snap.alerts.push((
-                        l,
-                        f64::from(u8::from(phase == AlertPhase::Firing)),
-                        f64::from(u8::from(phase == AlertPhase::Pending)),
-                    ));
-                }
+                snap.add_slo(scope, armed, &outcomes, at)?;
             }
             let stats = scope.scheduler.stats();
-            for (outcome, n) in stats.outcomes() {
-                snap.outcomes
-                    .push((labels(&[("tenant", tenant), ("outcome", &outcome)]), n));
-            }
+            let tenant = labels(&[("tenant", scope.tenant)]);
             snap.durations
-                .push((labels(&[("tenant", tenant)]), stats.durations().clone()));
-            snap.load_failures
-                .push((labels(&[("tenant", tenant)]), stats.load_failures()));
+                .push((tenant.clone(), stats.durations().clone()));
+            snap.load_failures.push((tenant, stats.load_failures()));
         }
         Ok(snap)
     }
-}
 
-/// Encodes one metric family: a descriptor, then each row under its labels.
-fn family<T>(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    kind: MetricType,
-    rows: impl IntoIterator<Item = (Labels, T)>,
-) -> Result<(), std::fmt::Error>
-where
-    T: EncodeMetric,
-{
-    let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
-    for (labels, value) in rows {
-        value.encode(metric.encode_family(&labels)?)?;
-    }
-    Ok(())
-}
-
-impl Collector for Snapshot {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let e = &mut encoder;
-        let rows = &self.objectives;
-        let gauge = |f: fn(&ObjectiveRow) -> Option<f64>| {
-            rows.iter()
-                .filter_map(move |r| f(r).map(|v| (r.labels.clone(), ConstGauge::new(v))))
-        };
-        let counter = |f: fn(&ObjectiveRow) -> u64| {
-            rows.iter()
-                .map(move |r| (r.labels.clone(), ConstCounter::new(f(r))))
-        };
-        family(
-            e,
-            "dataslo_sli_good_events",
-            "Good events (or good slices) the SLO has recorded, all time.",
-            MetricType::Counter,
-            counter(|r| r.good),
-        )?;
-        family(
-            e,
-            "dataslo_sli_events",
-            "Events (or slices with data) the SLO has recorded, all time.",
-            MetricType::Counter,
-            counter(|r| r.total),
-        )?;
-        family(
-            e,
-            "dataslo_slo_evaluation_errors",
-            "Evaluations of the SLO that failed (never counted good or bad), all time.",
-            MetricType::Counter,
-            counter(|r| r.errors),
-        )?;
-        family(
-            e,
-            "dataslo_slo_objective_target",
-            "The objective's target ratio.",
-            MetricType::Gauge,
-            gauge(|r| Some(r.target)),
-        )?;
-        family(
-            e,
-            "dataslo_slo_error_budget_remaining_ratio",
-            "Error budget remaining over the SLO window (1 = untouched; absent without data).",
-            MetricType::Gauge,
-            gauge(|r| r.budget_remaining),
-        )?;
-        family(
-            e,
-            "dataslo_slo_burn_rate",
-            "Error-budget burn rate over the trailing window (1 = spending exactly the budget).",
-            MetricType::Gauge,
-            rows.iter().flat_map(|r| {
-                r.burn_rates.iter().map(|(window, rate)| {
-                    let mut l = r.labels.clone();
-                    l.push(("window".into(), window.clone()));
-                    (l, ConstGauge::new(*rate))
-                })
-            }),
-        )?;
-        family(
-            e,
-            "dataslo_slo_alert_firing",
-            "1 while the alert fires.",
-            MetricType::Gauge,
-            self.alerts
+    fn add_slo(
+        &mut self,
+        scope: &Scope<'_>,
+        armed: &Armed,
+        outcomes: &crate::scheduler::OutcomeCounts,
+        at: jiff::Timestamp,
+    ) -> Result<(), LedgerError> {
+        let ledger = scope.scheduler.ledger();
+        let slo = &armed.slo;
+        // `dataset_namespace`, not `namespace`: Kubernetes scrapes add a
+        // target label of that name, which would rename this one.
+        let base = labels(&[
+            ("tenant", scope.tenant),
+            ("slo", &slo.name),
+            ("dataset_namespace", &slo.dataset.namespace),
+            ("dataset", &slo.dataset.name),
+        ]);
+        // Counters run over all time: from the first day a timestamp can name.
+        let since = minute_of(jiff::Timestamp::MIN).div_euclid(1440) * 1440;
+        let all_time = ledger.sum(&slo.name, since, minute_of(at))?;
+        // A failed evaluation fails for the SLO, once, whatever its objectives.
+        self.slos.push((base.clone(), all_time.errors));
+        let window_minutes =
+            i64::try_from(nominal_length(&slo.window).as_secs() / 60).unwrap_or(i64::MAX);
+        let mut objective_labels = Vec::with_capacity(slo.objectives.len());
+        for (i, objective) in slo.objectives.iter().enumerate() {
+            let figures = objective_figures(ledger, slo, i, at)?;
+            // The identity stays when the display name changes; so does the series.
+            let row_labels = with(
+                &base,
+                &[
+                    ("objective", &objective.identity()),
+                    ("objective_name", &objective.name),
+                ],
+            );
+            let events = all_time.events.get(i).copied().unwrap_or_default();
+            // A window longer than the SLO's reads data the SLO has no use for.
+            let burn_rates = BURN_WINDOWS
                 .iter()
-                .map(|(l, firing, _)| (l.clone(), ConstGauge::new(*firing))),
-        )?;
-        family(
-            e,
-            "dataslo_slo_alert_pending",
-            "1 while the alert's condition holds, before it fires.",
-            MetricType::Gauge,
-            self.alerts
-                .iter()
-                .map(|(l, _, pending)| (l.clone(), ConstGauge::new(*pending))),
-        )?;
-        family(
-            e,
-            "dataslo_evaluations",
-            "Policy evaluations, by outcome (`measured` or the error code).",
-            MetricType::Counter,
+                .zip(figures.burn_rates)
+                .filter(|((_, minutes), _)| *minutes <= window_minutes)
+                .filter_map(|(_, (label, rate))| rate.map(|r| (label, r)))
+                .collect();
+            objective_labels.push(row_labels.clone());
+            self.objectives.push(ObjectiveRow {
+                labels: row_labels,
+                target: figures.target,
+                good: events.good,
+                total: events.total,
+                budget_remaining: figures.budget_remaining,
+                burn_rates,
+            });
+        }
+        // Alerts judge the first objective.
+        let judged = objective_labels.first().unwrap_or(&base);
+        for rule in &slo.alerting.rules {
+            let burn = rule_burn(ledger, slo, rule, at)?;
+            let alert = burn.alert.to_string();
+            self.rules.push(RuleRow {
+                labels: with(
+                    judged,
+                    &[("alert", &alert), ("severity", rule.severity.as_str())],
+                ),
+                min_events: slo.alerting.min_events,
+                burn,
+            });
+        }
+        for alert in alert_names(slo) {
+            let phase = ledger.alert_state(&slo.name, &alert)?.phase;
+            let l = with(
+                &base,
+                &[
+                    ("alert", &alert.to_string()),
+                    ("severity", alert.severity().as_str()),
+                ],
+            );
+            self.alerts.push((
+                l,
+                f64::from(u8::from(phase == AlertPhase::Firing)),
+                f64::from(u8::from(phase == AlertPhase::Pending)),
+            ));
+        }
+        // Every outcome at zero from the start, and any other one counted.
+        let counted = outcomes.get(&slo.name);
+        let mut by_outcome: BTreeMap<&str, u64> = outcome_names().map(|o| (o, 0)).collect();
+        for (outcome, n) in counted.into_iter().flatten() {
+            by_outcome.insert(outcome, *n);
+        }
+        for (outcome, n) in by_outcome {
             self.outcomes
-                .iter()
-                .map(|(l, n)| (l.clone(), ConstCounter::new(*n))),
-        )?;
-        family(
-            e,
-            "dataslo_evaluation_duration_seconds",
-            "Wall time of one evaluation: history read, sandboxed call, result checked.",
-            MetricType::Histogram,
-            self.durations.iter().map(|(l, h)| (l.clone(), h.clone())),
-        )?;
-        family(
-            e,
-            "dataslo_policy_load_failures",
-            "Policies refused at load: invalid uploads and SLOs that could not be armed.",
-            MetricType::Counter,
-            self.load_failures
-                .iter()
-                .map(|(l, n)| (l.clone(), ConstCounter::new(*n))),
-        )
+                .push((with(&base, &[("outcome", outcome)]), n));
+        }
+        Ok(())
     }
 }

@@ -40,7 +40,8 @@ impl Evaluator {
             Outcome::Measured => "measured",
             Outcome::Error { code, .. } => code.as_str(),
         };
-        self.stats.evaluated(outcome, started.elapsed());
+        self.stats
+            .evaluated(&armed.slo.name, outcome, started.elapsed());
         Ok(record)
     }
 

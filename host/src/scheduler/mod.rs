@@ -19,7 +19,7 @@ mod stats;
 pub use arm::{ArmError, Armed};
 pub use ingest::Appended;
 pub use spool::{SpoolFile, take_spool};
-pub use stats::Stats;
+pub use stats::{OutcomeCounts, Stats, outcome_names};
 
 use crate::executor::Executor;
 use crate::ledger::{EvalRecord, Ledger, LedgerError, Outcome, Stored, Transition, digest};

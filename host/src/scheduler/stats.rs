@@ -1,6 +1,7 @@
-//! What a scheduler counted, for `/metrics`: evaluations by outcome, their
-//! durations, and policy load failures. Shared, updated from any thread.
+//! What a scheduler counted, for `/metrics`: evaluations by SLO and outcome,
+//! their durations, and policy load failures. Shared, updated from any thread.
 
+use crate::runtime::ErrorCode;
 use prometheus_client::metrics::histogram::Histogram;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +14,19 @@ fn duration_buckets() -> impl Iterator<Item = f64> {
     prometheus_client::metrics::histogram::exponential_buckets(10e-6, 2.0, 18)
 }
 
+/// Every outcome an evaluation can end in: `measured`, then each error code.
+/// `/metrics` shows each of them, at zero until it happens, for every SLO.
+pub fn outcome_names() -> impl Iterator<Item = &'static str> {
+    std::iter::once("measured").chain(ErrorCode::ALL.iter().map(|c| c.as_str()))
+}
+
+/// Evaluations by SLO, then by outcome.
+pub type OutcomeCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
 /// Counters of one scheduler.
 #[derive(Debug)]
 pub struct Stats {
-    outcomes: Mutex<BTreeMap<String, u64>>,
+    outcomes: Mutex<OutcomeCounts>,
     duration: Histogram,
     load_failures: AtomicU64,
 }
@@ -32,13 +42,15 @@ impl Default for Stats {
 }
 
 impl Stats {
-    /// One evaluation that ended in `outcome` (`measured`, or an error code)
-    /// after `took`.
-    pub fn evaluated(&self, outcome: &str, took: Duration) {
+    /// One evaluation of SLO `slo` that ended in `outcome` (`measured`, or an
+    /// error code) after `took`.
+    pub fn evaluated(&self, slo: &str, outcome: &str, took: Duration) {
         *self
             .outcomes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .entry(slo.to_string())
+            .or_default()
             .entry(outcome.to_string())
             .or_default() += 1;
         self.duration.observe(took.as_secs_f64());
@@ -49,12 +61,17 @@ impl Stats {
         self.load_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Evaluations so far, by outcome.
-    pub fn outcomes(&self) -> BTreeMap<String, u64> {
+    /// Evaluations so far, by SLO and outcome.
+    pub fn outcomes(&self) -> OutcomeCounts {
         self.outcomes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Evaluations so far, whatever their SLO and outcome.
+    pub fn evaluations(&self) -> u64 {
+        self.outcomes().values().flat_map(BTreeMap::values).sum()
     }
 
     /// The duration histogram.

@@ -27,7 +27,9 @@ fn unauthorized(detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, ApiCode::Unauthorized, detail)
 }
 
-/// The bearer token of a request.
+/// The bearer token of a request, exactly as sent after `Bearer `: a token
+/// with a space or tab around it is another token (the HTTP parser has
+/// already dropped whitespace at the ends of the header).
 pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
@@ -36,7 +38,6 @@ pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
         .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))
 }
 
@@ -129,4 +130,26 @@ pub(super) fn parse_time(text: Option<&str>, name: &str) -> Result<jiff::Timesta
 pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
         .map_err(|r| ApiError::bad_request(ApiCode::InvalidQuery, r.body_text()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn token_of(value: &'static str) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+        bearer(&headers).ok().map(str::to_string)
+    }
+
+    #[test]
+    fn the_bearer_token_is_taken_exactly_as_sent() {
+        assert_eq!(token_of("Bearer s3cret").as_deref(), Some("s3cret"));
+        assert_eq!(token_of("Bearer  s3cret").as_deref(), Some(" s3cret"));
+        assert_eq!(token_of("Bearer s3cret\t").as_deref(), Some("s3cret\t"));
+        assert_eq!(token_of("Bearer \ts3cret ").as_deref(), Some("\ts3cret "));
+        assert_eq!(token_of("Basic s3cret"), None);
+        assert_eq!(token_of("Bearers3cret"), None);
+    }
 }

@@ -264,6 +264,7 @@ fn check_slo(
 
 /// Checks every OpenSLO SLO must pass, dataslo's or not.
 fn check_common(slo: &SloDoc) -> Result<(), (String, String)> {
+    super::names::check_names(slo)?;
     let method = slo.spec.budgeting_method.as_str();
     if !matches!(method, "Occurrences" | "Timeslices" | "RatioTimeslices") {
         return Err((

@@ -68,8 +68,8 @@ pub const DEFAULT_RULES: [(Severity, u64, u64, f64); 4] = [
     (Severity::Ticket, 3 * 86_400, 6 * 3600, 1.0),
 ];
 
-/// The nominal length of a window, for scaling rules.
-fn nominal_length(window: &TimeWindow) -> Duration {
+/// The nominal length of a window (a month is 30 days), for scaling rules.
+pub fn nominal_length(window: &TimeWindow) -> Duration {
     match window {
         TimeWindow::Rolling(d) => *d,
         TimeWindow::Calendar { length, .. } => {
@@ -437,6 +437,7 @@ pub fn build(
     if objectives.is_empty() {
         return err("spec.objectives", "needs at least one objective");
     }
+    super::identity::check_distinct(&objectives)?;
     let slice = objectives
         .iter()
         .filter_map(|o| o.slice.map(|(l, _)| l))

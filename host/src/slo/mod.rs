@@ -7,6 +7,8 @@
 mod catalog;
 mod definition;
 mod duration;
+mod identity;
+mod names;
 mod openslo;
 
 /// Alert severities are the ledger's too, so they live in the model.
@@ -14,6 +16,6 @@ pub use crate::model::Severity;
 pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
 pub use definition::{
     Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PinnedPolicy, Slo,
-    TimeWindow, Trigger,
+    TimeWindow, Trigger, nominal_length,
 };
 pub use duration::{Shorthand, Unit};
