@@ -25,3 +25,5 @@ mod serve_process;
 mod server;
 mod session;
 mod slo_files;
+mod status_at;
+mod time_sanity;

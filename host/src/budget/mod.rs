@@ -5,14 +5,17 @@
 //! `from..=to`, where `to` is the minute of the query time. Rolling windows of
 //! length `W` start at `to - W + 1`; calendar windows at the first minute of the
 //! period holding the query time. Timeslices are aligned to the Unix epoch
-//! (rolling) or the calendar start (calendar); a slice counts in a window when
-//! its first minute is inside, with its minutes up to `to`. A slice without
-//! events is "no data": neither good nor bad.
+//! (rolling) or restart at each calendar period's start with their civil
+//! length in its time zone (calendar: see [`Slicer`]); a slice counts in a
+//! window when its first minute is inside, with its minutes up to `to`. A
+//! slice without events is "no data": neither good nor bad.
 //!
 //! Depends on [`crate::slo`] and [`crate::ledger`].
 
 mod compute;
+mod slices;
 mod window;
 
 pub use compute::{BURN_WINDOWS, ObjectiveFigures, Tally, objective_figures, tally};
-pub use window::{MinuteRange, slice_anchor, window_at};
+pub use slices::{Slice, Slicer};
+pub use window::{MinuteRange, window_at};

@@ -3,17 +3,23 @@
 
 use super::setup::{SetupArgs, ledger};
 use super::{Failure, input};
-use crate::model::parse_observations;
+use crate::model::{TimeFields, TimeSanity, parse_observations};
 
 pub fn run(setup: &SetupArgs, source: &str, openlineage: bool) -> Result<(), Failure> {
     let config = setup.config(&[])?;
     let text = input::read_text(source)?;
-    let observations = if openlineage {
-        crate::openlineage::observations_from(&text, source)
-            .map_err(|e| Failure::Input(e.to_string()))?
+    let (observations, fields) = if openlineage {
+        let events = crate::openlineage::observations_from(&text, source)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        (events, TimeFields::OpenLineage)
     } else {
-        parse_observations(&text, source).map_err(|e| Failure::Input(e.to_string()))?
+        let observations =
+            parse_observations(&text, source).map_err(|e| Failure::Input(e.to_string()))?;
+        (observations, TimeFields::Observation)
     };
+    TimeSanity::new(jiff::Timestamp::now(), config.max_future_skew)
+        .check_observations(&observations, source, fields)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     let ledger = ledger(&config)?;
     let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
     let receipts = ledger.put_observations(&observations).map_err(storage)?;

@@ -3,7 +3,7 @@
 //! `trigger: observation` SLOs are evaluated once per stored observation of
 //! their dataset (now = its `observed_at`, key = SLO + observation digest);
 //! `trigger: schedule` SLOs once per tick (now = the tick, key = SLO + tick)
-//! against the latest observation, so a table that stops arriving still burns
+//! against the newest observation not after the tick, so a table that stops arriving still burns
 //! its freshness budget. Replaying either changes nothing.
 //!
 //! Synchronous on purpose: `run` drives it from a tokio loop, tests call it
@@ -218,8 +218,11 @@ impl Scheduler {
                 if self.ledger.has_record(&armed.slo.name, at, &key)? {
                     pass.duplicates += 1;
                 } else {
-                    let latest = self.ledger.latest_observation(&armed.slo.dataset)?;
-                    let usable = latest.filter(|o| o.observed_at <= at);
+                    // The newest not after the tick: one dated ahead of it
+                    // must not hide the others.
+                    let usable = self
+                        .ledger
+                        .latest_observation_until(&armed.slo.dataset, at)?;
                     tasks.push(Task {
                         slos: slos.clone(),
                         slo: i,

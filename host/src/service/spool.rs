@@ -1,9 +1,11 @@
 //! The spool folder: observation files (`*.json`, `*.ndjson`) dropped there
 //! are ingested, then deleted only after their observations are flushed, so
-//! an acknowledged file is never lost. A file that cannot be read is moved to
-//! `rejected/` beside them, with the reason logged.
+//! an acknowledged file is never lost. A file that cannot be read, or that
+//! holds an observation dated too far ahead of the clock (time sanity), is
+//! moved to `rejected/` beside them, with the reason logged.
 
 use super::error::ServiceError;
+use crate::model::{TimeFields, TimeSanity};
 use crate::scheduler::{Pass, Scheduler, take_spool};
 use std::path::{Path, PathBuf};
 
@@ -22,14 +24,29 @@ pub struct SpoolReport {
     pub rejected: Vec<(PathBuf, String)>,
 }
 
-/// Ingests every file waiting in `spool` into `scheduler`, oldest name first.
-pub fn ingest_spool(scheduler: &Scheduler, spool: &Path) -> Result<SpoolReport, ServiceError> {
+/// Ingests every file waiting in `spool` into `scheduler`, oldest name first,
+/// refusing files that `sanity` refuses.
+pub fn ingest_spool(
+    scheduler: &Scheduler,
+    spool: &Path,
+    sanity: &TimeSanity,
+) -> Result<SpoolReport, ServiceError> {
     let io = |path: &Path, error| ServiceError::Io {
         what: path.display().to_string(),
         error,
     };
     let mut report = SpoolReport::default();
     for (path, parsed) in take_spool(spool).map_err(|e| io(spool, e))? {
+        let parsed = parsed.and_then(|observations| {
+            sanity
+                .check_observations(
+                    &observations,
+                    &path.display().to_string(),
+                    TimeFields::Observation,
+                )
+                .map(|()| observations)
+                .map_err(|e| e.to_string())
+        });
         match parsed {
             Ok(observations) => {
                 let (new, pass) = scheduler.ingest(&observations)?;

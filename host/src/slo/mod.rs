@@ -7,6 +7,7 @@
 mod catalog;
 mod definition;
 mod duration;
+mod identity;
 mod openslo;
 
 /// Alert severities are the ledger's too, so they live in the model.

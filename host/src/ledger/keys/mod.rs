@@ -25,9 +25,9 @@ mod alerts;
 mod evaluations;
 mod observations;
 
-pub use alerts::{AlertKey, AlertLogKey, OutboxKey};
+pub use alerts::{AlertKey, AlertLogKey, OutboxKey, alert_log_until};
 pub use evaluations::{BucketKey, RecordKey, records_until, slo};
-pub use observations::{ObservationKey, dataset};
+pub use observations::{ObservationKey, dataset, observations_until};
 
 /// The db-wide key, in sled's default tree, of the ledger's layout version.
 /// Absent in ledgers written before it existed (layout 1).
