@@ -141,6 +141,11 @@ pub struct ObjectiveFigures {
     pub budget_spent: u64,
     /// Burn rate per [`BURN_WINDOWS`] entry; `None` without data.
     pub burn_rates: Vec<(String, Option<f64>)>,
+    /// When the objective's series began, if after its SLO's first records:
+    /// its definition changed and its past could not be rebuilt from raw
+    /// values (see [`super::sync_series`]), so only evaluations made under
+    /// it count. `null` otherwise.
+    pub since: Option<jiff::Timestamp>,
 }
 
 /// Sums the buckets of the window and of each burn window and
@@ -186,6 +191,7 @@ pub fn objective_figures(
         budget_allowed: allowed,
         budget_spent: spent,
         burn_rates,
+        since: super::series_start(ledger, slo, objective)?,
     })
 }
 
@@ -218,6 +224,7 @@ spec:
             key: at.to_string(),
             outcome: Outcome::Measured,
             events: vec![Events { good, total: 1 }],
+            objectives: Vec::new(),
             value: None,
             detail: String::new(),
             policy_sha256: String::new(),

@@ -10,12 +10,18 @@
 //! window when its first minute is inside, with its minutes up to `to`. A
 //! slice without events is "no data": neither good nor bad.
 //!
-//! Depends on [`crate::slo`] and [`crate::ledger`].
+//! Buckets hold events per objective in the order of the SLO's series, which
+//! [`sync_series`] keeps in step with its definition (DESIGN.md, "SLO
+//! identity").
+//!
+//! Depends on [`crate::slo`], [`crate::ledger`] and [`crate::model`].
 
 mod compute;
+mod series;
 mod slices;
 mod window;
 
 pub use compute::{BURN_WINDOWS, ObjectiveFigures, Tally, objective_figures, tally};
+pub use series::{series_of, series_start, sync_series};
 pub use slices::{Slice, Slicer};
 pub use window::{MinuteRange, window_at};

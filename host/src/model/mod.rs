@@ -12,6 +12,7 @@ mod error;
 mod measurement;
 mod notifier;
 mod observation;
+mod op;
 mod policy_ref;
 mod text;
 mod time_sanity;
@@ -25,6 +26,7 @@ pub use observation::{
     ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
     parse_observation, quantiles_from_map,
 };
+pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
 pub use text::escape_control;
 pub use time_sanity::{TimeFields, TimeSanity};

@@ -7,8 +7,8 @@
 //! its freshness budget. Replaying either changes nothing.
 //!
 //! Synchronous on purpose: `run` drives it from a tokio loop, tests call it
-//! directly in virtual time. Depends on alert, executor, runtime, slo, ledger
-//! and model.
+//! directly in virtual time. Depends on alert, budget (an SLO's series),
+//! executor, runtime, slo, ledger and model.
 
 mod arm;
 mod evaluation;
@@ -121,9 +121,17 @@ impl Scheduler {
             .clone()
     }
 
-    /// Evaluates `slos` from now on; passes already running finish with the old set.
-    pub fn replace_slos(&self, slos: Vec<Armed>) {
+    /// Evaluates `slos` from now on; passes already running finish with the
+    /// old set. First records their objectives as the ledger's series of
+    /// them, so that a changed objective's past is rebuilt or starts anew,
+    /// never reinterpreted (their records count by objective identity).
+    pub fn replace_slos(&self, slos: Vec<Armed>) -> Result<(), LedgerError> {
+        let now = jiff::Timestamp::now();
+        for armed in &slos {
+            crate::budget::sync_series(&self.ledger, &armed.slo, now)?;
+        }
         *self.slos.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(slos);
+        Ok(())
     }
 
     /// Stores observations and evaluates the new ones, then flushes once: on

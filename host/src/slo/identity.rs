@@ -7,7 +7,7 @@
 //! `value`, the target, the budgeting method and the slice settings. What
 //! stays out: the display name and the objective's place in the file.
 
-use super::definition::{Objective, Op};
+use super::definition::Objective;
 use sha2::{Digest, Sha256};
 
 impl Objective {
@@ -24,18 +24,11 @@ impl Objective {
     pub fn canonical(&self) -> String {
         let mut text = String::from("dataslo objective v1\n");
         match self.threshold {
-            Some((op, value)) => {
-                let op = match op {
-                    Op::Lt => "lt",
-                    Op::Lte => "lte",
-                    Op::Gt => "gt",
-                    Op::Gte => "gte",
-                };
-                text.push_str(&format!(
-                    "indicator=threshold\nop={op}\nvalue={}\n",
-                    number(value)
-                ));
-            }
+            Some((op, value)) => text.push_str(&format!(
+                "indicator=threshold\nop={}\nvalue={}\n",
+                op.as_str(),
+                number(value)
+            )),
             None => text.push_str("indicator=ratio\n"),
         }
         text.push_str(&format!("target={}\n", number(self.target)));
@@ -59,6 +52,7 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Op;
     use std::time::Duration;
 
     fn threshold(op: Op, value: f64, target: f64) -> Objective {

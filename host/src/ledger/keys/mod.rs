@@ -15,7 +15,7 @@
 //! | `t/{tenant}/alerts` | [`AlertKey`]: SLO, alert | alert state |
 //! | `t/{tenant}/alert_log` | [`AlertLogKey`]: time, SLO, alert | transition |
 //! | `t/{tenant}/outbox` | [`OutboxKey`]: sled-generated id | outbox entry |
-//! | `t/{tenant}/meta` | [`SLO_SOURCES`], [`UPLOADED_SLOS`] | SLO texts |
+//! | `t/{tenant}/meta` | [`SLO_SOURCES`], [`UPLOADED_SLOS`]; [`SeriesKey`]: SLO | SLO texts; how an SLO's objectives count |
 //! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
@@ -73,6 +73,30 @@ pub const SLO_SOURCES: &[u8] = b"slo_sources";
 
 /// In `meta`: the tenant's uploaded OpenSLO text.
 pub const UPLOADED_SLOS: &[u8] = b"uploaded_slos";
+
+/// A key of `meta`: `series`, then the SLO's name, length-prefixed. Its
+/// value says how the SLO's records count for its objectives, in the order
+/// its buckets hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesKey<'a>(pub &'a str);
+
+impl<'a> SeriesKey<'a> {
+    const PREFIX: &'static [u8] = b"series/";
+
+    /// The key's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut key = Self::PREFIX.to_vec();
+        push_str(&mut key, self.0);
+        key
+    }
+
+    /// Reads back what [`SeriesKey::encode`] wrote.
+    pub fn parse(key: &'a [u8]) -> Option<Self> {
+        let mut r = Reader(key.strip_prefix(Self::PREFIX)?);
+        let slo = r.str()?;
+        r.end(SeriesKey(slo))
+    }
+}
 
 /// A key of `policies`: the policy's name, as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +212,15 @@ mod tests {
             Some(("acme/eu", "buckets"))
         );
         assert_eq!(parse_tenant_tree(b"__sled__default"), None);
+    }
+
+    #[test]
+    fn a_series_key_is_its_prefix_then_the_slo_and_parses_back() {
+        let key = SeriesKey("s").encode();
+        assert_eq!(key, b"series/\0\0\0\x01s");
+        assert_eq!(SeriesKey::parse(&key), Some(SeriesKey("s")));
+        assert_eq!(SeriesKey::parse(SLO_SOURCES), None);
+        assert_eq!(SeriesKey::parse(&key[..key.len() - 1]), None);
     }
 
     #[test]
