@@ -357,6 +357,62 @@ mod tests {
     }
 
     #[test]
+    fn records_from_before_identities_keep_their_figures_and_follow_their_objectives() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        for minute in 0..3 {
+            let at = format!("2026-01-01T00:0{minute}:00Z");
+            ledger
+                .record(&record(&at, 0.0, &[], &[(1, 2), (3, 4)]))
+                .unwrap();
+        }
+        let sum = |ledger: &Ledger| ledger.sum("s", 0, i64::MAX / 2).unwrap().events;
+        let before = sum(&ledger);
+        let ratio = |id: &str| objective(id, Counting::Recorded);
+        let adopted = Series {
+            objectives: vec![ratio("a"), ratio("b")],
+            legacy: vec!["a".into(), "b".into()],
+            retired: Vec::new(),
+        };
+        ledger.set_series("s", &adopted).unwrap();
+        assert_eq!(sum(&ledger), before, "adopting changes no figure");
+        assert!(ledger.verify().unwrap().mismatches.is_empty());
+        let swapped = adopted.with_objectives(vec![ratio("b"), ratio("a")]);
+        assert!(ledger.set_series("s", &swapped).unwrap());
+        assert_eq!(sum(&ledger), [before[1], before[0]]);
+        assert!(ledger.verify().unwrap().mismatches.is_empty());
+    }
+
+    #[test]
+    fn a_rebuild_cut_short_is_redone_even_for_the_same_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        ledger
+            .record(&record("2026-01-01T00:00:00Z", 1500.0, &["x"], &[(0, 1)]))
+            .unwrap();
+        let series = Series {
+            objectives: vec![objective("t", AT_LEAST_1000)],
+            legacy: Vec::new(),
+            retired: Vec::new(),
+        };
+        // What a crash between the marker and the end of a rebuild leaves.
+        let unfinished = codec::encode(&Stored {
+            series: series.clone(),
+            rebuilt: false,
+        });
+        ledger
+            .meta
+            .insert(keys::SeriesKey("s").encode(), unfinished)
+            .unwrap();
+        assert!(ledger.set_series("s", &series).unwrap(), "rebuilt again");
+        assert_eq!(
+            ledger.sum("s", 0, i64::MAX / 2).unwrap().events,
+            [Events { good: 1, total: 1 }]
+        );
+        assert!(!ledger.set_series("s", &series).unwrap(), "then done");
+    }
+
+    #[test]
     fn a_series_is_stored_and_a_change_rebuilds_the_buckets_from_the_records() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
