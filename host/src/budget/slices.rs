@@ -8,7 +8,7 @@
 //! ends with it. So every minute of a period lies in exactly one slice of
 //! that period, whatever the offset of the day.
 
-use super::window::{first_minute, period_at};
+use super::window::{minute_ceil as first_minute, period_at};
 use crate::slo::{Shorthand, TimeWindow};
 
 /// A slice: its first minute and the minute after its last.

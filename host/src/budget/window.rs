@@ -30,8 +30,8 @@ fn minute(t: jiff::Timestamp) -> i64 {
     t.as_second().div_euclid(60)
 }
 
-/// First minute at or after `t`.
-fn minute_ceil(t: jiff::Timestamp) -> i64 {
+/// First minute at or after `t`: where a period starting at `t` begins.
+pub(super) fn minute_ceil(t: jiff::Timestamp) -> i64 {
     let secs = t.as_second() + i64::from(t.subsec_nanosecond() > 0);
     secs.div_euclid(60) + i64::from(secs.rem_euclid(60) > 0)
 }
@@ -90,12 +90,6 @@ pub(super) fn period_at(
             Err(_) => return Some((period_start, None)),
         }
     }
-}
-
-/// The first minute at or after `t`: where a period starting at `t` begins
-/// in minute buckets.
-pub(super) fn first_minute(t: jiff::Timestamp) -> i64 {
-    minute_ceil(t)
 }
 
 #[cfg(test)]

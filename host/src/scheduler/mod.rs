@@ -3,8 +3,9 @@
 //! `trigger: observation` SLOs are evaluated once per stored observation of
 //! their dataset (now = its `observed_at`, key = SLO + observation digest);
 //! `trigger: schedule` SLOs once per tick (now = the tick, key = SLO + tick)
-//! against the newest observation not after the tick, so a table that stops arriving still burns
-//! its freshness budget. Replaying either changes nothing.
+//! against the newest observation not after the tick, so a table that stops
+//! arriving still burns its freshness budget, and one observation dated ahead
+//! does not hide the others. Replaying either changes nothing.
 //!
 //! Synchronous on purpose: `run` drives it from a tokio loop, tests call it
 //! directly in virtual time. Depends on alert, budget (an SLO's series),
