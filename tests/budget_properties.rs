@@ -97,6 +97,7 @@ fn random_records(rng: &mut StdRng, slo: &Slo, n: usize) -> Vec<EvalRecord> {
                     Outcome::Measured
                 },
                 events,
+                objectives: Vec::new(),
                 value: None,
                 detail: String::new(),
                 policy_sha256: "00".repeat(32),

@@ -27,3 +27,6 @@ mod serve_process;
 mod server;
 mod session;
 mod slo_files;
+mod slo_identity;
+mod status_at;
+mod time_sanity;

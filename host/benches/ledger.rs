@@ -42,6 +42,7 @@ fn record(slo: &str, minute: i64, key: u64) -> EvalRecord {
             good: u64::from(minute % 997 != 0),
             total: 1,
         }],
+        objectives: Vec::new(),
         value: Some(120.0),
         detail: "last modified 2m ago".into(),
         policy_sha256: "ab".repeat(32),

@@ -274,6 +274,41 @@ pub fn firing(ledger: &Ledger, slo: &Slo) -> Result<Vec<AlertName>, LedgerError>
     Ok(out)
 }
 
+/// The alerts of `slo` firing at `at`, from the log of transitions: those
+/// whose last transition at or before `at` is `firing`. Every change in or
+/// out of firing is logged, so this is the state the clock passes left at
+/// `at`; past the last pass, it is the state now.
+pub fn firing_at(
+    ledger: &Ledger,
+    slo: &Slo,
+    at: jiff::Timestamp,
+) -> Result<Vec<AlertName>, LedgerError> {
+    let names = alert_names(slo);
+    let mut last: Vec<Option<TransitionState>> = vec![None; names.len()];
+    let mut undecided = names.len();
+    for transition in ledger.transitions_until(at) {
+        if undecided == 0 {
+            break;
+        }
+        let t = transition?;
+        if t.slo != slo.name {
+            continue;
+        }
+        if let Some(i) = names.iter().position(|n| *n == t.alert)
+            && last[i].is_none()
+        {
+            last[i] = Some(t.to);
+            undecided -= 1;
+        }
+    }
+    Ok(names
+        .into_iter()
+        .zip(last)
+        .filter(|(_, to)| *to == Some(TransitionState::Firing))
+        .map(|(name, _)| name)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Figures of one objective at one time, from buckets.
 
-use super::window::{MinuteRange, slice_anchor, window_at};
+use super::slices::Slicer;
+use super::window::{MinuteRange, window_at};
 use crate::ledger::{Bucket, Ledger, LedgerError};
 use crate::slo::{Budgeting, Slo};
 use serde::Serialize;
@@ -60,8 +61,7 @@ pub fn tally(
                 &buckets,
                 objective,
                 range,
-                slice_anchor(&slo.window),
-                len,
+                Slicer::new(&slo.window, len),
                 slice_target,
             ))
         }
@@ -78,17 +78,18 @@ pub fn tally(
     }
 }
 
-/// Slices of `len` minutes from `anchor`: those starting inside `range`, judged
-/// good when good/total reaches `slice_target`; empty slices are no data.
+/// The slices of `slicer` that start inside `range`, judged good when
+/// good/total reaches `slice_target`; empty slices are no data. Errors and
+/// evaluations count for every minute of the range.
 fn tally_slices(
     buckets: &[(i64, Bucket)],
     objective: usize,
     range: MinuteRange,
-    anchor: i64,
-    len: i64,
+    mut slicer: Slicer,
     slice_target: f64,
 ) -> Tally {
     let mut out = Tally::default();
+    // (first minute of the slice, good, total)
     let mut current: Option<(i64, u64, u64)> = None;
     let close = |slice: Option<(i64, u64, u64)>, out: &mut Tally| {
         if let Some((_, good, total)) = slice
@@ -101,19 +102,19 @@ fn tally_slices(
     for (minute, bucket) in buckets.iter().filter(|(m, _)| range.contains(*m)) {
         out.errors += bucket.errors;
         out.evaluations += bucket.evaluations;
-        let index = (minute - anchor).div_euclid(len);
-        if anchor + index * len < range.from {
+        let (start, _) = slicer.slice_of(*minute);
+        if start < range.from {
             continue;
         }
         let e = bucket.events.get(objective).copied().unwrap_or_default();
         match &mut current {
-            Some((i, good, total)) if *i == index => {
+            Some((s, good, total)) if *s == start => {
                 *good += e.good;
                 *total += e.total;
             }
             _ => {
                 close(current.take(), &mut out);
-                current = Some((index, e.good, e.total));
+                current = Some((start, e.good, e.total));
             }
         }
     }
@@ -140,6 +141,11 @@ pub struct ObjectiveFigures {
     pub budget_spent: u64,
     /// Burn rate per [`BURN_WINDOWS`] entry; `None` without data.
     pub burn_rates: Vec<(String, Option<f64>)>,
+    /// When the objective's series began, if after its SLO's first records:
+    /// its definition changed and its past could not be rebuilt from raw
+    /// values (see [`super::sync_series`]), so only evaluations made under
+    /// it count. `null` otherwise.
+    pub since: Option<jiff::Timestamp>,
 }
 
 /// Sums the buckets of the window and of each burn window and
@@ -185,5 +191,93 @@ pub fn objective_figures(
         budget_allowed: allowed,
         budget_spent: spent,
         burn_rates,
+        since: super::series_start(ledger, slo, objective)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{EvalRecord, Events, Outcome};
+    use crate::model::DatasetRef;
+
+    /// A weekly calendar in Berlin from Monday 2026-01-05, day slices.
+    const BERLIN_WEEKS: &str = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: berlin }
+spec:
+  indicator: { metadata: { name: a }, spec: { ratioMetric: { good: { metricSource: { type: dataslo } }, total: { metricSource: { type: dataslo, spec: { dataset: { namespace: "s3://b", name: t }, policy: "builtin:null-rate", sli: x, trigger: observation } } } } } }
+  timeWindow: [{ duration: 1w, isRolling: false, calendar: { startTime: "2026-01-05 00:00:00", timeZone: Europe/Berlin } }]
+  budgetingMethod: Timeslices
+  objectives: [{ target: 0.9, timeSliceTarget: 1.0, timeSliceWindow: 1d }]
+"#;
+
+    fn record(at: jiff::Timestamp, good: u64) -> EvalRecord {
+        EvalRecord {
+            slo: "berlin".into(),
+            dataset: DatasetRef {
+                namespace: "s3://b".into(),
+                name: "t".into(),
+            },
+            time: at,
+            key: at.to_string(),
+            outcome: Outcome::Measured,
+            events: vec![Events { good, total: 1 }],
+            objectives: Vec::new(),
+            value: None,
+            detail: String::new(),
+            policy_sha256: String::new(),
+        }
+    }
+
+    /// Evaluations at 00:30 and 23:30 local time, the first and last local
+    /// hour, on each of the 7 days from `monday`, all good but the first;
+    /// the figures at the week's end.
+    fn week(monday: &str) -> Tally {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        let slo = crate::slo::parse_text(BERLIN_WEEKS, "t.yaml")
+            .slos
+            .remove(0);
+        let tz = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let monday: jiff::civil::Date = monday.parse().unwrap();
+        for day in 0..7 {
+            let date = monday.checked_add(jiff::Span::new().days(day)).unwrap();
+            for time in ["00:30", "23:30"] {
+                let civil: jiff::civil::DateTime = format!("{date}T{time}").parse().unwrap();
+                let at = civil.to_zoned_datetime(tz.clone()).unwrap().timestamp();
+                let first = day == 0 && time == "00:30";
+                ledger.record(&record(at, u64::from(!first))).unwrap();
+            }
+        }
+        let sunday_night: jiff::civil::DateTime = format!(
+            "{}T23:59",
+            monday.checked_add(jiff::Span::new().days(6)).unwrap()
+        )
+        .parse()
+        .unwrap();
+        let at = sunday_night.to_zoned_datetime(tz).unwrap().timestamp();
+        objective_figures(&ledger, &slo, 0, at).unwrap().window
+    }
+
+    #[test]
+    fn every_evaluation_of_a_berlin_week_lies_in_one_of_its_seven_day_slices() {
+        for (monday, what) in [
+            ("2026-06-01", "a summer week"),
+            (
+                "2026-03-23",
+                "the week clocks go forward (a 23-hour Sunday)",
+            ),
+            ("2026-10-19", "the week clocks go back (a 25-hour Sunday)"),
+            ("2026-01-12", "a winter week"),
+        ] {
+            let t = week(monday);
+            assert_eq!(
+                (t.evaluations, t.total, t.good),
+                (14, 7, 6),
+                "{what}: 14 evaluations in 7 day slices, Monday's bad by its first hour"
+            );
+        }
+    }
 }

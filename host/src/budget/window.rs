@@ -1,6 +1,6 @@
 //! Which minutes a window covers at a given time.
 
-use crate::slo::{TimeWindow, Unit};
+use crate::slo::{Shorthand, TimeWindow, Unit};
 
 /// Minutes since the epoch, `from..=to`. Empty when `from > to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +30,8 @@ fn minute(t: jiff::Timestamp) -> i64 {
     t.as_second().div_euclid(60)
 }
 
-/// First minute at or after `t`.
-fn minute_ceil(t: jiff::Timestamp) -> i64 {
+/// First minute at or after `t`: where a period starting at `t` begins.
+pub(super) fn minute_ceil(t: jiff::Timestamp) -> i64 {
     let secs = t.as_second() + i64::from(t.subsec_nanosecond() > 0);
     secs.div_euclid(60) + i64::from(secs.rem_euclid(60) > 0)
 }
@@ -41,51 +41,60 @@ pub fn window_at(window: &TimeWindow, at: jiff::Timestamp) -> MinuteRange {
     let to = minute(at);
     match window {
         TimeWindow::Rolling(length) => MinuteRange::last(to, (length.as_secs() / 60) as i64),
-        TimeWindow::Calendar { length, start } => {
-            let span = |n: i64| {
-                let n = n * i64::from(length.count);
-                match length.unit {
-                    Unit::Year => jiff::Span::new().years(n),
-                    Unit::Quarter => jiff::Span::new().months(3 * n),
-                    Unit::Month => jiff::Span::new().months(n),
-                    Unit::Week => jiff::Span::new().weeks(n),
-                    _ => jiff::Span::new().days(n),
-                }
-            };
-            if at < start.timestamp() {
-                return MinuteRange { from: to + 1, to };
-            }
-            // Periods are start + n·length, not cumulative, so Jan 31 + 1M
-            // does not drift to the 28th.
-            let mut n = 0;
-            let mut period_start = start.timestamp();
-            while let Ok(next) = start.checked_add(span(n + 1)) {
-                if next.timestamp() > at {
-                    break;
-                }
-                n += 1;
-                period_start = next.timestamp();
-            }
-            MinuteRange {
-                from: minute_ceil(period_start),
+        TimeWindow::Calendar { length, start } => match period_at(length, start, at) {
+            Some((period_start, _)) => MinuteRange {
+                from: minute_ceil(period_start.timestamp()),
                 to,
-            }
-        }
+            },
+            None => MinuteRange { from: to + 1, to },
+        },
     }
 }
 
-/// The minute slices are aligned to: the epoch, or the calendar start.
-pub fn slice_anchor(window: &TimeWindow) -> i64 {
-    match window {
-        TimeWindow::Rolling(_) => 0,
-        TimeWindow::Calendar { start, .. } => minute_ceil(start.timestamp()),
+/// `n` periods of `length`.
+fn span(length: &Shorthand, n: i64) -> jiff::Span {
+    let n = n * i64::from(length.count);
+    match length.unit {
+        Unit::Year => jiff::Span::new().years(n),
+        Unit::Quarter => jiff::Span::new().months(3 * n),
+        Unit::Month => jiff::Span::new().months(n),
+        Unit::Week => jiff::Span::new().weeks(n),
+        _ => jiff::Span::new().days(n),
+    }
+}
+
+/// The calendar period holding `at`: its start, in the window's time zone,
+/// and the next period's start (`None` past the calendar's end). `None`
+/// before the first period.
+pub(super) fn period_at(
+    length: &Shorthand,
+    start: &jiff::ZonedDateTime,
+    at: jiff::Timestamp,
+) -> Option<(jiff::ZonedDateTime, Option<jiff::Timestamp>)> {
+    if at < start.timestamp() {
+        return None;
+    }
+    // Periods are start + n·length, not cumulative, so Jan 31 + 1M
+    // does not drift to the 28th.
+    let mut period_start = start.clone();
+    let mut n = 0;
+    loop {
+        match start.checked_add(span(length, n + 1)) {
+            Ok(next) if next.timestamp() > at => {
+                return Some((period_start, Some(next.timestamp())));
+            }
+            Ok(next) => {
+                n += 1;
+                period_start = next;
+            }
+            Err(_) => return Some((period_start, None)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slo::Shorthand;
 
     fn calendar(length: &str, start: &str, tz: &str) -> TimeWindow {
         let start: jiff::civil::DateTime = start.parse().unwrap();

@@ -5,7 +5,7 @@
 use super::setup::SetupArgs;
 use super::{Failure, input};
 use crate::ledger::LedgerError;
-use crate::model::parse_observations;
+use crate::model::{TimeFields, TimeSanity, parse_observations};
 use crate::service::{Ingested, Service, ServiceError, hand_off, holder, open_ledger};
 use std::time::Duration;
 
@@ -15,12 +15,18 @@ const HAND_OFF_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Result<(), Failure> {
     let config = setup.config(&[])?;
     let text = input::read_text(source)?;
-    let observations = if openlineage {
-        crate::openlineage::observations_from(&text, source)
-            .map_err(|e| Failure::Input(e.to_string()))?
+    let (observations, fields) = if openlineage {
+        let events = crate::openlineage::observations_from(&text, source)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        (events, TimeFields::OpenLineage)
     } else {
-        parse_observations(&text, source).map_err(|e| Failure::Input(e.to_string()))?
+        let observations =
+            parse_observations(&text, source).map_err(|e| Failure::Input(e.to_string()))?;
+        (observations, TimeFields::Observation)
     };
+    TimeSanity::new(jiff::Timestamp::now(), config.max_future_skew)
+        .check_observations(&observations, source, fields)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     let answer = match open_ledger(&config) {
         Ok(ledger) if wait => {
             drop(ledger);

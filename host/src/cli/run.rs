@@ -63,7 +63,8 @@ fn storage(e: crate::ledger::LedgerError) -> Failure {
 
 /// One pass: the spool, then the clock.
 fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
-    ingest_spool(tenant, spool)?;
-    tenant.clock_pass(jiff::Timestamp::now()).map_err(storage)?;
+    let now = jiff::Timestamp::now();
+    ingest_spool(tenant, spool, &tenant.time_sanity(now))?;
+    tenant.clock_pass(now).map_err(storage)?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use super::args::Format;
 use super::setup::{SetupArgs, ledger, slos};
 use super::{Failure, table};
 use crate::budget::ObjectiveFigures;
+use crate::model::escape_control;
 use crate::status::{StatusReport, status_report};
 
 pub fn run(
@@ -104,5 +105,59 @@ pub fn render(report: &StatusReport) -> String {
     for s in report.slos.iter().filter(|s| !s.firing.is_empty()) {
         out.push_str(&format!("firing  {}: {}\n", s.slo, s.firing.join(", ")));
     }
+    for s in &report.slos {
+        for o in &s.objectives {
+            if let Some(since) = o.since {
+                let (slo, objective) = (escape_control(&s.slo), escape_control(&o.objective));
+                out.push_str(&format!(
+                    "since   {slo}: {objective}: new series since {since} (its definition changed)\n"
+                ));
+            }
+        }
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DatasetRef;
+    use crate::status::SloStatus;
+
+    #[test]
+    fn an_objective_whose_series_restarted_says_since_when_under_the_table() {
+        let figures = |since: Option<jiff::Timestamp>| ObjectiveFigures {
+            objective: "objective 1".into(),
+            target: 0.9,
+            window: Default::default(),
+            sli: None,
+            budget_remaining: None,
+            budget_allowed: 0.0,
+            budget_spent: 0,
+            burn_rates: Vec::new(),
+            since,
+        };
+        let since: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let report = StatusReport {
+            at: since,
+            slos: vec![SloStatus {
+                slo: "nulls".into(),
+                dataset: DatasetRef {
+                    namespace: "n".into(),
+                    name: "d".into(),
+                },
+                window: "28d".into(),
+                objectives: vec![figures(Some(since)), figures(None)],
+                firing: Vec::new(),
+            }],
+        };
+        let table = render(&report);
+        let notes: Vec<&str> = table.lines().filter(|l| l.starts_with("since")).collect();
+        assert_eq!(
+            notes,
+            [
+                "since   nulls: objective 1: new series since 2026-12-01T10:00:00Z (its definition changed)"
+            ]
+        );
+    }
 }

@@ -45,6 +45,10 @@ pub struct Config {
     /// How often `run` looks at the spool and the clock. Default `1s`.
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
+    /// How far ahead of the receiver's clock an observation may be dated;
+    /// later ones are refused at every entry point. Default `5m`.
+    #[serde(with = "humantime_serde")]
+    pub max_future_skew: Duration,
     /// Sandbox limits for every policy call.
     pub limits: LimitsConfig,
     /// The WebAssembly engine: instance allocator, pool sizes, compile cache.
@@ -67,6 +71,7 @@ impl Default for Config {
             retention: Duration::from_secs(400 * 86_400),
             workers: 0,
             poll_interval: Duration::from_secs(1),
+            max_future_skew: Duration::from_secs(300),
             limits: LimitsConfig::default(),
             engine: EngineConfig::default(),
             notifiers: NotifiersConfig::default(),

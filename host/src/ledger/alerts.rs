@@ -133,6 +133,21 @@ impl Ledger {
             .collect()
     }
 
+    /// The transitions at or before `until`, newest first, read lazily: a
+    /// caller looking for the last ones stops early.
+    pub fn transitions_until(
+        &self,
+        until: jiff::Timestamp,
+    ) -> impl Iterator<Item = Result<Transition, LedgerError>> + '_ {
+        self.alert_log
+            .range(..keys::alert_log_until(until))
+            .rev()
+            .map(|item| {
+                let (key, bytes) = item?;
+                codec::decode("alert_log", &key, &bytes)
+            })
+    }
+
     /// Notifications waiting, with their ids, oldest first.
     pub fn outbox(&self) -> Result<Vec<(u64, OutboxEntry)>, LedgerError> {
         self.outbox

@@ -21,13 +21,19 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// Adds one record's contribution.
+    /// Adds one record's contribution, with the events it recorded.
     pub fn add(&mut self, record: &EvalRecord) {
+        self.add_counted(record, &record.events);
+    }
+
+    /// Adds one record's contribution, with `events` as what it counts for
+    /// its SLO's objectives (see [`super::Series`]).
+    pub fn add_counted(&mut self, record: &EvalRecord, events: &[Events]) {
         match record.outcome {
             Outcome::Measured => self.evaluations += 1,
             Outcome::Error { .. } => self.errors += 1,
         }
-        self.merge_events(&record.events);
+        self.merge_events(events);
     }
 
     /// Adds another bucket.

@@ -1,11 +1,13 @@
 //! Evaluation records and their per-minute buckets, written together.
 
 use super::buckets::{Bucket, Level, index_of};
+use super::series::{Series, counted};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::collections::HashMap;
 
 /// Good and total events for one objective.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +48,12 @@ pub struct EvalRecord {
     pub outcome: Outcome,
     /// Per objective, the events this evaluation contributes. Empty for errors.
     pub events: Vec<Events>,
+    /// The identities of the objectives `events` are for, in the same order
+    /// (see `slo::Objective::identity`). Empty in records of errors and in
+    /// those written before identities: their events follow the order the
+    /// SLO's objectives had when the ledger first recorded its series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<String>,
     /// The measurement's raw value, if any.
     pub value: Option<f64>,
     /// The measurement's detail, or the error.
@@ -68,8 +76,9 @@ pub fn minute_of(t: jiff::Timestamp) -> i64 {
     t.as_second().div_euclid(60)
 }
 
-/// A record ready to write: its key, value, and its three bucket keys.
-type Prepared = (Vec<u8>, Vec<u8>, [Vec<u8>; 3]);
+/// A record ready to write: its key, value, its three bucket keys and the
+/// events it counts for its SLO's objectives.
+type Prepared = (Vec<u8>, Vec<u8>, [Vec<u8>; 3], Vec<Events>);
 
 impl Ledger {
     /// Writes `record` and folds it into its buckets, atomically. Not yet
@@ -94,9 +103,21 @@ impl Ledger {
         records: &[EvalRecord],
         cursor: Option<u64>,
     ) -> Result<Vec<Stored>, LedgerError> {
+        // No SLO's buckets are rebuilt while its records are written.
+        let _writing = self
+            .series_lock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut series: HashMap<&str, Option<Series>> = HashMap::new();
+        for r in records {
+            if !series.contains_key(r.slo.as_str()) {
+                series.insert(&r.slo, self.series(&r.slo)?);
+            }
+        }
         let prepared: Vec<Prepared> = records
             .iter()
             .map(|r| {
+                let counted = counted(series.get(r.slo.as_str()).and_then(Option::as_ref), r);
                 let minute = minute_of(r.time);
                 let bucket_keys = Level::ALL.map(|level| {
                     keys::BucketKey {
@@ -107,7 +128,7 @@ impl Ledger {
                     .encode()
                 });
                 let key = keys::RecordKey::new(&r.slo, r.time, &r.key).encode();
-                (key, codec::encode(r), bucket_keys)
+                (key, codec::encode(r), bucket_keys, counted)
             })
             .collect();
         (&self.evaluations, &self.buckets, &self.meta)
@@ -119,14 +140,17 @@ impl Ledger {
                 let mut seen = std::collections::HashSet::new();
                 let mut deltas: std::collections::BTreeMap<&[u8], Bucket> =
                     std::collections::BTreeMap::new();
-                for (record, (key, value, bucket_keys)) in records.iter().zip(&prepared) {
+                for (record, (key, value, bucket_keys, counted)) in records.iter().zip(&prepared) {
                     if !seen.insert(key.as_slice()) || evaluations.get(key)?.is_some() {
                         outcome.push(Stored::Duplicate);
                         continue;
                     }
                     evaluations.insert(key.as_slice(), value.as_slice())?;
                     for bkey in bucket_keys {
-                        deltas.entry(bkey.as_slice()).or_default().add(record);
+                        deltas
+                            .entry(bkey.as_slice())
+                            .or_default()
+                            .add_counted(record, counted);
                     }
                     outcome.push(Stored::New);
                 }
@@ -250,6 +274,7 @@ mod tests {
             key: at.into(),
             outcome: Outcome::Measured,
             events: vec![Events { good, total: 1 }],
+            objectives: Vec::new(),
             value: None,
             detail: String::new(),
             policy_sha256: String::new(),

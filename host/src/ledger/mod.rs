@@ -6,6 +6,9 @@
 //! transaction; callers are told "stored" only after a flush. Every value
 //! carries a CRC-32, so corruption is detected by [`Ledger::verify`].
 //!
+//! Records count for objectives, not positions: each SLO's [`Series`] says
+//! how, and its buckets follow it (rebuilt when a definition changes).
+//!
 //! Every key is built and parsed in [`keys`], which maps the trees. The
 //! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
 //! a ledger of another layout, and only [`migrate`] (`dataslo ledger migrate`)
@@ -23,6 +26,7 @@ pub mod keys;
 pub mod layout;
 mod migrations;
 mod observations;
+mod series;
 mod uploads;
 mod verify;
 
@@ -32,6 +36,7 @@ pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
 pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
+pub use series::{Counting, Series, SeriesObjective};
 pub use uploads::PolicyEntry;
 pub use verify::{Mismatch, VerifyReport};
 
@@ -56,6 +61,9 @@ pub struct Ledger {
     meta: sled::Tree,
     policies: sled::Tree,
     history_depth: usize,
+    /// Writers of records hold it shared; a rebuild of buckets after an SLO's
+    /// definition changed holds it alone. One for the database.
+    series_lock: std::sync::Arc<std::sync::RwLock<()>>,
     /// Per dataset key: new observations since its history was last trimmed.
     untrimmed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>>,
     tenant: String,
@@ -68,7 +76,13 @@ impl Ledger {
     pub fn open(dir: &Path, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
         let db = open_db(dir)?;
         layout::check(&db, dir)?;
-        Self::with_db(db, Default::default(), tenant, history_depth)
+        Self::with_db(
+            db,
+            Default::default(),
+            Default::default(),
+            tenant,
+            history_depth,
+        )
     }
 
     /// The same database, another tenant's trees.
@@ -76,6 +90,7 @@ impl Ledger {
         Self::with_db(
             self.db.clone(),
             self.commits.clone(),
+            self.series_lock.clone(),
             tenant,
             self.history_depth,
         )
@@ -84,6 +99,7 @@ impl Ledger {
     fn with_db(
         db: sled::Db,
         commits: std::sync::Arc<group_commit::GroupCommit>,
+        series_lock: std::sync::Arc<std::sync::RwLock<()>>,
         tenant: &str,
         history_depth: usize,
     ) -> Result<Self, LedgerError> {
@@ -104,6 +120,7 @@ impl Ledger {
             policies: tree("policies")?,
             db,
             commits,
+            series_lock,
             history_depth: history_depth.max(1),
             untrimmed: Default::default(),
             tenant: tenant.to_string(),

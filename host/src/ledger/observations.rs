@@ -209,6 +209,24 @@ impl Ledger {
         }
     }
 
+    /// The newest observation of `dataset` observed at or before `until`: what
+    /// a scheduled tick at `until` evaluates, so that one observation dated
+    /// ahead of the tick does not hide the ones before it.
+    pub fn latest_observation_until(
+        &self,
+        dataset: &DatasetRef,
+        until: jiff::Timestamp,
+    ) -> Result<Option<Observation>, LedgerError> {
+        let range = keys::dataset(dataset)..keys::observations_until(dataset, until);
+        match self.observations.range(range).next_back() {
+            Some(item) => {
+                let (key, bytes) = item?;
+                codec::decode("observations", &key, &bytes).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Up to `limit` observations of the dataset observed before `before`, newest first.
     pub fn history_before(
         &self,
@@ -305,6 +323,38 @@ mod tests {
                 .map(|o| o.row_count.unwrap())
                 .collect::<Vec<_>>(),
             [2, 1]
+        );
+    }
+
+    #[test]
+    fn the_latest_observation_until_a_time_skips_those_dated_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        for (at, rows) in [
+            ("2026-11-26T08:00:00Z", 1),
+            ("2026-11-26T09:00:00Z", 2),
+            ("2200-01-01T00:00:00Z", 3),
+        ] {
+            ledger.put_observation(&obs(at, rows)).unwrap();
+        }
+        let d = obs("2026-11-26T08:00:00Z", 0).dataset;
+        let rows = |until: &str| {
+            ledger
+                .latest_observation_until(&d, until.parse().unwrap())
+                .unwrap()
+                .and_then(|o| o.row_count)
+        };
+        assert_eq!(rows("2026-11-26T08:30:00Z"), Some(1));
+        assert_eq!(
+            rows("2026-11-26T09:00:00Z"),
+            Some(2),
+            "one at exactly `until` counts"
+        );
+        assert_eq!(rows("2026-12-01T00:00:00Z"), Some(2));
+        assert_eq!(rows("2026-11-26T07:59:59Z"), None);
+        assert_eq!(
+            ledger.latest_observation(&d).unwrap().unwrap().row_count,
+            Some(3)
         );
     }
 

@@ -1,8 +1,9 @@
-//! `ledger verify`: recompute every bucket from the raw records and report
-//! each mismatch and each corrupt value.
+//! `ledger verify`: recompute every bucket from the raw records (counted
+//! under their SLO's series) and report each mismatch and each corrupt value.
 
 use super::buckets::{Bucket, Level, index_of};
 use super::evaluations::{EvalRecord, minute_of};
+use super::series::{Series, counted};
 use super::{Ledger, LedgerError, codec, keys};
 use std::collections::BTreeMap;
 
@@ -44,11 +45,20 @@ impl Ledger {
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
         let mut report = VerifyReport::default();
         let mut expected: BTreeMap<Vec<u8>, (String, u8, i64, Bucket)> = BTreeMap::new();
+        let mut series: BTreeMap<String, Option<Series>> = BTreeMap::new();
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
             report.records += 1;
             match codec::decode::<EvalRecord>("evaluations", &key, &bytes) {
                 Ok(record) => {
+                    if !series.contains_key(&record.slo) {
+                        let found = self.series(&record.slo).unwrap_or_else(|e| {
+                            report.mismatches.push(Mismatch::Corrupt(e.to_string()));
+                            None
+                        });
+                        series.insert(record.slo.clone(), found);
+                    }
+                    let events = counted(series[&record.slo].as_ref(), &record);
                     let minute = minute_of(record.time);
                     for level in Level::ALL {
                         let index = index_of(minute, level);
@@ -64,7 +74,7 @@ impl Ledger {
                             .or_insert_with(|| {
                                 (record.slo.clone(), level as u8, index, Bucket::default())
                             });
-                        entry.3.add(&record);
+                        entry.3.add_counted(&record, &events);
                     }
                 }
                 Err(e) => report.mismatches.push(Mismatch::Corrupt(e.to_string())),

@@ -1,6 +1,7 @@
 //! The host's data model: observations and measurements, and their JSON forms;
 //! the policy references SLOs and commands name policies with; the names of
-//! alerts and of the notifiers they go to, as stored.
+//! alerts and of the notifiers they go to, as stored; the time sanity rule
+//! every entry point applies.
 //!
 //! Plain data with serde. It depends on nothing else in the crate; everything
 //! else (runtime, CLI, ledger, alert, server) depends on it.
@@ -11,8 +12,10 @@ mod error;
 mod measurement;
 mod notifier;
 mod observation;
+mod op;
 mod policy_ref;
 mod text;
+mod time_sanity;
 
 pub use alert::{AlertName, AlertWindow, NameError, Severity, TransitionState};
 pub use batch::parse_observations;
@@ -23,5 +26,7 @@ pub use observation::{
     ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
     parse_observation, quantiles_from_map,
 };
+pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
 pub use text::escape_control;
+pub use time_sanity::{TimeFields, TimeSanity};

@@ -61,6 +61,7 @@ impl Evaluator {
             key,
             outcome: Outcome::Measured,
             events: Vec::new(),
+            objectives: Vec::new(),
             value: None,
             detail: String::new(),
             policy_sha256: armed.policy.sha256_hex(),
@@ -151,6 +152,8 @@ impl Evaluator {
                 },
             })
             .collect();
+        // The events count for these objectives, wherever they later move.
+        record.objectives = slo.objectives.iter().map(|o| o.identity()).collect();
         Ok(record)
     }
 }

@@ -3,12 +3,13 @@
 //! `trigger: observation` SLOs are evaluated once per stored observation of
 //! their dataset (now = its `observed_at`, key = SLO + observation digest);
 //! `trigger: schedule` SLOs once per tick (now = the tick, key = SLO + tick)
-//! against the latest observation, so a table that stops arriving still burns
-//! its freshness budget. Replaying either changes nothing.
+//! against the newest observation not after the tick, so a table that stops
+//! arriving still burns its freshness budget, and one observation dated ahead
+//! does not hide the others. Replaying either changes nothing.
 //!
 //! Synchronous on purpose: the service's clock pass drives it, tests call it
-//! directly in virtual time. Depends on alert, executor, runtime, slo, ledger
-//! and model.
+//! directly in virtual time. Depends on alert, budget (an SLO's series),
+//! executor, runtime, slo, ledger and model.
 
 mod arm;
 mod evaluation;
@@ -126,9 +127,17 @@ impl Scheduler {
             .clone()
     }
 
-    /// Evaluates `slos` from now on; passes already running finish with the old set.
-    pub fn replace_slos(&self, slos: Vec<Armed>) {
+    /// Evaluates `slos` from now on; passes already running finish with the
+    /// old set. First records their objectives as the ledger's series of
+    /// them, so that a changed objective's past is rebuilt or starts anew,
+    /// never reinterpreted (their records count by objective identity).
+    pub fn replace_slos(&self, slos: Vec<Armed>) -> Result<(), LedgerError> {
+        let now = jiff::Timestamp::now();
+        for armed in &slos {
+            crate::budget::sync_series(&self.ledger, &armed.slo, now)?;
+        }
         *self.slos.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(slos);
+        Ok(())
     }
 
     /// The tasks of the observation-triggered SLOs of each observation's
@@ -199,8 +208,11 @@ impl Scheduler {
                 if self.ledger.has_record(&armed.slo.name, at, &key)? {
                     pass.duplicates += 1;
                 } else {
-                    let latest = self.ledger.latest_observation(&armed.slo.dataset)?;
-                    let usable = latest.filter(|o| o.observed_at <= at);
+                    // The newest not after the tick: one dated ahead of it
+                    // must not hide the others.
+                    let usable = self
+                        .ledger
+                        .latest_observation_until(&armed.slo.dataset, at)?;
                     tasks.push(Task {
                         slos: slos.clone(),
                         slo: i,

@@ -4,8 +4,8 @@ use super::ServerSettings;
 use super::error::{ApiCode, ApiError};
 use super::extract::{Authed, json_text, parse_time, query};
 use crate::ledger::EvalRecord;
-use crate::model::Observation;
 use crate::model::parse_observations;
+use crate::model::{Observation, TimeFields};
 use crate::service::{Ingested, Service, Tenant};
 use crate::status::{StatusReport, status_report};
 use axum::body::Bytes;
@@ -152,6 +152,7 @@ async fn post_observations(
     let wait = wait_for_evaluation(q)?;
     let text = json_text(&tenant, &headers, payload)?;
     let observations = parse_observations(&text, "body")
+        .and_then(|o| sane(&tenant, o, TimeFields::Observation))
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidObservation, e.to_string()))?;
     ingest(tenant, observations, wait).await
 }
@@ -166,7 +167,21 @@ async fn post_lineage(
     let text = json_text(&tenant, &headers, payload)?;
     let observations = crate::openlineage::observations_from(&text, "body")
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
+    let observations = sane(&tenant, observations, TimeFields::OpenLineage)
+        .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
     ingest(tenant, observations, wait).await
+}
+
+/// Time sanity against this server's clock: nothing dated too far ahead.
+fn sane(
+    tenant: &Tenant,
+    observations: Vec<Observation>,
+    fields: TimeFields,
+) -> Result<Vec<Observation>, crate::model::ModelError> {
+    tenant
+        .time_sanity(jiff::Timestamp::now())
+        .check_observations(&observations, "body", fields)?;
+    Ok(observations)
 }
 
 #[derive(Deserialize)]

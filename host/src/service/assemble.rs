@@ -1,6 +1,7 @@
 //! The one place a runtime, a set of SLOs and a ledger become a scheduler:
 //! every SLO's policy loaded (and its pin checked), its config validated,
-//! the tenant's limits and the shared executor set.
+//! its objectives recorded as the ledger's series of it, the tenant's limits
+//! and the shared executor set.
 
 use crate::executor::Executor;
 use crate::ledger::Ledger;
@@ -49,6 +50,17 @@ pub fn assemble(
     let (armed, errors) = Armed::with_known(runtime, slos, files, known);
     if !errors.is_empty() {
         return Err(errors);
+    }
+    // The ledger counts records for the objectives as now defined.
+    let now = jiff::Timestamp::now();
+    for a in &armed {
+        crate::budget::sync_series(&ledger, &a.slo, now).map_err(|e| {
+            vec![ArmError {
+                slo: a.slo.name.clone(),
+                source_file: a.slo.source.file.clone(),
+                message: format!("cannot record its objectives in the ledger: {e}"),
+            }]
+        })?;
     }
     let mut scheduler = Scheduler::new(runtime.clone(), ledger, armed, settings.history_depth);
     if let Some(limits) = settings.limits {

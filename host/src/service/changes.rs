@@ -89,7 +89,7 @@ impl Tenant {
         self.scheduler.ledger().save_uploaded_slos(text)?;
         self.scheduler.ledger().flush()?;
         let total = armed.len();
-        self.scheduler.replace_slos(armed);
+        self.scheduler.replace_slos(armed)?;
         Ok(SlosApplied {
             applied,
             not_evaluable,
@@ -135,7 +135,7 @@ impl Tenant {
             .filter(|a| a.slo.policy.spec == spec)
             .map(|a| a.slo.name.clone())
             .collect();
-        self.scheduler.replace_slos(armed);
+        self.scheduler.replace_slos(armed)?;
         Ok(PolicyStored {
             entry,
             created,

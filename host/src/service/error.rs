@@ -65,6 +65,12 @@ pub enum ServiceError {
         /// How long we waited.
         waited: std::time::Duration,
     },
+    /// The process holding the ledger refused the observations handed over.
+    #[error("refused: {reason}")]
+    Refused {
+        /// Why, naming the file and field.
+        reason: String,
+    },
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),

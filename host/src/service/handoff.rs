@@ -68,7 +68,14 @@ pub fn hand_off(
             && let Ok(answer) = serde_json::from_str::<AckFile>(&text)
         {
             let _ = std::fs::remove_file(&ack);
-            return Ok(answer.into());
+            if let Some(reason) = answer.error {
+                return Err(ServiceError::Refused { reason });
+            }
+            return Ok(Ingested {
+                accepted: answer.accepted,
+                new: answer.new,
+                evaluations: answer.evaluations,
+            });
         }
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -94,25 +101,30 @@ pub(super) fn ack_path(file: &Path) -> PathBuf {
 
 /// Writes the answer to `file`, whole.
 pub(super) fn write_ack(file: &Path, answer: &Ingested) -> std::io::Result<()> {
-    let ack = ack_path(file);
-    let partial = ack.with_extension("partial");
-    std::fs::write(&partial, serde_json::to_vec(answer).unwrap_or_default())?;
-    std::fs::rename(partial, ack)
+    write_whole(
+        &ack_path(file),
+        &serde_json::to_vec(answer).unwrap_or_default(),
+    )
+}
+
+/// Answers `file` with why it was refused (it went to `rejected/`).
+pub(super) fn write_refusal(file: &Path, error: &str) -> std::io::Result<()> {
+    let refusal = serde_json::json!({ "error": error });
+    write_whole(&ack_path(file), refusal.to_string().as_bytes())
+}
+
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(partial, path)
 }
 
 #[derive(serde::Deserialize)]
 struct AckFile {
+    #[serde(default)]
     accepted: usize,
+    #[serde(default)]
     new: usize,
     evaluations: Option<usize>,
-}
-
-impl From<AckFile> for Ingested {
-    fn from(a: AckFile) -> Self {
-        Ingested {
-            accepted: a.accepted,
-            new: a.new,
-            evaluations: a.evaluations,
-        }
-    }
+    error: Option<String>,
 }

@@ -9,8 +9,8 @@
 //! - [`ingest_spool`]: observation files dropped in the spool folder.
 //! - [`slo_set`]: the SLOs of a single-machine process.
 //!
-//! Depends on scheduler, alert, registry, executor, config, ledger, runtime,
-//! slo and model; server, dashboard, demo and cli depend on it.
+//! Depends on scheduler, alert, budget, registry, executor, config, ledger,
+//! runtime, slo and model; server, dashboard, demo and cli depend on it.
 
 mod assemble;
 mod changes;

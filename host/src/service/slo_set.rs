@@ -1,6 +1,7 @@
 //! The SLOs a single-machine process (`run`, `status`) works with: the
 //! config's files, saved in the ledger so that a later `status` reads the
-//! same definitions; or, when no file is given, the ones saved last.
+//! same definitions; or, when no file is given, the ones saved last. Their
+//! objectives become the ledger's series of them (see `budget::sync_series`).
 
 use super::error::ServiceError;
 use crate::config::Config;
@@ -36,6 +37,11 @@ pub fn load(config: &Config, ledger: &Ledger) -> Result<Vec<Slo>, ServiceError> 
         return Err(ServiceError::InvalidSlos {
             errors: catalog.errors.iter().map(ToString::to_string).collect(),
         });
+    }
+    // `status` reads the buckets as these definitions count them.
+    let now = jiff::Timestamp::now();
+    for slo in &catalog.slos {
+        crate::budget::sync_series(ledger, slo, now)?;
     }
     Ok(catalog.slos)
 }

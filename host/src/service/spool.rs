@@ -1,11 +1,13 @@
 //! The spool folder: observation files (`*.json`, `*.ndjson`) dropped there
 //! are ingested, then deleted only after their observations are flushed, so
-//! an acknowledged file is never lost. A file that cannot be read is moved to
-//! `rejected/` beside them, with the reason logged.
+//! an acknowledged file is never lost. A file that cannot be read, or that
+//! holds an observation dated too far ahead of the clock (time sanity), is
+//! moved to `rejected/` beside them, with the reason logged.
 
 use super::error::ServiceError;
-use super::handoff::{wants_ack, write_ack};
+use super::handoff::{wants_ack, write_ack, write_refusal};
 use super::tenant::Tenant;
+use crate::model::{TimeFields, TimeSanity};
 use crate::scheduler::take_spool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,14 +28,29 @@ pub struct SpoolReport {
 }
 
 /// Ingests every file waiting in `spool` into `tenant`, oldest name first,
-/// evaluating each before it is removed; `observe`'s files get an answer.
-pub fn ingest_spool(tenant: &Arc<Tenant>, spool: &Path) -> Result<SpoolReport, ServiceError> {
+/// evaluating each before it is removed, and refusing those `sanity`
+/// refuses; `observe`'s files get an answer.
+pub fn ingest_spool(
+    tenant: &Arc<Tenant>,
+    spool: &Path,
+    sanity: &TimeSanity,
+) -> Result<SpoolReport, ServiceError> {
     let io = |path: &Path, error| ServiceError::Io {
         what: path.display().to_string(),
         error,
     };
     let mut report = SpoolReport::default();
     for (path, parsed) in take_spool(spool).map_err(|e| io(spool, e))? {
+        let parsed = parsed.and_then(|observations| {
+            sanity
+                .check_observations(
+                    &observations,
+                    &path.display().to_string(),
+                    TimeFields::Observation,
+                )
+                .map(|()| observations)
+                .map_err(|e| e.to_string())
+        });
         match parsed {
             Ok(observations) => {
                 let answer = tenant.ingest(&observations, true)?;
@@ -60,6 +77,11 @@ pub fn ingest_spool(tenant: &Arc<Tenant>, spool: &Path) -> Result<SpoolReport, S
                     tracing::error!(file = %path.display(), error = %e, "cannot move a rejected spool file");
                 }
                 tracing::warn!(file = %path.display(), %error, "spool file rejected");
+                if wants_ack(&path)
+                    && let Err(e) = write_refusal(&path, &error)
+                {
+                    tracing::error!(file = %path.display(), error = %e, "cannot answer a refused spool file");
+                }
                 report.rejected.push((path, error));
             }
         }

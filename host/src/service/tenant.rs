@@ -26,6 +26,8 @@ pub struct Tenant {
     pub scheduler: Scheduler,
     /// Its largest request body, if smaller than the server's.
     pub max_body_bytes: Option<usize>,
+    /// How far ahead of the receiver's clock an observation may be dated.
+    pub max_future_skew: std::time::Duration,
     rate: Option<governor::DefaultDirectRateLimiter>,
     /// Its uploaded policies.
     pub registry: Registry,
@@ -66,6 +68,8 @@ pub struct Shared {
     pub policy_dir: PathBuf,
     /// The clock pass.
     pub clock: ClockSettings,
+    /// How far ahead of the clock an observation may be dated.
+    pub max_future_skew: std::time::Duration,
 }
 
 /// The sha256 of a token, in hex, as stored in the config.
@@ -166,6 +170,7 @@ impl Tenant {
             token_hashes: config.token_sha256.clone(),
             scheduler,
             max_body_bytes: limits.max_body_bytes,
+            max_future_skew: shared.max_future_skew,
             rate,
             registry,
             runtime,
@@ -176,6 +181,11 @@ impl Tenant {
             consuming: AtomicBool::new(false),
             log_grew: AtomicBool::new(false),
         })
+    }
+
+    /// The time sanity rule for what reaches this tenant at `now`.
+    pub fn time_sanity(&self, now: jiff::Timestamp) -> crate::model::TimeSanity {
+        crate::model::TimeSanity::new(now, self.max_future_skew)
     }
 
     /// Whether a request may go ahead now under the tenant's rate.

@@ -50,6 +50,7 @@ fn shared(config: &Config, runtime: Arc<Runtime>) -> Result<Shared, ServiceError
         history_depth: config.history_depth,
         policy_dir: config.data_dir.join("policies"),
         clock: ClockSettings::from_config(config),
+        max_future_skew: config.max_future_skew,
     })
 }
 

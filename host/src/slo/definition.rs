@@ -3,7 +3,7 @@
 use super::catalog::DocumentRef;
 use super::duration::{Shorthand, Unit};
 use super::openslo::{DatasloSource, ObjectiveDoc, SliDoc, SloDoc, TriggerDoc};
-use crate::model::{DatasetRef, PolicyRef, Severity};
+use crate::model::{DatasetRef, Op, PolicyRef, Severity};
 use std::time::Duration;
 
 /// One evaluable SLO.
@@ -225,41 +225,6 @@ pub enum TimeWindow {
         /// The first period's start, with its time zone.
         start: jiff::ZonedDateTime,
     },
-}
-
-/// Comparison of a threshold objective.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// value < threshold
-    Lt,
-    /// value <= threshold
-    Lte,
-    /// value > threshold
-    Gt,
-    /// value >= threshold
-    Gte,
-}
-
-impl Op {
-    fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "lt" => Ok(Op::Lt),
-            "lte" => Ok(Op::Lte),
-            "gt" => Ok(Op::Gt),
-            "gte" => Ok(Op::Gte),
-            other => Err(format!("{other:?} is not one of lt, lte, gt, gte")),
-        }
-    }
-
-    /// Whether `value` meets `threshold` under this op.
-    pub fn holds(self, value: f64, threshold: f64) -> bool {
-        match self {
-            Op::Lt => value < threshold,
-            Op::Lte => value <= threshold,
-            Op::Gt => value > threshold,
-            Op::Gte => value >= threshold,
-        }
-    }
 }
 
 /// One objective.

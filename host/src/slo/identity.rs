@@ -1,59 +1,52 @@
-//! An objective's identity: a digest of what decides good and bad, so that a
-//! record, a series or a label belongs to an objective and not to its place in
-//! the file or its display name (DESIGN.md, "SLO identity").
+//! An objective's identity (DESIGN.md, "SLO identity"): a digest of what
+//! decides good and bad, so that records count for an objective, not for a
+//! position in a list, and a display name can change without starting a new
+//! series.
+//!
+//! What goes in: the indicator (threshold or ratio), the threshold's `op` and
+//! `value`, the target, the budgeting method and the slice settings. What
+//! stays out: the display name and the objective's place in the file.
 
-use super::definition::{FieldError, Objective, Op};
+use super::definition::{FieldError, Objective};
 use sha2::{Digest, Sha256};
 
 impl Objective {
-    /// The first 16 hex digits of the sha256 of [`Objective::canonical`].
-    /// Renaming an objective or moving it in its list keeps it; changing its
-    /// indicator, comparison, threshold, target, budgeting or slices does not.
+    /// The objective's identity: the first 16 hex digits of the sha256 of
+    /// [`Objective::canonical`].
     pub fn identity(&self) -> String {
         let digest = Sha256::digest(self.canonical().as_bytes());
         hex::encode(&digest[..8])
     }
 
-    /// The text the identity digests, one `key=value` a line. The indicator
-    /// and budgeting method are those the objective's own settings imply: a
-    /// threshold objective has an op and value and a ratio one has none; a
-    /// Timeslices objective has slices and an Occurrences one has none.
-    fn canonical(&self) -> String {
-        let mut lines = vec!["dataslo-objective/1".to_string()];
+    /// What decides good and bad, as stable text: one `key=value` per line,
+    /// numbers in their shortest round-trip form. Its first line names the
+    /// form, so that a later form never collides with this one.
+    pub fn canonical(&self) -> String {
+        let mut text = String::from("dataslo objective v1\n");
         match self.threshold {
-            Some((op, value)) => {
-                lines.push("indicator=threshold".into());
-                lines.push(format!("op={}", op_name(op)));
-                lines.push(format!("value={}", number(value)));
-            }
-            None => lines.push("indicator=ratio".into()),
+            Some((op, value)) => text.push_str(&format!(
+                "indicator=threshold\nop={}\nvalue={}\n",
+                op.as_str(),
+                number(value)
+            )),
+            None => text.push_str("indicator=ratio\n"),
         }
-        lines.push(format!("target={}", number(self.target)));
+        text.push_str(&format!("target={}\n", number(self.target)));
         match self.slice {
-            Some((length, slice_target)) => {
-                lines.push("budgeting=Timeslices".into());
-                lines.push(format!("slice_seconds={}", length.as_secs()));
-                lines.push(format!("slice_target={}", number(slice_target)));
-            }
-            None => lines.push("budgeting=Occurrences".into()),
+            Some((length, slice_target)) => text.push_str(&format!(
+                "budgeting=Timeslices\nslice_seconds={}\nslice_target={}\n",
+                length.as_secs(),
+                number(slice_target)
+            )),
+            None => text.push_str("budgeting=Occurrences\n"),
         }
-        lines.join("\n")
+        text
     }
 }
 
-fn op_name(op: Op) -> &'static str {
-    match op {
-        Op::Lt => "lt",
-        Op::Lte => "lte",
-        Op::Gt => "gt",
-        Op::Gte => "gte",
-    }
-}
-
-/// The shortest text that reads back as `x` (Rust's `Display`), with −0
-/// written as 0: the same threshold, so the same objective.
-fn number(x: f64) -> String {
-    if x == 0.0 { "0".into() } else { x.to_string() }
+/// The shortest text that reads back as `v`; −0 as 0, since both compare alike.
+fn number(v: f64) -> String {
+    if v == 0.0 { "0".into() } else { v.to_string() }
 }
 
 /// Refuses two objectives of one SLO with the same identity: they would be
@@ -76,11 +69,12 @@ pub(super) fn check_distinct(objectives: &[Objective]) -> Result<(), FieldError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Op;
     use std::time::Duration;
 
-    fn threshold(name: &str, op: Op, value: f64, target: f64) -> Objective {
+    fn threshold(op: Op, value: f64, target: f64) -> Objective {
         Objective {
-            name: name.into(),
+            name: "objective 1".into(),
             target,
             threshold: Some((op, value)),
             slice: None,
@@ -88,73 +82,61 @@ mod tests {
     }
 
     #[test]
-    fn the_identity_is_the_sha256_of_the_canonical_text_cut_to_16_hex_digits() {
-        let o = threshold("at least 10 rows", Op::Gte, 10.0, 0.9);
+    fn the_identity_is_16_hex_digits_of_the_canonical_text() {
+        let o = threshold(Op::Lte, 7200.0, 0.9);
         assert_eq!(
             o.canonical(),
-            "dataslo-objective/1\nindicator=threshold\nop=gte\nvalue=10\ntarget=0.9\nbudgeting=Occurrences"
+            "dataslo objective v1\nindicator=threshold\nop=lte\nvalue=7200\ntarget=0.9\nbudgeting=Occurrences\n"
         );
-        let full = hex::encode(Sha256::digest(o.canonical().as_bytes()));
-        assert_eq!(o.identity(), full[..16]);
-        assert_eq!(o.identity().len(), 16);
+        let id = o.identity();
+        assert_eq!(id.len(), 16);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            id,
+            hex::encode(&Sha256::digest(o.canonical().as_bytes())[..8])
+        );
     }
 
     #[test]
-    fn renaming_an_objective_keeps_its_identity() {
-        let a = threshold("objective 1", Op::Gte, 10.0, 0.9);
-        let b = threshold("enough rows", Op::Gte, 10.0, 0.9);
+    fn the_display_name_is_not_part_of_it() {
+        let a = threshold(Op::Gte, 1000.0, 0.99);
+        let mut b = a.clone();
+        b.name = "at least a thousand rows".into();
         assert_eq!(a.identity(), b.identity());
     }
 
     #[test]
-    fn what_decides_good_and_bad_changes_the_identity() {
-        let base = threshold("x", Op::Lte, 1000.0, 0.99);
-        let ratio = Objective {
+    fn everything_that_decides_good_and_bad_is() {
+        let base = threshold(Op::Gte, 1000.0, 0.99);
+        let mut changed = vec![
+            threshold(Op::Gt, 1000.0, 0.99),
+            threshold(Op::Gte, 3000.0, 0.99),
+            threshold(Op::Gte, 1000.0, 0.999),
+        ];
+        changed.push(Objective {
             threshold: None,
             ..base.clone()
-        };
+        });
         let sliced = Objective {
-            slice: Some((Duration::from_secs(300), 0.95)),
+            slice: Some((Duration::from_secs(300), 0.9)),
             ..base.clone()
         };
-        let variants = [
-            threshold("x", Op::Lt, 1000.0, 0.99),
-            threshold("x", Op::Lte, 3000.0, 0.99),
-            threshold("x", Op::Lte, 1000.0, 0.999),
-            ratio,
-            sliced.clone(),
-            Objective {
-                slice: Some((Duration::from_secs(60), 0.95)),
-                ..base.clone()
-            },
-            Objective {
-                slice: Some((Duration::from_secs(300), 0.9)),
-                ..base.clone()
-            },
-        ];
-        let mut seen = std::collections::BTreeSet::from([base.identity()]);
-        for v in &variants {
-            assert!(seen.insert(v.identity()), "{}", v.canonical());
+        changed.push(sliced.clone());
+        changed.push(Objective {
+            slice: Some((Duration::from_secs(600), 0.9)),
+            ..base.clone()
+        });
+        changed.push(Objective {
+            slice: Some((Duration::from_secs(300), 0.95)),
+            ..base.clone()
+        });
+        let mut seen = std::collections::HashSet::from([base.identity()]);
+        for o in &changed {
+            assert!(seen.insert(o.identity()), "{o:?} collides");
         }
-    }
-
-    #[test]
-    fn a_threshold_of_minus_zero_is_the_threshold_zero() {
-        let a = threshold("x", Op::Gt, 0.0, 0.9);
-        let b = threshold("x", Op::Gt, -0.0, 0.9);
-        assert_eq!(a.identity(), b.identity());
-    }
-
-    #[test]
-    fn two_objectives_that_decide_alike_are_refused_naming_both() {
-        let objectives = [
-            threshold("a", Op::Gte, 10.0, 0.9),
-            threshold("b", Op::Gte, 20.0, 0.9),
-            threshold("c", Op::Gte, 10.0, 0.9),
-        ];
-        let (field, message) = check_distinct(&objectives).unwrap_err();
-        assert_eq!(field, "spec.objectives[2]");
-        assert!(message.contains("spec.objectives[0]"), "{message}");
-        assert!(check_distinct(&objectives[..2]).is_ok());
+        assert_eq!(
+            threshold(Op::Lt, 0.0, 0.5).identity(),
+            threshold(Op::Lt, -0.0, 0.5).identity()
+        );
     }
 }

@@ -11,11 +11,12 @@ mod identity;
 mod names;
 mod openslo;
 
-/// Alert severities are the ledger's too, so they live in the model.
-pub use crate::model::Severity;
+/// Alert severities and threshold comparisons are the ledger's too, so they
+/// live in the model.
+pub use crate::model::{Op, Severity};
 pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
 pub use definition::{
-    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, Op, PinnedPolicy, Slo,
+    Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, PinnedPolicy, Slo,
     TimeWindow, Trigger, nominal_length,
 };
 pub use duration::{Shorthand, Unit};

@@ -29,7 +29,7 @@ pub struct SloStatus {
     pub window: String,
     /// Figures per objective.
     pub objectives: Vec<ObjectiveFigures>,
-    /// Alerts firing now (state as last evaluated by `run`).
+    /// Alerts firing at `at`, from the stored transitions.
     pub firing: Vec<String>,
 }
 
@@ -51,7 +51,7 @@ pub fn status_report(
             TimeWindow::Rolling(d) => compact(*d),
             TimeWindow::Calendar { length, .. } => format!("{length} cal"),
         };
-        let firing = crate::alert::firing(ledger, &slo)?;
+        let firing = crate::alert::firing_at(ledger, &slo, at)?;
         let firing = firing.iter().map(ToString::to_string).collect();
         report.slos.push(SloStatus {
             slo: slo.name,

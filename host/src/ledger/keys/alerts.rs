@@ -69,6 +69,14 @@ impl<'a> AlertLogKey<'a> {
     }
 }
 
+/// The end (exclusive) of the transitions at or before `until`: every key
+/// of such a time sorts before the next nanosecond.
+pub fn alert_log_until(until: jiff::Timestamp) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8);
+    push_i64(&mut key, nanos(until).saturating_add(1));
+    key
+}
+
 /// A key of `outbox`: the entry's id (from sled's id generator), big-endian,
 /// so entries are read oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +121,16 @@ mod tests {
         assert_eq!(AlertLogKey::parse(&bytes), Some(built));
         let later = AlertLogKey::new(at + jiff::SignedDuration::from_secs(1), PAGE);
         assert!(bytes < later.encode(), "the log sorts by time");
+    }
+
+    #[test]
+    fn alert_log_until_ends_after_every_transition_of_that_nanosecond_only() {
+        let at: jiff::Timestamp = "2026-11-26T08:00:00Z".parse().unwrap();
+        let end = alert_log_until(at);
+        assert!(AlertLogKey::new(at, PAGE).encode() < end);
+        let next = at + jiff::SignedDuration::from_nanos(1);
+        let first = AlertKey { slo: "", alert: "" };
+        assert!(AlertLogKey::new(next, first).encode() >= end);
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! | `t/{tenant}/meta` | [`SLO_SOURCES`], [`UPLOADED_SLOS`] | SLO texts |
 //! | `t/{tenant}/meta` | [`INGEST_NEXT`], [`INGEST_CURSOR`] | [`sequence`]: u64 (layout 2) |
 //! | `t/{tenant}/ingest` | [`IngestKey`]: sequence number | observation (layout 2) |
+//! | `t/{tenant}/meta` | [`SeriesKey`]: SLO | how an SLO's objectives count |
 //! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
@@ -27,9 +28,9 @@ mod alerts;
 mod evaluations;
 mod observations;
 
-pub use alerts::{AlertKey, AlertLogKey, OutboxKey};
+pub use alerts::{AlertKey, AlertLogKey, OutboxKey, alert_log_until};
 pub use evaluations::{BucketKey, RecordKey, records_until, slo};
-pub use observations::{ObservationKey, dataset};
+pub use observations::{ObservationKey, dataset, observations_until};
 
 /// The db-wide key, in sled's default tree, of the ledger's layout version.
 /// Absent in ledgers written before it existed (layout 1).
@@ -109,6 +110,30 @@ impl IngestKey {
     /// Reads back what [`IngestKey::encode`] wrote.
     pub fn parse(key: &[u8]) -> Option<Self> {
         parse_sequence(key).map(IngestKey)
+    }
+}
+
+/// A key of `meta`: `series`, then the SLO's name, length-prefixed. Its
+/// value says how the SLO's records count for its objectives, in the order
+/// its buckets hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesKey<'a>(pub &'a str);
+
+impl<'a> SeriesKey<'a> {
+    const PREFIX: &'static [u8] = b"series/";
+
+    /// The key's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut key = Self::PREFIX.to_vec();
+        push_str(&mut key, self.0);
+        key
+    }
+
+    /// Reads back what [`SeriesKey::encode`] wrote.
+    pub fn parse(key: &'a [u8]) -> Option<Self> {
+        let mut r = Reader(key.strip_prefix(Self::PREFIX)?);
+        let slo = r.str()?;
+        r.end(SeriesKey(slo))
     }
 }
 
@@ -226,6 +251,15 @@ mod tests {
             Some(("acme/eu", "buckets"))
         );
         assert_eq!(parse_tenant_tree(b"__sled__default"), None);
+    }
+
+    #[test]
+    fn a_series_key_is_its_prefix_then_the_slo_and_parses_back() {
+        let key = SeriesKey("s").encode();
+        assert_eq!(key, b"series/\0\0\0\x01s");
+        assert_eq!(SeriesKey::parse(&key), Some(SeriesKey("s")));
+        assert_eq!(SeriesKey::parse(SLO_SOURCES), None);
+        assert_eq!(SeriesKey::parse(&key[..key.len() - 1]), None);
     }
 
     #[test]

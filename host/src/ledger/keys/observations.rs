@@ -11,6 +11,17 @@ pub fn dataset(d: &DatasetRef) -> Vec<u8> {
     key
 }
 
+/// The end (exclusive) of `dataset`'s observations at or before `until`:
+/// every key of such a time sorts before the prefix of the next nanosecond.
+pub fn observations_until(d: &DatasetRef, until: jiff::Timestamp) -> Vec<u8> {
+    let mut key = dataset(d);
+    let nanos = until
+        .as_nanosecond()
+        .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    push_i64(&mut key, nanos.saturating_add(1));
+    key
+}
+
 /// A key of `observations`: the dataset, when it was observed, and the first
 /// 8 bytes of the observation's digest (two observations of one instant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +110,17 @@ mod tests {
         assert_eq!(ObservationKey::parse(&bytes), Some(built));
         assert_eq!(ObservationKey::parse(&bytes[..bytes.len() - 1]), None);
         assert_eq!(ObservationKey::parse(&dataset(&d)), None);
+    }
+
+    #[test]
+    fn observations_until_ends_after_every_observation_of_that_nanosecond_only() {
+        let d = orders();
+        let at: jiff::Timestamp = "2026-11-26T08:00:00Z".parse().unwrap();
+        let end = observations_until(&d, at);
+        assert!(ObservationKey::new(&d, at, &[0xff; 32]).encode() < end);
+        let next = at + jiff::SignedDuration::from_nanos(1);
+        assert!(ObservationKey::new(&d, next, &[0; 32]).encode() >= end);
+        assert!(end.starts_with(&dataset(&d)));
     }
 
     #[test]
