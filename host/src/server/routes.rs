@@ -2,7 +2,7 @@
 
 use super::ServerSettings;
 use super::error::{ApiCode, ApiError};
-use super::extract::{Authed, json_text, parse_time, query};
+use super::extract::{Authed, BodyLimit, json_text, parse_time, query};
 use crate::ledger::EvalRecord;
 use crate::model::Observation;
 use crate::model::parse_observations;
@@ -10,7 +10,7 @@ use crate::service::{Service, Tenant};
 use crate::status::{StatusReport, status_report};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -53,10 +53,11 @@ pub fn router(
 
 /// 413 from the headers alone when the declared body is over the limit, so
 /// a client is not made to send megabytes only to be refused (the body limit
-/// itself only trips once that many bytes have arrived).
+/// itself only trips once that many bytes have arrived). Hands the limit on
+/// as a [`BodyLimit`], which bounds a decompressed body too.
 async fn declared_length(
     State((max_body, max_policy)): State<(usize, usize)>,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -77,7 +78,10 @@ async fn declared_length(
             format!("a body of {n} bytes is over this endpoint's limit of {max}"),
         )
         .into_response(),
-        _ => next.run(request).await,
+        _ => {
+            request.extensions_mut().insert(BodyLimit(max));
+            next.run(request).await
+        }
     }
 }
 
@@ -116,6 +120,9 @@ struct Accepted {
     accepted: usize,
     new: usize,
     evaluations: usize,
+    /// OpenLineage datasets that became no observation (`/api/v1/lineage` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<usize>,
 }
 
 async fn ingest(
@@ -132,15 +139,17 @@ async fn ingest(
         accepted,
         new,
         evaluations: pass.recorded,
+        ignored: None,
     }))
 }
 
 async fn post_observations(
     Authed(tenant): Authed,
+    Extension(limit): Extension<BodyLimit>,
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let text = json_text(&tenant, &headers, payload)?;
+    let text = json_text(&tenant, &headers, payload, limit)?;
     let observations = parse_observations(&text, "body")
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidObservation, e.to_string()))?;
     ingest(tenant, observations).await
@@ -148,13 +157,18 @@ async fn post_observations(
 
 async fn post_lineage(
     Authed(tenant): Authed,
+    Extension(limit): Extension<BodyLimit>,
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let text = json_text(&tenant, &headers, payload)?;
-    let observations = crate::openlineage::observations_from(&text, "body")
+    let text = json_text(&tenant, &headers, payload, limit)?;
+    let lineage = crate::openlineage::read_events(&text, "body")
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
-    ingest(tenant, observations).await
+    let Json(answer) = ingest(tenant, lineage.observations).await?;
+    Ok(Json(Accepted {
+        ignored: Some(lineage.ignored),
+        ..answer
+    }))
 }
 
 #[derive(Deserialize)]
