@@ -228,7 +228,12 @@ pub(super) fn parse_time(text: &str) -> Option<jiff::Timestamp> {
     text.parse::<jiff::Timestamp>()
         .ok()
         .or_else(|| utc(text.parse().ok()?))
-        .or_else(|| utc(text.parse::<jiff::civil::Date>().ok()?.to_datetime(jiff::civil::Time::midnight())))
+        .or_else(|| {
+            utc(text
+                .parse::<jiff::civil::Date>()
+                .ok()?
+                .to_datetime(jiff::civil::Time::midnight()))
+        })
 }
 
 #[cfg(test)]

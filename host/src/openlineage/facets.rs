@@ -34,7 +34,11 @@ pub(super) fn has_measurement(dataset: &Value) -> bool {
 }
 
 /// Applies the facets of `dataset` (at `field` in its event) to `obs`.
-pub(super) fn apply_facets(obs: &mut Observation, dataset: &Value, field: &str) -> Result<(), Fail> {
+pub(super) fn apply_facets(
+    obs: &mut Observation,
+    dataset: &Value,
+    field: &str,
+) -> Result<(), Fail> {
     // Dataset facets first, then the run-specific ones, which are more precise.
     for group in GROUPS {
         let Some(facets) = dataset.get(group).and_then(Value::as_object) else {
@@ -104,7 +108,9 @@ fn kind(value: &Value) -> String {
 }
 
 fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
-    body.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    body.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// Copies the text fields `keys` of each object of `list` into a JSON array,
@@ -181,7 +187,10 @@ fn apply(obs: &mut Observation, facet: &str, body: &Value, at: &Place) -> Result
                 set("assertions_total", Some(assertions.len().to_string()));
                 set("assertions_failed", Some(failed.to_string()));
                 let keys = ["assertion", "column", "success", "severity"];
-                set("assertions", objects(body.get("assertions"), "assertion", &keys));
+                set(
+                    "assertions",
+                    objects(body.get("assertions"), "assertion", &keys),
+                );
             }
         }
         "lifecycleStateChange" => {
@@ -198,10 +207,17 @@ fn apply(obs: &mut Observation, facet: &str, body: &Value, at: &Place) -> Result
         }
         "symlinks" => set(
             "symlinks",
-            objects(body.get("identifiers"), "name", &["namespace", "name", "type"]),
+            objects(
+                body.get("identifiers"),
+                "name",
+                &["namespace", "name", "type"],
+            ),
         ),
         "version" => set("dataset_version", own("datasetVersion")),
-        "ownership" => set("owners", objects(body.get("owners"), "name", &["name", "type"])),
+        "ownership" => set(
+            "owners",
+            objects(body.get("owners"), "name", &["name", "type"]),
+        ),
         "storage" => {
             set("storage_layer", own("storageLayer"));
             set("file_format", own("fileFormat"));

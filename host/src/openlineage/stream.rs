@@ -75,7 +75,10 @@ mod tests {
         let err = read_events(&format!("{EVENT}\n{{oops\n"), "body")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("body: not JSON:") && err.contains("line 2"), "{err}");
+        assert!(
+            err.starts_with("body: not JSON:") && err.contains("line 2"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -75,9 +75,17 @@ mod tests {
     #[test]
     fn gzip_is_decompressed_up_to_the_limit_and_refused_past_it() {
         let body = gzip(&[b'x'; 100]);
-        assert_eq!(decoded(&headers("gzip"), body.clone(), 100, "the").unwrap().len(), 100);
+        assert_eq!(
+            decoded(&headers("gzip"), body.clone(), 100, "the")
+                .unwrap()
+                .len(),
+            100
+        );
         let err = decoded(&headers("GZIP"), body, 99, "tenant acme's").unwrap_err();
-        assert_eq!((err.status, err.error), (StatusCode::PAYLOAD_TOO_LARGE, ApiCode::TooLarge));
+        assert_eq!(
+            (err.status, err.error),
+            (StatusCode::PAYLOAD_TOO_LARGE, ApiCode::TooLarge)
+        );
         assert_eq!(
             err.detail,
             "the gzip body decompresses to more than tenant acme's limit of 99 bytes"
@@ -92,7 +100,10 @@ mod tests {
             assert!(err.detail.contains(encoding), "{}", err.detail);
         }
         let err = decoded(&headers("gzip"), Bytes::from_static(b"{}"), 10, "the").unwrap_err();
-        assert_eq!((err.status, err.error), (StatusCode::BAD_REQUEST, ApiCode::InvalidBody));
+        assert_eq!(
+            (err.status, err.error),
+            (StatusCode::BAD_REQUEST, ApiCode::InvalidBody)
+        );
         let plain = decoded(&HeaderMap::new(), Bytes::from_static(b"{}"), 10, "the");
         assert_eq!(plain.unwrap(), Bytes::from_static(b"{}"));
     }

@@ -112,11 +112,15 @@ pub fn load_files(paths: &[impl AsRef<Path>]) -> Catalog {
         // A file over the limit is refused before it is read.
         let size = std::fs::metadata(path.as_ref()).map(|m| check_size(m.len()));
         match (size, std::fs::read_to_string(path.as_ref())) {
-            (Ok(Err(e)), _) => catalog.errors.push(SloError::yaml(whole(&file), String::new(), e)),
+            (Ok(Err(e)), _) => catalog
+                .errors
+                .push(SloError::yaml(whole(&file), String::new(), e)),
             (_, Ok(text)) => split(&text, &file, &mut docs, &mut catalog.errors),
             (_, Err(e)) => {
                 let message = format!("cannot read: {e}");
-                catalog.errors.push(SloError::new(whole(&file), "", message));
+                catalog
+                    .errors
+                    .push(SloError::new(whole(&file), "", message));
             }
         }
     }
@@ -238,7 +242,9 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
         match check_slo(&slo, source.clone(), &slis) {
             Ok(Verdict::Evaluable(built)) if !names.insert(built.name.clone()) => {
                 let message = format!("another SLO is already named `{}`", built.name);
-                catalog.errors.push(SloError::new(source, "metadata.name", message));
+                catalog
+                    .errors
+                    .push(SloError::new(source, "metadata.name", message));
             }
             Ok(Verdict::Evaluable(built)) => catalog.slos.push(*built),
             Ok(Verdict::Foreign(reason)) => catalog.not_evaluable.push(NotEvaluable {

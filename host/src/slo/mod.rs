@@ -24,6 +24,5 @@ pub use definition::{
 };
 pub use duration::{Shorthand, Unit};
 pub use yaml_limits::{
-    MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, YamlError,
-    check_yaml,
+    MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, YamlError, check_yaml,
 };

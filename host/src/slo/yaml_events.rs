@@ -5,7 +5,7 @@
 use std::ffi::CStr;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use unsafe_libyaml as sys;
+use unsafe_libyaml as unsafe_sys;
 
 /// What the limits need of one event; `line` counts from 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub(super) enum Event {
 
 /// A libyaml parser over `input`, which it borrows for its life.
 pub(super) struct Events<'input> {
-    parser: Box<sys::yaml_parser_t>,
+    parser: Box<unsafe_sys::yaml_parser_t>,
     done: bool,
     _input: PhantomData<&'input [u8]>,
 }
@@ -42,17 +42,21 @@ pub(super) struct Events<'input> {
 impl<'input> Events<'input> {
     /// A parser of `input`, or `None` when libyaml cannot allocate one.
     pub(super) fn new(input: &'input [u8]) -> Option<Self> {
-        let mut parser = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
         // SAFETY: initialize writes the whole struct (it zeroes it first) and
         // reports whether its buffers could be allocated; only then is the
         // struct read. The input outlives the parser, as `'input` says.
         unsafe {
-            if sys::yaml_parser_initialize(parser.as_mut_ptr()).fail {
+            if unsafe_sys::yaml_parser_initialize(parser.as_mut_ptr()).fail {
                 return None;
             }
             let mut parser = parser.assume_init();
-            sys::yaml_parser_set_encoding(&mut *parser, sys::YAML_UTF8_ENCODING);
-            sys::yaml_parser_set_input_string(&mut *parser, input.as_ptr(), input.len() as u64);
+            unsafe_sys::yaml_parser_set_encoding(&mut *parser, unsafe_sys::YAML_UTF8_ENCODING);
+            unsafe_sys::yaml_parser_set_input_string(
+                &mut *parser,
+                input.as_ptr(),
+                input.len() as u64,
+            );
             Some(Events {
                 parser,
                 done: false,
@@ -69,44 +73,46 @@ impl Iterator for Events<'_> {
         if self.done {
             return None;
         }
-        let mut raw = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut raw = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
         // SAFETY: the parser is initialized and has not failed (`done` is
         // set on the first failure and at the stream's end). A successful
         // parse initializes the event, which is read and then deleted once.
         unsafe {
-            if sys::yaml_parser_parse(&mut *self.parser, raw.as_mut_ptr()).fail {
+            if unsafe_sys::yaml_parser_parse(&mut *self.parser, raw.as_mut_ptr()).fail {
                 self.done = true;
                 return Some(Event::Broken);
             }
             let event = raw.assume_init_mut();
             let line = event.start_mark.line as usize + 1;
             let read = match event.type_ {
-                sys::YAML_STREAM_END_EVENT => {
+                unsafe_sys::YAML_STREAM_END_EVENT => {
                     self.done = true;
                     Event::Other
                 }
-                sys::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
-                sys::YAML_SEQUENCE_START_EVENT => Event::CollectionStart {
+                unsafe_sys::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::CollectionStart {
                     anchor: anchor(event.data.sequence_start.anchor),
                     line,
                 },
-                sys::YAML_MAPPING_START_EVENT => Event::CollectionStart {
+                unsafe_sys::YAML_MAPPING_START_EVENT => Event::CollectionStart {
                     anchor: anchor(event.data.mapping_start.anchor),
                     line,
                 },
-                sys::YAML_SEQUENCE_END_EVENT | sys::YAML_MAPPING_END_EVENT => Event::CollectionEnd,
-                sys::YAML_SCALAR_EVENT => Event::Scalar {
+                unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
+                    Event::CollectionEnd
+                }
+                unsafe_sys::YAML_SCALAR_EVENT => Event::Scalar {
                     anchor: anchor(event.data.scalar.anchor),
                     bytes: event.data.scalar.length as usize,
                     line,
                 },
-                sys::YAML_ALIAS_EVENT => Event::Alias {
+                unsafe_sys::YAML_ALIAS_EVENT => Event::Alias {
                     anchor: anchor(event.data.alias.anchor).unwrap_or_default(),
                     line,
                 },
                 _ => Event::Other,
             };
-            sys::yaml_event_delete(event);
+            unsafe_sys::yaml_event_delete(event);
             Some(read)
         }
     }
@@ -127,7 +133,7 @@ unsafe fn anchor(name: *const u8) -> Option<Vec<u8>> {
 impl Drop for Events<'_> {
     fn drop(&mut self) {
         // SAFETY: the parser was initialized in `new` and is deleted once.
-        unsafe { sys::yaml_parser_delete(&mut *self.parser) }
+        unsafe { unsafe_sys::yaml_parser_delete(&mut *self.parser) }
     }
 }
 

@@ -232,11 +232,17 @@ mod tests {
     fn alias_expansion_is_counted_in_values_and_in_text() {
         let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for (prev, name) in ('a'..'i').zip('b'..'j') {
-            laughs.push_str(&format!("{name}: &{name} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+            laughs.push_str(&format!(
+                "{name}: &{name} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
         }
         assert!(matches!(
             check_yaml(&laughs),
-            Err(YamlError::TooManyValues { limit: MAX_YAML_VALUES, .. })
+            Err(YamlError::TooManyValues {
+                limit: MAX_YAML_VALUES,
+                ..
+            })
         ));
         let long = "y".repeat(100_000);
         let text = format!("a: &a \"{long}\"\nb: [{}]\n", ["*a"; 50].join(", "));

@@ -141,7 +141,12 @@ impl<'de> Visitor<'de> for Strict<'_> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> (Result<Value, serde_yaml_ng::Error>, Option<(String, String)>) {
+    fn read(
+        text: &str,
+    ) -> (
+        Result<Value, serde_yaml_ng::Error>,
+        Option<(String, String)>,
+    ) {
         let duplicate = Duplicate::default();
         let value = document_value(serde_yaml_ng::Deserializer::from_str(text), &duplicate);
         (value, duplicate.take())
@@ -156,13 +161,18 @@ mod tests {
 
     #[test]
     fn a_duplicate_key_is_refused_with_its_mapping_and_line() {
-        let (value, duplicate) = read("spec:\n  objectives:\n    - target: 0.9\n      target: 0.99\n");
+        let (value, duplicate) =
+            read("spec:\n  objectives:\n    - target: 0.9\n      target: 0.99\n");
         let err = value.unwrap_err();
         assert_eq!(
             duplicate,
             Some(("spec.objectives[0]".into(), "target".into()))
         );
-        assert_eq!(err.location().map(|l| l.line()), Some(3), "the mapping's line: {err}");
+        assert_eq!(
+            err.location().map(|l| l.line()),
+            Some(3),
+            "the mapping's line: {err}"
+        );
         let (_, top) = read("a: 1\na: 2\n");
         assert_eq!(top, Some((String::new(), "a".into())));
     }
