@@ -37,8 +37,10 @@
 //! Names (dataset and job namespace and name, `runId`) are at most
 //! [`MAX_NAME_BYTES`]; the error message kept is cut at
 //! [`MAX_ERROR_MESSAGE_BYTES`]. What the datasets of one event share (job,
-//! run, event type, error, nominal time) is read once and is small, so an
-//! event of many datasets costs memory in proportion to its size.
+//! run, event type, error, nominal time) is read once, and each observation
+//! carries a copy of at most about 5 KiB of it (the model's attributes are
+//! plain strings): an event of many datasets costs a bounded multiple of its
+//! size, where a 200,000-byte job name over 5,000 outputs once cost 2.4 GB.
 //!
 //! Depends on `model` only.
 
