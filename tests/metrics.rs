@@ -296,7 +296,17 @@ fn every_series_of_an_armed_slo_is_there_at_zero_before_any_evaluation() {
 #[test]
 fn each_alert_rule_has_its_own_burn_rates_and_no_window_outlasts_the_slo() {
     let s = start_with_admin();
-    assert_eq!(post(&s, "/v1/observations?wait=evaluated", ACME, JSON, &recent(5)).0, 200);
+    assert_eq!(
+        post(
+            &s,
+            "/v1/observations?wait=evaluated",
+            ACME,
+            JSON,
+            &recent(5)
+        )
+        .0,
+        200
+    );
     let (_, text) = scrape(&s, ACME);
     let objective = objective_labels("acme");
     // A 1d SLO: the default rules scaled by 1/30, widened to a minute.
@@ -376,9 +386,19 @@ fn a_failed_evaluation_of_a_two_objective_slo_counts_once() {
     };
     let s = start_config(dir, config);
     let no_rows = recent(50).replace(r#","row_count":50"#, "");
-    assert_eq!(post(&s, "/v1/observations?wait=evaluated", ACME, JSON, &no_rows).0, 200);
     assert_eq!(
-        post(&s, "/v1/observations?wait=evaluated", ACME, JSON, &recent(500)).0,
+        post(&s, "/v1/observations?wait=evaluated", ACME, JSON, &no_rows).0,
+        200
+    );
+    assert_eq!(
+        post(
+            &s,
+            "/v1/observations?wait=evaluated",
+            ACME,
+            JSON,
+            &recent(500)
+        )
+        .0,
         200
     );
     let (_, text) = scrape(&s, ACME);

@@ -275,7 +275,13 @@ fn prometheus_scrapes_zero_series_rule_burn_rates_and_rebuilds_the_page_alert() 
         ("orders", 10),
     ];
     for (table, ago) in bad {
-        let (status, body) = post(&s, "/v1/observations?wait=evaluated", ACME, JSON, &observed(table, 5, ago));
+        let (status, body) = post(
+            &s,
+            "/v1/observations?wait=evaluated",
+            ACME,
+            JSON,
+            &observed(table, 5, ago),
+        );
         assert_eq!(status, 200, "{body}");
     }
     wait_for("the evaluations to be scraped", || {

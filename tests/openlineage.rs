@@ -1,5 +1,7 @@
 //! OpenLineage events from other projects, as they are, become the expected
-//! observations: every file of tests/data/openlineage.
+//! observations: every file of tests/data/openlineage. Only what a run wrote
+//! or measured becomes one (see `dataslo::openlineage`); the events of every
+//! producer under upstream/ are in `openlineage_producers`.
 
 use crate::support::test_data;
 use dataslo::model::Observation;
@@ -16,12 +18,13 @@ fn file(name: &str) -> Vec<Observation> {
 }
 
 /// A facet file placed where it stands in a real event: in a dataset's
-/// `facets`, `inputFacets` or `outputFacets`.
+/// `facets`, `inputFacets` or `outputFacets` (dataset and output facets on
+/// an output of the COMPLETE event, which is always observed).
 fn facet(name: &str, group: &str) -> Observation {
-    let side = if group == "outputFacets" {
-        "outputs"
-    } else {
+    let side = if group == "inputFacets" {
         "inputs"
+    } else {
+        "outputs"
     };
     let event = format!(
         r#"{{"eventType":"COMPLETE","eventTime":"2023-05-30T11:00:00Z","run":{{"runId":"r"}},"job":{{"namespace":"j","name":"n"}},
@@ -183,15 +186,17 @@ fn nested_schema_fields_are_flattened_with_dots() {
 
 #[test]
 fn dbt_test_events_with_placeholder_run_ids() {
+    // 17 datasets in all: the 9 of START events and the failed run's audit
+    // table (no measurement) are ignored.
     let obs = file("dbt-postgres-test-test_ol_events.json");
-    assert_eq!(obs.len(), 17);
+    assert_eq!(obs.len(), 7);
     assert_eq!(obs.iter().filter(|o| o.last_modified.is_some()).count(), 3);
     assert!(
         obs.iter()
             .all(|o| attr(o, "openlineage.run_id") == Some("{{ any(result) }}"))
     );
     let datasets: BTreeSet<_> = obs.iter().map(|o| o.dataset.name.as_str()).collect();
-    assert_eq!(datasets.len(), 6);
+    assert_eq!(datasets.len(), 5);
     let failed_check = obs
         .iter()
         .find(|o| {
@@ -206,11 +211,12 @@ fn dbt_test_events_with_placeholder_run_ids() {
 
 #[test]
 fn dbt_build_events() {
+    // 79 datasets: 19 written by COMPLETE runs, 12 inputs measured by tests.
     let obs = file("dbt-postgres-build_command-build_ol_events.json");
-    assert_eq!(obs.len(), 79);
+    assert_eq!(obs.len(), 31);
     assert_eq!(obs.iter().filter(|o| o.last_modified.is_some()).count(), 19);
     let datasets: BTreeSet<_> = obs.iter().map(|o| o.dataset.name.as_str()).collect();
-    assert_eq!(datasets.len(), 21);
+    assert_eq!(datasets.len(), 20);
     assert!(
         obs.iter()
             .all(|o| o.dataset.namespace == "postgres://postgres:5432")
@@ -258,11 +264,11 @@ fn observe_stores_openlineage_events_and_acknowledges_them() {
     );
     assert_eq!(
         String::from_utf8_lossy(&first.stdout).trim(),
-        "acknowledged 17 observation(s), 17 new"
+        "acknowledged 7 observation(s), 7 new; 10 OpenLineage dataset(s) ignored"
     );
     let again = observe();
     assert_eq!(
         String::from_utf8_lossy(&again.stdout).trim(),
-        "acknowledged 17 observation(s), 0 new"
+        "acknowledged 7 observation(s), 0 new; 10 OpenLineage dataset(s) ignored"
     );
 }

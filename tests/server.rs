@@ -247,7 +247,10 @@ fn ndjson_and_openlineage_are_accepted() {
     );
     let event = std::fs::read_to_string(test_data("openlineage/example_full_event.json")).unwrap();
     let (status, body) = post(&s, "/api/v1/lineage?wait=evaluated", ACME, JSON, &event);
-    assert_eq!((status, body["accepted"].as_u64()), (200, Some(2)));
+    assert_eq!(
+        (status, body["accepted"].as_u64(), body["ignored"].as_u64()),
+        (200, Some(2), Some(0))
+    );
     // The README's example event writes acme's orders table.
     let readme_event =
         std::fs::read_to_string(workspace().join("examples/lineage-event.json")).unwrap();
@@ -273,9 +276,11 @@ fn ndjson_and_openlineage_are_accepted() {
         "openlineage/dbt-postgres-test-test_ol_events.json",
     ))
     .unwrap();
+    let (_, dbt_answer) = post(&s, "/api/v1/lineage", GLOBEX, JSON, &dbt);
     assert_eq!(
-        post(&s, "/api/v1/lineage?wait=evaluated", GLOBEX, JSON, &dbt).1["accepted"],
-        17
+        (&dbt_answer["accepted"], &dbt_answer["ignored"]),
+        (&serde_json::json!(7), &serde_json::json!(10)),
+        "START events and unmeasured inputs are ignored: {dbt_answer}"
     );
 }
 

@@ -15,14 +15,18 @@ const HAND_OFF_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Result<(), Failure> {
     let config = setup.config(&[])?;
     let text = input::read_text(source)?;
-    let (observations, fields) = if openlineage {
-        let events = crate::openlineage::observations_from(&text, source)
+    let (observations, fields, ignored) = if openlineage {
+        let lineage = crate::openlineage::read_events(&text, source)
             .map_err(|e| Failure::Input(e.to_string()))?;
-        (events, TimeFields::OpenLineage)
+        (
+            lineage.observations,
+            TimeFields::OpenLineage,
+            lineage.ignored,
+        )
     } else {
         let observations =
             parse_observations(&text, source).map_err(|e| Failure::Input(e.to_string()))?;
-        (observations, TimeFields::Observation)
+        (observations, TimeFields::Observation, 0)
     };
     TimeSanity::new(jiff::Timestamp::now(), config.max_future_skew)
         .check_observations(&observations, source, fields)
@@ -48,6 +52,7 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
                 accepted: observations.len(),
                 new: receipts.iter().filter(|r| r.new).count(),
                 evaluations: None,
+                ignored: None,
             }
         }
         Err(ServiceError::Ledger(LedgerError::Busy { .. })) => {
@@ -62,15 +67,18 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
         }
         Err(e) => return Err(e.into()),
     };
-    match answer.evaluations {
-        Some(evaluations) => println!(
-            "acknowledged {} observation(s), {} new, {evaluations} evaluation(s)",
-            answer.accepted, answer.new
-        ),
-        None => println!(
-            "acknowledged {} observation(s), {} new",
-            answer.accepted, answer.new
-        ),
-    }
+    let evaluations = answer
+        .evaluations
+        .map(|n| format!(", {n} evaluation(s)"))
+        .unwrap_or_default();
+    let ignored = if ignored > 0 {
+        format!("; {ignored} OpenLineage dataset(s) ignored")
+    } else {
+        String::new()
+    };
+    println!(
+        "acknowledged {} observation(s), {} new{evaluations}{ignored}",
+        answer.accepted, answer.new
+    );
     Ok(())
 }

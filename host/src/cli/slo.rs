@@ -29,7 +29,8 @@ pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
         );
     }
     for e in &catalog.errors {
-        println!("invalid   {e}");
+        // Keys and names quoted in errors come from the file.
+        println!("invalid   {}", crate::model::escape_control(&e.to_string()));
     }
     println!(
         "{} evaluable, {} not evaluable, {} invalid",

@@ -1,6 +1,6 @@
 //! Reading a request, in one place: the tenant from its bearer token (within
-//! its rate), the body within the limits and of an accepted type, and the
-//! query string and times, each failure an [`ApiError`] naming what is wrong.
+//! its rate), the body within the limits, of an accepted type and encoding,
+//! and the query string and times, each failure an [`ApiError`] naming what is wrong.
 
 use super::error::{ApiCode, ApiError};
 use crate::service::{Service, Tenant};
@@ -59,14 +59,27 @@ pub(super) fn admitted(state: &Service, token: &str) -> Result<Arc<Tenant>, ApiE
     Ok(tenant)
 }
 
-/// The JSON (or NDJSON) body as text, or why it cannot be had.
+/// The largest body of a request, as the server's own limit for its path; a
+/// tenant's `max_body_bytes` may lower it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BodyLimit(pub(super) usize);
+
+/// The JSON (or NDJSON) body as text, gzip decompressed, or why it cannot be
+/// had. The limit (the tenant's, else the server's) bounds the decompressed
+/// bytes too.
 pub(super) fn json_text(
     tenant: &Tenant,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
+    BodyLimit(server_max): BodyLimit,
 ) -> Result<String, ApiError> {
     require_type(headers, &["application/json", "application/x-ndjson"])?;
     let bytes = body_bytes(tenant.max_body_bytes, &tenant.name, body)?;
+    let (max, whose) = match tenant.max_body_bytes {
+        Some(max) => (max, format!("tenant {}'s", tenant.name)),
+        None => (server_max, "the server's".to_string()),
+    };
+    let bytes = super::encoding::decoded(headers, bytes, max, &whose)?;
     String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::bad_request(ApiCode::InvalidBody, "the body is not UTF-8"))
 }

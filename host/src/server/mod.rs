@@ -12,6 +12,7 @@
 //! the caller, so the server and the dashboard do not depend on each other.
 
 mod changes;
+mod encoding;
 mod error;
 mod extract;
 mod metrics;

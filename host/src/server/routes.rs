@@ -2,7 +2,7 @@
 
 use super::ServerSettings;
 use super::error::{ApiCode, ApiError};
-use super::extract::{Authed, json_text, parse_time, query};
+use super::extract::{Authed, BodyLimit, json_text, parse_time, query};
 use crate::ledger::EvalRecord;
 use crate::model::parse_observations;
 use crate::model::{Observation, TimeFields};
@@ -10,7 +10,7 @@ use crate::service::{Ingested, Service, Tenant};
 use crate::status::{StatusReport, status_report};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -53,10 +53,11 @@ pub fn router(
 
 /// 413 from the headers alone when the declared body is over the limit, so
 /// a client is not made to send megabytes only to be refused (the body limit
-/// itself only trips once that many bytes have arrived).
+/// itself only trips once that many bytes have arrived). Hands the limit on
+/// as a [`BodyLimit`], which bounds a decompressed body too.
 async fn declared_length(
     State((max_body, max_policy)): State<(usize, usize)>,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -77,7 +78,10 @@ async fn declared_length(
             format!("a body of {n} bytes is over this endpoint's limit of {max}"),
         )
         .into_response(),
-        _ => next.run(request).await,
+        _ => {
+            request.extensions_mut().insert(BodyLimit(max));
+            next.run(request).await
+        }
     }
 }
 
@@ -146,11 +150,12 @@ async fn ingest(
 async fn post_observations(
     Authed(tenant): Authed,
     q: Result<Query<IngestQuery>, QueryRejection>,
+    Extension(limit): Extension<BodyLimit>,
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Ingested>, ApiError> {
     let wait = wait_for_evaluation(q)?;
-    let text = json_text(&tenant, &headers, payload)?;
+    let text = json_text(&tenant, &headers, payload, limit)?;
     let observations = parse_observations(&text, "body")
         .and_then(|o| sane(&tenant, o, TimeFields::Observation))
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidObservation, e.to_string()))?;
@@ -160,16 +165,21 @@ async fn post_observations(
 async fn post_lineage(
     Authed(tenant): Authed,
     q: Result<Query<IngestQuery>, QueryRejection>,
+    Extension(limit): Extension<BodyLimit>,
     headers: HeaderMap,
     payload: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Ingested>, ApiError> {
     let wait = wait_for_evaluation(q)?;
-    let text = json_text(&tenant, &headers, payload)?;
-    let observations = crate::openlineage::observations_from(&text, "body")
+    let text = json_text(&tenant, &headers, payload, limit)?;
+    let lineage = crate::openlineage::read_events(&text, "body")
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
-    let observations = sane(&tenant, observations, TimeFields::OpenLineage)
+    let observations = sane(&tenant, lineage.observations, TimeFields::OpenLineage)
         .map_err(|e| ApiError::bad_request(ApiCode::InvalidEvent, e.to_string()))?;
-    ingest(tenant, observations, wait).await
+    let Json(answer) = ingest(tenant, observations, wait).await?;
+    Ok(Json(Ingested {
+        ignored: Some(lineage.ignored),
+        ..answer
+    }))
 }
 
 /// Time sanity against this server's clock: nothing dated too far ahead.

@@ -75,6 +75,7 @@ pub fn hand_off(
                 accepted: answer.accepted,
                 new: answer.new,
                 evaluations: answer.evaluations,
+                ignored: None,
             });
         }
         std::thread::sleep(Duration::from_millis(25));

@@ -54,6 +54,9 @@ pub struct Ingested {
     /// their evaluation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluations: Option<usize>,
+    /// OpenLineage datasets that became no observation (lineage only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<usize>,
 }
 
 /// What every tenant of a process shares.
@@ -213,6 +216,7 @@ impl Tenant {
             accepted: observations.len(),
             new: appended.new(),
             evaluations: None,
+            ignored: None,
         };
         if !wait {
             self.evaluate_behind();

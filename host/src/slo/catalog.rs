@@ -4,6 +4,8 @@
 use super::definition::{self, Slo};
 use super::duration::Shorthand;
 use super::openslo::{SliDoc, SloDoc};
+use super::yaml_limits::{YamlError, check_size, check_yaml};
+use super::yaml_value::{Duplicate, document_value};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -44,12 +46,43 @@ pub struct NotEvaluable {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{document}: {}{message}", if field.is_empty() { String::new() } else { format!("{field}: ") })]
 pub struct SloError {
-    /// Where it is.
+    /// Where it is (document 0: the whole file).
     pub document: DocumentRef,
     /// The field, as a dotted path (empty for the whole document).
     pub field: String,
     /// What is wrong.
     pub message: String,
+    /// The YAML limit passed, or the duplicate key, when that is what is wrong.
+    pub yaml: Option<YamlError>,
+}
+
+impl SloError {
+    fn new(document: DocumentRef, field: impl Into<String>, message: impl Into<String>) -> Self {
+        SloError {
+            document,
+            field: field.into(),
+            message: message.into(),
+            yaml: None,
+        }
+    }
+
+    fn yaml(document: DocumentRef, field: String, error: YamlError) -> Self {
+        SloError {
+            document,
+            field,
+            message: error.to_string(),
+            yaml: Some(error),
+        }
+    }
+}
+
+/// The whole of `file`, for errors that are not one document's.
+fn whole(file: &str) -> DocumentRef {
+    DocumentRef {
+        file: file.to_string(),
+        index: 0,
+        name: None,
+    }
 }
 
 /// What a set of SLO files holds.
@@ -76,17 +109,19 @@ pub fn load_files(paths: &[impl AsRef<Path>]) -> Catalog {
     let mut catalog = Catalog::default();
     for path in paths {
         let file = path.as_ref().display().to_string();
-        match std::fs::read_to_string(path.as_ref()) {
-            Ok(text) => split(&text, &file, &mut docs, &mut catalog.errors),
-            Err(e) => catalog.errors.push(SloError {
-                document: DocumentRef {
-                    file,
-                    index: 0,
-                    name: None,
-                },
-                field: String::new(),
-                message: format!("cannot read: {e}"),
-            }),
+        // A file over the limit is refused before it is read.
+        let size = std::fs::metadata(path.as_ref()).map(|m| check_size(m.len()));
+        match (size, std::fs::read_to_string(path.as_ref())) {
+            (Ok(Err(e)), _) => catalog
+                .errors
+                .push(SloError::yaml(whole(&file), String::new(), e)),
+            (_, Ok(text)) => split(&text, &file, &mut docs, &mut catalog.errors),
+            (_, Err(e)) => {
+                let message = format!("cannot read: {e}");
+                catalog
+                    .errors
+                    .push(SloError::new(whole(&file), "", message));
+            }
         }
     }
     check(docs, &mut catalog);
@@ -103,21 +138,29 @@ pub fn parse_text(text: &str, file: &str) -> Catalog {
 }
 
 fn split(text: &str, file: &str, docs: &mut Vec<RawDoc>, errors: &mut Vec<SloError>) {
+    // Limits first: the full parse of a deep or explosive text is what costs.
+    if let Err(e) = check_yaml(text) {
+        errors.push(SloError::yaml(whole(file), String::new(), e));
+        return;
+    }
     for (i, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let mut source = DocumentRef {
             file: file.to_string(),
             index: i + 1,
             name: None,
         };
-        let body = match serde_json::Value::deserialize(document) {
+        let duplicate = Duplicate::default();
+        let body = match document_value(document, &duplicate) {
             Ok(serde_json::Value::Null) => continue,
             Ok(body) => body,
             Err(e) => {
-                errors.push(SloError {
-                    document: source,
-                    field: String::new(),
-                    message: format!("not valid YAML: {e}"),
-                });
+                if let Some((field, key)) = duplicate.take() {
+                    let line = e.location().map(|l| l.line());
+                    let error = YamlError::DuplicateKey { key, line };
+                    errors.push(SloError::yaml(source, field, error));
+                    continue;
+                }
+                errors.push(SloError::new(source, "", format!("not valid YAML: {e}")));
                 // The parser cannot resynchronise after a syntax error.
                 break;
             }
@@ -128,19 +171,11 @@ fn split(text: &str, file: &str, docs: &mut Vec<RawDoc>, errors: &mut Vec<SloErr
             .map(str::to_string);
         let text_at = |key: &str| body.get(key).and_then(|v| v.as_str()).map(str::to_string);
         let (Some(api_version), Some(kind)) = (text_at("apiVersion"), text_at("kind")) else {
-            errors.push(SloError {
-                document: source,
-                field: String::new(),
-                message: "needs apiVersion and kind".into(),
-            });
+            errors.push(SloError::new(source, "", "needs apiVersion and kind"));
             continue;
         };
         if source.name.is_none() {
-            errors.push(SloError {
-                document: source,
-                field: "metadata.name".into(),
-                message: "is required".into(),
-            });
+            errors.push(SloError::new(source, "metadata.name", "is required"));
             continue;
         }
         let body = (api_version == "openslo/v1").then_some(body);
@@ -199,11 +234,7 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
             }
         };
         if let Err((field, message)) = parsed {
-            catalog.errors.push(SloError {
-                document: source,
-                field,
-                message,
-            });
+            catalog.errors.push(SloError::new(source, field, message));
         }
     }
     let mut names = HashSet::new();
@@ -211,11 +242,9 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
         match check_slo(&slo, source.clone(), &slis) {
             Ok(Verdict::Evaluable(built)) if !names.insert(built.name.clone()) => {
                 let message = format!("another SLO is already named `{}`", built.name);
-                catalog.errors.push(SloError {
-                    document: source,
-                    field: "metadata.name".into(),
-                    message,
-                });
+                catalog
+                    .errors
+                    .push(SloError::new(source, "metadata.name", message));
             }
             Ok(Verdict::Evaluable(built)) => catalog.slos.push(*built),
             Ok(Verdict::Foreign(reason)) => catalog.not_evaluable.push(NotEvaluable {
@@ -223,11 +252,7 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
                 kind: "SLO".into(),
                 reason,
             }),
-            Err((field, message)) => catalog.errors.push(SloError {
-                document: source,
-                field,
-                message,
-            }),
+            Err((field, message)) => catalog.errors.push(SloError::new(source, field, message)),
         }
     }
 }

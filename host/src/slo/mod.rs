@@ -2,6 +2,9 @@
 //!
 //! Every OpenSLO document parses; those whose indicator reads a `dataslo` metric
 //! source become [`Slo`]s, the rest are listed as not evaluable with the reason.
+//! The YAML is held to limits (size, nesting, alias expansion) before it is
+//! parsed, and a mapping with a duplicate key is refused: one reader for SLO
+//! files, `slo validate` and `PUT /v1/slos` alike.
 //! Depends on [`crate::model`] only; budgets, alerts and the scheduler depend on it.
 
 mod catalog;
@@ -10,6 +13,9 @@ mod duration;
 mod identity;
 mod names;
 mod openslo;
+mod yaml_events;
+mod yaml_limits;
+mod yaml_value;
 
 /// Alert severities and threshold comparisons are the ledger's too, so they
 /// live in the model.
@@ -20,3 +26,6 @@ pub use definition::{
     TimeWindow, Trigger, nominal_length,
 };
 pub use duration::{Shorthand, Unit};
+pub use yaml_limits::{
+    MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, YamlError, check_yaml,
+};
