@@ -43,7 +43,7 @@ fn dbt_test_events() -> Vec<Value> {
 fn gzip_bodies_are_read_on_both_ingest_endpoints() {
     let s = start();
     let event = std::fs::read(test_data("openlineage/example_full_event.json")).unwrap();
-    let lineage = format!("{}/api/v1/lineage", s.url);
+    let lineage = format!("{}/api/v1/lineage?wait=evaluated", s.url);
     let (status, answer) = post_encoded(&lineage, JSON, Some("gzip"), &gzip(&event));
     assert_eq!(
         (status, answer),
@@ -160,7 +160,7 @@ fn ndjson_events_are_read_one_per_line_and_errors_name_the_line() {
 #[test]
 fn start_events_are_acknowledged_as_ignored_and_evaluate_nothing() {
     let s = start();
-    let url = format!("{}/api/v1/lineage", s.url);
+    let url = format!("{}/api/v1/lineage?wait=evaluated", s.url);
     let event =
         std::fs::read_to_string(crate::support::workspace().join("examples/lineage-event.json"))
             .unwrap();
