@@ -22,7 +22,7 @@ pub struct Appended {
 
 impl Appended {
     /// How many were new (not stored before).
-    pub fn new(&self) -> usize {
+    pub fn new_count(&self) -> usize {
         self.receipts.iter().filter(|r| r.new).count()
     }
 
@@ -46,7 +46,7 @@ impl Scheduler {
     /// spool, the simulation and the tests. Returns how many were new.
     pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {
         let appended = self.append(observations)?;
-        Ok((appended.new(), self.evaluate_log()?))
+        Ok((appended.new_count(), self.evaluate_log()?))
     }
 
     /// Evaluates every observation after the log's cursor, in arrival order,

@@ -214,7 +214,7 @@ impl Tenant {
         let appended = self.scheduler.append(observations)?;
         let mut answer = Ingested {
             accepted: observations.len(),
-            new: appended.new(),
+            new: appended.new_count(),
             evaluations: None,
             ignored: None,
         };
