@@ -25,3 +25,4 @@ mod serve_process;
 mod server;
 mod session;
 mod slo_files;
+mod slow_clients;

@@ -19,6 +19,7 @@ mod codec;
 mod error;
 mod evaluations;
 mod group_commit;
+mod health;
 pub mod keys;
 pub mod layout;
 mod observations;
@@ -29,6 +30,7 @@ pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
+pub use health::StorageHealth;
 pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
 pub use uploads::PolicyEntry;
@@ -64,9 +66,11 @@ impl Ledger {
     /// how many observations per dataset are kept. A ledger of another layout
     /// than [`CURRENT_LAYOUT`] is refused, never migrated.
     pub fn open(dir: &Path, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
-        let db = open_db(dir)?;
+        let config = sled::Config::new().path(dir);
+        let db = config.open().map_err(|e| open_error(dir, e))?;
         layout::check(&db, dir)?;
-        Self::with_db(db, Default::default(), tenant, history_depth)
+        let commits = group_commit::GroupCommit::new(config, dir.display().to_string());
+        Self::with_db(db, std::sync::Arc::new(commits), tenant, history_depth)
     }
 
     /// The same database, another tenant's trees.
@@ -112,6 +116,17 @@ impl Ledger {
         &self.tenant
     }
 
+    /// Every tenant with trees in the database, sorted.
+    pub fn tenants(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<String> = self
+            .db
+            .tree_names()
+            .iter()
+            .filter_map(|n| keys::parse_tenant_tree(n).map(|(t, _)| t.to_string()))
+            .collect();
+        names.into_iter().collect()
+    }
+
     /// Remembers the SLO files a process ran with, (name, text), so that
     /// `status` can read the same definitions later.
     pub fn save_slo_sources(&self, sources: &[(String, String)]) -> Result<(), LedgerError> {
@@ -134,6 +149,12 @@ impl Ledger {
     pub fn flush(&self) -> Result<(), LedgerError> {
         self.commits.flush(&self.db)
     }
+
+    /// Whether the storage still works, known without calling sled: a
+    /// process whose writes failed must not read the ledger either.
+    pub fn health(&self) -> StorageHealth {
+        self.commits.health()
+    }
 }
 
 /// The sled database in `dir`, created if absent, without any layout check.
@@ -141,8 +162,12 @@ fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
     sled::Config::new()
         .path(dir)
         .open()
-        .map_err(|e| LedgerError::Open {
-            dir: dir.display().to_string(),
-            error: e.to_string(),
-        })
+        .map_err(|e| open_error(dir, e))
+}
+
+fn open_error(dir: &Path, e: sled::Error) -> LedgerError {
+    LedgerError::Open {
+        dir: dir.display().to_string(),
+        error: e.to_string(),
+    }
 }
