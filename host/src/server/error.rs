@@ -159,19 +159,23 @@ impl ApiError {
     }
 }
 
+/// A full device is 507, failed or stalled storage 503, anything else 500.
+pub(super) fn storage_status(e: &LedgerError) -> (StatusCode, ApiCode) {
+    match e {
+        LedgerError::StorageFailed { full: true, .. } => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            ApiCode::InsufficientStorage,
+        ),
+        LedgerError::StorageFailed { .. } | LedgerError::FlushStalled { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, ApiCode::StorageUnavailable)
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal),
+    }
+}
+
 impl From<LedgerError> for ApiError {
-    /// A full device is 507, failed or stalled storage 503, anything else 500.
     fn from(e: LedgerError) -> Self {
-        let (status, code) = match &e {
-            LedgerError::StorageFailed { full: true, .. } => (
-                StatusCode::INSUFFICIENT_STORAGE,
-                ApiCode::InsufficientStorage,
-            ),
-            LedgerError::StorageFailed { .. } | LedgerError::FlushStalled { .. } => {
-                (StatusCode::SERVICE_UNAVAILABLE, ApiCode::StorageUnavailable)
-            }
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal),
-        };
+        let (status, code) = storage_status(&e);
         ApiError::new(status, code, e.to_string())
     }
 }

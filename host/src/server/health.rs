@@ -10,8 +10,10 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long `/readyz` waits for every tenant's ledger to answer a read.
@@ -52,14 +54,28 @@ fn not_ready(detail: String) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ApiCode::NotReady, detail)
 }
 
-/// `GET /readyz`: 200 when the storage works and every tenant's ledger
-/// answers a read within [`READY_PROBE`], 503 `not_ready` naming why.
-pub(super) async fn readyz(State(state): State<Arc<Service>>) -> Result<Response, ApiError> {
+/// `GET /readyz`, with one probe of the ledger at a time: a read that never
+/// returns holds one blocking thread, not one per call.
+pub(super) fn readyz_route() -> MethodRouter<Arc<Service>> {
+    let probing = Arc::new(AtomicBool::new(false));
+    get(move |State(state): State<Arc<Service>>| readyz(state, probing.clone()))
+}
+
+/// 200 when the storage works and every tenant's ledger answers a read
+/// within [`READY_PROBE`], 503 `not_ready` naming why.
+async fn readyz(state: Arc<Service>, probing: Arc<AtomicBool>) -> Result<Response, ApiError> {
     if let Some(e) = state.storage().error() {
         return Err(not_ready(e.to_string()));
     }
+    if probing.swap(true, Ordering::AcqRel) {
+        return Err(not_ready(
+            "an earlier read of the ledger has not returned".into(),
+        ));
+    }
     let probed = state.clone();
+    let done = Cleared(probing);
     let probe = tokio::task::spawn_blocking(move || {
+        let _done = done;
         for tenant in &probed.tenants {
             if let Err(e) = tenant.scheduler.ledger().last_record("") {
                 return Err(format!("tenant {}: {e}", tenant.name));
@@ -80,6 +96,15 @@ pub(super) async fn readyz(State(state): State<Arc<Service>>) -> Result<Response
             "the ledger did not answer a read within {} s",
             READY_PROBE.as_secs()
         ))),
+    }
+}
+
+/// Clears the probe's flag when the probe ends, however it ends.
+struct Cleared(Arc<AtomicBool>);
+
+impl Drop for Cleared {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 

@@ -30,7 +30,7 @@ pub fn router(
     } = settings;
     Router::new()
         .route("/healthz", get(super::health::healthz))
-        .route("/readyz", get(super::health::readyz))
+        .route("/readyz", super::health::readyz_route())
         .route("/v1/observations", post(post_observations))
         .route("/api/v1/lineage", post(post_lineage))
         .route("/v1/slos", get(list_slos).put(super::changes::put_slos))
