@@ -4,7 +4,10 @@
 //! reach only its own SLOs, observations and ledger trees.
 //!
 //! The listener and the shutdown signal are passed in, so tests bind
-//! `127.0.0.1:0` and stop the server when they are done.
+//! `127.0.0.1:0` and stop the server when they are done. `listen` serves the
+//! connections within `[server]`'s timeouts and connection limit (`watch`
+//! keeps each connection's clock); `health` answers the health checks and
+//! refuses requests once the ledger's storage has failed.
 //!
 //! Depends on service, metrics, status, openlineage, registry (upload
 //! names and their errors), runtime (the built-ins' names), ledger, model
