@@ -28,16 +28,21 @@ pub(crate) fn observation(i: usize) -> String {
 }
 
 /// Starts `dataslo serve` on a free port over `dir` (tenant `acme` with the
-/// orders-volume SLO, `extra` appended to the top of its config) and waits
-/// until it answers. Returns the process and its base URL.
-fn start_serve(dir: &std::path::Path, extra: &str) -> (std::process::Child, String) {
+/// orders-volume SLO, `extra` at the top of its config and `server` in its
+/// `[server]` table) and waits until it answers. Returns the process and its
+/// base URL.
+pub fn start_serve(
+    dir: &std::path::Path,
+    extra: &str,
+    server: &str,
+) -> (std::process::Child, String) {
     let port = free_port();
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     std::fs::write(
         dir.join("dataslo.toml"),
         format!(
             "data_dir = \"data\"\npoll_interval = \"50ms\"\n{extra}\n\
-             [server]\nlisten = \"127.0.0.1:{port}\"\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n{server}\n\
              [[tenants]]\nname = \"acme\"\ntoken_sha256 = [\"{}\"]\nslo_files = [\"slo.yaml\"]\n",
             token_hash("acme-secret")
         ),
@@ -65,7 +70,7 @@ fn start_serve(dir: &std::path::Path, extra: &str) -> (std::process::Child, Stri
 }
 
 /// SIGTERM, then the exit status and stderr.
-fn stop(child: std::process::Child) -> (Option<i32>, String) {
+pub fn stop(child: std::process::Child) -> (Option<i32>, String) {
     // SAFETY: signalling our own child process.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let out = child.wait_with_output().unwrap();
@@ -99,7 +104,7 @@ fn serve_applies_retention_to_old_records() {
     let old = now - jiff::SignedDuration::from_hours(72);
     let recent = now - jiff::SignedDuration::from_hours(1);
     // Stored under the default retention (400 days): both are kept.
-    let (child, base) = start_serve(dir.path(), "");
+    let (child, base) = start_serve(dir.path(), "", "");
     for at in [old, recent] {
         let obs = format!(
             r#"{{"dataset":{{"namespace":"postgres://prod","name":"orders"}},"observed_at":"{at}","row_count":50}}"#
@@ -117,7 +122,7 @@ fn serve_applies_retention_to_old_records() {
     assert_eq!(code, Some(0), "{stderr}");
 
     // Started again with a retention of one day, its clock prunes the old one.
-    let (child, base) = start_serve(dir.path(), "retention = \"1d\"");
+    let (child, base) = start_serve(dir.path(), "retention = \"1d\"", "");
     let pruned = (0..200).any(|_| {
         let times = record_times(&base);
         if times.len() == 1 {
@@ -144,7 +149,7 @@ fn serve_applies_retention_to_old_records() {
 #[test]
 fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, base) = start_serve(dir.path(), "");
+    let (child, base) = start_serve(dir.path(), "", "");
 
     // Eight clients post until the server stops answering.
     let next = Arc::new(AtomicUsize::new(0));
@@ -199,4 +204,77 @@ fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
         .collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
     assert!(acknowledged.len() >= 100);
+}
+
+/// A webhook receiver that accepts connections and never answers; it says
+/// when the first one arrives.
+fn black_hole() -> (u16, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (called, calls) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            let _ = called.send(());
+        }
+    });
+    (port, calls)
+}
+
+#[test]
+fn sigterm_exits_within_the_grace_while_a_request_and_the_clock_pass_hang() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (hook, calls) = black_hole();
+    // The no-data alert fires at start; its webhook never answers (the
+    // clock pass waits on it), and a request waits for a body that never
+    // comes.
+    let (child, base) = start_serve(
+        dir.path(),
+        &format!("[notifiers]\nwebhooks = [\"http://127.0.0.1:{hook}/hook\"]\n"),
+        "shutdown_grace = \"2s\"\nbody_timeout = \"60s\"",
+    );
+    calls
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the clock pass calls the webhook");
+    let agent = crate::server::agent();
+    for i in 0..5 {
+        let answer = agent
+            .post(&format!("{base}/v1/observations"))
+            .header("Authorization", "Bearer acme-secret")
+            .header("Content-Type", "application/json")
+            .send(observation(i).as_bytes())
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let mut hanging = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    hanging
+        .write_all(
+            b"POST /v1/observations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer acme-secret\r\n\
+              Content-Type: application/json\r\nContent-Length: 500\r\n\r\n[",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let start = std::time::Instant::now();
+    let (code, stderr) = stop(child);
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "exited after {took:?}: {stderr}"
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("stopped cleanly"), "{stderr}");
+    assert!(
+        stderr.contains("after the shutdown grace"),
+        "the dropped request is logged: {stderr}"
+    );
+
+    let ledger = Ledger::open(&dir.path().join("data/ledger"), "default", 100)
+        .unwrap()
+        .for_tenant("acme")
+        .unwrap();
+    let stored = ledger.records(Some("orders-volume"), None).count();
+    assert_eq!(stored, 5, "every acknowledged observation is recorded");
 }

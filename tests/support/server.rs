@@ -52,7 +52,7 @@ pub fn start_server(dir: tempfile::TempDir, mut config: Config) -> TestServer {
     let state = Arc::new(Service::from_config(&config, runtime, &ledger).unwrap());
     let settings = ServerSettings {
         max_body_bytes: 64 * 1024,
-        max_policy_bytes: config.server.max_policy_bytes,
+        ..ServerSettings::from_config(&config)
     };
     let served = state.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -90,6 +90,10 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Only this tenant (repeatable). Default: every tenant of the
+        /// config, or `default` when it has none.
+        #[arg(long = "tenant", value_name = "TENANT")]
+        tenants: Vec<String>,
     },
     /// Check, export or migrate the ledger.
     #[command(subcommand)]
@@ -126,6 +130,10 @@ pub enum LedgerCommand {
         #[command(flatten)]
         #[allow(missing_docs)]
         setup: super::setup::SetupArgs,
+        /// Only this tenant (repeatable). Default: every tenant of the
+        /// config, or `default` when it has none.
+        #[arg(long = "tenant", value_name = "TENANT")]
+        tenants: Vec<String>,
     },
     /// Write evaluation records as NDJSON.
     Export {
@@ -138,6 +146,10 @@ pub enum LedgerCommand {
         /// Only records at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<String>,
+        /// Only this tenant (repeatable). Default: every tenant of the
+        /// config, or `default` when it has none.
+        #[arg(long = "tenant", value_name = "TENANT")]
+        tenants: Vec<String>,
     },
     /// Bring the ledger to the layout this dataslo reads; safe to rerun.
     Migrate {

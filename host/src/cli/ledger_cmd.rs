@@ -1,17 +1,64 @@
 //! `dataslo ledger verify`, `dataslo ledger export` and `dataslo ledger migrate`.
 
 use super::Failure;
-use super::setup::{SetupArgs, ledger};
-use crate::ledger::{Mismatch, Outcome};
+use super::setup::SetupArgs;
+use super::tenant_scope::{existing_ledger, selected, trees};
+use crate::ledger::{Ledger, Mismatch, Outcome, VerifyReport};
 use serde::Serialize;
 use std::io::Write;
 
-pub fn verify(setup: &SetupArgs) -> Result<(), Failure> {
-    let ledger = ledger(&setup.config(&[])?)?;
-    let report = ledger.verify().map_err(|e| Failure::Input(e.to_string()))?;
+/// Verifies each tenant in scope; exit 1 on a mismatch, 2 when a tenant
+/// cannot be read at all.
+pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
+    let config = setup.config(&[])?;
+    let ledger = existing_ledger(&config)?;
+    let mut problems = 0;
+    let mut unreadable = Vec::new();
+    for tenant in selected(&config, &ledger, tenants)? {
+        let report = trees(&ledger, &tenant).and_then(|trees| match trees {
+            Some(trees) => trees
+                .verify()
+                .map(Some)
+                .map_err(|e| Failure::Input(e.to_string())),
+            None => Ok(None),
+        });
+        match report {
+            Ok(Some(report)) => {
+                print_report(&tenant, &report);
+                problems += report.mismatches.len();
+            }
+            // `serve` makes a tenant's trees when it starts: a configured
+            // tenant without them points at the wrong data directory.
+            Ok(None) => {
+                println!("unreadable  tenant {tenant}: not in this ledger (is --data-dir right?)");
+                unreadable.push(tenant);
+            }
+            Err(e) => {
+                println!("unreadable  tenant {tenant}: {e}");
+                unreadable.push(tenant);
+            }
+        }
+    }
+    if !unreadable.is_empty() {
+        return Err(Failure::Input(format!(
+            "tenant(s) {} cannot be read",
+            unreadable.join(", ")
+        )));
+    }
+    if problems == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Policy {
+            code: "ledger_mismatch",
+            message: format!("{problems} problem(s) found"),
+        })
+    }
+}
+
+fn print_report(tenant: &str, report: &VerifyReport) {
     for m in &report.mismatches {
         match m {
-            Mismatch::Corrupt(message) => println!("corrupt   {message}"),
+            Mismatch::Corrupt(message) => println!("corrupt   tenant {tenant}: {message}"),
             Mismatch::Bucket {
                 slo,
                 level,
@@ -24,31 +71,24 @@ pub fn verify(setup: &SetupArgs) -> Result<(), Failure> {
                     .copied()
                     .unwrap_or("?");
                 println!(
-                    "mismatch  SLO {slo} {unit} {index}: records give {expected:?}, bucket holds {stored:?}"
+                    "mismatch  tenant {tenant}: SLO {slo} {unit} {index}: records give {expected:?}, bucket holds {stored:?}"
                 )
             }
         }
     }
     println!(
-        "{} record(s), {} bucket(s), {} observation(s), {} problem(s)",
+        "tenant {tenant}: {} record(s), {} bucket(s), {} observation(s), {} problem(s)",
         report.records,
         report.buckets,
         report.observations,
         report.mismatches.len()
     );
-    if report.mismatches.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Policy {
-            code: "ledger_mismatch",
-            message: format!("{} problem(s) found", report.mismatches.len()),
-        })
-    }
 }
 
 /// One line of `ledger export`.
 #[derive(Serialize)]
 struct ExportLine<'a> {
+    tenant: &'a str,
     slo: &'a str,
     dataset: &'a crate::model::DatasetRef,
     time: jiff::Timestamp,
@@ -62,16 +102,43 @@ struct ExportLine<'a> {
     policy_sha256: &'a str,
 }
 
-pub fn export(setup: &SetupArgs, slo: Option<&str>, since: Option<&str>) -> Result<(), Failure> {
-    let since = since
+/// What `ledger export` selects.
+pub struct ExportFilter<'a> {
+    /// `--tenant`: these tenants, or every tenant of the config.
+    pub tenants: &'a [String],
+    /// `--slo`.
+    pub slo: Option<&'a str>,
+    /// `--since`.
+    pub since: Option<&'a str>,
+}
+
+pub fn export(setup: &SetupArgs, filter: ExportFilter<'_>) -> Result<(), Failure> {
+    let since = filter
+        .since
         .map(|t| {
             t.parse::<jiff::Timestamp>()
                 .map_err(|e| Failure::Input(format!("--since {t:?}: {e}")))
         })
         .transpose()?;
-    let ledger = ledger(&setup.config(&[])?)?;
+    let config = setup.config(&[])?;
+    let ledger = existing_ledger(&config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    for tenant in selected(&config, &ledger, filter.tenants)? {
+        if let Some(trees) = trees(&ledger, &tenant)? {
+            export_tenant(&mut out, &trees, filter.slo, since)?;
+        }
+    }
+    out.flush()
+        .map_err(|e| Failure::Input(format!("cannot write: {e}")))
+}
+
+fn export_tenant(
+    out: &mut impl Write,
+    ledger: &Ledger,
+    slo: Option<&str>,
+    since: Option<jiff::Timestamp>,
+) -> Result<(), Failure> {
     for record in ledger.records(slo, since) {
         let r = record.map_err(|e| Failure::Input(e.to_string()))?;
         let first = r.events.first();
@@ -81,6 +148,7 @@ pub fn export(setup: &SetupArgs, slo: Option<&str>, since: Option<&str>) -> Resu
             Outcome::Error { code, .. } => ("error", Some(code.as_str())),
         };
         let line = ExportLine {
+            tenant: ledger.tenant(),
             slo: &r.slo,
             dataset: &r.dataset,
             time: r.time,
@@ -96,8 +164,7 @@ pub fn export(setup: &SetupArgs, slo: Option<&str>, since: Option<&str>) -> Resu
         let text = serde_json::to_string(&line).unwrap_or_default();
         writeln!(out, "{text}").map_err(|e| Failure::Input(format!("cannot write: {e}")))?;
     }
-    out.flush()
-        .map_err(|e| Failure::Input(format!("cannot write: {e}")))
+    Ok(())
 }
 
 pub fn migrate(setup: &SetupArgs) -> Result<(), Failure> {

@@ -19,6 +19,7 @@ mod setup;
 mod slo;
 mod status;
 mod table;
+mod tenant_scope;
 
 pub use args::{Cli, Command, Format, LogFormat};
 pub use failure::Failure;
@@ -29,6 +30,9 @@ use std::process::ExitCode;
 /// Runs the command line in `std::env::args`, printing errors to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. } | Command::Run { .. }) {
+        quiet_on_closed_stdout();
+    }
     // The demo prints its own timeline; its alerts would flood the log.
     let quiet = matches!(cli.command, Command::Demo { .. });
     logging::init(cli.log_format, if quiet { "warn" } else { "info" });
@@ -38,6 +42,18 @@ pub fn main() -> ExitCode {
             eprintln!("{failure}");
             ExitCode::from(failure.exit_code())
         }
+    }
+}
+
+/// A command whose reader goes away (`dataslo status | head -1`) ends
+/// quietly, as `cat` does, instead of panicking in `println!`. Rust ignores
+/// SIGPIPE by default; `serve` and `run` keep it ignored, since they write
+/// to sockets whose peers may hang up.
+fn quiet_on_closed_stdout() {
+    // SAFETY: sets this process's SIGPIPE disposition back to the default,
+    // before any thread is started; no handler is installed.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -66,11 +82,24 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             slo_files,
             at,
             format,
-        } => status::run(&setup, &slo_files, at.as_deref(), format),
-        Command::Ledger(args::LedgerCommand::Verify { setup }) => ledger_cmd::verify(&setup),
-        Command::Ledger(args::LedgerCommand::Export { setup, slo, since }) => {
-            ledger_cmd::export(&setup, slo.as_deref(), since.as_deref())
+            tenants,
+        } => status::run(&setup, &slo_files, at.as_deref(), format, &tenants),
+        Command::Ledger(args::LedgerCommand::Verify { setup, tenants }) => {
+            ledger_cmd::verify(&setup, &tenants)
         }
+        Command::Ledger(args::LedgerCommand::Export {
+            setup,
+            slo,
+            since,
+            tenants,
+        }) => ledger_cmd::export(
+            &setup,
+            ledger_cmd::ExportFilter {
+                tenants: &tenants,
+                slo: slo.as_deref(),
+                since: since.as_deref(),
+            },
+        ),
         Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
     }
 }

@@ -1,11 +1,24 @@
 //! `dataslo serve --config dataslo.toml`: the HTTP API and the dashboard over
 //! every tenant, with each tenant's clock pass running beside them.
+//!
+//! On SIGTERM or SIGINT it stops accepting, lets requests in flight finish,
+//! flushes and exits, all within `[server] shutdown_grace`: a request, a
+//! clock pass or a flush that hangs (a dead disk, a notifier that never
+//! answers) is left behind rather than waited for. Everything acknowledged
+//! was flushed before its answer, so nothing acknowledged is lost.
 
 use super::Failure;
 use super::setup::{SetupArgs, ledger};
+use crate::ledger::LedgerError;
 use crate::server::{ServerSettings, serve};
 use crate::service::{Service, open_runtime};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Of the grace, the part kept for the final flush: a quarter, at most 1 s.
+fn flush_reserve(grace: Duration) -> Duration {
+    (grace / 4).min(Duration::from_secs(1))
+}
 
 pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
     let config = setup.config(&[])?;
@@ -25,7 +38,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Input(format!("cannot start the server runtime: {e}")))?;
-    rt.block_on(async {
+    let grace = config.server.shutdown_grace;
+    let stopping = Arc::new(OnceLock::new());
+    let flushed = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .map_err(|e| {
@@ -37,7 +52,8 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             "dataslo serve started"
         );
         let clock = tokio::spawn(service.clone().run_clock(config.poll_interval));
-        let shutdown = async {
+        let signalled = stopping.clone();
+        let shutdown = async move {
             let mut term =
                 match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                     Ok(s) => s,
@@ -47,15 +63,53 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
+            let _ = signalled.set(Instant::now());
+            tracing::info!(?grace, "stopping: finishing the requests in flight");
         };
-        let settings = ServerSettings::from_config(&config);
+        let settings = ServerSettings {
+            shutdown_grace: grace - flush_reserve(grace),
+            ..ServerSettings::from_config(&config)
+        };
         let pages = crate::dashboard::router();
         serve(listener, service.clone(), settings, pages, shutdown)
             .await
             .map_err(|e| Failure::Input(format!("server: {e}")))?;
+        // A clock pass stuck in a notifier or the ledger is not waited for.
         clock.abort();
-        service.flush().map_err(|e| Failure::Input(e.to_string()))?;
-        tracing::info!("dataslo serve stopped cleanly");
-        Ok(())
-    })
+        let left = stopping
+            .get()
+            .map_or(grace, |at: &Instant| grace.saturating_sub(at.elapsed()));
+        Ok::<_, Failure>(final_flush(&service, left).await)
+    })?;
+    // Threads still blocked (a stuck flush, a notifier) are left behind.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    match flushed {
+        Ok(()) => {
+            tracing::info!("dataslo serve stopped cleanly");
+            Ok(())
+        }
+        Err(e) => {
+            // Dropping sled's database flushes it again, which may hang on
+            // the storage that just failed: the process ends without it.
+            std::mem::forget(service);
+            std::mem::forget(ledger);
+            Err(Failure::Input(format!("stopped, but {e}")))
+        }
+    }
+}
+
+/// Flushes every tenant's ledger within `left`, unless its storage failed.
+async fn final_flush(service: &Arc<Service>, left: Duration) -> Result<(), LedgerError> {
+    if let Some(e) = service.storage().error() {
+        return Err(e);
+    }
+    let flushing = service.clone();
+    let flush = tokio::task::spawn_blocking(move || flushing.flush());
+    match tokio::time::timeout(left.max(Duration::from_millis(100)), flush).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(LedgerError::Storage(format!("the final flush failed: {e}"))),
+        Err(_) => Err(LedgerError::FlushStalled {
+            seconds: left.as_secs(),
+        }),
+    }
 }

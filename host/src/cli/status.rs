@@ -1,36 +1,109 @@
-//! `dataslo status`: one row per SLO, from the ledger's buckets.
+//! `dataslo status`: one row per SLO, from the ledger's buckets, for each
+//! tenant in scope (see [`super::tenant_scope`]).
 
 use super::args::Format;
-use super::setup::{SetupArgs, ledger, slos};
+use super::setup::{SetupArgs, slos};
+use super::tenant_scope::{existing_ledger, selected, trees};
 use super::{Failure, table};
 use crate::budget::ObjectiveFigures;
+use crate::config::{Config, TenantConfig};
+use crate::ledger::{DEFAULT_TENANT, Ledger};
 use crate::model::escape_control;
+use crate::service::{ServiceError, slo_set};
+use crate::slo::Slo;
 use crate::status::{StatusReport, status_report};
+use serde::Serialize;
+
+/// One tenant's report, when several are printed as JSON.
+#[derive(Serialize)]
+struct TenantReport<'a> {
+    tenant: &'a str,
+    #[serde(flatten)]
+    report: &'a StatusReport,
+}
 
 pub fn run(
     setup: &SetupArgs,
     slo_files: &[std::path::PathBuf],
     at: Option<&str>,
     format: Format,
+    tenants: &[String],
 ) -> Result<(), Failure> {
     let config = setup.config(slo_files)?;
+    if !config.tenants.is_empty() && !slo_files.is_empty() {
+        return Err(Failure::Input(
+            "SLO files on the command line are the default tenant's; the config's \
+             [[tenants]] have their own slo_files"
+                .into(),
+        ));
+    }
     let at = match at {
         Some(text) => text.parse().map_err(|e| {
             Failure::Input(format!("--at {text:?} is not an RFC 3339 timestamp: {e}"))
         })?,
         None => jiff::Timestamp::now(),
     };
-    let ledger = ledger(&config)?;
-    let report = status_report(&ledger, slos(&config, &ledger)?, at)
-        .map_err(|e| Failure::Input(e.to_string()))?;
+    let ledger = existing_ledger(&config)?;
+    let mut reports = Vec::new();
+    for tenant in selected(&config, &ledger, tenants)? {
+        let Some(trees) = trees(&ledger, &tenant)? else {
+            eprintln!("tenant {tenant}: not in this ledger");
+            continue;
+        };
+        let slos = tenant_slos(&config, &tenant, &trees)?;
+        if slos.is_empty() {
+            eprintln!("tenant {tenant}: no SLOs");
+            continue;
+        }
+        let report = status_report(&trees, slos, at).map_err(|e| Failure::Input(e.to_string()))?;
+        reports.push((tenant, report));
+    }
+    if reports.is_empty() {
+        return Err(ServiceError::NoSlos.into());
+    }
+    let named = !config.tenants.is_empty() || reports.len() > 1;
     match format {
-        Format::Json => println!(
+        Format::Json if reports.len() == 1 => println!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            serde_json::to_string_pretty(&reports[0].1).unwrap_or_default()
         ),
-        Format::Table => print!("{}", render(&report)),
+        Format::Json => {
+            let tenants: Vec<_> = reports
+                .iter()
+                .map(|(tenant, report)| TenantReport { tenant, report })
+                .collect();
+            let all = serde_json::json!({ "tenants": tenants });
+            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        }
+        Format::Table => {
+            for (tenant, report) in &reports {
+                if named {
+                    println!("tenant {tenant}");
+                }
+                print!("{}", render(report));
+            }
+        }
     }
     Ok(())
+}
+
+/// The SLOs of `tenant`: a configured tenant's files and uploads as `serve`
+/// runs them; the default tenant's as `run` saved them; another tenant
+/// found only in the ledger, its uploads.
+fn tenant_slos(config: &Config, tenant: &str, trees: &Ledger) -> Result<Vec<Slo>, Failure> {
+    if let Some(configured) = config.tenants.iter().find(|t| t.name == tenant) {
+        return Ok(slo_set::of_tenant(configured, trees)?);
+    }
+    if tenant == DEFAULT_TENANT && config.tenants.is_empty() {
+        return slos(config, trees);
+    }
+    let unconfigured = TenantConfig {
+        name: tenant.into(),
+        token_sha256: Vec::new(),
+        slo_files: Vec::new(),
+        limits: Default::default(),
+    };
+    Ok(slo_set::of_tenant(&unconfigured, trees)?)
 }
 
 fn percent(v: Option<f64>) -> String {

@@ -2,6 +2,7 @@
 //! transitions go.
 
 use serde::Deserialize;
+use std::time::Duration;
 
 /// `[server]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -16,6 +17,25 @@ pub struct ServerConfig {
     /// sha256 (hex) of each admin token: an admin sees every tenant on
     /// `/metrics` and the dashboard, and writes nothing.
     pub admin_token_sha256: Vec<String>,
+    /// How long a client has to send a request's headers, from its first
+    /// byte. Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// How long a client has to send a request's body, from the end of its
+    /// headers; then 408. Default `30s`.
+    #[serde(with = "humantime_serde")]
+    pub body_timeout: Duration,
+    /// A connection on which nothing moves for this long, with no request
+    /// being handled, is closed. Default `60s`.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait to be accepted. Default 512,
+    /// under the usual limit of 1024 open files.
+    pub max_connections: usize,
+    /// On SIGTERM, how long requests in flight and the final flush may take
+    /// before the process exits anyway. Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -25,6 +45,11 @@ impl Default for ServerConfig {
             max_body_bytes: 1 << 20,
             max_policy_bytes: 16 << 20,
             admin_token_sha256: Vec::new(),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 512,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }

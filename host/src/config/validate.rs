@@ -25,14 +25,39 @@ impl Config {
             ));
         }
         memory_in_range("limits.memory_mib", self.limits.memory_mib)?;
-        for (j, hash) in self.server.admin_token_sha256.iter().enumerate() {
-            sha256_hex(format!("server.admin_token_sha256[{j}]"), hash)?;
-        }
+        self.check_server()?;
         for (i, tenant) in self.tenants.iter().enumerate() {
             self.check_tenant(i, tenant)?;
         }
         self.check_tenants_apart()?;
         self.check_engine()
+    }
+
+    /// `[server]`: hashes, and timeouts and limits that let a request through.
+    fn check_server(&self) -> Checked {
+        let server = &self.server;
+        for (j, hash) in server.admin_token_sha256.iter().enumerate() {
+            sha256_hex(format!("server.admin_token_sha256[{j}]"), hash)?;
+        }
+        let durations = [
+            ("header_timeout", server.header_timeout),
+            ("body_timeout", server.body_timeout),
+            ("idle_timeout", server.idle_timeout),
+            ("shutdown_grace", server.shutdown_grace),
+        ];
+        if let Some((key, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
+            return Err(ValidationError::new(
+                format!("server.{key}"),
+                "must be longer than zero",
+            ));
+        }
+        if server.max_connections == 0 {
+            return Err(ValidationError::new(
+                "server.max_connections",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
     }
 
     /// One tenant's own values, and its limits against the server's.
@@ -311,6 +336,37 @@ mod tests {
         ));
         assert_eq!(field, "server.admin_token_sha256[1]");
         assert!(!message.contains("admin-secret"), "{message}");
+    }
+
+    #[test]
+    fn server_timeouts_of_zero_and_no_connections_are_refused() {
+        for key in [
+            "header_timeout",
+            "body_timeout",
+            "idle_timeout",
+            "shutdown_grace",
+        ] {
+            let (field, message) = refused(&format!("[server]\n{key} = \"0s\"\n"));
+            assert_eq!(field, format!("server.{key}"));
+            assert!(message.contains("longer than zero"), "{message}");
+        }
+        let (field, _) = refused("[server]\nmax_connections = 0\n");
+        assert_eq!(field, "server.max_connections");
+    }
+
+    #[test]
+    fn server_timeouts_are_human_durations_with_defaults() {
+        let config: Config = toml::from_str(
+            "[server]\nheader_timeout = \"2s\"\nbody_timeout = \"500ms\"\nmax_connections = 8\n",
+        )
+        .unwrap();
+        assert_eq!(config.validate(), Ok(()));
+        let server = &config.server;
+        assert_eq!(server.header_timeout, std::time::Duration::from_secs(2));
+        assert_eq!(server.body_timeout, std::time::Duration::from_millis(500));
+        assert_eq!(server.idle_timeout, std::time::Duration::from_secs(60));
+        assert_eq!(server.shutdown_grace, std::time::Duration::from_secs(10));
+        assert_eq!(server.max_connections, 8);
     }
 
     #[test]

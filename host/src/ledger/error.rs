@@ -62,6 +62,21 @@ pub enum LedgerError {
     /// sled failed.
     #[error("ledger storage error: {0}")]
     Storage(String),
+    /// The device under the ledger is full, or a write to it failed: this
+    /// process writes nothing more (see [`super::StorageHealth`]).
+    #[error("{cause}; writes are refused until dataslo is restarted with the storage fixed")]
+    StorageFailed {
+        /// Whether the device is full (or over its quota).
+        full: bool,
+        /// What failed.
+        cause: String,
+    },
+    /// A flush has not finished: the device does not answer.
+    #[error("a ledger flush has been running for {seconds} s: the storage does not answer")]
+    FlushStalled {
+        /// Seconds since the flush began.
+        seconds: u64,
+    },
     /// A stored value failed its checksum or did not decode.
     #[error("corrupt ledger record in {tree} at key {key}: {reason}")]
     Corrupt {
@@ -76,7 +91,13 @@ pub enum LedgerError {
 
 impl From<sled::Error> for LedgerError {
     fn from(e: sled::Error) -> Self {
-        LedgerError::Storage(e.to_string())
+        match &e {
+            sled::Error::Io(io) if super::health::is_full(io) => LedgerError::StorageFailed {
+                full: true,
+                cause: format!("no space left on the ledger's device ({io})"),
+            },
+            _ => LedgerError::Storage(e.to_string()),
+        }
     }
 }
 
@@ -88,6 +109,15 @@ impl LedgerError {
             key: hex::encode(key),
             reason: reason.into(),
         }
+    }
+
+    /// Whether the storage failed (full, broken or not answering), rather
+    /// than a record being wrong: the caller may retry elsewhere or later.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::StorageFailed { .. } | LedgerError::FlushStalled { .. }
+        )
     }
 
     /// A stored key that is not of its tree's form.

@@ -22,6 +22,7 @@ mod codec;
 mod error;
 mod evaluations;
 mod group_commit;
+mod health;
 pub mod keys;
 pub mod layout;
 mod migrations;
@@ -34,6 +35,7 @@ pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
+pub use health::StorageHealth;
 pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
 pub use series::{Counting, Series, SeriesObjective};
@@ -74,11 +76,13 @@ impl Ledger {
     /// how many observations per dataset are kept. A ledger of another layout
     /// than [`CURRENT_LAYOUT`] is refused, never migrated.
     pub fn open(dir: &Path, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
-        let db = open_db(dir)?;
+        let config = sled::Config::new().path(dir);
+        let db = config.open().map_err(|e| open_error(dir, e))?;
         layout::check(&db, dir)?;
+        let commits = group_commit::GroupCommit::new(config, dir.display().to_string());
         Self::with_db(
             db,
-            Default::default(),
+            std::sync::Arc::new(commits),
             Default::default(),
             tenant,
             history_depth,
@@ -132,6 +136,17 @@ impl Ledger {
         &self.tenant
     }
 
+    /// Every tenant with trees in the database, sorted.
+    pub fn tenants(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<String> = self
+            .db
+            .tree_names()
+            .iter()
+            .filter_map(|n| keys::parse_tenant_tree(n).map(|(t, _)| t.to_string()))
+            .collect();
+        names.into_iter().collect()
+    }
+
     /// Remembers the SLO files a process ran with, (name, text), so that
     /// `status` can read the same definitions later.
     pub fn save_slo_sources(&self, sources: &[(String, String)]) -> Result<(), LedgerError> {
@@ -154,11 +169,24 @@ impl Ledger {
     pub fn flush(&self) -> Result<(), LedgerError> {
         self.commits.flush(&self.db)
     }
+
+    /// Whether the storage still works, known without calling sled: a
+    /// process whose writes failed must not read the ledger either.
+    pub fn health(&self) -> StorageHealth {
+        self.commits.health()
+    }
 }
 
 /// The sled database in `dir`, created if absent, without any layout check.
 fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
-    sled::Config::new().path(dir).open().map_err(|e| match e {
+    sled::Config::new()
+        .path(dir)
+        .open()
+        .map_err(|e| open_error(dir, e))
+}
+
+fn open_error(dir: &Path, e: sled::Error) -> LedgerError {
+    match e {
         // sled locks its directory, and says so only in its message.
         sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
             LedgerError::Busy {
@@ -169,5 +197,5 @@ fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
             dir: dir.display().to_string(),
             error: e.to_string(),
         },
-    })
+    }
 }

@@ -26,9 +26,8 @@ impl From<ChangeError> for ApiError {
             ChangeError::Registry(RegistryError::Invalid(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::InvalidPolicy)
             }
-            ChangeError::Registry(_) | ChangeError::Ledger(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal)
-            }
+            ChangeError::Ledger(e) => super::error::storage_status(e),
+            ChangeError::Registry(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal),
         };
         ApiError::new(status, code, e.to_string())
     }

@@ -1,6 +1,7 @@
 //! Every error is JSON `{"error", "detail"}` with the right status code; the
 //! codes are [`ApiCode`], listed in docs/api.md.
 
+use crate::ledger::LedgerError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -43,11 +44,17 @@ pub enum ApiCode {
     NotReady,
     /// A storage failure.
     Internal,
+    /// The device under the ledger is full (507).
+    InsufficientStorage,
+    /// The ledger's storage failed or does not answer (503).
+    StorageUnavailable,
+    /// A request body that did not arrive within `body_timeout` (408).
+    RequestTimeout,
 }
 
 impl ApiCode {
     /// Every code, for reading them back.
-    pub const ALL: [ApiCode; 17] = [
+    pub const ALL: [ApiCode; 20] = [
         ApiCode::InvalidObservation,
         ApiCode::InvalidEvent,
         ApiCode::InvalidQuery,
@@ -65,6 +72,9 @@ impl ApiCode {
         ApiCode::RateLimited,
         ApiCode::NotReady,
         ApiCode::Internal,
+        ApiCode::InsufficientStorage,
+        ApiCode::StorageUnavailable,
+        ApiCode::RequestTimeout,
     ];
 
     /// The code as sent, e.g. `not_found`.
@@ -87,6 +97,9 @@ impl ApiCode {
             ApiCode::RateLimited => "rate_limited",
             ApiCode::NotReady => "not_ready",
             ApiCode::Internal => "internal",
+            ApiCode::InsufficientStorage => "insufficient_storage",
+            ApiCode::StorageUnavailable => "storage_unavailable",
+            ApiCode::RequestTimeout => "request_timeout",
         }
     }
 }
@@ -146,6 +159,27 @@ impl ApiError {
     }
 }
 
+/// A full device is 507, failed or stalled storage 503, anything else 500.
+pub(super) fn storage_status(e: &LedgerError) -> (StatusCode, ApiCode) {
+    match e {
+        LedgerError::StorageFailed { full: true, .. } => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            ApiCode::InsufficientStorage,
+        ),
+        LedgerError::StorageFailed { .. } | LedgerError::FlushStalled { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, ApiCode::StorageUnavailable)
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal),
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        let (status, code) = storage_status(&e);
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
@@ -180,5 +214,21 @@ mod tests {
             body,
             r#"{"error":"unsupported_media_type","detail":"send application/json"}"#
         );
+    }
+
+    #[test]
+    fn a_full_device_is_507_and_failed_storage_503_naming_the_cause() {
+        let full = ApiError::from(LedgerError::StorageFailed {
+            full: true,
+            cause: "no space left on the device of the ledger /d".into(),
+        });
+        assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(full.error, ApiCode::InsufficientStorage);
+        assert!(full.detail.contains("no space left"), "{}", full.detail);
+        let stalled = ApiError::from(LedgerError::FlushStalled { seconds: 21 });
+        assert_eq!(stalled.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(stalled.error, ApiCode::StorageUnavailable);
+        let other = ApiError::from(LedgerError::Storage("x".into()));
+        assert_eq!(other.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

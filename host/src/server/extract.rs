@@ -104,6 +104,13 @@ pub(super) fn body_bytes(
         ));
     }
     body.map_err(|r| {
+        if timed_out(&r) {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ApiCode::RequestTimeout,
+                r.body_text(),
+            );
+        }
         let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiCode::TooLarge
         } else {
@@ -111,6 +118,18 @@ pub(super) fn body_bytes(
         };
         ApiError::new(r.status(), code, r.body_text())
     })
+}
+
+/// Whether the body failed because it did not arrive within `body_timeout`.
+fn timed_out(rejection: &BytesRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(e) = cause {
+        if e.is::<super::watch::BodyTimedOut>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// 415 unless the request's content type is one of `accepted`.

@@ -4,7 +4,10 @@
 //! reach only its own SLOs, observations and ledger trees.
 //!
 //! The listener and the shutdown signal are passed in, so tests bind
-//! `127.0.0.1:0` and stop the server when they are done.
+//! `127.0.0.1:0` and stop the server when they are done. `listen` serves the
+//! connections within `[server]`'s timeouts and connection limit (`watch`
+//! keeps each connection's clock); `health` answers the health checks and
+//! refuses requests once the ledger's storage has failed.
 //!
 //! Depends on service, metrics, status, openlineage, registry (upload
 //! names and their errors), runtime (the built-ins' names), ledger, model
@@ -15,8 +18,11 @@ mod changes;
 mod encoding;
 mod error;
 mod extract;
+mod health;
+mod listen;
 mod metrics;
 mod routes;
+mod watch;
 
 pub use error::{ApiCode, ApiError};
 pub use routes::router;
@@ -25,6 +31,7 @@ use crate::config::Config;
 use crate::service::Service;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The server's own limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,20 +40,37 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Largest uploaded policy, in bytes.
     pub max_policy_bytes: usize,
+    /// Time to send a request's headers, from their first byte.
+    pub header_timeout: Duration,
+    /// Time to send a request's body, from the end of its headers (then 408).
+    pub body_timeout: Duration,
+    /// A connection with nothing moving and no request in hand is closed.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// After `shutdown`, how long requests in flight may take.
+    pub shutdown_grace: Duration,
 }
 
 impl ServerSettings {
     /// The `[server]` limits of `config`.
     pub fn from_config(config: &Config) -> Self {
+        let server = &config.server;
         ServerSettings {
-            max_body_bytes: config.server.max_body_bytes,
-            max_policy_bytes: config.server.max_policy_bytes,
+            max_body_bytes: server.max_body_bytes,
+            max_policy_bytes: server.max_policy_bytes,
+            header_timeout: server.header_timeout,
+            body_timeout: server.body_timeout,
+            idle_timeout: server.idle_timeout,
+            max_connections: server.max_connections,
+            shutdown_grace: server.shutdown_grace,
         }
     }
 }
 
 /// Serves `service` on `listener`, with `pages` beside the API, until
-/// `shutdown` completes, then drains the requests in flight.
+/// `shutdown` completes; then requests in flight get `shutdown_grace` to
+/// finish before their connections are closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: Arc<Service>,
@@ -54,7 +78,6 @@ pub async fn serve(
     pages: axum::Router<Arc<Service>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service, settings, pages))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(service, settings, pages);
+    listen::serve_connections(listener, app, settings, shutdown).await
 }

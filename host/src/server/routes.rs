@@ -3,7 +3,7 @@
 use super::ServerSettings;
 use super::error::{ApiCode, ApiError};
 use super::extract::{Authed, BodyLimit, json_text, parse_time, query};
-use crate::ledger::EvalRecord;
+use crate::ledger::{EvalRecord, LedgerError};
 use crate::model::parse_observations;
 use crate::model::{Observation, TimeFields};
 use crate::service::{Ingested, Service, Tenant};
@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// The whole API, with `pages` (the dashboard's) merged in.
@@ -26,10 +26,11 @@ pub fn router(
     let ServerSettings {
         max_body_bytes,
         max_policy_bytes,
+        ..
     } = settings;
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/healthz", get(super::health::healthz))
+        .route("/readyz", super::health::readyz_route())
         .route("/v1/observations", post(post_observations))
         .route("/api/v1/lineage", post(post_lineage))
         .route("/v1/slos", get(list_slos).put(super::changes::put_slos))
@@ -48,6 +49,10 @@ pub fn router(
             declared_length,
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::health::storage_gate,
+        ))
         .with_state(state)
 }
 
@@ -85,36 +90,6 @@ async fn declared_length(
     }
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    tenants: usize,
-}
-
-async fn healthz(State(state): State<Arc<Service>>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        tenants: state.tenants.len(),
-    })
-}
-
-async fn readyz(State(state): State<Arc<Service>>) -> Result<Json<Health>, ApiError> {
-    // Ready when every tenant's ledger answers.
-    for tenant in &state.tenants {
-        tenant.scheduler.ledger().last_record("").map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ApiCode::NotReady,
-                format!("tenant {}: {e}", tenant.name),
-            )
-        })?;
-    }
-    Ok(Json(Health {
-        status: "ready",
-        tenants: state.tenants.len(),
-    }))
-}
-
 /// `?wait=evaluated`: answer after evaluating, with the record count.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,7 +119,7 @@ async fn ingest(
         .await
         .map_err(|e| ApiError::internal(format!("ingest task: {e}")))?
         .map(Json)
-        .map_err(|e| ApiError::internal(e.to_string()))
+        .map_err(ApiError::from)
 }
 
 async fn post_observations(
@@ -209,15 +184,24 @@ fn at_time(text: Option<&str>) -> Result<jiff::Timestamp, ApiError> {
     }
 }
 
-async fn report(tenant: &Tenant, at: jiff::Timestamp) -> Result<StatusReport, ApiError> {
+/// Ledger reads run on the blocking pool, never on the server's workers.
+async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, LedgerError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| ApiError::internal(format!("ledger task: {e}")))?
+        .map_err(ApiError::from)
+}
+
+async fn report(tenant: Arc<Tenant>, at: jiff::Timestamp) -> Result<StatusReport, ApiError> {
     let slos = tenant
         .scheduler
         .slos()
         .iter()
         .map(|a| a.slo.clone())
         .collect();
-    status_report(tenant.scheduler.ledger(), slos, at)
-        .map_err(|e| ApiError::internal(e.to_string()))
+    blocking(move || status_report(tenant.scheduler.ledger(), slos, at)).await
 }
 
 async fn list_slos(
@@ -225,7 +209,7 @@ async fn list_slos(
     q: Result<Query<AtQuery>, QueryRejection>,
 ) -> Result<Json<StatusReport>, ApiError> {
     let at = at_time(query(q)?.at.as_deref())?;
-    Ok(Json(report(&tenant, at).await?))
+    Ok(Json(report(tenant, at).await?))
 }
 
 async fn get_slo(
@@ -234,7 +218,7 @@ async fn get_slo(
     q: Result<Query<AtQuery>, QueryRejection>,
 ) -> Result<Json<crate::status::SloStatus>, ApiError> {
     let at = at_time(query(q)?.at.as_deref())?;
-    let mut status = report(&tenant, at).await?;
+    let mut status = report(tenant, at).await?;
     let index = status
         .slos
         .iter()
@@ -262,11 +246,13 @@ async fn slo_events(
     if !tenant.scheduler.slos().iter().any(|a| a.slo.name == name) {
         return Err(ApiError::not_found(format!("no SLO named {name:?}")));
     }
-    let records = tenant
-        .scheduler
-        .ledger()
-        .records(Some(&name), since)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let records = blocking(move || {
+        tenant
+            .scheduler
+            .ledger()
+            .records(Some(&name), since)
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
     Ok(Json(records))
 }

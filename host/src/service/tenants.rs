@@ -7,7 +7,7 @@ use super::slo_set;
 use super::tenant::{Shared, Tenant, token_hash};
 use crate::config::{Config, TenantConfig};
 use crate::executor::Executor;
-use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError};
+use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError, StorageHealth};
 use crate::runtime::Runtime;
 use std::sync::Arc;
 
@@ -120,8 +120,23 @@ impl Service {
     /// tenant after another; never returns (abort the task to stop it).
     pub async fn run_clock(self: Arc<Self>, every: std::time::Duration) {
         let mut interval = tokio::time::interval(every);
+        let mut failed = false;
         loop {
             interval.tick().await;
+            // No pass touches a ledger whose storage failed; said once.
+            match self.storage().error() {
+                Some(error) if !failed => {
+                    tracing::error!(%error, "clock passes stop: the ledger's storage failed");
+                    failed = true;
+                    continue;
+                }
+                Some(_) => continue,
+                None if failed => {
+                    tracing::info!("clock passes resume: the ledger's storage answers again");
+                    failed = false;
+                }
+                None => {}
+            }
             for tenant in self.tenants.clone() {
                 let name = tenant.name.clone();
                 let work =
@@ -133,6 +148,12 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// Whether the ledger's storage works (every tenant shares it), known
+    /// without calling sled.
+    pub fn storage(&self) -> StorageHealth {
+        self.ledger.health()
     }
 
     /// Makes everything every tenant wrote durable (one database, one flush).

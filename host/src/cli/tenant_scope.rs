@@ -1,0 +1,68 @@
+//! What the read commands (`status`, `ledger verify`, `ledger export`) read:
+//! a ledger that must already exist, and the tenants named by `--tenant`,
+//! else every tenant of the config (`default` when it has none).
+
+use super::Failure;
+use crate::config::Config;
+use crate::ledger::{DEFAULT_TENANT, Ledger};
+
+/// The ledger of `config`. A read command never creates one: a data
+/// directory without a ledger is a wrong `--data-dir` or `data_dir`.
+pub fn existing_ledger(config: &Config) -> Result<Ledger, Failure> {
+    let dir = config.data_dir.join("ledger");
+    if !dir.join("db").is_file() {
+        return Err(Failure::Input(format!(
+            "no ledger in {}: check --data-dir, or data_dir in the config",
+            dir.display()
+        )));
+    }
+    Ledger::open(&dir, DEFAULT_TENANT, config.history_depth)
+        .map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The tenants to read: `requested`, each one the config or the ledger
+/// knows; or, when none is, every tenant of the config.
+pub fn selected(
+    config: &Config,
+    ledger: &Ledger,
+    requested: &[String],
+) -> Result<Vec<String>, Failure> {
+    let mut known: Vec<String> = config.tenants.iter().map(|t| t.name.clone()).collect();
+    if known.is_empty() {
+        known.push(DEFAULT_TENANT.into());
+    }
+    if requested.is_empty() {
+        return Ok(known);
+    }
+    let stored = ledger.tenants();
+    for name in requested {
+        if !known.contains(name) && !stored.contains(name) {
+            known.extend(
+                stored
+                    .iter()
+                    .filter(|s| !known.contains(s))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            return Err(Failure::Input(format!(
+                "no tenant {name:?} in the config or the ledger; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let mut names = requested.to_vec();
+    names.dedup();
+    Ok(names)
+}
+
+/// `tenant`'s trees, or `None` when it has never written to this ledger
+/// (reading must not create them).
+pub fn trees(ledger: &Ledger, tenant: &str) -> Result<Option<Ledger>, Failure> {
+    if !ledger.tenants().iter().any(|t| t == tenant) {
+        return Ok(None);
+    }
+    ledger
+        .for_tenant(tenant)
+        .map(Some)
+        .map_err(|e| Failure::Input(format!("tenant {tenant}: {e}")))
+}
