@@ -19,6 +19,14 @@ use std::time::{Duration, Instant};
 
 const BASE: i64 = 1_780_000_000;
 
+/// Kill cycles: 20 in the suite; `DATASLO_KILL_CYCLES=100` for a longer run.
+fn cycles() -> usize {
+    std::env::var("DATASLO_KILL_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
+
 fn dataslo(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .args(args)
@@ -196,7 +204,7 @@ fn observe_and_run_killed_at_random_lose_nothing_and_double_nothing() {
     let mut rng = StdRng::seed_from_u64(7);
     let mut run = start_run(dir.path());
     let mut observers = Vec::new();
-    for _cycle in 0..20 {
+    for _cycle in 0..cycles() {
         for _ in 0..3 {
             let (dir, acknowledged, next) =
                 (dir.path().to_path_buf(), acknowledged.clone(), next.clone());
@@ -227,6 +235,11 @@ fn observe_and_run_killed_at_random_lose_nothing_and_double_nothing() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let acknowledged = acknowledged.lock().unwrap();
+    println!(
+        "observe + run: {} cycles, {} acknowledged",
+        cycles(),
+        acknowledged.len()
+    );
     assert!(
         acknowledged.len() >= 50,
         "only {} acknowledged",
@@ -283,7 +296,7 @@ fn serve_killed_at_random_under_load_evaluates_every_acknowledged_observation_on
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
     let next = Arc::new(AtomicUsize::new(0));
     let mut rng = StdRng::seed_from_u64(11);
-    for _cycle in 0..20 {
+    for _cycle in 0..cycles() {
         let (mut child, base) = start_serve(dir.path());
         let clients: Vec<_> = (0..8)
             .map(|_| {
@@ -318,6 +331,11 @@ fn serve_killed_at_random_under_load_evaluates_every_acknowledged_observation_on
     }
     // Restarted, it resumes from the cursor.
     let acknowledged = acknowledged.lock().unwrap();
+    println!(
+        "serve: {} cycles, {} acknowledged",
+        cycles(),
+        acknowledged.len()
+    );
     let (child, base) = start_serve(dir.path());
     let started = Instant::now();
     loop {
