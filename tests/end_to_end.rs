@@ -26,6 +26,7 @@ mod openlineage_producers;
 mod parallel;
 mod policies_api;
 mod read_commands;
+mod read_while_running;
 mod scheduler;
 mod serve_process;
 mod server;

@@ -4,7 +4,7 @@ use super::slices::Slicer;
 use super::window::{MinuteRange, window_at};
 use crate::ledger::{Bucket, Ledger, LedgerError};
 use crate::slo::{Budgeting, Slo};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The burn-rate windows reported for every SLO, in minutes.
 pub const BURN_WINDOWS: [(&str, i64); 7] = [
@@ -19,7 +19,7 @@ pub const BURN_WINDOWS: [(&str, i64); 7] = [
 
 /// Good and total units (events for Occurrences, slices for Timeslices), with
 /// the errors and evaluations seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// Good events or good slices.
     pub good: u64,
@@ -123,7 +123,7 @@ fn tally_slices(
 }
 
 /// An objective's state at a time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectiveFigures {
     /// The objective's name.
     pub objective: String,

@@ -2,8 +2,9 @@
 
 use super::Failure;
 use super::setup::SetupArgs;
-use super::tenant_scope::{existing_ledger, selected, trees};
-use crate::ledger::{Ledger, Mismatch, Outcome, VerifyReport};
+use super::tenant_scope::{Source, existing_ledger, selected, trees};
+use crate::ledger::{EvalRecord, Mismatch, Outcome, VerifyReport};
+use crate::service::control;
 use serde::Serialize;
 use std::io::Write;
 
@@ -11,17 +12,11 @@ use std::io::Write;
 /// cannot be read at all.
 pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
     let config = setup.config(&[])?;
-    let ledger = existing_ledger(&config)?;
+    let source = existing_ledger(&config)?;
     let mut problems = 0;
     let mut unreadable = Vec::new();
-    for tenant in selected(&config, &ledger, tenants)? {
-        let report = trees(&ledger, &tenant).and_then(|trees| match trees {
-            Some(trees) => trees
-                .verify()
-                .map(Some)
-                .map_err(|e| Failure::Input(e.to_string())),
-            None => Ok(None),
-        });
+    for tenant in selected(&config, &source, tenants)? {
+        let report = source.verify(&tenant);
         match report {
             Ok(Some(report)) => {
                 print_report(&tenant, &report);
@@ -121,12 +116,24 @@ pub fn export(setup: &SetupArgs, filter: ExportFilter<'_>) -> Result<(), Failure
         })
         .transpose()?;
     let config = setup.config(&[])?;
-    let ledger = existing_ledger(&config)?;
+    let source = existing_ledger(&config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for tenant in selected(&config, &ledger, filter.tenants)? {
-        if let Some(trees) = trees(&ledger, &tenant)? {
-            export_tenant(&mut out, &trees, filter.slo, since)?;
+    for tenant in selected(&config, &source, filter.tenants)? {
+        let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
+        match &source {
+            Source::Ledger(ledger) => {
+                if let Some(trees) = trees(ledger, &tenant)? {
+                    let records = trees.records(filter.slo, since).map(|r| r.map_err(storage));
+                    export_tenant(&mut out, &tenant, records)?;
+                }
+            }
+            Source::Running(dir) => {
+                if source.tenants()?.contains(&tenant) {
+                    let records = control::ask_records(dir, &tenant, filter.slo, since)?;
+                    export_tenant(&mut out, &tenant, records.into_iter().map(Ok))?;
+                }
+            }
         }
     }
     out.flush()
@@ -135,12 +142,11 @@ pub fn export(setup: &SetupArgs, filter: ExportFilter<'_>) -> Result<(), Failure
 
 fn export_tenant(
     out: &mut impl Write,
-    ledger: &Ledger,
-    slo: Option<&str>,
-    since: Option<jiff::Timestamp>,
+    tenant: &str,
+    records: impl Iterator<Item = Result<EvalRecord, Failure>>,
 ) -> Result<(), Failure> {
-    for record in ledger.records(slo, since) {
-        let r = record.map_err(|e| Failure::Input(e.to_string()))?;
+    for record in records {
+        let r = record?;
         let first = r.events.first();
         let (outcome, error) = match &r.outcome {
             Outcome::Measured if first.is_some_and(|e| e.good == e.total) => ("good", None),
@@ -148,7 +154,7 @@ fn export_tenant(
             Outcome::Error { code, .. } => ("error", Some(code.as_str())),
         };
         let line = ExportLine {
-            tenant: ledger.tenant(),
+            tenant,
             slo: &r.slo,
             dataset: &r.dataset,
             time: r.time,

@@ -8,11 +8,13 @@ use std::sync::Arc;
 
 pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> Result<(), Failure> {
     let config = setup.config(slo_files)?;
-    let service = Service::single(&config)?;
+    let service = Arc::new(Service::single(&config)?);
     let Some(tenant) = service.tenants.first().cloned() else {
         return Err(crate::service::ServiceError::NoSlos.into());
     };
     crate::service::announce_holder(&config.data_dir, "run")?;
+    // `status` and `ledger …` ask through it while this process holds the ledger.
+    let _control = crate::service::control::Control::start(&config.data_dir, service.clone())?;
     let spool = config.spool();
     std::fs::create_dir_all(&spool)
         .map_err(|e| Failure::Input(format!("cannot create {}: {e}", spool.display())))?;

@@ -34,6 +34,8 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         open_runtime(&config)?,
         &ledger,
     )?);
+    // `status` and `ledger …` ask through it while this process holds the ledger.
+    let _control = crate::service::control::Control::start(&config.data_dir, service.clone())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -3,13 +3,13 @@
 
 use super::args::Format;
 use super::setup::{SetupArgs, slos};
-use super::tenant_scope::{existing_ledger, selected, trees};
+use super::tenant_scope::{Source, existing_ledger, selected, trees};
 use super::{Failure, table};
 use crate::budget::ObjectiveFigures;
 use crate::config::{Config, TenantConfig};
 use crate::ledger::{DEFAULT_TENANT, Ledger};
 use crate::model::escape_control;
-use crate::service::{ServiceError, slo_set};
+use crate::service::{ServiceError, control, slo_set};
 use crate::slo::Slo;
 use crate::status::{StatusReport, status_report};
 use serde::Serialize;
@@ -43,19 +43,31 @@ pub fn run(
         })?,
         None => jiff::Timestamp::now(),
     };
-    let ledger = existing_ledger(&config)?;
+    let source = existing_ledger(&config)?;
     let mut reports = Vec::new();
-    for tenant in selected(&config, &ledger, tenants)? {
-        let Some(trees) = trees(&ledger, &tenant)? else {
-            eprintln!("tenant {tenant}: not in this ledger");
-            continue;
+    for tenant in selected(&config, &source, tenants)? {
+        let report = match &source {
+            Source::Ledger(ledger) => {
+                let Some(trees) = trees(ledger, &tenant)? else {
+                    eprintln!("tenant {tenant}: not in this ledger");
+                    continue;
+                };
+                let slos = tenant_slos(&config, &tenant, &trees)?;
+                status_report(&trees, slos, at).map_err(|e| Failure::Input(e.to_string()))?
+            }
+            // The running process reports over the SLOs it runs.
+            Source::Running(dir) => {
+                if !source.tenants()?.contains(&tenant) {
+                    eprintln!("tenant {tenant}: not in the running process");
+                    continue;
+                }
+                control::ask_status(dir, &tenant, at)?
+            }
         };
-        let slos = tenant_slos(&config, &tenant, &trees)?;
-        if slos.is_empty() {
+        if report.slos.is_empty() {
             eprintln!("tenant {tenant}: no SLOs");
             continue;
         }
-        let report = status_report(&trees, slos, at).map_err(|e| Failure::Input(e.to_string()))?;
         reports.push((tenant, report));
     }
     if reports.is_empty() {

@@ -8,7 +8,7 @@ use super::{Ledger, LedgerError, codec, keys};
 use std::collections::BTreeMap;
 
 /// One problem found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mismatch {
     /// A value failed its checksum or did not decode.
     Corrupt(String),
@@ -28,7 +28,7 @@ pub enum Mismatch {
 }
 
 /// The result of a verification.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct VerifyReport {
     /// Records read.
     pub records: usize,

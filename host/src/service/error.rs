@@ -71,6 +71,14 @@ pub enum ServiceError {
         /// Why, naming the file and field.
         reason: String,
     },
+    /// The running process's control socket did not answer.
+    #[error("asking the process that holds the ledger ({socket}): {reason}")]
+    Control {
+        /// The socket.
+        socket: String,
+        /// Why.
+        reason: String,
+    },
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),

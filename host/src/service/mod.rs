@@ -15,6 +15,7 @@
 mod assemble;
 mod changes;
 mod clock;
+pub mod control;
 mod error;
 mod handoff;
 pub mod slo_set;

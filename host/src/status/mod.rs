@@ -7,10 +7,10 @@ use crate::budget::{ObjectiveFigures, objective_figures};
 use crate::ledger::{Ledger, LedgerError};
 use crate::model::DatasetRef;
 use crate::slo::{Slo, TimeWindow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `status --format json`: documented in docs/status-json.md.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StatusReport {
     /// The time the figures are for.
     pub at: jiff::Timestamp,
@@ -19,7 +19,7 @@ pub struct StatusReport {
 }
 
 /// One SLO's status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct SloStatus {
     /// The SLO's name.
     pub slo: String,
