@@ -185,3 +185,81 @@ fn a_full_disk_is_refused_with_507_and_serve_restarts_clean_once_space_is_back()
         "{out}"
     );
 }
+
+/// Runs `dataslo ARGS` in `dir`, killing it (and failing) if it outlives a
+/// minute: a full disk must end in an answer, not a hang.
+fn bounded(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("dataslo {args:?} hung on a full disk");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_and_observe_on_a_full_disk_fail_clearly_and_lose_nothing_they_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let _tmpfs = match Tmpfs::mount(&data, "8m") {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("skipped: cannot mount a tmpfs ({e}); run as root to test a full disk");
+            return;
+        }
+    };
+    std::fs::write(dir.path().join("slo.yaml"), crate::server::SLO).unwrap();
+    // The compile cache would share the 8 MiB with the ledger.
+    std::fs::write(
+        dir.path().join("dataslo.toml"),
+        "data_dir = \"data\"\nslo_files = [\"slo.yaml\"]\n[engine]\ncache = false\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("first.json"), padded(0)).unwrap();
+    let (code, _, stderr) = bounded(dir.path(), &["observe", "first.json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = bounded(dir.path(), &["run", "--once"]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    fill(&data.join("filler"));
+    std::fs::create_dir_all(data.join("spool")).ok();
+    let lines: Vec<String> = (1..200).map(padded).collect();
+    let spooled = data.join("spool/late.ndjson");
+    // Writing the spool file itself may hit the full disk: then it holds
+    // what fitted, and nothing else is claimed.
+    let _ = std::fs::write(&spooled, lines.join("\n"));
+    let (code, _, stderr) = bounded(dir.path(), &["run", "--once"]);
+    assert_ne!(code, Some(0), "a pass that cannot store fails: {stderr}");
+    assert!(stderr.contains("space"), "the cause is named: {stderr}");
+
+    std::fs::write(dir.path().join("more.json"), padded(500)).unwrap();
+    let (code, stdout, stderr) = bounded(dir.path(), &["observe", "more.json"]);
+    assert_ne!(code, Some(0), "not acknowledged: {stdout}");
+    assert!(!stdout.contains("acknowledged"), "{stdout}");
+    assert!(stderr.contains("space"), "{stderr}");
+
+    // Space is back: the spool file that was not taken is taken now.
+    std::fs::remove_file(data.join("filler")).unwrap();
+    let (code, _, stderr) = bounded(dir.path(), &["run", "--once"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!spooled.exists(), "the spool file is ingested once space is back");
+    let (code, stdout, stderr) = bounded(dir.path(), &["ledger", "verify"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (_, export, _) = bounded(dir.path(), &["ledger", "export"]);
+    assert!(export.lines().count() >= 1, "{export}");
+}

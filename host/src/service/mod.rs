@@ -8,9 +8,13 @@
 //! - [`ClockPass`]: tick → alerts → outbox → Alertmanager refresh → retention.
 //! - [`ingest_spool`]: observation files dropped in the spool folder.
 //! - [`slo_set`]: the SLOs of a single-machine process.
+//! - [`hand_off`]: observations for a `run` that holds the ledger.
+//! - [`control`]: the socket through which `status` and `ledger …` ask the
+//!   process that holds the ledger.
 //!
-//! Depends on scheduler, alert, budget, registry, executor, config, ledger,
-//! runtime, slo and model; server, dashboard, demo and cli depend on it.
+//! Depends on scheduler, status, alert, budget, registry, executor, config,
+//! ledger, runtime, slo and model; server, dashboard, demo and cli depend on
+//! it.
 
 mod assemble;
 mod changes;
