@@ -1,7 +1,9 @@
 //! `serve` on a full disk: writes are refused with 507 naming the cause,
 //! readiness and health say why, SIGTERM still ends it within its grace,
 //! and once space is back it starts again with every acknowledged
-//! observation recorded and `ledger verify` clean. The data directory is a
+//! observation recorded and `ledger verify` clean. `run` and `observe` on a
+//! full disk fail naming the cause, acknowledge nothing, and leave the ledger
+//! whole for when space is back. The data directory is a
 //! small tmpfs (CI runs as root); without the right to mount, the test says
 //! so and passes.
 
@@ -257,7 +259,10 @@ fn run_and_observe_on_a_full_disk_fail_clearly_and_lose_nothing_they_acknowledge
     std::fs::remove_file(data.join("filler")).unwrap();
     let (code, _, stderr) = bounded(dir.path(), &["run", "--once"]);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(!spooled.exists(), "the spool file is ingested once space is back");
+    assert!(
+        !spooled.exists(),
+        "the spool file is ingested once space is back"
+    );
     let (code, stdout, stderr) = bounded(dir.path(), &["ledger", "verify"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let (_, export, _) = bounded(dir.path(), &["ledger", "export"]);

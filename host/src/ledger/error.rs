@@ -18,6 +18,17 @@ pub enum LedgerError {
         /// The ledger's directory.
         dir: String,
     },
+    /// The disk is too full to open the ledger safely.
+    #[error(
+        "the filesystem holding the ledger in {dir} has {free} bytes free; dataslo opens a \
+         ledger only with at least 2 MiB free (sled could damage it): free some space and retry"
+    )]
+    NoRoomToOpen {
+        /// The ledger's directory.
+        dir: String,
+        /// Bytes free.
+        free: u64,
+    },
     /// The ledger was written in an older layout: `dataslo ledger migrate`
     /// brings it to this build's.
     #[error(

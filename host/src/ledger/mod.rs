@@ -76,6 +76,7 @@ impl Ledger {
     /// how many observations per dataset are kept. A ledger of another layout
     /// than [`CURRENT_LAYOUT`] is refused, never migrated.
     pub fn open(dir: &Path, tenant: &str, history_depth: usize) -> Result<Self, LedgerError> {
+        room_to_open(dir)?;
         let config = sled::Config::new().path(dir);
         let db = config.open().map_err(|e| open_error(dir, e))?;
         layout::check(&db, dir)?;
@@ -179,6 +180,7 @@ impl Ledger {
 
 /// The sled database in `dir`, created if absent, without any layout check.
 fn open_db(dir: &Path) -> Result<sled::Db, LedgerError> {
+    room_to_open(dir)?;
     sled::Config::new()
         .path(dir)
         .open()
@@ -193,9 +195,53 @@ fn open_error(dir: &Path, e: sled::Error) -> LedgerError {
                 dir: dir.display().to_string(),
             }
         }
+        // On a full disk sled cannot finish its recovery and calls the
+        // ledger corrupt; say what the operator can fix.
+        e if no_space_left(dir) => LedgerError::Open {
+            dir: dir.display().to_string(),
+            error: format!(
+                "{e} (the filesystem holding it has no space left: free some and retry)"
+            ),
+        },
         e => LedgerError::Open {
             dir: dir.display().to_string(),
             error: e.to_string(),
         },
     }
+}
+
+/// Free bytes a ledger needs before sled may open it. sled writes while it
+/// opens (recovery, a new segment); cut short by a full disk, that write
+/// leaves a log it later reads as corrupt. Measured: an open on a full 8 MiB
+/// tmpfs corrupted the ledger; so none is attempted below this.
+pub const MIN_FREE_TO_OPEN: u64 = 2 << 20;
+
+/// Refuses to open the ledger in `dir` on a filesystem with less than
+/// [`MIN_FREE_TO_OPEN`] free.
+fn room_to_open(dir: &Path) -> Result<(), LedgerError> {
+    match free_bytes(dir) {
+        Some(free) if free < MIN_FREE_TO_OPEN => Err(LedgerError::NoRoomToOpen {
+            dir: dir.display().to_string(),
+            free,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Bytes free for us on the filesystem holding `dir` (or its nearest
+/// existing ancestor); `None` when that cannot be told.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let existing = dir.ancestors().find(|p| p.exists())?;
+    let path = std::ffi::CString::new(existing.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs writes into the zeroed struct we own; the path is
+    // NUL-terminated and outlives the call.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statvfs(path.as_ptr(), &mut stats) };
+    (rc == 0).then(|| stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+/// Whether the filesystem holding `dir` has no room left.
+fn no_space_left(dir: &Path) -> bool {
+    free_bytes(dir).is_some_and(|free| free < MIN_FREE_TO_OPEN)
 }
