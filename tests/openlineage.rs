@@ -37,7 +37,7 @@ fn facet(name: &str, group: &str) -> Observation {
 }
 
 fn attr<'a>(o: &'a Observation, key: &str) -> Option<&'a str> {
-    o.attributes.get(key).map(String::as_str)
+    o.attributes.get(key).map(|v| &**v)
 }
 
 #[test]
@@ -84,6 +84,19 @@ fn the_full_example_gives_its_input_and_its_output() {
         Some("ea041791-68bc-4ae1-bd89-4c8106a157e4")
     );
     assert_eq!(attr(output, "openlineage.event_type"), Some("COMPLETE"));
+}
+
+#[test]
+fn the_datasets_of_one_event_share_its_job_and_run_rather_than_copy_them() {
+    let obs = file("example_full_event.json");
+    assert_eq!(obs.len(), 2);
+    for key in ["openlineage.job", "openlineage.run_id"] {
+        let (first, second) = (&obs[0].attributes[key], &obs[1].attributes[key]);
+        assert!(first.shares_with(second), "{key} is copied, not shared");
+    }
+    // Stored, each observation holds the text in full.
+    let json = serde_json::to_value(&obs[1]).unwrap();
+    assert!(json["attributes"]["openlineage.job"].is_string(), "{json}");
 }
 
 #[test]

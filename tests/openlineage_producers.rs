@@ -42,7 +42,7 @@ fn read(path: &str) -> Lineage {
 }
 
 fn attr<'a>(o: &'a Observation, key: &str) -> Option<&'a str> {
-    o.attributes.get(key).map(String::as_str)
+    o.attributes.get(key).map(|v| &**v)
 }
 
 fn json_attr(o: &Observation, key: &str) -> Value {

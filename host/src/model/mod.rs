@@ -14,6 +14,7 @@ mod notifier;
 mod observation;
 mod op;
 mod policy_ref;
+mod shared_text;
 mod text;
 mod time_sanity;
 
@@ -28,5 +29,6 @@ pub use observation::{
 };
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
+pub use shared_text::SharedText;
 pub use text::escape_control;
 pub use time_sanity::{TimeFields, TimeSanity};

@@ -1,6 +1,6 @@
 //! The observation JSON format (documented in `docs/observation-format.md`).
 
-use super::ModelError;
+use super::{ModelError, SharedText};
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use std::collections::BTreeMap;
@@ -31,9 +31,10 @@ pub struct Observation {
     /// The partition observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
-    /// Free key/value attributes.
+    /// Free key/value attributes. Values are shared text: the datasets of
+    /// one OpenLineage event hold its job, run and error alike, once.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: BTreeMap<String, SharedText>,
 }
 
 /// A dataset, named the OpenLineage way.

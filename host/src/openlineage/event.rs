@@ -3,7 +3,7 @@
 
 use super::facets::{Fail, apply_facets, has_measurement};
 use super::{Lineage, MAX_ERROR_MESSAGE_BYTES, MAX_NAME_BYTES, OpenLineageError};
-use crate::model::{DatasetRef, Observation};
+use crate::model::{DatasetRef, Observation, SharedText};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 struct Shared {
     time: jiff::Timestamp,
     event_type: Option<String>,
-    attributes: BTreeMap<String, String>,
+    // Shared: each observation of the event holds these, not a copy.
+    attributes: BTreeMap<String, SharedText>,
     partition: Option<String>,
 }
 
@@ -149,9 +150,9 @@ fn shared(event: &Value) -> Result<Shared, Fail> {
         .and_then(Value::as_str)
         .map(|t| bounded(t, "eventType").map(|()| t.to_string()))
         .transpose()?;
-    let mut attributes = BTreeMap::new();
+    let mut attributes: BTreeMap<String, SharedText> = BTreeMap::new();
     if let Some(kind) = &event_type {
-        attributes.insert("openlineage.event_type".to_string(), kind.clone());
+        attributes.insert("openlineage.event_type".to_string(), kind.as_str().into());
     }
     if let Some(job) = event.get("job") {
         let part = |key: &str| -> Result<&str, Fail> {
@@ -159,11 +160,11 @@ fn shared(event: &Value) -> Result<Shared, Fail> {
             bounded(text, &format!("job.{key}")).map(|()| text)
         };
         let job_name = format!("{}/{}", part("namespace")?, part("name")?);
-        attributes.insert("openlineage.job".into(), job_name);
+        attributes.insert("openlineage.job".into(), job_name.into());
     }
     if let Some(run_id) = event.pointer("/run/runId").and_then(Value::as_str) {
         bounded(run_id, "run.runId")?;
-        attributes.insert("openlineage.run_id".into(), run_id.to_string());
+        attributes.insert("openlineage.run_id".into(), run_id.into());
     }
     let facets = event.pointer("/run/facets");
     if let Some(message) = facets
@@ -172,7 +173,7 @@ fn shared(event: &Value) -> Result<Shared, Fail> {
     {
         attributes.insert(
             "openlineage.error_message".into(),
-            cut(message, MAX_ERROR_MESSAGE_BYTES),
+            cut(message, MAX_ERROR_MESSAGE_BYTES).into(),
         );
     }
     let mut partition = None;
@@ -190,7 +191,7 @@ fn shared(event: &Value) -> Result<Shared, Fail> {
                 .ok_or_else(|| (field.clone(), "must be a time as text".to_string()))?;
             let at = parse_time(text)
                 .ok_or_else(|| (field, format!("{text:?} is not an ISO 8601 time or date")))?;
-            attributes.insert(attribute.into(), at.to_string());
+            attributes.insert(attribute.into(), at.to_string().into());
             if key == "nominalStartTime" {
                 partition = Some(at.to_string());
             }

@@ -137,7 +137,7 @@ fn objects(list: Option<&Value>, required: &str, keys: &[&str]) -> Option<String
 fn apply(obs: &mut Observation, facet: &str, body: &Value, at: &Place) -> Result<(), Fail> {
     let mut set = |key: &str, value: Option<String>| {
         if let Some(value) = value {
-            obs.attributes.insert(key.to_string(), value);
+            obs.attributes.insert(key.to_string(), value.into());
         }
     };
     let own = |key: &str| text(body, key).map(str::to_string);

@@ -55,7 +55,7 @@ pub fn observation(obs: &model::Observation) -> wit::Observation {
         attributes: obs
             .attributes
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), v.to_string()))
             .collect(),
     }
 }
