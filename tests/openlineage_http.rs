@@ -248,6 +248,10 @@ fn one_event_of_many_datasets_costs_memory_in_proportion_to_its_size() {
     let at_limit = event("j".repeat(dataslo::openlineage::MAX_NAME_BYTES));
     let (status_at_limit, answer_at_limit) = post_encoded(&url, JSON, None, at_limit.as_bytes());
     let peak = peak_rss(child.id());
+    println!(
+        "one event of 5,000 datasets: serve's peak RSS {} MiB",
+        peak >> 20
+    );
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(

@@ -10,6 +10,9 @@ use crate::model::Observation;
 use crate::slo::Trigger;
 use std::sync::PoisonError;
 
+/// Observations appended per sled transaction.
+const APPEND_CHUNK: usize = 500;
+
 /// Observations taken from the log per consumer step.
 const LOG_BATCH: usize = 256;
 
@@ -37,7 +40,14 @@ impl Scheduler {
     /// nothing) and flushes: on return the caller may acknowledge them.
     /// Evaluation is [`Scheduler::evaluate_log`]'s.
     pub fn append(&self, observations: &[Observation]) -> Result<Appended, LedgerError> {
-        let receipts = self.ledger.put_observations(observations)?;
+        // One transaction per chunk: sled holds a transaction's writes in
+        // memory, and one OpenLineage event can carry thousands of datasets.
+        // A crash between chunks acknowledges nothing; the retry finds the
+        // appended ones stored and appends the rest.
+        let mut receipts = Vec::with_capacity(observations.len());
+        for chunk in observations.chunks(APPEND_CHUNK) {
+            receipts.extend(self.ledger.put_observations(chunk)?);
+        }
         self.commit()?;
         Ok(Appended { receipts })
     }
