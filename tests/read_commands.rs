@@ -28,7 +28,13 @@ fn served(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let server = start();
     let later = OBS.replace("08:00:00Z", "08:05:00Z");
     for (token, body) in [(ACME, OBS), (ACME, later.as_str()), (GLOBEX, OBS)] {
-        let (status, answer) = post(&server, "/v1/observations", token, JSON, body);
+        let (status, answer) = post(
+            &server,
+            "/v1/observations?wait=evaluated",
+            token,
+            JSON,
+            body,
+        );
         assert_eq!(status, 200, "{answer}");
     }
     let dir = server.stop();

@@ -110,7 +110,7 @@ fn serve_applies_retention_to_old_records() {
             r#"{{"dataset":{{"namespace":"postgres://prod","name":"orders"}},"observed_at":"{at}","row_count":50}}"#
         );
         let answer = crate::server::agent()
-            .post(&format!("{base}/v1/observations"))
+            .post(&format!("{base}/v1/observations?wait=evaluated"))
             .header("Authorization", "Bearer acme-secret")
             .header("Content-Type", "application/json")
             .send(obs.as_bytes())

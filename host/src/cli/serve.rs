@@ -81,6 +81,10 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         let left = stopping
             .get()
             .map_or(grace, |at: &Instant| grace.saturating_sub(at.elapsed()));
+        drain_log(&service, left / 2).await;
+        let left = stopping
+            .get()
+            .map_or(grace, |at: &Instant| grace.saturating_sub(at.elapsed()));
         Ok::<_, Failure>(final_flush(&service, left).await)
     })?;
     // Threads still blocked (a stuck flush, a notifier) are left behind.
@@ -97,6 +101,27 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             std::mem::forget(ledger);
             Err(Failure::Input(format!("stopped, but {e}")))
         }
+    }
+}
+
+/// Evaluates what the tenants' ingest logs still hold, for at most `left`;
+/// what is left then is evaluated at the next start, from the cursor.
+async fn drain_log(service: &Arc<Service>, left: Duration) {
+    if service.storage().error().is_some() {
+        return;
+    }
+    let draining = service.clone();
+    let drain = tokio::task::spawn_blocking(move || {
+        for tenant in &draining.tenants {
+            if let Err(error) = tenant.scheduler.evaluate_log() {
+                tracing::warn!(tenant = %tenant.name, %error, "the ingest log is evaluated at the next start");
+            }
+        }
+    });
+    if tokio::time::timeout(left, drain).await.is_err() {
+        tracing::warn!(
+            "stopping before the ingest log is evaluated; the next start resumes from its cursor"
+        );
     }
 }
 
