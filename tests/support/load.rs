@@ -133,6 +133,11 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
     let _ = stop.send(());
     server.join().expect("server thread");
 
+    // As `serve` does when it stops: evaluate what the ingest log still holds.
+    state.tenants[0]
+        .scheduler
+        .evaluate_log()
+        .expect("the log evaluates");
     let tenant_ledger = state.tenants[0].scheduler.ledger();
     let records: Vec<_> = tenant_ledger
         .records(Some("orders-volume"), None)
