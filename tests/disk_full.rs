@@ -139,7 +139,7 @@ fn a_full_disk_is_refused_with_507_and_serve_restarts_clean_once_space_is_back()
     assert_eq!(status, 507);
 
     let start = Instant::now();
-    let (code, stderr) = stop(child);
+    let (code, stderr) = stop(child, dir.path());
     let took = start.elapsed();
     assert!(
         took < Duration::from_secs(5),
@@ -182,7 +182,7 @@ fn a_full_disk_is_refused_with_507_and_serve_restarts_clean_once_space_is_back()
         .collect();
     assert!(lost.is_empty(), "acknowledged but not recorded: {lost:?}");
     assert_eq!(post(&base, 1000).0, 200, "writes work again");
-    let (code, stderr) = stop(child);
+    let (code, stderr) = stop(child, dir.path());
     assert_eq!(code, Some(0), "{stderr}");
 
     let verify = Command::new(env!("CARGO_BIN_EXE_dataslo"))

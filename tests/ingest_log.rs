@@ -3,11 +3,10 @@
 //! whatever kills the process in between; a ledger written before the log
 //! is migrated and its stored observations evaluated.
 
-use crate::serve_process::{free_port, observation};
+use crate::serve_process::{observation, start_serve};
 use crate::server::SLO;
 use crate::support::test_data;
 use dataslo::ledger::Ledger;
-use dataslo::service::token_hash;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
@@ -251,45 +250,6 @@ fn observe_and_run_killed_at_random_lose_nothing_and_double_nothing() {
     assert!(verify.status.success(), "{}", text(&verify.stdout));
 }
 
-/// `dataslo serve` for tenant acme on a free port over `dir`; returns once
-/// it answers.
-fn start_serve(dir: &Path) -> (Child, String) {
-    let port = free_port();
-    std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
-    std::fs::write(
-        dir.join("dataslo.toml"),
-        format!(
-            "data_dir = \"data\"\npoll_interval = \"50ms\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n\
-             [[tenants]]\nname = \"acme\"\ntoken_sha256 = [\"{}\"]\nslo_files = [\"slo.yaml\"]\n",
-            token_hash("acme-secret")
-        ),
-    )
-    .unwrap();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("serve.log"))
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dataslo"))
-        .args(["serve", "--config", "dataslo.toml"])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let agent = crate::server::agent();
-    let started = Instant::now();
-    while agent.get(&format!("{base}/healthz")).call().is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "serve never answered"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (child, base)
-}
-
 #[test]
 fn serve_killed_at_random_under_load_evaluates_every_acknowledged_observation_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -297,7 +257,7 @@ fn serve_killed_at_random_under_load_evaluates_every_acknowledged_observation_on
     let next = Arc::new(AtomicUsize::new(0));
     let mut rng = StdRng::seed_from_u64(11);
     for _cycle in 0..cycles() {
-        let (mut child, base) = start_serve(dir.path());
+        let (mut child, base) = start_serve(dir.path(), "", "");
         let clients: Vec<_> = (0..8)
             .map(|_| {
                 let (next, acknowledged) = (next.clone(), acknowledged.clone());
@@ -336,7 +296,7 @@ fn serve_killed_at_random_under_load_evaluates_every_acknowledged_observation_on
         cycles(),
         acknowledged.len()
     );
-    let (child, base) = start_serve(dir.path());
+    let (child, base) = start_serve(dir.path(), "", "");
     let started = Instant::now();
     loop {
         let mut answer = crate::server::agent()

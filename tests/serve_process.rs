@@ -30,7 +30,8 @@ pub(crate) fn observation(i: usize) -> String {
 /// Starts `dataslo serve` on a free port over `dir` (tenant `acme` with the
 /// orders-volume SLO, `extra` at the top of its config and `server` in its
 /// `[server]` table) and waits until it answers. Returns the process and its
-/// base URL.
+/// base URL. Its log goes to `dir/serve.log`: a pipe nobody reads while it
+/// runs would stall a long run.
 pub fn start_serve(
     dir: &std::path::Path,
     extra: &str,
@@ -48,12 +49,13 @@ pub fn start_serve(
         ),
     )
     .unwrap();
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .arg("serve")
         .arg("--config")
         .arg(dir.join("dataslo.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -69,15 +71,13 @@ pub fn start_serve(
     (child, base)
 }
 
-/// SIGTERM, then the exit status and stderr.
-pub fn stop(child: std::process::Child) -> (Option<i32>, String) {
+/// SIGTERM, then the exit status and the log of the serve started in `dir`.
+pub fn stop(mut child: std::process::Child, dir: &std::path::Path) -> (Option<i32>, String) {
     // SAFETY: signalling our own child process.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default();
+    (status.code(), log)
 }
 
 /// The times of the orders-volume records, through the API.
@@ -118,7 +118,7 @@ fn serve_applies_retention_to_old_records() {
         assert_eq!(answer.status(), 200);
     }
     assert_eq!(record_times(&base).len(), 2);
-    let (code, stderr) = stop(child);
+    let (code, stderr) = stop(child, dir.path());
     assert_eq!(code, Some(0), "{stderr}");
 
     // Started again with a retention of one day, its clock prunes the old one.
@@ -132,7 +132,7 @@ fn serve_applies_retention_to_old_records() {
         false
     });
     let times = record_times(&base);
-    let (code, stderr) = stop(child);
+    let (code, stderr) = stop(child, dir.path());
     assert!(
         pruned,
         "the 3-day-old record is still there: {times:?}\n{stderr}"
@@ -181,7 +181,7 @@ fn serve_drains_on_sigterm_and_loses_nothing_it_acknowledged() {
     while acknowledged.lock().unwrap().len() < 100 {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let (code, stderr) = stop(child);
+    let (code, stderr) = stop(child, dir.path());
     stopped.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().unwrap();
@@ -258,7 +258,7 @@ fn sigterm_exits_within_the_grace_while_a_request_and_the_clock_pass_hang() {
     std::thread::sleep(Duration::from_millis(200));
 
     let start = std::time::Instant::now();
-    let (code, stderr) = stop(child);
+    let (code, stderr) = stop(child, dir.path());
     let took = start.elapsed();
     assert!(
         took < Duration::from_secs(4),

@@ -229,26 +229,6 @@ pub fn refresh<'a>(
     Ok(report)
 }
 
-/// Says when a refresh is due: at the first call, then every [`REFRESH_EVERY`].
-#[derive(Debug, Default)]
-pub struct RefreshClock {
-    last: Option<jiff::Timestamp>,
-}
-
-impl RefreshClock {
-    /// Whether a refresh is due at `now`; if so, counts it as done.
-    pub fn due(&mut self, now: jiff::Timestamp) -> bool {
-        let every = jiff::SignedDuration::try_from(REFRESH_EVERY).unwrap_or_default();
-        let due = self
-            .last
-            .is_none_or(|last| now.duration_since(last) >= every);
-        if due {
-            self.last = Some(now);
-        }
-        due
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,14 +321,5 @@ mod tests {
         for base in ["http://127.0.0.1:9093/", "http://127.0.0.1:9093"] {
             assert_eq!(alerts_url(base), "http://127.0.0.1:9093/api/v2/alerts");
         }
-    }
-
-    #[test]
-    fn a_refresh_is_due_first_then_once_a_minute() {
-        let mut clock = RefreshClock::default();
-        assert!(clock.due(ts("2026-11-26T08:00:00Z")));
-        assert!(!clock.due(ts("2026-11-26T08:00:59Z")));
-        assert!(clock.due(ts("2026-11-26T08:01:00Z")));
-        assert!(!clock.due(ts("2026-11-26T08:01:30Z")));
     }
 }

@@ -4,8 +4,9 @@
 
 use super::setup::SetupArgs;
 use super::{Failure, input};
+use crate::config::Config;
 use crate::ledger::LedgerError;
-use crate::model::{TimeFields, TimeSanity, parse_observations};
+use crate::model::{Observation, TimeFields, TimeSanity, parse_observations};
 use crate::service::{Ingested, Service, ServiceError, hand_off, holder, open_ledger};
 use std::time::Duration;
 
@@ -31,30 +32,7 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
     TimeSanity::new(jiff::Timestamp::now(), config.max_future_skew)
         .check_observations(&observations, source, fields)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let answer = match open_ledger(&config) {
-        Ok(ledger) if wait => {
-            drop(ledger);
-            let service = Service::single(&config)?;
-            let tenant = service
-                .tenants
-                .first()
-                .cloned()
-                .ok_or(ServiceError::NoSlos)?;
-            let answer = tenant.ingest(&observations, true);
-            service.flush().map_err(|e| Failure::Input(e.to_string()))?;
-            answer.map_err(|e| Failure::Input(e.to_string()))?
-        }
-        Ok(ledger) => {
-            let storage = |e: LedgerError| Failure::Input(e.to_string());
-            let receipts = ledger.put_observations(&observations).map_err(storage)?;
-            ledger.flush().map_err(storage)?;
-            Ingested {
-                accepted: observations.len(),
-                new: receipts.iter().filter(|r| r.new).count(),
-                evaluations: None,
-                ignored: None,
-            }
-        }
+    let answer = match store_here(&config, &observations, wait) {
         Err(ServiceError::Ledger(LedgerError::Busy { .. })) => {
             if holder(&config.data_dir).as_deref() == Some("serve") {
                 return Err(Failure::Input(format!(
@@ -65,7 +43,7 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
             }
             hand_off(&config.spool(), &observations, HAND_OFF_TIMEOUT)?
         }
-        Err(e) => return Err(e.into()),
+        other => other?,
     };
     let evaluations = answer
         .evaluations
@@ -81,4 +59,33 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
         answer.accepted, answer.new
     );
     Ok(())
+}
+
+/// Appends to the ledger itself (each open of it fails `Busy` while another
+/// process holds it); with `wait`, evaluates them as `run` would.
+fn store_here(
+    config: &Config,
+    observations: &[Observation],
+    wait: bool,
+) -> Result<Ingested, ServiceError> {
+    if wait {
+        let service = Service::single(config)?;
+        let tenant = service
+            .tenants
+            .first()
+            .cloned()
+            .ok_or(ServiceError::NoSlos)?;
+        let answer = tenant.ingest(observations, true);
+        service.flush()?;
+        return Ok(answer?);
+    }
+    let ledger = open_ledger(config)?;
+    let receipts = ledger.put_observations(observations)?;
+    ledger.flush()?;
+    Ok(Ingested {
+        accepted: observations.len(),
+        new: receipts.iter().filter(|r| r.new).count(),
+        evaluations: None,
+        ignored: None,
+    })
 }

@@ -13,8 +13,9 @@ use std::path::PathBuf;
 pub enum Source {
     /// The ledger itself.
     Ledger(Ledger),
-    /// The process holding the ledger of this data directory.
-    Running(PathBuf),
+    /// The process holding the ledger of this data directory, and its
+    /// tenants (asked once).
+    Running(PathBuf, Vec<String>),
 }
 
 impl Source {
@@ -22,7 +23,7 @@ impl Source {
     pub fn tenants(&self) -> Result<Vec<String>, Failure> {
         match self {
             Source::Ledger(ledger) => Ok(ledger.tenants()),
-            Source::Running(data_dir) => Ok(control::ask_tenants(data_dir)?),
+            Source::Running(_, tenants) => Ok(tenants.clone()),
         }
     }
 }
@@ -40,7 +41,10 @@ pub fn existing_ledger(config: &Config) -> Result<Source, Failure> {
     }
     match Ledger::open(&dir, DEFAULT_TENANT, config.history_depth) {
         Ok(ledger) => Ok(Source::Ledger(ledger)),
-        Err(LedgerError::Busy { .. }) => Ok(Source::Running(config.data_dir.clone())),
+        Err(LedgerError::Busy { .. }) => {
+            let tenants = control::ask_tenants(&config.data_dir)?;
+            Ok(Source::Running(config.data_dir.clone(), tenants))
+        }
         Err(e) => Err(Failure::Input(e.to_string())),
     }
 }
@@ -90,10 +94,10 @@ impl Source {
                 )),
                 None => Ok(None),
             },
-            Source::Running(dir) if self.tenants()?.iter().any(|t| t == tenant) => {
+            Source::Running(dir, tenants) if tenants.iter().any(|t| t == tenant) => {
                 Ok(Some(control::ask_verify(dir, tenant)?))
             }
-            Source::Running(_) => Ok(None),
+            Source::Running(..) => Ok(None),
         }
     }
 }

@@ -15,6 +15,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 /// keeps from `history_depth` to `history_depth + TRIM_EVERY - 1` of them.
 pub const TRIM_EVERY: usize = 16;
 
+/// Observations appended per sled transaction.
+const APPEND_CHUNK: usize = 500;
+
 /// What storing one observation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservationReceipt {
@@ -38,10 +41,25 @@ impl Ledger {
         Ok(receipts.remove(0))
     }
 
-    /// Stores `observations` in one transaction and appends the new ones to
-    /// the ingest log, one receipt each, in order (not yet durable: call
-    /// [`Ledger::flush`] before acknowledging).
+    /// Stores `observations` (500 to a transaction) and
+    /// appends the new ones to the ingest log, one receipt each, in order
+    /// (not yet durable: call [`Ledger::flush`] before acknowledging).
     pub fn put_observations(
+        &self,
+        observations: &[Observation],
+    ) -> Result<Vec<ObservationReceipt>, LedgerError> {
+        // One transaction per chunk: sled holds a transaction's writes in
+        // memory, and one OpenLineage event can carry thousands of datasets.
+        // A crash between chunks acknowledges nothing; the retry finds the
+        // appended ones stored and appends the rest.
+        let mut receipts = Vec::with_capacity(observations.len());
+        for chunk in observations.chunks(APPEND_CHUNK) {
+            receipts.extend(self.put_chunk(chunk)?);
+        }
+        Ok(receipts)
+    }
+
+    fn put_chunk(
         &self,
         observations: &[Observation],
     ) -> Result<Vec<ObservationReceipt>, LedgerError> {

@@ -5,13 +5,10 @@
 //! observation is evaluated exactly once.
 
 use super::{Pass, Scheduler, idempotency_key};
-use crate::ledger::{LedgerError, ObservationReceipt, digest};
+use crate::ledger::{LedgerError, ObservationReceipt};
 use crate::model::Observation;
 use crate::slo::Trigger;
 use std::sync::PoisonError;
-
-/// Observations appended per sled transaction.
-const APPEND_CHUNK: usize = 500;
 
 /// Observations taken from the log per consumer step.
 const LOG_BATCH: usize = 256;
@@ -40,14 +37,7 @@ impl Scheduler {
     /// nothing) and flushes: on return the caller may acknowledge them.
     /// Evaluation is [`Scheduler::evaluate_log`]'s.
     pub fn append(&self, observations: &[Observation]) -> Result<Appended, LedgerError> {
-        // One transaction per chunk: sled holds a transaction's writes in
-        // memory, and one OpenLineage event can carry thousands of datasets.
-        // A crash between chunks acknowledges nothing; the retry finds the
-        // appended ones stored and appends the rest.
-        let mut receipts = Vec::with_capacity(observations.len());
-        for chunk in observations.chunks(APPEND_CHUNK) {
-            receipts.extend(self.ledger.put_observations(chunk)?);
-        }
+        let receipts = self.ledger.put_observations(observations)?;
         self.commit()?;
         Ok(Appended { receipts })
     }
@@ -92,18 +82,21 @@ impl Scheduler {
         Ok(self.ledger.ingest_cursor()? >= seq)
     }
 
-    /// The evaluation records that exist for `observations`: one per
-    /// observation-triggered SLO of each one's dataset, once evaluated.
-    pub fn records_for(&self, observations: &[Observation]) -> Result<usize, LedgerError> {
+    /// The evaluation records that exist for these observations (each with
+    /// its digest, from its append receipt): one per observation-triggered
+    /// SLO of its dataset, once evaluated.
+    pub fn records_for(
+        &self,
+        observations: &[(&Observation, [u8; 32])],
+    ) -> Result<usize, LedgerError> {
         let slos = self.slos();
         let mut found = 0;
-        for obs in observations {
-            let digest = digest(obs);
+        for (obs, digest) in observations {
             for armed in slos.iter() {
                 if armed.slo.trigger != Trigger::Observation || armed.slo.dataset != obs.dataset {
                     continue;
                 }
-                let key = idempotency_key(&armed.slo.name, &digest);
+                let key = idempotency_key(&armed.slo.name, digest);
                 found += usize::from(self.ledger.has_record(
                     &armed.slo.name,
                     obs.observed_at,

@@ -2,7 +2,7 @@
 //! tick the scheduled SLOs → move alerts → deliver the outbox → refresh
 //! Alertmanagers → apply retention. Each step logs what it did.
 
-use crate::alert::alertmanager::{self, RefreshClock};
+use crate::alert::alertmanager::{self, REFRESH_EVERY};
 use crate::alert::{Delivery, deliver_outbox};
 use crate::config::Config;
 use crate::ledger::{LedgerError, Transition};
@@ -59,28 +59,50 @@ pub struct ClockReport {
     pub pruned: usize,
 }
 
-/// One tenant's clock: the settings, and when each periodic step last ran.
+/// One tenant's clock: the settings, and its periodic steps.
 #[derive(Debug)]
 pub struct ClockPass {
     settings: ClockSettings,
-    refresh: RefreshClock,
-    last_alerts: Option<jiff::Timestamp>,
-    last_prune: Option<jiff::Timestamp>,
+    alerts: Every,
+    refresh: Every,
+    prune: Every,
 }
 
-fn due(last: Option<jiff::Timestamp>, now: jiff::Timestamp, every: Duration) -> bool {
-    let every = jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX);
-    last.is_none_or(|last| now.duration_since(last) >= every)
+/// A step due at the first pass, then once `every` has gone by.
+#[derive(Debug)]
+struct Every {
+    every: jiff::SignedDuration,
+    last: Option<jiff::Timestamp>,
+}
+
+impl Every {
+    fn new(every: Duration) -> Self {
+        Every {
+            every: jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX),
+            last: None,
+        }
+    }
+
+    /// Whether the step is due at `now`; if so, counts it as done.
+    fn due(&mut self, now: jiff::Timestamp) -> bool {
+        let due = self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= self.every);
+        if due {
+            self.last = Some(now);
+        }
+        due
+    }
 }
 
 impl ClockPass {
     /// A clock that has not run yet: its first pass does every step.
     pub fn new(settings: ClockSettings) -> Self {
         ClockPass {
+            alerts: Every::new(settings.alerts_every),
+            refresh: Every::new(REFRESH_EVERY),
+            prune: Every::new(PRUNE_EVERY),
             settings,
-            refresh: RefreshClock::default(),
-            last_alerts: None,
-            last_prune: None,
         }
     }
 
@@ -117,8 +139,7 @@ impl ClockPass {
                 "scheduled evaluations"
             );
         }
-        if due(self.last_alerts, now, s.alerts_every) {
-            self.last_alerts = Some(now);
+        if self.alerts.due(now) {
             report.transitions = scheduler.evaluate_alerts(now, &s.notifiers)?;
             for t in &report.transitions {
                 tracing::info!(
@@ -146,9 +167,8 @@ impl ClockPass {
             report.refresh_errors = done.errors;
         }
         if let Some(retention) = s.retention
-            && due(self.last_prune, now, PRUNE_EVERY)
+            && self.prune.due(now)
         {
-            self.last_prune = Some(now);
             let keep =
                 jiff::SignedDuration::try_from(retention).unwrap_or(jiff::SignedDuration::MAX);
             let cutoff = now.checked_sub(keep).unwrap_or(jiff::Timestamp::MIN);
@@ -158,5 +178,26 @@ impl ClockPass {
             }
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(text: &str) -> jiff::Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_step_is_due_first_then_once_its_interval_has_gone_by() {
+        let mut refresh = Every::new(REFRESH_EVERY);
+        assert!(refresh.due(ts("2026-11-26T08:00:00Z")));
+        assert!(!refresh.due(ts("2026-11-26T08:00:59Z")));
+        assert!(refresh.due(ts("2026-11-26T08:01:00Z")));
+        assert!(!refresh.due(ts("2026-11-26T08:01:30Z")));
+        let mut every_pass = Every::new(Duration::ZERO);
+        assert!(every_pass.due(ts("2026-11-26T08:00:00Z")));
+        assert!(every_pass.due(ts("2026-11-26T08:00:00Z")));
     }
 }

@@ -223,11 +223,11 @@ impl Tenant {
             return Ok(answer);
         }
         self.scheduler.evaluate_log()?;
-        let fresh: Vec<Observation> = observations
+        let fresh: Vec<(&Observation, [u8; 32])> = observations
             .iter()
             .zip(&appended.receipts)
             .filter(|(_, r)| r.new)
-            .map(|(o, _)| o.clone())
+            .map(|(o, r)| (o, r.digest))
             .collect();
         answer.evaluations = Some(self.scheduler.records_for(&fresh)?);
         Ok(answer)
