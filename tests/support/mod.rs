@@ -51,6 +51,34 @@ pub fn guest_bytes(name: &str) -> Vec<u8> {
     std::fs::read(guest_path(name)).expect("read guest")
 }
 
+/// The forger fixture's bytes with its mode tag rewritten to `mode` (see
+/// tests/fixtures/forger): `describe` takes no input, so its mode is patched in.
+pub fn forger(mode: &str) -> Vec<u8> {
+    const TAG: &[u8] = b"dataslo-forger-mode:";
+    const ROOM: usize = 32;
+    assert!(
+        mode.len() <= ROOM,
+        "mode {mode:?} is longer than {ROOM} bytes"
+    );
+    let mut bytes = guest_bytes("forger");
+    let at = bytes
+        .windows(TAG.len())
+        .position(|w| w == TAG)
+        .expect("the forger carries its mode tag")
+        + TAG.len();
+    let mut patch = mode.as_bytes().to_vec();
+    patch.resize(ROOM, b'.');
+    bytes[at..at + ROOM].copy_from_slice(&patch);
+    bytes
+}
+
+/// The forger in `mode`, written to `dir/forger-MODE.wasm` for the binary.
+pub fn forger_file(dir: &Path, mode: &str) -> PathBuf {
+    let path = dir.join(format!("forger-{mode}.wasm"));
+    std::fs::write(&path, forger(mode)).expect("write the forger");
+    path
+}
+
 /// One runtime per test binary, as in the real process.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
