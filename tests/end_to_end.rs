@@ -7,6 +7,7 @@ mod support;
 
 mod alertmanager;
 mod alerts;
+mod blocking_calls;
 mod budget_properties;
 mod builtins;
 mod cli_eval;
@@ -23,6 +24,7 @@ mod metrics_prometheus;
 mod openlineage;
 mod openlineage_http;
 mod openlineage_producers;
+mod output_contract;
 mod parallel;
 mod policies_api;
 mod read_commands;

@@ -30,5 +30,5 @@ pub use observation::{
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
 pub use shared_text::SharedText;
-pub use text::escape_control;
+pub use text::{escape_control, is_unsafe_char};
 pub use time_sanity::{TimeFields, TimeSanity};

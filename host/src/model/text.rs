@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 /// Whether `c` must not reach a terminal or a log line raw.
-fn unsafe_char(c: char) -> bool {
+pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
@@ -14,14 +14,14 @@ fn unsafe_char(c: char) -> bool {
 /// `text` with every unsafe character written as `\u{XX}` (a backslash
 /// doubled, so an escape cannot be forged).
 pub fn escape_control(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| unsafe_char(c) || c == '\\') {
+    if !text.chars().any(|c| is_unsafe_char(c) || c == '\\') {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }

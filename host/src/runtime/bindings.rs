@@ -7,5 +7,6 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::dataslo::policy::types::{
-    ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, Quantile, SchemaField,
+    ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, PolicyInfo, Quantile,
+    SchemaField,
 };

@@ -6,11 +6,13 @@ use super::options::EngineOptions;
 use super::pool::Slots;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
+use super::wasi::VirtualClocks;
 use super::{bindings, error::LoadError};
 use crate::model::PolicyRef;
 use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
+use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 
 /// Loads and runs policies. Create one per process and share it.
 pub struct Runtime {
@@ -51,6 +53,12 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| EngineError(format!("{e:#}")))?;
+        // WASI's monotonic clock waits for real, and epoch interruption cannot
+        // stop a host call: the virtual clock replaces it.
+        linker.allow_shadowing(true);
+        monotonic_clock::add_to_linker::<_, VirtualClocks>(&mut linker, Sandbox::clock)
+            .map_err(|e| EngineError(format!("{e:#}")))?;
+        linker.allow_shadowing(false);
         bindings::Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError(format!("{e:#}")))?;
 

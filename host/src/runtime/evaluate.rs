@@ -1,6 +1,7 @@
 //! Calling a policy: a fresh store per call, limits armed, failures classified.
 
 use super::bindings::{self, Level};
+use super::contract;
 use super::convert;
 use super::engine::Runtime;
 use super::error::{EvalError, EvalErrorKind, GuestError, TrapKind};
@@ -123,7 +124,7 @@ impl Runtime {
                 )
             },
         )?;
-        finish(answer, logs, limits, started).map_err(|kind| fail(policy, kind))
+        finish(answer, logs, &policy.info.slis, limits, started).map_err(|kind| fail(policy, kind))
     }
 
     /// Runs `validate-config` once, in a fresh instance.
@@ -169,12 +170,7 @@ impl Runtime {
                 },
             ));
         }
-        if info.name.is_empty() {
-            return Err(fail(
-                policy,
-                EvalErrorKind::InvalidOutput("describe() gave an empty name".into()),
-            ));
-        }
+        contract::check_info(&info).map_err(|kind| fail(policy, kind))?;
         let config_schema = serde_json::from_str(&info.config_schema).map_err(|e| {
             fail(
                 policy,
@@ -269,11 +265,12 @@ impl Prepared {
 pub(super) fn finish(
     answer: Result<Vec<bindings::Measurement>, bindings::PolicyError>,
     logs: Vec<LogLine>,
+    listed: &[String],
     limits: &Limits,
     started: Instant,
 ) -> Result<Evaluation, EvalErrorKind> {
     let measurements = answer.map_err(|e| guest_error(e, limits))?;
-    check_output(&measurements, limits)?;
+    contract::check_measurements(&measurements, listed, limits)?;
     Ok(Evaluation {
         measurements: measurements.into_iter().map(convert::measurement).collect(),
         logs,
@@ -386,35 +383,4 @@ fn guest_error(error: bindings::PolicyError, limits: &Limits) -> EvalErrorKind {
         bindings::PolicyError::MissingMetadata(m) => GuestError::MissingMetadata(cap(m)),
         bindings::PolicyError::Internal(m) => GuestError::Internal(cap(m)),
     })
-}
-
-/// Bounds the answer's size and checks the measurement contract.
-fn check_output(
-    measurements: &[bindings::Measurement],
-    limits: &Limits,
-) -> Result<(), EvalErrorKind> {
-    let size: usize = measurements
-        .iter()
-        .map(|m| m.sli.len() + m.detail.len() + 32)
-        .sum();
-    if size > limits.output_bytes {
-        return Err(EvalErrorKind::OutputTooLarge {
-            size,
-            limit: limits.output_bytes,
-        });
-    }
-    for m in measurements {
-        if m.sli.is_empty() {
-            return Err(EvalErrorKind::InvalidOutput(
-                "a measurement has an empty SLI name".into(),
-            ));
-        }
-        if m.good > m.total {
-            return Err(EvalErrorKind::InvalidOutput(format!(
-                "measurement `{}` has good {} > total {}",
-                m.sli, m.good, m.total
-            )));
-        }
-    }
-    Ok(())
 }

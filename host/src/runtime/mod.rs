@@ -10,6 +10,7 @@
 mod bindings;
 mod builtins;
 mod cache;
+mod contract;
 mod convert;
 mod engine;
 mod error;
@@ -27,6 +28,10 @@ mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
 pub use cache::{Cache, CacheError, CacheStats};
+pub use contract::{
+    CONFIG_SCHEMA_BYTES, DESCRIPTION_BYTES, EMITTED_SLI_BYTES, NAME_BYTES, SLI_NAME_BYTES,
+    SLIS_PER_POLICY, VERSION_BYTES, sli_matches,
+};
 pub use engine::EngineError;
 pub use engine::Runtime;
 pub use error::{

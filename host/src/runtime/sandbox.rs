@@ -5,7 +5,7 @@ use super::bindings::{self, Level};
 use super::convert;
 use super::history::History;
 use super::limits::Limits;
-use super::wasi::CappedPipe;
+use super::wasi::{CappedPipe, ClockView, VirtualClock};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -14,6 +14,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub struct Sandbox {
     wasi: WasiCtx,
     table: ResourceTable,
+    clock: VirtualClock,
     pub limiter: Limiter,
     history: History,
     history_depth: u32,
@@ -36,6 +37,7 @@ impl Sandbox {
         Sandbox {
             wasi: super::wasi::context(now_nanos, seed, &stdout, &stderr),
             table: ResourceTable::new(),
+            clock: VirtualClock::default(),
             limiter: Limiter::new(limits, memory_cap),
             history,
             history_depth: limits.history_depth,
@@ -53,10 +55,21 @@ impl Sandbox {
     pub fn reset(&mut self, now_nanos: i64, seed: [u8; 32], history: History) {
         self.wasi = super::wasi::context(now_nanos, seed, &self.stdout, &self.stderr);
         self.history = history;
+        self.clock.reset();
         self.log.lines.clear();
         self.limiter.memory_refused = None;
         self.stdout.take();
         self.stderr.take();
+    }
+}
+
+impl Sandbox {
+    /// The virtual monotonic clock and the table its pollables live in.
+    pub fn clock(&mut self) -> ClockView<'_> {
+        ClockView {
+            clock: &self.clock,
+            table: &mut self.table,
+        }
     }
 }
 

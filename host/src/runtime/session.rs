@@ -33,6 +33,8 @@ use wasmtime::Store;
 pub struct Session {
     label: String,
     sha256: [u8; 32],
+    /// The SLIs `describe` listed, which answers must stay within.
+    slis: Vec<String>,
     limits: Limits,
     store: Store<Sandbox>,
     instance: bindings::Policy,
@@ -58,6 +60,7 @@ impl Runtime {
         Ok(Session {
             label: policy.label.clone(),
             sha256: policy.sha256,
+            slis: policy.info.slis.clone(),
             limits,
             store,
             instance,
@@ -99,7 +102,7 @@ impl Session {
         match result {
             Ok(answer) => {
                 let logs = evaluate::take_logs(self.store.data_mut());
-                evaluate::finish(answer, logs, &self.limits, started)
+                evaluate::finish(answer, logs, &self.slis, &self.limits, started)
                     .map_err(|kind| self.fail(kind))
             }
             Err(error) => {
