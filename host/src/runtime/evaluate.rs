@@ -12,6 +12,7 @@ use super::ticker::Ticker;
 use crate::model;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
 
@@ -274,8 +275,11 @@ pub(super) fn finish(
 ) -> Result<Evaluation, EvalErrorKind> {
     let measurements = answer.map_err(|e| guest_error(e, limits))?;
     check_output(&measurements, limits)?;
+    let measurements: Vec<model::Measurement> =
+        measurements.into_iter().map(convert::measurement).collect();
+    check_sums(&measurements)?;
     Ok(Evaluation {
-        measurements: measurements.into_iter().map(convert::measurement).collect(),
+        measurements,
         logs,
         duration: started.elapsed(),
     })
@@ -417,4 +421,61 @@ fn check_output(
         }
     }
     Ok(())
+}
+
+/// The measurements an SLO sums (an SLI and its `SLI:PART`s) must sum
+/// without overflow. Summing per first segment covers every such group.
+fn check_sums(measurements: &[model::Measurement]) -> Result<(), EvalErrorKind> {
+    let mut groups: BTreeMap<&str, Vec<&model::Measurement>> = BTreeMap::new();
+    for m in measurements {
+        let first = m.sli.split(':').next().unwrap_or_default();
+        groups.entry(first).or_default().push(m);
+    }
+    for (sli, group) in groups {
+        model::sum_events(sli, group).map_err(|e| EvalErrorKind::InvalidOutput(e.to_string()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(sli: &str, good: u64, total: u64) -> model::Measurement {
+        model::Measurement {
+            sli: sli.into(),
+            good,
+            total,
+            value: None,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn measurements_an_slo_could_sum_together_must_not_overflow() {
+        let max = u64::MAX;
+        for (what, answer) in [
+            ("one SLI twice", vec![m("ok", max, max), m("ok", 0, 2)]),
+            (
+                "an SLI and its part",
+                vec![m("ok", max, max), m("ok:eu", 0, 2)],
+            ),
+            (
+                "two parts of one SLI",
+                vec![m("ok:us", max, max), m("ok:eu", 0, 2)],
+            ),
+        ] {
+            match check_sums(&answer) {
+                Err(EvalErrorKind::InvalidOutput(message)) => {
+                    assert!(message.contains("SLI `ok`"), "{what}: {message}")
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            check_sums(&[m("ok", max, max), m("other", 0, 2), m("ok_eu", 1, 1)]),
+            Ok(()),
+            "no SLO sums different SLIs"
+        );
+    }
 }
