@@ -96,12 +96,12 @@ fn tally_slices(
             && total > 0
         {
             out.total += 1;
-            out.good += u64::from(good as f64 / total as f64 >= slice_target);
+            out.good += u64::from(good.min(total) as f64 / total as f64 >= slice_target);
         }
     };
     for (minute, bucket) in buckets.iter().filter(|(m, _)| range.contains(*m)) {
-        out.errors += bucket.errors;
-        out.evaluations += bucket.evaluations;
+        out.errors = out.errors.saturating_add(bucket.errors);
+        out.evaluations = out.evaluations.saturating_add(bucket.evaluations);
         let (start, _) = slicer.slice_of(*minute);
         if start < range.from {
             continue;
@@ -109,8 +109,9 @@ fn tally_slices(
         let e = bucket.events.get(objective).copied().unwrap_or_default();
         match &mut current {
             Some((s, good, total)) if *s == start => {
-                *good += e.good;
-                *total += e.total;
+                // Saturating, as buckets do (see `ledger verify`).
+                *good = good.saturating_add(e.good);
+                *total = total.saturating_add(e.total);
             }
             _ => {
                 close(current.take(), &mut out);
@@ -162,7 +163,9 @@ pub fn objective_figures(
     let over_window = tally(ledger, slo, objective, window)?;
     let allowed = budget_fraction * over_window.total as f64;
     let spent = over_window.bad();
-    let ratio = |t: &Tally| (t.total > 0).then(|| t.good as f64 / t.total as f64);
+    // Never above 1, even from a ledger whose good exceeds its total (which
+    // `ledger verify` reports).
+    let ratio = |t: &Tally| (t.total > 0).then(|| t.good.min(t.total) as f64 / t.total as f64);
     let slice_minutes = slo
         .objectives
         .get(objective)

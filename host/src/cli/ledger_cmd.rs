@@ -51,6 +51,12 @@ pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
 }
 
 fn print_report(tenant: &str, report: &VerifyReport) {
+    let unit = |level: &u8| {
+        ["minute", "hour", "day"]
+            .get(usize::from(*level))
+            .copied()
+            .unwrap_or("?")
+    };
     for m in &report.mismatches {
         match m {
             Mismatch::Corrupt(message) => println!("corrupt   tenant {tenant}: {message}"),
@@ -60,15 +66,36 @@ fn print_report(tenant: &str, report: &VerifyReport) {
                 index,
                 expected,
                 stored,
-            } => {
-                let unit = ["minute", "hour", "day"]
-                    .get(usize::from(*level))
-                    .copied()
-                    .unwrap_or("?");
-                println!(
-                    "mismatch  tenant {tenant}: SLO {slo} {unit} {index}: records give {expected:?}, bucket holds {stored:?}"
-                )
-            }
+            } => println!(
+                "mismatch  tenant {tenant}: SLO {slo} {} {index}: records give {expected:?}, bucket holds {stored:?}",
+                unit(level)
+            ),
+            Mismatch::RecordGoodAboveTotal {
+                slo,
+                time,
+                key,
+                objective,
+                good,
+                total,
+            } => println!(
+                "invalid   tenant {tenant}: SLO {slo} record {time} key {key}: objective {objective} has good {good} > total {total}"
+            ),
+            Mismatch::BucketGoodAboveTotal {
+                slo,
+                level,
+                index,
+                objective,
+                good,
+                total,
+            } => println!(
+                "invalid   tenant {tenant}: SLO {slo} {} bucket {index}: objective {objective} has good {good} > total {total}",
+                unit(level)
+            ),
+            Mismatch::Saturated { slo, level, index } => println!(
+                "saturated tenant {tenant}: SLO {slo} {} bucket {index}: its records sum past {}; it holds that ceiling, not their sum",
+                unit(level),
+                u64::MAX
+            ),
         }
     }
     println!(

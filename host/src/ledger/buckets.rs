@@ -21,39 +21,44 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// Adds one record's contribution, with the events it recorded.
-    pub fn add(&mut self, record: &EvalRecord) {
-        self.add_counted(record, &record.events);
+    /// Adds one record's contribution, with the events it recorded. Sums
+    /// saturate at `u64::MAX`, never wrap; returns whether one did.
+    pub fn add(&mut self, record: &EvalRecord) -> bool {
+        self.add_counted(record, &record.events)
     }
 
     /// Adds one record's contribution, with `events` as what it counts for
-    /// its SLO's objectives (see [`super::Series`]).
-    pub fn add_counted(&mut self, record: &EvalRecord, events: &[Events]) {
-        match record.outcome {
-            Outcome::Measured => self.evaluations += 1,
-            Outcome::Error { .. } => self.errors += 1,
-        }
-        self.merge_events(events);
+    /// its SLO's objectives (see [`super::Series`]). Sums saturate; returns
+    /// whether one did.
+    pub fn add_counted(&mut self, record: &EvalRecord, events: &[Events]) -> bool {
+        let count = match record.outcome {
+            Outcome::Measured => &mut self.evaluations,
+            Outcome::Error { .. } => &mut self.errors,
+        };
+        saturating_add(count, 1) | self.merge_events(events)
     }
 
-    /// Adds another bucket.
-    pub fn merge(&mut self, other: &Bucket) {
-        self.evaluations += other.evaluations;
-        self.errors += other.errors;
-        self.merge_events(&other.events);
+    /// Adds another bucket. Sums saturate; returns whether one did.
+    pub fn merge(&mut self, other: &Bucket) -> bool {
+        saturating_add(&mut self.evaluations, other.evaluations)
+            | saturating_add(&mut self.errors, other.errors)
+            | self.merge_events(&other.events)
     }
 
-    fn merge_events(&mut self, events: &[Events]) {
+    fn merge_events(&mut self, events: &[Events]) -> bool {
         if self.events.len() < events.len() {
             self.events.resize(events.len(), Events::default());
         }
+        let mut saturated = false;
         for (sum, e) in self.events.iter_mut().zip(events) {
-            sum.good += e.good;
-            sum.total += e.total;
+            saturated |= saturating_add(&mut sum.good, e.good);
+            saturated |= saturating_add(&mut sum.total, e.total);
         }
+        saturated
     }
 
-    pub(super) fn encode(&self) -> Vec<u8> {
+    /// Its stored bytes: fixed binary behind a CRC-32.
+    pub fn encode(&self) -> Vec<u8> {
         let mut body = Vec::with_capacity(18 + 16 * self.events.len());
         body.extend_from_slice(&self.evaluations.to_be_bytes());
         body.extend_from_slice(&self.errors.to_be_bytes());
@@ -102,6 +107,22 @@ impl Bucket {
             evaluations: u64_at(0).unwrap_or(0),
             errors: u64_at(8).unwrap_or(0),
         })
+    }
+}
+
+/// `*sum += add`, stopping at `u64::MAX`; whether it had to stop. Two
+/// records each valid can overflow a sum (u64::MAX of u64::MAX, then 0 of 2):
+/// wrapped, it would read as good > total.
+fn saturating_add(sum: &mut u64, add: u64) -> bool {
+    match sum.checked_add(add) {
+        Some(v) => {
+            *sum = v;
+            false
+        }
+        None => {
+            *sum = u64::MAX;
+            true
+        }
     }
 }
 
@@ -264,5 +285,47 @@ mod tests {
         assert_eq!(Bucket::decode(b"k", &bytes).unwrap(), b);
         bytes[10] ^= 1;
         assert!(Bucket::decode(b"k", &bytes).is_err());
+    }
+
+    fn measured(good: u64, total: u64) -> EvalRecord {
+        EvalRecord {
+            slo: "sums".into(),
+            dataset: crate::model::DatasetRef {
+                namespace: "s3://b".into(),
+                name: "t".into(),
+            },
+            time: jiff::Timestamp::UNIX_EPOCH,
+            key: format!("{good}-{total}"),
+            outcome: Outcome::Measured,
+            events: vec![Events { good, total }],
+            objectives: Vec::new(),
+            value: None,
+            detail: String::new(),
+            policy_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn two_valid_records_that_overflow_a_bucket_saturate_it_never_wrap() {
+        let mut bucket = Bucket::default();
+        assert!(
+            !bucket.add(&measured(u64::MAX, u64::MAX)),
+            "u64::MAX is a sum"
+        );
+        assert!(bucket.add(&measured(0, 2)), "the total saturates");
+        assert_eq!(
+            bucket.events,
+            vec![Events {
+                good: u64::MAX,
+                total: u64::MAX
+            }]
+        );
+        let mut day = Bucket::default();
+        assert!(!day.merge(&bucket), "one bucket into an empty one");
+        assert!(day.merge(&bucket), "merging saturates too");
+        assert_eq!(
+            (day.events[0].good, day.events[0].total, day.evaluations),
+            (u64::MAX, u64::MAX, 4)
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! `ledger verify`: recompute every bucket from the raw records (counted
-//! under their SLO's series) and report each mismatch and each corrupt value.
+//! under their SLO's series) and report each mismatch and each corrupt value,
+//! each record or bucket with more good events than events, and each bucket
+//! whose records sum past `u64::MAX` (saturated there).
 
 use super::buckets::{Bucket, Level, index_of};
 use super::evaluations::{EvalRecord, minute_of};
@@ -25,6 +27,56 @@ pub enum Mismatch {
         /// What is stored (`None`: missing).
         stored: Option<Bucket>,
     },
+    /// A record counts more good events than events.
+    RecordGoodAboveTotal {
+        /// The SLO.
+        slo: String,
+        /// The record's time.
+        time: jiff::Timestamp,
+        /// The record's idempotency key.
+        key: String,
+        /// The objective's position in the record's events.
+        objective: usize,
+        /// Its good events.
+        good: u64,
+        /// Its events.
+        total: u64,
+    },
+    /// A stored bucket holds more good events than events.
+    BucketGoodAboveTotal {
+        /// The SLO.
+        slo: String,
+        /// Bucket level: 0 minute, 1 hour, 2 day.
+        level: u8,
+        /// Index at that level.
+        index: i64,
+        /// The objective's position in the bucket's events.
+        objective: usize,
+        /// Its good events.
+        good: u64,
+        /// Its events.
+        total: u64,
+    },
+    /// The records of a bucket sum past `u64::MAX`: it holds the ceiling,
+    /// not their sum.
+    Saturated {
+        /// The SLO.
+        slo: String,
+        /// Bucket level: 0 minute, 1 hour, 2 day.
+        level: u8,
+        /// Index at that level.
+        index: i64,
+    },
+}
+
+/// A bucket recomputed from its records: its SLO, level, index, sums, and
+/// whether a sum saturated.
+struct Expected {
+    slo: String,
+    level: u8,
+    index: i64,
+    bucket: Bucket,
+    saturated: bool,
 }
 
 /// The result of a verification.
@@ -44,13 +96,25 @@ impl Ledger {
     /// Recomputes the buckets from the records and compares; checks every checksum.
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
         let mut report = VerifyReport::default();
-        let mut expected: BTreeMap<Vec<u8>, (String, u8, i64, Bucket)> = BTreeMap::new();
+        let mut expected: BTreeMap<Vec<u8>, Expected> = BTreeMap::new();
         let mut series: BTreeMap<String, Option<Series>> = BTreeMap::new();
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
             report.records += 1;
             match codec::decode::<EvalRecord>("evaluations", &key, &bytes) {
                 Ok(record) => {
+                    for (objective, e) in record.events.iter().enumerate() {
+                        if e.good > e.total {
+                            report.mismatches.push(Mismatch::RecordGoodAboveTotal {
+                                slo: record.slo.clone(),
+                                time: record.time,
+                                key: record.key.clone(),
+                                objective,
+                                good: e.good,
+                                total: e.total,
+                            });
+                        }
+                    }
                     if !series.contains_key(&record.slo) {
                         let found = self.series(&record.slo).unwrap_or_else(|e| {
                             report.mismatches.push(Mismatch::Corrupt(e.to_string()));
@@ -71,10 +135,14 @@ impl Ledger {
                                 }
                                 .encode(),
                             )
-                            .or_insert_with(|| {
-                                (record.slo.clone(), level as u8, index, Bucket::default())
+                            .or_insert_with(|| Expected {
+                                slo: record.slo.clone(),
+                                level: level as u8,
+                                index,
+                                bucket: Bucket::default(),
+                                saturated: false,
                             });
-                        entry.3.add_counted(&record, &events);
+                        entry.saturated |= entry.bucket.add_counted(&record, &events);
                     }
                 }
                 Err(e) => report.mismatches.push(Mismatch::Corrupt(e.to_string())),
@@ -91,33 +159,73 @@ impl Ledger {
                     continue;
                 }
             };
+            let Some(name) = keys::BucketKey::parse(&key) else {
+                report.mismatches.push(Mismatch::Corrupt(
+                    LedgerError::bad_key("buckets", &key).to_string(),
+                ));
+                expected.remove(key.as_ref());
+                continue;
+            };
+            for (objective, e) in stored.events.iter().enumerate() {
+                if e.good > e.total {
+                    report.mismatches.push(Mismatch::BucketGoodAboveTotal {
+                        slo: name.slo.to_string(),
+                        level: name.level as u8,
+                        index: name.index,
+                        objective,
+                        good: e.good,
+                        total: e.total,
+                    });
+                }
+            }
             match expected.remove(key.as_ref()) {
-                Some((_, _, _, want)) if want == stored => {}
-                Some((slo, level, index, want)) => report.mismatches.push(Mismatch::Bucket {
-                    slo,
-                    level,
-                    index,
-                    expected: Some(want),
+                Some(want) => {
+                    let Expected {
+                        slo,
+                        level,
+                        index,
+                        bucket,
+                        saturated,
+                    } = want;
+                    if saturated {
+                        report.mismatches.push(Mismatch::Saturated {
+                            slo: slo.clone(),
+                            level,
+                            index,
+                        });
+                    }
+                    if bucket != stored {
+                        report.mismatches.push(Mismatch::Bucket {
+                            slo,
+                            level,
+                            index,
+                            expected: Some(bucket),
+                            stored: Some(stored),
+                        });
+                    }
+                }
+                None => report.mismatches.push(Mismatch::Bucket {
+                    slo: name.slo.to_string(),
+                    level: name.level as u8,
+                    index: name.index,
+                    expected: None,
                     stored: Some(stored),
-                }),
-                None => report.mismatches.push(match keys::BucketKey::parse(&key) {
-                    Some(b) => Mismatch::Bucket {
-                        slo: b.slo.to_string(),
-                        level: b.level as u8,
-                        index: b.index,
-                        expected: None,
-                        stored: Some(stored),
-                    },
-                    None => Mismatch::Corrupt(LedgerError::bad_key("buckets", &key).to_string()),
                 }),
             }
         }
-        for (_, (slo, level, index, want)) in expected {
+        for (_, want) in expected {
+            if want.saturated {
+                report.mismatches.push(Mismatch::Saturated {
+                    slo: want.slo.clone(),
+                    level: want.level,
+                    index: want.index,
+                });
+            }
             report.mismatches.push(Mismatch::Bucket {
-                slo,
-                level,
-                index,
-                expected: Some(want),
+                slo: want.slo,
+                level: want.level,
+                index: want.index,
+                expected: Some(want.bucket),
                 stored: None,
             });
         }

@@ -135,7 +135,8 @@ impl Snapshot {
             self.objectives.push(ObjectiveRow {
                 labels: row_labels,
                 target: figures.target,
-                good: events.good,
+                // good/total never above 1, as in `status`.
+                good: events.good.min(events.total),
                 total: events.total,
                 budget_remaining: figures.budget_remaining,
                 burn_rates,

@@ -21,7 +21,7 @@ mod time_sanity;
 pub use alert::{AlertName, AlertWindow, NameError, Severity, TransitionState};
 pub use batch::parse_observations;
 pub use error::ModelError;
-pub use measurement::Measurement;
+pub use measurement::{Measurement, SumOverflow, sum_events};
 pub use notifier::Notifier;
 pub use observation::{
     ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,

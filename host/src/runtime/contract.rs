@@ -7,7 +7,8 @@
 use super::bindings;
 use super::error::EvalErrorKind;
 use super::limits::Limits;
-use crate::model::is_unsafe_char;
+use crate::model::{self, is_unsafe_char};
+use std::collections::BTreeMap;
 
 /// Longest policy name, in bytes.
 pub const NAME_BYTES: usize = 64;
@@ -124,6 +125,20 @@ pub fn check_measurements(
     Ok(())
 }
 
+/// The measurements an SLO sums (an SLI and its `SLI:PART`s) must sum
+/// without overflow. Summing per first segment covers every such group.
+pub fn check_sums(measurements: &[model::Measurement]) -> Result<(), EvalErrorKind> {
+    let mut groups: BTreeMap<&str, Vec<&model::Measurement>> = BTreeMap::new();
+    for m in measurements {
+        let first = m.sli.split(':').next().unwrap_or_default();
+        groups.entry(first).or_default().push(m);
+    }
+    for (sli, group) in groups {
+        model::sum_events(sli, group).map_err(|e| EvalErrorKind::InvalidOutput(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// Whether `emitted` is the SLI `listed` names, each `<placeholder>` of it
 /// standing for one or more characters.
 pub fn sli_matches(listed: &str, emitted: &str) -> bool {
@@ -196,5 +211,43 @@ mod tests {
         assert!(refusal(&info(&"n".repeat(65), &["a"])).contains("name of 65 bytes"));
         assert!(refusal(&info("a\u{1b}[2J", &["a"])).contains("control or bidi character (U+"));
         assert!(refusal(&info("ok", &["a\u{202e}b"])).contains("control or bidi character (U+"));
+    }
+
+    fn m(sli: &str, good: u64, total: u64) -> model::Measurement {
+        model::Measurement {
+            sli: sli.into(),
+            good,
+            total,
+            value: None,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn measurements_an_slo_could_sum_together_must_not_overflow() {
+        let max = u64::MAX;
+        for (what, answer) in [
+            ("one SLI twice", vec![m("ok", max, max), m("ok", 0, 2)]),
+            (
+                "an SLI and its part",
+                vec![m("ok", max, max), m("ok:eu", 0, 2)],
+            ),
+            (
+                "two parts of one SLI",
+                vec![m("ok:us", max, max), m("ok:eu", 0, 2)],
+            ),
+        ] {
+            match check_sums(&answer) {
+                Err(EvalErrorKind::InvalidOutput(message)) => {
+                    assert!(message.contains("SLI `ok`"), "{what}: {message}")
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            check_sums(&[m("ok", max, max), m("other", 0, 2), m("ok_eu", 1, 1)]),
+            Ok(()),
+            "no SLO sums different SLIs"
+        );
     }
 }

@@ -271,8 +271,11 @@ pub(super) fn finish(
 ) -> Result<Evaluation, EvalErrorKind> {
     let measurements = answer.map_err(|e| guest_error(e, limits))?;
     contract::check_measurements(&measurements, listed, limits)?;
+    let measurements: Vec<model::Measurement> =
+        measurements.into_iter().map(convert::measurement).collect();
+    contract::check_sums(&measurements)?;
     Ok(Evaluation {
-        measurements: measurements.into_iter().map(convert::measurement).collect(),
+        measurements,
         logs,
         duration: started.elapsed(),
     })

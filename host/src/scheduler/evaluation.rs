@@ -4,8 +4,11 @@
 
 use super::{Armed, Stats};
 use crate::ledger::{EvalRecord, Events, Ledger, LedgerError, Outcome};
-use crate::model::Observation;
-use crate::runtime::{ErrorCode, EvaluationInput, HistoryError, HistorySource, Limits, Runtime};
+use crate::model::{Observation, sum_events};
+use crate::runtime::{
+    ErrorCode, EvalError, EvalErrorKind, EvaluationInput, HistoryError, HistorySource, Limits,
+    Runtime,
+};
 use crate::slo::Indicator;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -107,12 +110,7 @@ impl Evaluator {
         let matching: Vec<_> = evaluation
             .measurements
             .iter()
-            .filter(|m| {
-                m.sli == slo.sli
-                    || m.sli
-                        .strip_prefix(&slo.sli)
-                        .is_some_and(|rest| rest.starts_with(':'))
-            })
+            .filter(|m| m.counts_for(&slo.sli))
             .collect();
         if matching.is_empty() {
             let names: Vec<_> = evaluation
@@ -135,6 +133,19 @@ impl Evaluator {
             .map(|m| m.detail.as_str())
             .collect::<Vec<_>>()
             .join("; ");
+        // The runtime refuses measurements that overflow together; summed
+        // here again, never wrapped, whatever produced them.
+        let (good, total) = match sum_events(&slo.sli, matching.iter().copied()) {
+            Ok(sums) => sums,
+            Err(overflow) => {
+                let e = EvalError {
+                    policy: armed.policy.label().to_string(),
+                    slo: Some(slo.name.clone()),
+                    kind: EvalErrorKind::InvalidOutput(overflow.to_string()),
+                };
+                return Ok(fail(record, e.error_code(), e.to_string()));
+            }
+        };
         record.events = slo
             .objectives
             .iter()
@@ -146,10 +157,7 @@ impl Evaluator {
                         total: 1,
                     }
                 }
-                _ => Events {
-                    good: matching.iter().map(|m| m.good).sum(),
-                    total: matching.iter().map(|m| m.total).sum(),
-                },
+                _ => Events { good, total },
             })
             .collect();
         // The events count for these objectives, wherever they later move.
