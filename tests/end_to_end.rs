@@ -23,6 +23,7 @@ mod metrics_prometheus;
 mod openlineage;
 mod openlineage_http;
 mod openlineage_producers;
+mod output_edges;
 mod parallel;
 mod policies_api;
 mod read_commands;

@@ -4,6 +4,7 @@ use super::Failure;
 use super::setup::SetupArgs;
 use super::tenant_scope::{Source, existing_ledger, selected, trees};
 use crate::ledger::{EvalRecord, Mismatch, Outcome, VerifyReport};
+use crate::model::escape_control;
 use crate::service::control;
 use serde::Serialize;
 use std::io::Write;
@@ -29,7 +30,10 @@ pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
                 unreadable.push(tenant);
             }
             Err(e) => {
-                println!("unreadable  tenant {tenant}: {e}");
+                println!(
+                    "unreadable  tenant {tenant}: {}",
+                    escape_control(&e.to_string())
+                );
                 unreadable.push(tenant);
             }
         }
@@ -53,7 +57,9 @@ pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
 fn print_report(tenant: &str, report: &VerifyReport) {
     for m in &report.mismatches {
         match m {
-            Mismatch::Corrupt(message) => println!("corrupt   tenant {tenant}: {message}"),
+            Mismatch::Corrupt(message) => {
+                println!("corrupt   tenant {tenant}: {}", escape_control(message))
+            }
             Mismatch::Bucket {
                 slo,
                 level,
@@ -66,7 +72,8 @@ fn print_report(tenant: &str, report: &VerifyReport) {
                     .copied()
                     .unwrap_or("?");
                 println!(
-                    "mismatch  tenant {tenant}: SLO {slo} {unit} {index}: records give {expected:?}, bucket holds {stored:?}"
+                    "mismatch  tenant {tenant}: SLO {} {unit} {index}: records give {expected:?}, bucket holds {stored:?}",
+                    escape_control(slo)
                 )
             }
         }
@@ -167,7 +174,7 @@ fn export_tenant(
             key: &r.key,
             policy_sha256: &r.policy_sha256,
         };
-        let text = serde_json::to_string(&line).unwrap_or_default();
+        let text = crate::model::to_json(&line).unwrap_or_default();
         writeln!(out, "{text}").map_err(|e| Failure::Input(format!("cannot write: {e}")))?;
     }
     Ok(())
