@@ -25,6 +25,7 @@ mod openlineage;
 mod openlineage_http;
 mod openlineage_producers;
 mod output_contract;
+mod output_edges;
 mod overflow;
 mod parallel;
 mod policies_api;

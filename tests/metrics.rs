@@ -67,7 +67,7 @@ fn scrape(s: &TestServer, token: Option<&str>) -> (u16, String) {
 }
 
 /// promtool's verdict on `text`, or `None` where promtool is not installed.
-fn promtool(text: &str) -> Option<(bool, String)> {
+pub(crate) fn promtool(text: &str) -> Option<(bool, String)> {
     let mut child = match Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

@@ -157,10 +157,7 @@ pub fn send(
     base_url: &str,
     alerts: &[PostableAlert],
 ) -> Result<(), ureq::Error> {
-    agent
-        .post(&alerts_url(base_url))
-        .send_json(alerts)
-        .map(drop)
+    super::webhook::post_json(agent, &alerts_url(base_url), &alerts)
 }
 
 /// What one refresh did.

@@ -81,6 +81,21 @@ fn in_order(notifier: &Notifier) -> bool {
     }
 }
 
+/// POSTs `body` as JSON written by [`crate::model::to_json`]: the receiver
+/// may show its names to a person.
+pub(super) fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    body: &impl serde::Serialize,
+) -> Result<(), ureq::Error> {
+    let text = crate::model::to_json(body)?;
+    agent
+        .post(url)
+        .header("Content-Type", "application/json; charset=utf-8")
+        .send(text.as_bytes())
+        .map(drop)
+}
+
 /// Sends one outbox entry to its notifier; any answer but 2xx is an error.
 fn send(
     agent: &ureq::Agent,
@@ -89,7 +104,7 @@ fn send(
     now: jiff::Timestamp,
 ) -> Result<(), ureq::Error> {
     match &entry.target {
-        Notifier::Webhook(url) => agent.post(url).send_json(&entry.transition).map(drop),
+        Notifier::Webhook(url) => post_json(agent, url, &entry.transition),
         Notifier::Alertmanager(base) => {
             let alert = alertmanager::from_transition(&entry.transition, tenant, now);
             alertmanager::send(agent, base, &[alert])

@@ -2,7 +2,7 @@
 
 use super::args::{EvalArgs, Format};
 use super::{Failure, input, table};
-use crate::model::{Measurement, parse_history, parse_observation};
+use crate::model::{Measurement, escape_control, parse_history, parse_observation, to_json_pretty};
 use crate::runtime::{Evaluation, EvaluationInput, Policy};
 use serde::Serialize;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ fn render(label: &str, policy: &Policy, evaluation: &Evaluation, format: Format)
                 measurements: &evaluation.measurements,
                 duration_us: evaluation.duration.as_micros(),
             };
-            let mut text = serde_json::to_string_pretty(&out).unwrap_or_default();
+            let mut text = to_json_pretty(&out).unwrap_or_default();
             text.push('\n');
             text
         }
@@ -97,9 +97,10 @@ fn render(label: &str, policy: &Policy, evaluation: &Evaluation, format: Format)
                 })
                 .collect();
             let mut text = format!(
-                "policy {label} ({} {}), sha256 {}, {} µs\n\n",
-                policy.info().name,
-                policy.info().version,
+                "policy {} ({} {}), sha256 {}, {} µs\n\n",
+                escape_control(label),
+                escape_control(&policy.info().name),
+                escape_control(&policy.info().version),
                 &policy.sha256_hex()[..16],
                 evaluation.duration.as_micros()
             );

@@ -1,3 +1,4 @@
+use crate::model::escape_control;
 use crate::runtime::{EvalError, LoadError, LoadErrorKind};
 use crate::service::ServiceError;
 use std::fmt;
@@ -39,15 +40,16 @@ impl fmt::Display for Failure {
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         // Every problem on its own line first; the last line says how many.
+        // They quote SLO files and what policies answered.
         match &e {
             ServiceError::InvalidSlos { errors } => {
                 for error in errors {
-                    eprintln!("invalid   {error}");
+                    eprintln!("invalid   {}", escape_control(error));
                 }
             }
             ServiceError::Arm { errors, .. } => {
                 for error in errors {
-                    eprintln!("error     {error}");
+                    eprintln!("error     {}", escape_control(&error.to_string()));
                 }
             }
             _ => {}

@@ -3,6 +3,7 @@
 
 use super::args::Format;
 use super::{Failure, input};
+use crate::model::{escape_control, to_json, to_json_pretty};
 use crate::runtime::{InterfaceInfo, PolicyInfo};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -60,39 +61,40 @@ pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
         error,
     };
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
+        Format::Json => println!("{}", to_json_pretty(&report).unwrap_or_default()),
         Format::Table => print!("{}", render(&report)),
     }
     loaded.map(drop).map_err(Failure::from)
 }
 
+/// The table: everything `describe()` says and the component's own names
+/// are escaped, one line each.
 fn render(r: &Inspection) -> String {
+    let e = |text: &str| escape_control(text).into_owned();
     let mut out = format!(
         "file     {}\nsha256   {}\nworld    {}\n",
-        r.file,
+        e(&r.file),
         r.sha256,
-        r.world.as_deref().unwrap_or("-")
+        e(r.world.as_deref().unwrap_or("-"))
     );
     if let Some(info) = &r.describe {
+        let slis: Vec<String> = info.slis.iter().map(|s| e(s)).collect();
         out.push_str(&format!(
             "policy   {} {}\n         {}\nslis     {}\nconfig   {}\n",
-            info.name,
-            info.version,
-            info.description,
-            info.slis.join(", "),
-            serde_json::to_string(&info.config_schema).unwrap_or_default()
+            e(&info.name),
+            e(&info.version),
+            e(&info.description),
+            slis.join(", "),
+            to_json(&info.config_schema).unwrap_or_default()
         ));
     }
     out.push_str(&format!("imports  ({})\n", r.interface.imports.len()));
     for name in &r.interface.imports {
-        out.push_str(&format!("  {name}\n"));
+        out.push_str(&format!("  {}\n", e(name)));
     }
     out.push_str(&format!("exports  ({})\n", r.interface.exports.len()));
     for name in &r.interface.exports {
-        out.push_str(&format!("  {name}\n"));
+        out.push_str(&format!("  {}\n", e(name)));
     }
     out
 }

@@ -4,6 +4,7 @@ use super::Failure;
 use super::setup::SetupArgs;
 use super::tenant_scope::{Source, existing_ledger, selected, trees};
 use crate::ledger::{EvalRecord, Mismatch, Outcome, VerifyReport};
+use crate::model::escape_control;
 use crate::service::control;
 use serde::Serialize;
 use std::io::Write;
@@ -29,7 +30,10 @@ pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
                 unreadable.push(tenant);
             }
             Err(e) => {
-                println!("unreadable  tenant {tenant}: {e}");
+                println!(
+                    "unreadable  tenant {tenant}: {}",
+                    escape_control(&e.to_string())
+                );
                 unreadable.push(tenant);
             }
         }
@@ -59,7 +63,9 @@ fn print_report(tenant: &str, report: &VerifyReport) {
     };
     for m in &report.mismatches {
         match m {
-            Mismatch::Corrupt(message) => println!("corrupt   tenant {tenant}: {message}"),
+            Mismatch::Corrupt(message) => {
+                println!("corrupt   tenant {tenant}: {}", escape_control(message))
+            }
             Mismatch::Bucket {
                 slo,
                 level,
@@ -67,7 +73,8 @@ fn print_report(tenant: &str, report: &VerifyReport) {
                 expected,
                 stored,
             } => println!(
-                "mismatch  tenant {tenant}: SLO {slo} {} {index}: records give {expected:?}, bucket holds {stored:?}",
+                "mismatch  tenant {tenant}: SLO {} {} {index}: records give {expected:?}, bucket holds {stored:?}",
+                escape_control(slo),
                 unit(level)
             ),
             Mismatch::RecordGoodAboveTotal {
@@ -78,7 +85,9 @@ fn print_report(tenant: &str, report: &VerifyReport) {
                 good,
                 total,
             } => println!(
-                "invalid   tenant {tenant}: SLO {slo} record {time} key {key}: objective {objective} has good {good} > total {total}"
+                "invalid   tenant {tenant}: SLO {} record {time} key {}: objective {objective} has good {good} > total {total}",
+                escape_control(slo),
+                escape_control(key)
             ),
             Mismatch::BucketGoodAboveTotal {
                 slo,
@@ -88,11 +97,13 @@ fn print_report(tenant: &str, report: &VerifyReport) {
                 good,
                 total,
             } => println!(
-                "invalid   tenant {tenant}: SLO {slo} {} bucket {index}: objective {objective} has good {good} > total {total}",
+                "invalid   tenant {tenant}: SLO {} {} bucket {index}: objective {objective} has good {good} > total {total}",
+                escape_control(slo),
                 unit(level)
             ),
             Mismatch::Saturated { slo, level, index } => println!(
-                "saturated tenant {tenant}: SLO {slo} {} bucket {index}: its records sum past {}; it holds that ceiling, not their sum",
+                "saturated tenant {tenant}: SLO {} {} bucket {index}: its records sum past {}; it holds that ceiling, not their sum",
+                escape_control(slo),
                 unit(level),
                 u64::MAX
             ),
@@ -194,7 +205,7 @@ fn export_tenant(
             key: &r.key,
             policy_sha256: &r.policy_sha256,
         };
-        let text = serde_json::to_string(&line).unwrap_or_default();
+        let text = crate::model::to_json(&line).unwrap_or_default();
         writeln!(out, "{text}").map_err(|e| Failure::Input(format!("cannot write: {e}")))?;
     }
     Ok(())

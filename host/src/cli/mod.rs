@@ -39,7 +39,8 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{failure}");
+            // Errors quote policies and inputs.
+            eprintln!("{}", crate::model::escape_control(&failure.to_string()));
             ExitCode::from(failure.exit_code())
         }
     }

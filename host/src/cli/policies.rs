@@ -32,7 +32,7 @@ pub fn run(format: Format) -> Result<(), Failure> {
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&rows).unwrap_or_default()
+            crate::model::to_json_pretty(&rows).unwrap_or_default()
         ),
         Format::Table => {
             let cells: Vec<Vec<String>> = rows

@@ -1,7 +1,9 @@
 //! `dataslo slo validate FILE...`: every document checked, every error listed
-//! with its file, document and field.
+//! with its file, document and field. Names, datasets and errors quote the
+//! files, so each is escaped.
 
 use super::Failure;
+use crate::model::escape_control;
 use crate::slo::{Trigger, load_files};
 use std::path::PathBuf;
 
@@ -14,23 +16,25 @@ pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
         };
         println!(
             "ok        {}: SLO `{}` on {}/{} with {} ({} objective(s), {trigger})",
-            slo.source.file,
-            slo.name,
-            slo.dataset.namespace,
-            slo.dataset.name,
-            slo.policy.spec,
+            escape_control(&slo.source.file),
+            escape_control(&slo.name),
+            escape_control(&slo.dataset.namespace),
+            escape_control(&slo.dataset.name),
+            escape_control(&slo.policy.spec.to_string()),
             slo.objectives.len()
         );
     }
     for n in &catalog.not_evaluable {
         println!(
             "skipped   {}: {} not evaluable here: {}",
-            n.source, n.kind, n.reason
+            escape_control(&n.source.to_string()),
+            escape_control(&n.kind),
+            escape_control(&n.reason)
         );
     }
     for e in &catalog.errors {
         // Keys and names quoted in errors come from the file.
-        println!("invalid   {}", crate::model::escape_control(&e.to_string()));
+        println!("invalid   {}", escape_control(&e.to_string()));
     }
     println!(
         "{} evaluable, {} not evaluable, {} invalid",

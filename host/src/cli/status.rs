@@ -8,7 +8,7 @@ use super::{Failure, table};
 use crate::budget::ObjectiveFigures;
 use crate::config::{Config, TenantConfig};
 use crate::ledger::{DEFAULT_TENANT, Ledger};
-use crate::model::escape_control;
+use crate::model::{escape_control, to_json_pretty};
 use crate::service::{ServiceError, control, slo_set};
 use crate::slo::Slo;
 use crate::status::{StatusReport, status_report};
@@ -75,17 +75,16 @@ pub fn run(
     }
     let named = !config.tenants.is_empty() || reports.len() > 1;
     match format {
-        Format::Json if reports.len() == 1 => println!(
-            "{}",
-            serde_json::to_string_pretty(&reports[0].1).unwrap_or_default()
-        ),
+        Format::Json if reports.len() == 1 => {
+            println!("{}", to_json_pretty(&reports[0].1).unwrap_or_default())
+        }
         Format::Json => {
             let tenants: Vec<_> = reports
                 .iter()
                 .map(|(tenant, report)| TenantReport { tenant, report })
                 .collect();
             let all = serde_json::json!({ "tenants": tenants });
-            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+            println!("{}", to_json_pretty(&all).unwrap_or_default());
         }
         Format::Table => {
             for (tenant, report) in &reports {
@@ -173,6 +172,7 @@ pub fn render(report: &StatusReport) -> String {
             ]);
         }
     }
+    // The table escapes its cells; the lines under it escape their names.
     let mut out = format!("at {}  (burn rates over 1h, 6h and 1d)\n", report.at);
     let headers = [
         "SLO",
@@ -188,7 +188,11 @@ pub fn render(report: &StatusReport) -> String {
     ];
     out.push_str(&table::render(&headers, &rows, &[3, 4, 5, 6, 7, 8, 9]));
     for s in report.slos.iter().filter(|s| !s.firing.is_empty()) {
-        out.push_str(&format!("firing  {}: {}\n", s.slo, s.firing.join(", ")));
+        out.push_str(&format!(
+            "firing  {}: {}\n",
+            escape_control(&s.slo),
+            escape_control(&s.firing.join(", "))
+        ));
     }
     for s in &report.slos {
         for o in &s.objectives {

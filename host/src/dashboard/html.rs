@@ -1,27 +1,16 @@
 //! Escaping, the page layout, number and time formats, and HTML error pages.
 //! Every text that reaches a page goes through [`escape`]: SLO names, dataset
-//! names and evaluation details come from SLO files and observations.
+//! names and evaluation details come from SLO files, observations and
+//! policies.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 
-/// `text` with the five HTML-significant characters as entities; safe in
-/// element content and in double- or single-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Every text from outside, for element content or a quoted attribute:
+/// markup characters as entities, control characters and bidi controls as
+/// visible `\u{XX}` text (see [`crate::model::escape_html`]).
+pub use crate::model::escape_html as escape;
 
 /// `text` percent-encoded for a URL path segment or query value: everything
 /// but RFC 3986's unreserved characters.
@@ -193,6 +182,14 @@ mod tests {
     fn escape_leaves_plain_and_non_ascii_text_alone() {
         assert_eq!(escape("orders · Größe 10%"), "orders · Größe 10%");
         assert_eq!(escape(""), "");
+    }
+
+    #[test]
+    fn escape_shows_control_characters_and_bidi_overrides_as_text() {
+        assert_eq!(
+            escape("x\u{1b}[31m\u{9b}2J\u{202e}rev\n<"),
+            "x\\u{1b}[31m\\u{9b}2J\\u{202e}rev\\u{a}&lt;"
+        );
     }
 
     #[test]

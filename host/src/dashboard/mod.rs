@@ -12,8 +12,8 @@
 //! Both pages take `?at=RFC3339` (default now). Bad input gets an HTML
 //! error page (400, 401, 404, 415, 429), never a 500.
 //!
-//! Depends on service (tenants, who may sign in), status, budget, ledger and
-//! slo. Nothing depends on it: `serve` hands its router to the server.
+//! Depends on service (tenants, who may sign in), status, budget, ledger,
+//! slo and model (escaping). Nothing depends on it: `serve` hands its router to the server.
 
 mod auth;
 mod charts;

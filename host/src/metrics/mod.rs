@@ -3,7 +3,8 @@
 //! windows under the rule's name) and alert states, read from the ledger at
 //! scrape time, and each scheduler's evaluation counts and durations.
 //!
-//! Depends on scheduler, budget, alert, slo and ledger; the server depends on it.
+//! Depends on scheduler, budget, alert, slo, ledger and model (escaping label
+//! values); the server depends on it.
 
 mod encode;
 mod snapshot;

@@ -7,6 +7,7 @@
 use crate::alert::{RuleBurn, alert_names, rule_burn};
 use crate::budget::{BURN_WINDOWS, objective_figures};
 use crate::ledger::{AlertPhase, LedgerError, minute_of};
+use crate::model::escape_control;
 use crate::scheduler::{Armed, Scheduler, outcome_names};
 use crate::slo::nominal_length;
 use prometheus_client::metrics::histogram::Histogram;
@@ -57,10 +58,13 @@ pub(super) struct RuleRow {
     pub burn: RuleBurn,
 }
 
+/// Label values name SLOs, datasets and tenants: escaped, so that no control
+/// character or bidi control reaches a scraper or a graph's legend raw (the
+/// exposition format then escapes backslashes and quotes).
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), escape_control(v).into_owned()))
         .collect()
 }
 

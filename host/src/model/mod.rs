@@ -1,7 +1,8 @@
 //! The host's data model: observations and measurements, and their JSON forms;
 //! the policy references SLOs and commands name policies with; the names of
 //! alerts and of the notifiers they go to, as stored; the time sanity rule
-//! every entry point applies.
+//! every entry point applies; untrusted text escaped for each medium it
+//! leaves by (terminal, log record, HTML, JSON).
 //!
 //! Plain data with serde. It depends on nothing else in the crate; everything
 //! else (runtime, CLI, ledger, alert, server) depends on it.
@@ -9,6 +10,7 @@
 mod alert;
 mod batch;
 mod error;
+mod json;
 mod measurement;
 mod notifier;
 mod observation;
@@ -21,6 +23,7 @@ mod time_sanity;
 pub use alert::{AlertName, AlertWindow, NameError, Severity, TransitionState};
 pub use batch::parse_observations;
 pub use error::ModelError;
+pub use json::{escape_json, to_json, to_json_pretty};
 pub use measurement::{Measurement, SumOverflow, sum_events};
 pub use notifier::Notifier;
 pub use observation::{
@@ -30,5 +33,5 @@ pub use observation::{
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
 pub use shared_text::SharedText;
-pub use text::{escape_control, is_unsafe_char};
+pub use text::{escape_control, escape_html, escape_log_record, is_unsafe_char};
 pub use time_sanity::{TimeFields, TimeSanity};

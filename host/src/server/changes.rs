@@ -2,11 +2,11 @@
 
 use super::error::{ApiCode, ApiError};
 use super::extract::{Authed, body_bytes, require_type};
+use super::json::Json;
 use crate::ledger::PolicyEntry;
 use crate::model::PolicyRef;
 use crate::registry::RegistryError;
 use crate::service::{ChangeError, PolicyStored, SlosApplied, Tenant};
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;

@@ -1,8 +1,8 @@
 //! Every error is JSON `{"error", "detail"}` with the right status code; the
 //! codes are [`ApiCode`], listed in docs/api.md.
 
+use super::json::Json;
 use crate::ledger::LedgerError;
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;

@@ -4,8 +4,8 @@
 //! ledger, on the blocking pool and within [`READY_PROBE`].
 
 use super::error::{ApiCode, ApiError};
+use super::json::Json;
 use crate::service::Service;
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;

@@ -19,6 +19,7 @@ mod encoding;
 mod error;
 mod extract;
 mod health;
+mod json;
 mod listen;
 mod metrics;
 mod routes;

@@ -3,17 +3,18 @@
 use super::ServerSettings;
 use super::error::{ApiCode, ApiError};
 use super::extract::{Authed, BodyLimit, json_text, parse_time, query};
+use super::json::Json;
 use crate::ledger::{EvalRecord, LedgerError};
 use crate::model::parse_observations;
 use crate::model::{Observation, TimeFields};
 use crate::service::{Ingested, Service, Tenant};
 use crate::status::{StatusReport, status_report};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! The control socket, `<data_dir>/control.sock`: while `run` or `serve`
 //! holds a ledger (sled lets one process open it), `status` and `ledger
 //! verify|export` ask that process instead. One question per connection, a
-//! JSON line; the answer is `ok` and a JSON (or NDJSON) body, or `error: …`.
+//! JSON line; the answer is `ok` and a JSON (or NDJSON) body, or `error: `
+//! and the reason as a JSON string.
 //! The socket is the data directory owner's alone (mode 0600).
 
 use super::error::ServiceError;
@@ -96,7 +97,8 @@ fn answer_one(service: &Service, stream: UnixStream) {
         .and_then(|q| body(service, q));
     let _ = match answer {
         Ok(body) => writeln!(out, "ok").and_then(|()| out.write_all(body.as_bytes())),
-        Err(e) => writeln!(out, "error: {}", crate::model::escape_control(&e)),
+        // A JSON string: one line whatever the error quotes.
+        Err(e) => writeln!(out, "error: {}", to_json(&e)),
     };
     let _ = out.flush();
 }
@@ -168,7 +170,11 @@ pub fn ask(data_dir: &Path, question: &Question) -> Result<String, ServiceError>
         .map_err(|e| failed(e.to_string()))?;
     match answer.split_once('\n') {
         Some(("ok", body)) => Ok(body.to_string()),
-        Some((error, _)) => Err(failed(error.trim_start_matches("error: ").to_string())),
+        Some((error, _)) => {
+            let error = error.trim_start_matches("error: ");
+            let reason = serde_json::from_str(error).unwrap_or_else(|_| error.to_string());
+            Err(failed(reason))
+        }
         None => Err(failed(format!("no answer ({} bytes)", answer.len()))),
     }
 }
