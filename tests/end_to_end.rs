@@ -25,6 +25,8 @@ mod openlineage_http;
 mod openlineage_producers;
 mod parallel;
 mod policies_api;
+mod pool_limits;
+mod python_guest;
 mod read_commands;
 mod read_while_running;
 mod scheduler;
