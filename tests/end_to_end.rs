@@ -29,6 +29,8 @@ mod output_edges;
 mod overflow;
 mod parallel;
 mod policies_api;
+mod pool_limits;
+mod python_guest;
 mod read_commands;
 mod read_while_running;
 mod scheduler;

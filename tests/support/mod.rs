@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod load;
+pub mod python;
 pub mod server;
 
 use dataslo::model::{Observation, parse_observation};
@@ -166,9 +167,18 @@ pub fn thread_cpu_time() -> std::time::Duration {
 /// A scheduler over the SLOs of `yaml`, armed with the built-ins, writing a
 /// fresh ledger in `dir`. Panics on an invalid SLO: these are test fixtures.
 pub fn scheduler_for(yaml: &str, dir: &Path) -> dataslo::scheduler::Scheduler {
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    scheduler_with(&runtime, yaml, dir).unwrap_or_else(|errors| panic!("{errors:?}"))
+}
+
+/// The same over `runtime`, handing back the SLOs that do not arm.
+pub fn scheduler_with(
+    runtime: &Arc<Runtime>,
+    yaml: &str,
+    dir: &Path,
+) -> Result<dataslo::scheduler::Scheduler, Vec<dataslo::scheduler::ArmError>> {
     let catalog = dataslo::slo::parse_text(yaml, "fixture.yaml");
     assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
-    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
     let ledger = dataslo::ledger::Ledger::open(dir, "default", 100).expect("ledger");
     let settings = dataslo::service::SchedulerSettings {
         history_depth: 100,
@@ -177,12 +187,11 @@ pub fn scheduler_for(yaml: &str, dir: &Path) -> dataslo::scheduler::Scheduler {
     };
     let known = Default::default();
     dataslo::service::assemble(
-        &runtime,
+        runtime,
         ledger,
         catalog.slos,
         known,
         Some(Path::new(".")),
         settings,
     )
-    .unwrap_or_else(|errors| panic!("{errors:?}"))
 }

@@ -108,6 +108,11 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// A `dataslo.toml` whose `[engine]` and `[limits]` build the sandbox
+        /// (pool limits, allocator, compile cache, deadline, memory), as `serve` would. Default:
+        /// the default engine, with no cache.
+        #[arg(long, value_name = "FILE")]
+        engine_config: Option<PathBuf>,
     },
 }
 
@@ -168,6 +173,11 @@ pub struct EvalArgs {
     /// The policy's config: JSON text, or `@FILE`.
     #[arg(long, default_value = "{}")]
     pub config: String,
+    /// A `dataslo.toml` whose `[engine]` and `[limits]` build the sandbox
+    /// (pool limits, allocator, compile cache, deadline, memory), as `serve` would. Default: the
+    /// default engine, with no cache. Not the policy's config: that is `--config`.
+    #[arg(long, value_name = "FILE")]
+    pub engine_config: Option<PathBuf>,
     /// The observation JSON file, or `-` for standard input.
     #[arg(long)]
     pub observation: String,

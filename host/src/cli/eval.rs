@@ -39,8 +39,10 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
         None => jiff::Timestamp::now(),
     };
 
-    let runtime = input::runtime()?;
-    let policy = input::load_policy(&runtime, &args.policy)?;
+    let engine_config = args.engine_config.as_deref();
+    let runtime = input::runtime_from(engine_config)?;
+    let policy = input::load_policy(&runtime, &args.policy)
+        .map_err(|f| input::naming_engine_config(f, engine_config))?;
     runtime.validate_config(&policy, &config)?;
     let evaluation = runtime.evaluate(
         &policy,

@@ -1,8 +1,9 @@
 //! Reading the command's inputs; every failure names the file.
 
 use super::Failure;
+use crate::config::Config;
 use crate::model::PolicyRef;
-use crate::runtime::{Policy, Runtime};
+use crate::runtime::{ErrorCode, Policy, Runtime};
 use std::io::Read;
 use std::path::Path;
 
@@ -52,4 +53,36 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
 /// Starts the runtime with default limits.
 pub fn runtime() -> Result<Runtime, Failure> {
     Runtime::new(Default::default()).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// Starts the runtime with default limits and engine or, given
+/// `--engine-config FILE`, the sandbox that file's `[engine]` and `[limits]`
+/// describe (the file is validated whole; its errors name the file and the
+/// field).
+pub fn runtime_from(engine_config: Option<&Path>) -> Result<Runtime, Failure> {
+    let Some(path) = engine_config else {
+        return runtime();
+    };
+    let config = Config::load(path).map_err(|e| Failure::Input(e.to_string()))?;
+    Runtime::with_engine(config.runtime_limits(), config.engine_options())
+        .map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// A pool-limit failure under `--engine-config FILE` also names the file
+/// whose `[engine]` set the limit.
+pub fn naming_engine_config(failure: Failure, engine_config: Option<&Path>) -> Failure {
+    match (failure, engine_config) {
+        (Failure::Policy { code, message }, Some(path))
+            if code == ErrorCode::PoolLimit.as_str() =>
+        {
+            Failure::Policy {
+                code,
+                message: format!(
+                    "{message} (the `[engine]` in force is {}'s)",
+                    path.display()
+                ),
+            }
+        }
+        (failure, _) => failure,
+    }
 }

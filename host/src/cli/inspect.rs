@@ -27,19 +27,20 @@ pub struct Inspection {
     pub error: Option<String>,
 }
 
-pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
+pub fn run(file: &Path, format: Format, engine_config: Option<&Path>) -> Result<(), Failure> {
     let bytes = input::read_bytes(file)?;
-    let runtime = input::runtime()?;
+    let runtime = input::runtime_from(engine_config)?;
     let label = file.display().to_string();
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let interface = match runtime.inspect(&bytes) {
         Ok(interface) => interface,
         Err(kind) => {
-            return Err(crate::runtime::LoadError {
+            let failure = crate::runtime::LoadError {
                 policy: label,
                 kind,
             }
-            .into());
+            .into();
+            return Err(input::naming_engine_config(failure, engine_config));
         }
     };
     let loaded = runtime.load(&label, &bytes);
@@ -64,7 +65,9 @@ pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
         Format::Json => println!("{}", to_json_pretty(&report).unwrap_or_default()),
         Format::Table => print!("{}", render(&report)),
     }
-    loaded.map(drop).map_err(Failure::from)
+    loaded
+        .map(drop)
+        .map_err(|e| input::naming_engine_config(e.into(), engine_config))
 }
 
 /// The table: everything `describe()` says and the component's own names

@@ -63,7 +63,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Policies { format } => policies::run(format),
-        Command::Inspect { file, format } => inspect::run(&file, format),
+        Command::Inspect {
+            file,
+            format,
+            engine_config,
+        } => inspect::run(&file, format, engine_config.as_deref()),
         Command::Slo(args::SloCommand::Validate { files }) => slo::validate(&files),
         Command::Observe {
             setup,

@@ -1,7 +1,7 @@
 //! `[limits]` and `[engine]`: the sandbox of every policy call. Their
 //! defaults are the runtime's.
 
-use crate::runtime::{Allocator, EngineOptions, Limits};
+use crate::runtime::{Allocator, EngineOptions, Limits, PerComponent};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -40,6 +40,12 @@ pub struct EngineConfig {
     pub memory_mib: Option<usize>,
     /// Pooling: elements of each table slot. Default 20000.
     pub table_elements: Option<usize>,
+    /// Pooling: core instances one policy instance may hold. Default 32.
+    pub core_instances_per_component: Option<u32>,
+    /// Pooling: linear memories one policy instance may hold. Default 2.
+    pub memories_per_component: Option<u32>,
+    /// Pooling: tables one policy instance may hold. Default 4.
+    pub tables_per_component: Option<u32>,
     /// Initialise memories copy-on-write from the component's image. Default true.
     pub copy_on_write: bool,
     /// Keep compiled policies in `<data_dir>/cache`. Default true.
@@ -54,6 +60,9 @@ impl Default for EngineConfig {
             max_instances: None,
             memory_mib: None,
             table_elements: None,
+            core_instances_per_component: None,
+            memories_per_component: None,
+            tables_per_component: None,
             copy_on_write: options.copy_on_write,
             cache: true,
         }
@@ -61,6 +70,19 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// Pooling: what one policy instance may hold, the defaults filling
+    /// what is unset.
+    pub fn per_component(&self) -> PerComponent {
+        let defaults = PerComponent::default();
+        PerComponent {
+            core_instances: self
+                .core_instances_per_component
+                .unwrap_or(defaults.core_instances),
+            memories: self.memories_per_component.unwrap_or(defaults.memories),
+            tables: self.tables_per_component.unwrap_or(defaults.tables),
+        }
+    }
+
     /// Pooling: the memory of each slot in force, in MiB.
     pub fn slot_memory_mib(&self) -> usize {
         self.memory_mib

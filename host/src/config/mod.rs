@@ -129,6 +129,7 @@ impl Config {
                 .memory_mib
                 .map_or(defaults.memory_bytes, |mib| mib << 20),
             table_elements: engine.table_elements.unwrap_or(defaults.table_elements),
+            per_component: engine.per_component(),
             copy_on_write: engine.copy_on_write,
             cache_dir: engine.cache.then(|| self.data_dir.join("cache")),
         }
@@ -195,6 +196,27 @@ mod tests {
         assert_eq!(options.allocator, Allocator::OnDemand);
         assert!(!options.copy_on_write);
         assert_eq!(options.cache_dir, None);
+    }
+
+    #[test]
+    fn per_component_pool_limits_are_engine_settings_checked_for_range() {
+        let c: Config = toml::from_str(
+            "[engine]\ncore_instances_per_component = 12\ntables_per_component = 3\n",
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        let per = c.engine_options().per_component;
+        assert_eq!((per.core_instances, per.tables), (12, 3));
+        assert_eq!(per.memories, crate::runtime::MEMORIES_PER_COMPONENT);
+        let zero: Config = toml::from_str("[engine]\nmemories_per_component = 0\n").unwrap();
+        assert!(matches!(zero.validate(), Err(e) if e.field == "engine.memories_per_component"),);
+        let on_demand: Config = toml::from_str(
+            "[engine]\nallocator = \"on-demand\"\ncore_instances_per_component = 64\n",
+        )
+        .unwrap();
+        assert!(
+            matches!(on_demand.validate(), Err(e) if e.field == "engine.core_instances_per_component"),
+        );
     }
 
     #[test]

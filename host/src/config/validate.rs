@@ -6,6 +6,9 @@ use crate::runtime::Allocator;
 
 /// Most instance slots: beyond this the pool's totals overflow their counters.
 const MAX_INSTANCES: u32 = 100_000;
+/// Most core instances, memories or tables per policy instance: times
+/// `MAX_INSTANCES`, the pool's totals still fit their 32-bit counters.
+const MAX_PER_COMPONENT: u32 = 1000;
 /// 32-bit memories end at 4 GiB.
 const MAX_MEMORY_MIB: usize = 4096;
 
@@ -143,6 +146,18 @@ impl Config {
                 ("max_instances", engine.max_instances.is_some()),
                 ("memory_mib", engine.memory_mib.is_some()),
                 ("table_elements", engine.table_elements.is_some()),
+                (
+                    "core_instances_per_component",
+                    engine.core_instances_per_component.is_some(),
+                ),
+                (
+                    "memories_per_component",
+                    engine.memories_per_component.is_some(),
+                ),
+                (
+                    "tables_per_component",
+                    engine.tables_per_component.is_some(),
+                ),
             ];
             if let Some((key, _)) = pooling_only.iter().find(|(_, set)| *set) {
                 return Err(ValidationError::new(
@@ -159,6 +174,24 @@ impl Config {
                 "engine.max_instances",
                 format!("{n} is not between 1 and {MAX_INSTANCES}"),
             ));
+        }
+        let per_component = [
+            (
+                "core_instances_per_component",
+                engine.core_instances_per_component,
+            ),
+            ("memories_per_component", engine.memories_per_component),
+            ("tables_per_component", engine.tables_per_component),
+        ];
+        for (key, value) in per_component {
+            if let Some(n) = value
+                && !(1..=MAX_PER_COMPONENT).contains(&n)
+            {
+                return Err(ValidationError::new(
+                    format!("engine.{key}"),
+                    format!("{n} is not between 1 and {MAX_PER_COMPONENT}"),
+                ));
+            }
         }
         if engine.table_elements == Some(0) {
             return Err(ValidationError::new(

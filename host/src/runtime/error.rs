@@ -41,6 +41,8 @@ pub enum ErrorCode {
     InterfaceMismatch,
     /// [`LoadErrorKind::UnknownBuiltin`].
     UnknownBuiltin,
+    /// [`LoadErrorKind::PoolLimit`].
+    PoolLimit,
     /// The scheduler had no observation of the dataset to evaluate.
     NoObservation,
     /// The policy measured, but not the SLO's SLI.
@@ -49,7 +51,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for reading them back.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::InvalidConfig,
         ErrorCode::MissingMetadata,
         ErrorCode::PolicyError,
@@ -65,6 +67,7 @@ impl ErrorCode {
         ErrorCode::Corrupt,
         ErrorCode::InterfaceMismatch,
         ErrorCode::UnknownBuiltin,
+        ErrorCode::PoolLimit,
         ErrorCode::NoObservation,
         ErrorCode::NoMeasurement,
     ];
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::Corrupt => "corrupt",
             ErrorCode::InterfaceMismatch => "interface_mismatch",
             ErrorCode::UnknownBuiltin => "unknown_builtin",
+            ErrorCode::PoolLimit => "pool_limit",
             ErrorCode::NoObservation => "no_observation",
             ErrorCode::NoMeasurement => "no_measurement",
         }
@@ -154,6 +158,21 @@ pub enum LoadErrorKind {
     /// `describe()` failed or answered nonsense.
     #[error("describe() failed: {0}")]
     Describe(EvalErrorKind),
+    /// The component needs more of something than a pool slot holds.
+    #[error(
+        "pool limit: the component holds {found} {what}, over the pooling allocator's \
+         limit of {limit}; raise `{setting}` in the `[engine]` table of dataslo.toml"
+    )]
+    PoolLimit {
+        /// What is counted, e.g. `core instances`.
+        what: &'static str,
+        /// How many the component holds (or how large it is).
+        found: u64,
+        /// The limit in force.
+        limit: u64,
+        /// The `[engine]` setting that raises the limit, e.g. `core_instances_per_component`.
+        setting: &'static str,
+    },
 }
 
 impl LoadErrorKind {
@@ -165,6 +184,7 @@ impl LoadErrorKind {
             LoadErrorKind::InterfaceMismatch { .. } => ErrorCode::InterfaceMismatch,
             LoadErrorKind::UnknownBuiltin { .. } => ErrorCode::UnknownBuiltin,
             LoadErrorKind::Describe(kind) => kind.error_code(),
+            LoadErrorKind::PoolLimit { .. } => ErrorCode::PoolLimit,
         }
     }
 }

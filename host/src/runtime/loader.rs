@@ -4,6 +4,7 @@ use super::bindings::PolicyPre;
 use super::cache::Lookup;
 use super::engine::Runtime;
 use super::error::{LoadError, LoadErrorKind};
+use super::footprint::pool_refusal;
 use super::sandbox::Sandbox;
 use super::{WIT_PACKAGE, WIT_VERSION};
 use serde::Serialize;
@@ -182,6 +183,7 @@ impl Runtime {
             kind,
         };
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        self.fit_pool(bytes).map_err(fail)?;
         let component = self.compile_cached(bytes, &sha256).map_err(fail)?;
         let interface = interface_of(&self.engine, &component);
         check_interface(&interface).map_err(fail)?;
@@ -217,8 +219,10 @@ impl Runtime {
     /// Compiles a component, classifying bad bytes.
     pub fn compile(&self, bytes: &[u8]) -> Result<Component, LoadErrorKind> {
         check_bytes(bytes)?;
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadErrorKind::Corrupt(format!("{e:#}")))?;
+        let component = Component::new(&self.engine, bytes).map_err(|e| {
+            let text = format!("{e:#}");
+            pool_refusal(&text).unwrap_or(LoadErrorKind::Corrupt(text))
+        })?;
         self.counters.compiled();
         Ok(component)
     }
@@ -249,6 +253,7 @@ impl Runtime {
 
     /// Compiles `bytes` and reads their imports and exports, running nothing.
     pub fn inspect(&self, bytes: &[u8]) -> Result<InterfaceInfo, LoadErrorKind> {
+        self.fit_pool(bytes)?;
         self.compile(bytes).map(|c| interface_of(&self.engine, &c))
     }
 }

@@ -15,6 +15,7 @@ mod convert;
 mod engine;
 mod error;
 mod evaluate;
+mod footprint;
 mod history;
 mod known;
 mod limits;
@@ -39,13 +40,14 @@ pub use error::{
     UnknownErrorCode,
 };
 pub use evaluate::{Evaluation, EvaluationInput, LogLine, PolicyLevel, log_policy_line};
+pub use footprint::{Footprint, footprint};
 pub use history::{History, HistoryError, HistorySource, no_history};
 pub use known::Known;
 pub use limits::Limits;
 pub use loader::{InterfaceInfo, Policy, PolicyInfo, interface_of};
 pub use options::{
     Allocator, CORE_INSTANCES_PER_COMPONENT, EngineOptions, MEMORIES_PER_COMPONENT,
-    MEMORY_GUARD_BYTES, TABLES_PER_COMPONENT,
+    MEMORY_GUARD_BYTES, PerComponent, TABLES_PER_COMPONENT,
 };
 pub use session::Session;
 

@@ -19,13 +19,19 @@ pub enum Allocator {
     OnDemand,
 }
 
-/// Core instances one component may hold. A std Rust `wasm32-wasip2` guest
-/// holds 3 (the policy, wit-component's shim and its fixups); components
-/// built through the preview1 adapter hold 4. Twice that leaves room.
-pub const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
-/// Linear memories one component may hold: a Rust guest defines 1.
+/// Core instances one component may hold, by default. A std Rust
+/// `wasm32-wasip2` guest holds 3, a componentize-js one 4, a componentize-py
+/// one 14 (its interpreter, libc and other shared libraries, and their
+/// shims). Twice Python's leaves room; the pool only counts core instances,
+/// so a higher limit reserves nothing.
+pub const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+/// Linear memories one component may hold, by default: a Rust guest defines
+/// 1, and so does a componentize-py one (its libraries share it). Each is a
+/// pool slot of `memory_mib` address space (reserved, not resident) times
+/// `max_instances`.
 pub const MEMORIES_PER_COMPONENT: u32 = 2;
-/// Tables one component may hold: a Rust guest defines 2 (its own and the shim's).
+/// Tables one component may hold, by default: a Rust guest defines 2 (its
+/// own and the shim's), and so does a componentize-py one.
 pub const TABLES_PER_COMPONENT: u32 = 4;
 /// Unmapped bytes after each pooled memory. Bounds checks stay explicit (the
 /// reservation is below 4 GiB), but offsets up to this size need no addition.
@@ -40,6 +46,30 @@ pub const MEMORY_KEEP_RESIDENT: usize = 2 << 20;
 /// guest's do) is reset by zeroing that page, with no `PAGEMAP_SCAN` syscall.
 pub const TABLE_KEEP_RESIDENT: usize = 4 << 10;
 
+/// Pooling: what one component instance may hold. A component over any of
+/// them is refused at load with [`LoadErrorKind::PoolLimit`].
+///
+/// [`LoadErrorKind::PoolLimit`]: super::LoadErrorKind::PoolLimit
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerComponent {
+    /// Core module instances, nested components' included.
+    pub core_instances: u32,
+    /// Linear memories its modules define.
+    pub memories: u32,
+    /// Tables its modules define.
+    pub tables: u32,
+}
+
+impl Default for PerComponent {
+    fn default() -> Self {
+        PerComponent {
+            core_instances: CORE_INSTANCES_PER_COMPONENT,
+            memories: MEMORIES_PER_COMPONENT,
+            tables: TABLES_PER_COMPONENT,
+        }
+    }
+}
+
 /// The engine's construction options. `Default` is what `dataslo.toml` gives
 /// when `[engine]` is absent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +83,8 @@ pub struct EngineOptions {
     pub memory_bytes: usize,
     /// Pooling: the largest table, in elements.
     pub table_elements: usize,
+    /// Pooling: what one component instance may hold.
+    pub per_component: PerComponent,
     /// Initialise memories by mapping the component's data copy-on-write.
     pub copy_on_write: bool,
     /// Where compiled components are cached; `None` compiles every load.
@@ -67,6 +99,7 @@ impl Default for EngineOptions {
             memory_bytes: 256 << 20,
             // A slot holds the largest table a call may use.
             table_elements: super::Limits::default().table_elements,
+            per_component: PerComponent::default(),
             copy_on_write: true,
             cache_dir: None,
         }
@@ -99,20 +132,22 @@ impl EngineOptions {
             return;
         }
         let n = self.max_instances;
+        let per = self.per_component;
         let memory = self.memory_bytes as u64;
-        // A slot's reservation is its memory limit: 1,000 instances reserve
-        // 1,000 × 2 × (memory + guard) of address space, not 2,000 × 4 GiB.
+        // A slot's reservation is its memory limit: 1,000 instances of 2
+        // memories reserve 1,000 × 2 × (memory + guard) of address space,
+        // not 2,000 × 4 GiB.
         config.memory_reservation(memory);
         config.memory_guard_size(MEMORY_GUARD_BYTES);
         config.memory_reservation_for_growth(0);
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(n)
-            .total_core_instances(n.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
-            .total_memories(n.saturating_mul(MEMORIES_PER_COMPONENT))
-            .total_tables(n.saturating_mul(TABLES_PER_COMPONENT))
-            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-            .max_memories_per_component(MEMORIES_PER_COMPONENT)
-            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .total_core_instances(n.saturating_mul(per.core_instances))
+            .total_memories(n.saturating_mul(per.memories))
+            .total_tables(n.saturating_mul(per.tables))
+            .max_core_instances_per_component(per.core_instances)
+            .max_memories_per_component(per.memories)
+            .max_tables_per_component(per.tables)
             .max_memory_size(self.memory_bytes)
             .table_elements(self.table_elements)
             .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT.min(self.memory_bytes))
