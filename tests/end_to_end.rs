@@ -10,6 +10,7 @@ mod alerts;
 mod budget_properties;
 mod builtins;
 mod cli_eval;
+mod compile_bounds;
 mod dashboard;
 mod demo;
 mod disk_full;

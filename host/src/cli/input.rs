@@ -2,7 +2,7 @@
 
 use super::Failure;
 use crate::model::PolicyRef;
-use crate::runtime::{Policy, Runtime};
+use crate::runtime::{CompileOptions, Compiler, EngineOptions, Policy, Runtime};
 use std::io::Read;
 use std::path::Path;
 
@@ -49,7 +49,14 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))
 }
 
-/// Starts the runtime with default limits.
+/// Starts the runtime with default limits, compiling policies in a child.
 pub fn runtime() -> Result<Runtime, Failure> {
-    Runtime::new(Default::default()).map_err(|e| Failure::Input(e.to_string()))
+    let options = EngineOptions {
+        compile: CompileOptions {
+            compiler: Compiler::this_program(),
+            ..CompileOptions::default()
+        },
+        ..EngineOptions::default()
+    };
+    Runtime::with_engine(Default::default(), options).map_err(|e| Failure::Input(e.to_string()))
 }

@@ -31,17 +31,7 @@ pub fn run(file: &Path, format: Format) -> Result<(), Failure> {
     let runtime = input::runtime()?;
     let label = file.display().to_string();
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let interface = match runtime.inspect(&bytes) {
-        Ok(interface) => interface,
-        Err(kind) => {
-            return Err(crate::runtime::LoadError {
-                policy: label,
-                kind,
-            }
-            .into());
-        }
-    };
-    let loaded = runtime.load(&label, &bytes);
+    let (interface, loaded) = runtime.inspect_and_load(&label, &bytes)?;
     let world = match (&interface.package, &interface.version) {
         (Some(p), Some(v)) => Some(format!("{p}/policy@{v}")),
         (Some(p), None) => Some(format!("{p}/policy")),

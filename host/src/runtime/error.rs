@@ -29,7 +29,7 @@ pub enum ErrorCode {
     LogFlood,
     /// [`EvalErrorKind::InvalidOutput`].
     InvalidOutput,
-    /// [`EvalErrorKind::Host`].
+    /// [`EvalErrorKind::Host`], [`LoadErrorKind::CompileFailed`].
     HostFailure,
     /// [`EvalErrorKind::Poisoned`].
     SessionPoisoned,
@@ -41,6 +41,8 @@ pub enum ErrorCode {
     InterfaceMismatch,
     /// [`LoadErrorKind::UnknownBuiltin`].
     UnknownBuiltin,
+    /// [`LoadErrorKind::CompileLimit`].
+    CompileLimit,
     /// The scheduler had no observation of the dataset to evaluate.
     NoObservation,
     /// The policy measured, but not the SLO's SLI.
@@ -49,7 +51,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for reading them back.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::InvalidConfig,
         ErrorCode::MissingMetadata,
         ErrorCode::PolicyError,
@@ -65,6 +67,7 @@ impl ErrorCode {
         ErrorCode::Corrupt,
         ErrorCode::InterfaceMismatch,
         ErrorCode::UnknownBuiltin,
+        ErrorCode::CompileLimit,
         ErrorCode::NoObservation,
         ErrorCode::NoMeasurement,
     ];
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::Corrupt => "corrupt",
             ErrorCode::InterfaceMismatch => "interface_mismatch",
             ErrorCode::UnknownBuiltin => "unknown_builtin",
+            ErrorCode::CompileLimit => "compile_limit",
             ErrorCode::NoObservation => "no_observation",
             ErrorCode::NoMeasurement => "no_measurement",
         }
@@ -154,6 +158,22 @@ pub enum LoadErrorKind {
     /// `describe()` failed or answered nonsense.
     #[error("describe() failed: {0}")]
     Describe(EvalErrorKind),
+    /// Compiling the component would pass, or passed, a compile limit.
+    #[error(
+        "compile limit: {found}, over `{setting}` = {limit} (the `[engine]` table of dataslo.toml)"
+    )]
+    CompileLimit {
+        /// The `[engine]` setting, e.g. `compile_memory_mib`.
+        setting: &'static str,
+        /// Its value in force, as the setting is written.
+        limit: String,
+        /// What passed it.
+        found: String,
+    },
+    /// The compile child failed for a reason that is no limit: it could
+    /// not start, or crashed.
+    #[error("compiler failure: {0}")]
+    CompileFailed(String),
 }
 
 impl LoadErrorKind {
@@ -165,6 +185,8 @@ impl LoadErrorKind {
             LoadErrorKind::InterfaceMismatch { .. } => ErrorCode::InterfaceMismatch,
             LoadErrorKind::UnknownBuiltin { .. } => ErrorCode::UnknownBuiltin,
             LoadErrorKind::Describe(kind) => kind.error_code(),
+            LoadErrorKind::CompileLimit { .. } => ErrorCode::CompileLimit,
+            LoadErrorKind::CompileFailed(_) => ErrorCode::HostFailure,
         }
     }
 }

@@ -10,6 +10,7 @@
 mod bindings;
 mod builtins;
 mod cache;
+mod compile;
 mod convert;
 mod engine;
 mod error;
@@ -27,6 +28,9 @@ mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
 pub use cache::{Cache, CacheError, CacheStats};
+pub use compile::{
+    COMPILE_CHILD_ARG, CompileLimits, CompileOptions, Compiler, child_main as compile_child_main,
+};
 pub use engine::EngineError;
 pub use engine::Runtime;
 pub use error::{

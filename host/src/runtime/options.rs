@@ -57,6 +57,8 @@ pub struct EngineOptions {
     pub copy_on_write: bool,
     /// Where compiled components are cached; `None` compiles every load.
     pub cache_dir: Option<PathBuf>,
+    /// How untrusted components are compiled, and within which bounds.
+    pub compile: super::CompileOptions,
 }
 
 impl Default for EngineOptions {
@@ -69,6 +71,7 @@ impl Default for EngineOptions {
             table_elements: super::Limits::default().table_elements,
             copy_on_write: true,
             cache_dir: None,
+            compile: super::CompileOptions::default(),
         }
     }
 }
