@@ -11,6 +11,7 @@ mod blocking_calls;
 mod budget_properties;
 mod builtins;
 mod cli_eval;
+mod compile_bounds;
 mod dashboard;
 mod demo;
 mod disk_full;

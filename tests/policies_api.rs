@@ -262,7 +262,7 @@ fn bad_uploads_are_refused_before_anything_is_stored() {
         get(&s, "/v1/policies", ACME).1["uploaded"],
         serde_json::json!([])
     );
-    let answer = announce_body(&s, "/v1/policies/huge", 17 << 20);
+    let answer = announce_body(&s, "/v1/policies/huge", 33 << 20);
     assert!(
         answer.starts_with("HTTP/1.1 413") && answer.contains("too_large"),
         "{answer}"

@@ -3,7 +3,7 @@
 use super::Failure;
 use crate::config::Config;
 use crate::model::PolicyRef;
-use crate::runtime::{ErrorCode, Policy, Runtime};
+use crate::runtime::{CompileOptions, Compiler, EngineOptions, ErrorCode, Policy, Runtime};
 use std::io::Read;
 use std::path::Path;
 
@@ -50,9 +50,16 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))
 }
 
-/// Starts the runtime with default limits.
+/// Starts the runtime with default limits, compiling policies in a child.
 pub fn runtime() -> Result<Runtime, Failure> {
-    Runtime::new(Default::default()).map_err(|e| Failure::Input(e.to_string()))
+    let options = EngineOptions {
+        compile: CompileOptions {
+            compiler: Compiler::this_program(),
+            ..CompileOptions::default()
+        },
+        ..EngineOptions::default()
+    };
+    Runtime::with_engine(Default::default(), options).map_err(|e| Failure::Input(e.to_string()))
 }
 
 /// Starts the runtime with default limits and engine or, given
@@ -63,7 +70,8 @@ pub fn runtime_from(engine_config: Option<&Path>) -> Result<Runtime, Failure> {
     let Some(path) = engine_config else {
         return runtime();
     };
-    let config = Config::load(path).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut config = Config::load(path).map_err(|e| Failure::Input(e.to_string()))?;
+    config.engine.compiler = Compiler::this_program();
     Runtime::with_engine(config.runtime_limits(), config.engine_options())
         .map_err(|e| Failure::Input(e.to_string()))
 }

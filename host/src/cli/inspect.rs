@@ -32,18 +32,9 @@ pub fn run(file: &Path, format: Format, engine_config: Option<&Path>) -> Result<
     let runtime = input::runtime_from(engine_config)?;
     let label = file.display().to_string();
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let interface = match runtime.inspect(&bytes) {
-        Ok(interface) => interface,
-        Err(kind) => {
-            let failure = crate::runtime::LoadError {
-                policy: label,
-                kind,
-            }
-            .into();
-            return Err(input::naming_engine_config(failure, engine_config));
-        }
-    };
-    let loaded = runtime.load(&label, &bytes);
+    let (interface, loaded) = runtime
+        .inspect_and_load(&label, &bytes)
+        .map_err(|e| input::naming_engine_config(e.into(), engine_config))?;
     let world = match (&interface.package, &interface.version) {
         (Some(p), Some(v)) => Some(format!("{p}/policy@{v}")),
         (Some(p), None) => Some(format!("{p}/policy")),

@@ -29,6 +29,19 @@ use std::process::ExitCode;
 
 /// Runs the command line in `std::env::args`, printing errors to stderr.
 pub fn main() -> ExitCode {
+    // The compile child (see `runtime::Compiler::Child`) is no command: it
+    // takes no logging and no parsing, only the runtime's own arguments.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == crate::runtime::COMPILE_CHILD_ARG)
+    {
+        let args: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let code = crate::runtime::compile_child_main(&args);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve { .. } | Command::Run { .. }) {
         quiet_on_closed_stdout();

@@ -3,6 +3,7 @@
 use super::Failure;
 use crate::config::Config;
 use crate::ledger::Ledger;
+use crate::runtime::Compiler;
 use crate::service::{self, ServiceError};
 use crate::slo::Slo;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ impl SetupArgs {
         if let Some(dir) = &self.data_dir {
             config.data_dir = dir.clone();
         }
+        // Uploaded and file policies compile in a child, within the
+        // `[engine]` compile limits.
+        config.engine.compiler = Compiler::this_program();
         config.slo_files.extend(extra_slo_files.iter().cloned());
         Ok(config)
     }

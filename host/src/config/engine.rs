@@ -1,7 +1,7 @@
 //! `[limits]` and `[engine]`: the sandbox of every policy call. Their
 //! defaults are the runtime's.
 
-use crate::runtime::{Allocator, EngineOptions, Limits, PerComponent};
+use crate::runtime::{Allocator, CompileLimits, Compiler, EngineOptions, Limits, PerComponent};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -50,6 +50,24 @@ pub struct EngineConfig {
     pub copy_on_write: bool,
     /// Keep compiled policies in `<data_dir>/cache`. Default true.
     pub cache: bool,
+    /// The compile child's memory (its data segment), in MiB. Default 2048.
+    pub compile_memory_mib: u64,
+    /// The compile child's CPU time; it is killed at three times this on
+    /// the wall clock. Default `60s`.
+    #[serde(with = "humantime_serde")]
+    pub compile_time: Duration,
+    /// Bytes of code of one component, all its modules. Default 32 MiB.
+    pub compile_max_code_bytes: u64,
+    /// Bytes of one function. Default 2 MiB.
+    pub compile_max_function_bytes: u64,
+    /// Locals of one function. Default 10000.
+    pub compile_max_function_locals: u64,
+    /// (Locals + operand stack depth) × blocks of one function. Default 2000000.
+    pub compile_max_function_liveness: u64,
+    /// Where policies compile: set by the command line (a child running the
+    /// `dataslo` binary), never read from the file. Default in-process.
+    #[serde(skip)]
+    pub compiler: Compiler,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +83,13 @@ impl Default for EngineConfig {
             tables_per_component: None,
             copy_on_write: options.copy_on_write,
             cache: true,
+            compile_memory_mib: options.compile.limits.memory_bytes >> 20,
+            compile_time: options.compile.limits.time,
+            compile_max_code_bytes: options.compile.limits.code_bytes,
+            compile_max_function_bytes: options.compile.limits.function_bytes,
+            compile_max_function_locals: options.compile.limits.function_locals,
+            compile_max_function_liveness: options.compile.limits.function_liveness,
+            compiler: options.compile.compiler,
         }
     }
 }
@@ -80,6 +105,18 @@ impl EngineConfig {
                 .unwrap_or(defaults.core_instances),
             memories: self.memories_per_component.unwrap_or(defaults.memories),
             tables: self.tables_per_component.unwrap_or(defaults.tables),
+        }
+    }
+
+    /// The compile limits in force.
+    pub fn compile_limits(&self) -> CompileLimits {
+        CompileLimits {
+            memory_bytes: self.compile_memory_mib << 20,
+            time: self.compile_time,
+            code_bytes: self.compile_max_code_bytes,
+            function_bytes: self.compile_max_function_bytes,
+            function_locals: self.compile_max_function_locals,
+            function_liveness: self.compile_max_function_liveness,
         }
     }
 

@@ -17,7 +17,7 @@ pub use error::{ConfigError, ValidationError};
 pub use server::{NotifiersConfig, ServerConfig};
 pub use tenants::{TenantConfig, TenantLimits};
 
-use crate::runtime::{EngineOptions, Limits};
+use crate::runtime::{CompileOptions, EngineOptions, Limits};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -132,6 +132,10 @@ impl Config {
             per_component: engine.per_component(),
             copy_on_write: engine.copy_on_write,
             cache_dir: engine.cache.then(|| self.data_dir.join("cache")),
+            compile: CompileOptions {
+                compiler: engine.compiler.clone(),
+                limits: engine.compile_limits(),
+            },
         }
     }
 
@@ -216,6 +220,50 @@ mod tests {
         .unwrap();
         assert!(
             matches!(on_demand.validate(), Err(e) if e.field == "engine.core_instances_per_component"),
+        );
+    }
+
+    #[test]
+    fn compile_limits_are_engine_settings_checked_for_range() {
+        let c: Config = toml::from_str(
+            "[engine]\ncompile_memory_mib = 512\ncompile_time = \"90s\"\n\
+             compile_max_function_liveness = 5000000\n",
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        let limits = c.engine_options().compile.limits;
+        assert_eq!(limits.memory_bytes, 512 << 20);
+        assert_eq!(limits.time, Duration::from_secs(90));
+        assert_eq!(limits.function_liveness, 5_000_000);
+        assert_eq!(
+            limits.code_bytes,
+            crate::runtime::CompileLimits::default().code_bytes
+        );
+        for (text, field) in [
+            ("compile_memory_mib = 8", "engine.compile_memory_mib"),
+            ("compile_time = \"0s\"", "engine.compile_time"),
+            (
+                "compile_max_function_locals = 0",
+                "engine.compile_max_function_locals",
+            ),
+        ] {
+            let c: Config = toml::from_str(&format!("[engine]\n{text}\n")).unwrap();
+            assert!(matches!(c.validate(), Err(e) if e.field == field), "{text}");
+        }
+        // The settings the runtime's errors name are the file's keys.
+        for key in crate::runtime::CompileLimits::SETTINGS {
+            let value = if key == "compile_time" {
+                "\"1s\""
+            } else {
+                "100"
+            };
+            let c = toml::from_str::<Config>(&format!("[engine]\n{key} = {value}\n"));
+            assert!(c.is_ok(), "{key}: {c:?}");
+        }
+        let err = toml::from_str::<Config>("[engine]\ncompiler = \"x\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("compiler"),
+            "not read from the file: {err}"
         );
     }
 

@@ -12,7 +12,7 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest request body, in bytes. Default 1 MiB.
     pub max_body_bytes: usize,
-    /// Largest uploaded policy component, in bytes. Default 16 MiB.
+    /// Largest uploaded policy component, in bytes. Default 32 MiB.
     pub max_policy_bytes: usize,
     /// sha256 (hex) of each admin token: an admin sees every tenant on
     /// `/metrics` and the dashboard, and writes nothing.
@@ -43,7 +43,8 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 1 << 20,
-            max_policy_bytes: 16 << 20,
+            // A componentize-py policy is about 18 MB.
+            max_policy_bytes: 32 << 20,
             admin_token_sha256: Vec::new(),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),

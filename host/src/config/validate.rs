@@ -11,6 +11,8 @@ const MAX_INSTANCES: u32 = 100_000;
 const MAX_PER_COMPONENT: u32 = 1000;
 /// 32-bit memories end at 4 GiB.
 const MAX_MEMORY_MIB: usize = 4096;
+/// The compile child's own start needs a few MiB of data; this leaves room.
+const MIN_COMPILE_MEMORY_MIB: u64 = 64;
 
 const NOT_A_HASH: &str =
     "must be a sha256 hash, 64 hex digits (printf %s \"$TOKEN\" | sha256sum), not the token";
@@ -33,6 +35,7 @@ impl Config {
             self.check_tenant(i, tenant)?;
         }
         self.check_tenants_apart()?;
+        self.check_compile()?;
         self.check_engine()
     }
 
@@ -134,6 +137,48 @@ impl Config {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// `[engine]`'s compile limits: each lets something through.
+    fn check_compile(&self) -> Checked {
+        let engine = &self.engine;
+        if engine.compile_memory_mib < MIN_COMPILE_MEMORY_MIB {
+            return Err(ValidationError::new(
+                "engine.compile_memory_mib",
+                format!(
+                    "{} is under {MIN_COMPILE_MEMORY_MIB}, too little to start the compiler",
+                    engine.compile_memory_mib
+                ),
+            ));
+        }
+        if engine.compile_time.is_zero() {
+            return Err(ValidationError::new(
+                "engine.compile_time",
+                "must be longer than zero",
+            ));
+        }
+        let structural = [
+            ("compile_max_code_bytes", engine.compile_max_code_bytes),
+            (
+                "compile_max_function_bytes",
+                engine.compile_max_function_bytes,
+            ),
+            (
+                "compile_max_function_locals",
+                engine.compile_max_function_locals,
+            ),
+            (
+                "compile_max_function_liveness",
+                engine.compile_max_function_liveness,
+            ),
+        ];
+        if let Some((key, _)) = structural.iter().find(|(_, n)| *n == 0) {
+            return Err(ValidationError::new(
+                format!("engine.{key}"),
+                "must be at least 1",
+            ));
         }
         Ok(())
     }

@@ -32,6 +32,18 @@ pub struct Runtime {
 #[error("cannot start the WebAssembly engine: {0}")]
 pub struct EngineError(String);
 
+/// The wasmtime config of `options`. The compile child builds its engine
+/// from the same function, so its code loads into this one.
+pub(super) fn wasmtime_config(options: &EngineOptions) -> Config {
+    let mut config = Config::new();
+    options.apply(&mut config);
+    config.epoch_interruption(true);
+    // Capturing a backtrace walks the whole guest stack: after a deep
+    // recursion that costs seconds, longer than the deadline itself.
+    config.wasm_backtrace_max_frames(None);
+    config
+}
+
 impl Runtime {
     /// A runtime whose calls use `limits` unless a call brings its own, with
     /// the default engine: pooling allocator, copy-on-write, no disk cache.
@@ -42,13 +54,8 @@ impl Runtime {
     /// A runtime built with `options`. A cache folder that cannot be trusted
     /// is reported and not used: loads then compile.
     pub fn with_engine(limits: Limits, options: EngineOptions) -> Result<Self, EngineError> {
-        let mut config = Config::new();
-        options.apply(&mut config);
-        config.epoch_interruption(true);
-        // Capturing a backtrace walks the whole guest stack: after a deep
-        // recursion that costs seconds, longer than the deadline itself.
-        config.wasm_backtrace_max_frames(None);
-        let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
+        let engine =
+            Engine::new(&wasmtime_config(&options)).map_err(|e| EngineError(format!("{e:#}")))?;
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -115,7 +122,7 @@ impl Runtime {
     pub fn load_builtin(&self, name: &str) -> Result<super::Policy, LoadError> {
         let label = PolicyRef::Builtin(name.to_string()).to_string();
         match super::builtin_bytes(name) {
-            Some(bytes) => self.load(&label, bytes),
+            Some(bytes) => self.load_as(&label, bytes, super::loader::Trust::Builtin),
             None => Err(LoadError {
                 policy: label,
                 kind: super::LoadErrorKind::UnknownBuiltin {

@@ -29,7 +29,7 @@ pub enum ErrorCode {
     LogFlood,
     /// [`EvalErrorKind::InvalidOutput`].
     InvalidOutput,
-    /// [`EvalErrorKind::Host`].
+    /// [`EvalErrorKind::Host`], [`LoadErrorKind::CompileFailed`].
     HostFailure,
     /// [`EvalErrorKind::Poisoned`].
     SessionPoisoned,
@@ -43,6 +43,8 @@ pub enum ErrorCode {
     UnknownBuiltin,
     /// [`LoadErrorKind::PoolLimit`].
     PoolLimit,
+    /// [`LoadErrorKind::CompileLimit`].
+    CompileLimit,
     /// The scheduler had no observation of the dataset to evaluate.
     NoObservation,
     /// The policy measured, but not the SLO's SLI.
@@ -51,7 +53,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for reading them back.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidConfig,
         ErrorCode::MissingMetadata,
         ErrorCode::PolicyError,
@@ -68,6 +70,7 @@ impl ErrorCode {
         ErrorCode::InterfaceMismatch,
         ErrorCode::UnknownBuiltin,
         ErrorCode::PoolLimit,
+        ErrorCode::CompileLimit,
         ErrorCode::NoObservation,
         ErrorCode::NoMeasurement,
     ];
@@ -91,6 +94,7 @@ impl ErrorCode {
             ErrorCode::InterfaceMismatch => "interface_mismatch",
             ErrorCode::UnknownBuiltin => "unknown_builtin",
             ErrorCode::PoolLimit => "pool_limit",
+            ErrorCode::CompileLimit => "compile_limit",
             ErrorCode::NoObservation => "no_observation",
             ErrorCode::NoMeasurement => "no_measurement",
         }
@@ -173,6 +177,22 @@ pub enum LoadErrorKind {
         /// The `[engine]` setting that raises the limit, e.g. `core_instances_per_component`.
         setting: &'static str,
     },
+    /// Compiling the component would pass, or passed, a compile limit.
+    #[error(
+        "compile limit: {found}, over `{setting}` = {limit} (the `[engine]` table of dataslo.toml)"
+    )]
+    CompileLimit {
+        /// The `[engine]` setting, e.g. `compile_memory_mib`.
+        setting: &'static str,
+        /// Its value in force, as the setting is written.
+        limit: String,
+        /// What passed it.
+        found: String,
+    },
+    /// The compile child failed for a reason that is no limit: it could
+    /// not start, or crashed.
+    #[error("compiler failure: {0}")]
+    CompileFailed(String),
 }
 
 impl LoadErrorKind {
@@ -185,6 +205,8 @@ impl LoadErrorKind {
             LoadErrorKind::UnknownBuiltin { .. } => ErrorCode::UnknownBuiltin,
             LoadErrorKind::Describe(kind) => kind.error_code(),
             LoadErrorKind::PoolLimit { .. } => ErrorCode::PoolLimit,
+            LoadErrorKind::CompileLimit { .. } => ErrorCode::CompileLimit,
+            LoadErrorKind::CompileFailed(_) => ErrorCode::HostFailure,
         }
     }
 }

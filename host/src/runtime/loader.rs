@@ -153,6 +153,14 @@ fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
     Ok(())
 }
 
+/// Where bytes come from: the built-ins are ours, compiled in-process and
+/// unmeasured; everything else is compiled within the compile limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Trust {
+    Builtin,
+    Untrusted,
+}
+
 /// Classifies bytes that wasmtime refused, or that are plainly not a component.
 fn check_bytes(bytes: &[u8]) -> Result<(), LoadErrorKind> {
     if wasmparser::Parser::is_component(bytes) {
@@ -175,16 +183,42 @@ fn check_bytes(bytes: &[u8]) -> Result<(), LoadErrorKind> {
 }
 
 impl Runtime {
-    /// Compiles `bytes`, checks them against the contract, pre-instantiates
-    /// them and calls `describe()`. `label` names the policy in errors.
+    /// Compiles `bytes` within the compile limits, checks them against the
+    /// contract, pre-instantiates them and calls `describe()`. `label` names
+    /// the policy in errors.
     pub fn load(&self, label: &str, bytes: &[u8]) -> Result<Policy, LoadError> {
+        self.load_as(label, bytes, Trust::Untrusted)
+    }
+
+    /// [`Runtime::load`], for bytes of `trust`.
+    pub(super) fn load_as(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        trust: Trust,
+    ) -> Result<Policy, LoadError> {
         let fail = |kind| LoadError {
             policy: label.to_string(),
             kind,
         };
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         self.fit_pool(bytes).map_err(fail)?;
-        let component = self.compile_cached(bytes, &sha256).map_err(fail)?;
+        let component = self.compile_cached(bytes, &sha256, trust).map_err(fail)?;
+        self.load_component(label, sha256, component)
+    }
+
+    /// Checks a compiled component against the contract, pre-instantiates
+    /// it and calls `describe()`.
+    fn load_component(
+        &self,
+        label: &str,
+        sha256: [u8; 32],
+        component: Component,
+    ) -> Result<Policy, LoadError> {
+        let fail = |kind| LoadError {
+            policy: label.to_string(),
+            kind,
+        };
         let interface = interface_of(&self.engine, &component);
         check_interface(&interface).map_err(fail)?;
         let pre = self
@@ -216,12 +250,24 @@ impl Runtime {
         Ok(policy)
     }
 
-    /// Compiles a component, classifying bad bytes.
+    /// Compiles a component within the compile limits, classifying bad bytes.
     pub fn compile(&self, bytes: &[u8]) -> Result<Component, LoadErrorKind> {
+        self.compile_as(bytes, Trust::Untrusted)
+    }
+
+    fn compile_as(&self, bytes: &[u8], trust: Trust) -> Result<Component, LoadErrorKind> {
         check_bytes(bytes)?;
-        let component = Component::new(&self.engine, bytes).map_err(|e| {
-            let text = format!("{e:#}");
-            pool_refusal(&text).unwrap_or(LoadErrorKind::Corrupt(text))
+        let compiled = match trust {
+            Trust::Untrusted => self.compile_untrusted(bytes),
+            Trust::Builtin => Component::new(&self.engine, bytes)
+                .map_err(|e| LoadErrorKind::Corrupt(format!("{e:#}"))),
+        };
+        // wasmtime's own pool refusals read as corrupt bytes: name the setting.
+        let component = compiled.map_err(|kind| match kind {
+            LoadErrorKind::Corrupt(text) => {
+                pool_refusal(&text).unwrap_or(LoadErrorKind::Corrupt(text))
+            }
+            other => other,
         })?;
         self.counters.compiled();
         Ok(component)
@@ -229,9 +275,14 @@ impl Runtime {
 
     /// The compiled component of `bytes` (hashing to `sha256`): from the disk
     /// cache when a trusted entry exists, else compiled and cached.
-    fn compile_cached(&self, bytes: &[u8], sha256: &[u8; 32]) -> Result<Component, LoadErrorKind> {
+    fn compile_cached(
+        &self,
+        bytes: &[u8],
+        sha256: &[u8; 32],
+        trust: Trust,
+    ) -> Result<Component, LoadErrorKind> {
         let Some(cache) = &self.cache else {
-            return self.compile(bytes);
+            return self.compile_as(bytes, trust);
         };
         match cache.get(&self.engine, sha256) {
             Lookup::Hit(component) => {
@@ -244,7 +295,7 @@ impl Runtime {
                 tracing::warn!(%reason, "compile cache entry not trusted, recompiling");
             }
         }
-        let component = self.compile(bytes)?;
+        let component = self.compile_as(bytes, trust)?;
         if let Err(e) = cache.put(sha256, &component) {
             tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot write to the compile cache");
         }
@@ -255,6 +306,26 @@ impl Runtime {
     pub fn inspect(&self, bytes: &[u8]) -> Result<InterfaceInfo, LoadErrorKind> {
         self.fit_pool(bytes)?;
         self.compile(bytes).map(|c| interface_of(&self.engine, &c))
+    }
+
+    /// Compiles `bytes` once (within the compile limits), reads their
+    /// imports and exports, then loads them as [`Runtime::load`] does: the
+    /// interface, and the policy or why it does not load. Only a compile
+    /// that fails is an error.
+    pub fn inspect_and_load(
+        &self,
+        label: &str,
+        bytes: &[u8],
+    ) -> Result<(InterfaceInfo, Result<Policy, LoadError>), LoadError> {
+        let fail = |kind| LoadError {
+            policy: label.to_string(),
+            kind,
+        };
+        self.fit_pool(bytes).map_err(fail)?;
+        let component = self.compile(bytes).map_err(fail)?;
+        let interface = interface_of(&self.engine, &component);
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        Ok((interface, self.load_component(label, sha256, component)))
     }
 }
 

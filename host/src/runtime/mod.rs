@@ -10,6 +10,7 @@
 mod bindings;
 mod builtins;
 mod cache;
+mod compile;
 mod contract;
 mod convert;
 mod engine;
@@ -29,6 +30,9 @@ mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};
 pub use cache::{Cache, CacheError, CacheStats};
+pub use compile::{
+    COMPILE_CHILD_ARG, CompileLimits, CompileOptions, Compiler, child_main as compile_child_main,
+};
 pub use contract::{
     CONFIG_SCHEMA_BYTES, DESCRIPTION_BYTES, EMITTED_SLI_BYTES, NAME_BYTES, SLI_NAME_BYTES,
     SLIS_PER_POLICY, VERSION_BYTES, sli_matches,

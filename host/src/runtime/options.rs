@@ -89,6 +89,8 @@ pub struct EngineOptions {
     pub copy_on_write: bool,
     /// Where compiled components are cached; `None` compiles every load.
     pub cache_dir: Option<PathBuf>,
+    /// How untrusted components are compiled, and within which bounds.
+    pub compile: super::CompileOptions,
 }
 
 impl Default for EngineOptions {
@@ -102,6 +104,7 @@ impl Default for EngineOptions {
             per_component: PerComponent::default(),
             copy_on_write: true,
             cache_dir: None,
+            compile: super::CompileOptions::default(),
         }
     }
 }

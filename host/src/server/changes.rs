@@ -6,6 +6,7 @@ use super::json::Json;
 use crate::ledger::PolicyEntry;
 use crate::model::PolicyRef;
 use crate::registry::RegistryError;
+use crate::runtime::LoadErrorKind;
 use crate::service::{ChangeError, PolicyStored, SlosApplied, Tenant};
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -23,9 +24,15 @@ impl From<ChangeError> for ApiError {
             ChangeError::Registry(RegistryError::BadName(_)) => {
                 (StatusCode::BAD_REQUEST, ApiCode::InvalidName)
             }
-            ChangeError::Registry(RegistryError::Invalid(_)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::InvalidPolicy)
-            }
+            ChangeError::Registry(RegistryError::Invalid(e)) => match &e.kind {
+                LoadErrorKind::CompileLimit { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::CompileLimit)
+                }
+                LoadErrorKind::CompileFailed(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal)
+                }
+                _ => (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::InvalidPolicy),
+            },
             ChangeError::Ledger(e) => super::error::storage_status(e),
             ChangeError::Registry(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal),
         };

@@ -24,6 +24,8 @@ pub enum ApiCode {
     InvalidName,
     /// An upload that is no usable policy.
     InvalidPolicy,
+    /// An upload whose compile would pass a compile limit.
+    CompileLimit,
     /// SLOs that do not parse or validate.
     InvalidSlo,
     /// No token, or one no tenant has.
@@ -54,7 +56,7 @@ pub enum ApiCode {
 
 impl ApiCode {
     /// Every code, for reading them back.
-    pub const ALL: [ApiCode; 20] = [
+    pub const ALL: [ApiCode; 21] = [
         ApiCode::InvalidObservation,
         ApiCode::InvalidEvent,
         ApiCode::InvalidQuery,
@@ -62,6 +64,7 @@ impl ApiCode {
         ApiCode::UnreadableBody,
         ApiCode::InvalidName,
         ApiCode::InvalidPolicy,
+        ApiCode::CompileLimit,
         ApiCode::InvalidSlo,
         ApiCode::Unauthorized,
         ApiCode::NotFound,
@@ -87,6 +90,7 @@ impl ApiCode {
             ApiCode::UnreadableBody => "unreadable_body",
             ApiCode::InvalidName => "invalid_name",
             ApiCode::InvalidPolicy => "invalid_policy",
+            ApiCode::CompileLimit => "compile_limit",
             ApiCode::InvalidSlo => "invalid_slo",
             ApiCode::Unauthorized => "unauthorized",
             ApiCode::NotFound => "not_found",

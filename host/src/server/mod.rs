@@ -10,9 +10,10 @@
 //! refuses requests once the ledger's storage has failed.
 //!
 //! Depends on service, metrics, status, openlineage, registry (upload
-//! names and their errors), runtime (the built-ins' names), ledger, model
-//! and config. The pages beside the API (the dashboard's) are handed in by
-//! the caller, so the server and the dashboard do not depend on each other.
+//! names and their errors), runtime (the built-ins' names, the kinds of
+//! load errors), ledger, model and config. The pages beside the API (the
+//! dashboard's) are handed in by the caller, so the server and the dashboard
+//! do not depend on each other.
 
 mod changes;
 mod encoding;
