@@ -14,6 +14,7 @@ mod cli_eval;
 mod dashboard;
 mod demo;
 mod disk_full;
+mod edge;
 mod engine;
 mod ingest_log;
 mod ledger_layout;

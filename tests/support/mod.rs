@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod load;
+pub mod nats;
 pub mod server;
 
 use dataslo::model::{Observation, parse_observation};
