@@ -27,7 +27,7 @@ pub fn subject(tenant: &str, site: &str) -> String {
 
 /// Every subject of `tenant`'s records.
 pub fn tenant_subjects(tenant: &str) -> String {
-    format!("dataslo.{tenant}.records.>")
+    format!("dataslo.{tenant}.records.*")
 }
 
 /// The site a subject names, if it is one of `tenant`'s record subjects.
