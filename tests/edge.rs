@@ -289,3 +289,22 @@ fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_r
     let log = std::fs::read_to_string(&agent_log).unwrap();
     assert!(log.contains("behind"), "{log}");
 }
+
+#[test]
+fn an_agent_without_a_site_or_a_nats_url_is_refused_naming_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("edge.toml");
+    std::fs::write(&config, "[agent]\nsite = \"plant-7\"\ntenant = \"acme\"\n").unwrap();
+    let out = dataslo(&["agent", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("edge.toml: nats.url: an agent publishes"),
+        "{stderr}"
+    );
+    std::fs::write(&config, "[nats]\nurl = \"nats://127.0.0.1:4222\"\n").unwrap();
+    let out = dataslo(&["agent", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("[agent] section"), "{stderr}");
+}
