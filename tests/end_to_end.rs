@@ -15,6 +15,7 @@ mod compile_bounds;
 mod dashboard;
 mod demo;
 mod disk_full;
+mod edge;
 mod engine;
 mod ingest_log;
 mod ledger_layout;

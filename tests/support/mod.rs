@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod load;
+pub mod nats;
 pub mod python;
 pub mod server;
 

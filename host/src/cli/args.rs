@@ -71,6 +71,13 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Evaluate at the edge as `run` does, and publish every record to NATS
+    /// JetStream for the config's `[agent] tenant`, until SIGINT or SIGTERM.
+    Agent {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+    },
     /// Serve the HTTP API for the config's tenants, with the scheduler and ledger.
     Serve {
         #[command(flatten)]

@@ -3,6 +3,7 @@
 //!
 //! Nothing in the library depends on this module.
 
+mod agent;
 mod args;
 mod demo;
 mod eval;
@@ -43,7 +44,10 @@ pub fn main() -> ExitCode {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve { .. } | Command::Run { .. }) {
+    if !matches!(
+        cli.command,
+        Command::Serve { .. } | Command::Run { .. } | Command::Agent { .. }
+    ) {
         quiet_on_closed_stdout();
     }
     // The demo prints its own timeline; its alerts would flood the log.
@@ -61,7 +65,7 @@ pub fn main() -> ExitCode {
 
 /// A command whose reader goes away (`dataslo status | head -1`) ends
 /// quietly, as `cat` does, instead of panicking in `println!`. Rust ignores
-/// SIGPIPE by default; `serve` and `run` keep it ignored, since they write
+/// SIGPIPE by default; `serve`, `run` and `agent` keep it ignored, since they write
 /// to sockets whose peers may hang up.
 fn quiet_on_closed_stdout() {
     // SAFETY: sets this process's SIGPIPE disposition back to the default,
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => observe::run(&setup, &source, openlineage, wait),
         Command::Demo { data_dir, days } => demo::run(data_dir, days),
         Command::Serve { setup } => serve::run(&setup),
+        Command::Agent { setup } => agent::run(&setup),
         Command::Run {
             setup,
             slo_files,

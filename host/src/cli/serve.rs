@@ -1,5 +1,6 @@
 //! `dataslo serve --config dataslo.toml`: the HTTP API and the dashboard over
-//! every tenant, with each tenant's clock pass running beside them.
+//! every tenant, with each tenant's clock pass running beside them, and with
+//! `[nats] url`, each tenant's records from its agents filed into its ledger.
 //!
 //! On SIGTERM or SIGINT it stops accepting, lets requests in flight finish,
 //! flushes and exits, all within `[server] shutdown_grace`: a request, a
@@ -54,6 +55,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             "dataslo serve started"
         );
         let clock = tokio::spawn(service.clone().run_clock(config.poll_interval));
+        let consumers = consume_from_nats(&config, &service).await?;
         let signalled = stopping.clone();
         let shutdown = async move {
             let mut term =
@@ -78,6 +80,10 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Input(format!("server: {e}")))?;
         // A clock pass stuck in a notifier or the ledger is not waited for.
         clock.abort();
+        // Records fetched but not flushed are not acknowledged: delivered again.
+        for consumer in consumers {
+            consumer.abort();
+        }
         let left = stopping
             .get()
             .map_or(grace, |at: &Instant| grace.saturating_sub(at.elapsed()));
@@ -102,6 +108,33 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             Err(Failure::Input(format!("stopped, but {e}")))
         }
     }
+}
+
+/// With `[nats] url`, one consumer per tenant filing the records of its
+/// agents into its ledger.
+async fn consume_from_nats(
+    config: &crate::config::Config,
+    service: &Arc<Service>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, Failure> {
+    if config.nats.url.is_none() {
+        return Ok(Vec::new());
+    }
+    let client = crate::jetstream::connect(&config.nats, "dataslo-serve")
+        .await
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let js = async_nats::jetstream::new(client);
+    Ok(service
+        .tenants
+        .iter()
+        .map(|tenant| {
+            tokio::spawn(crate::jetstream::consume_records(
+                js.clone(),
+                tenant.name.clone(),
+                tenant.scheduler.ledger().clone(),
+                Default::default(),
+            ))
+        })
+        .collect())
 }
 
 /// Evaluates what the tenants' ingest logs still hold, for at most `left`;

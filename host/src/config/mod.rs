@@ -6,12 +6,14 @@
 //!
 //! Depends on nothing else in the crate but `runtime`'s option types.
 
+mod edge;
 mod engine;
 mod error;
 mod server;
 mod tenants;
 mod validate;
 
+pub use edge::{AgentConfig, NatsConfig};
 pub use engine::{EngineConfig, LimitsConfig};
 pub use error::{ConfigError, ValidationError};
 pub use server::{NotifiersConfig, ServerConfig};
@@ -59,6 +61,10 @@ pub struct Config {
     pub server: ServerConfig,
     /// `dataslo serve`'s tenants; `run` and `demo` use the one tenant `default`.
     pub tenants: Vec<TenantConfig>,
+    /// The NATS server between agents and central; unset, none.
+    pub nats: NatsConfig,
+    /// Who `dataslo agent` is: its site and tenant.
+    pub agent: Option<AgentConfig>,
 }
 
 impl Default for Config {
@@ -77,6 +83,8 @@ impl Default for Config {
             notifiers: NotifiersConfig::default(),
             server: ServerConfig::default(),
             tenants: Vec::new(),
+            nats: NatsConfig::default(),
+            agent: None,
         }
     }
 }
@@ -105,6 +113,7 @@ impl Config {
         config.data_dir = base.join(&config.data_dir);
         config.slo_files = config.slo_files.iter().map(|f| base.join(f)).collect();
         config.spool_dir = config.spool_dir.map(|d| base.join(d));
+        config.nats.creds_file = config.nats.creds_file.map(|f| base.join(f));
         for tenant in &mut config.tenants {
             tenant.slo_files = tenant.slo_files.iter().map(|f| base.join(f)).collect();
         }

@@ -131,11 +131,21 @@ impl Ledger {
                 (key, codec::encode(r), bucket_keys, counted)
             })
             .collect();
-        (&self.evaluations, &self.buckets, &self.meta)
-            .transaction(|(evaluations, buckets, meta)| {
+        let feeding = self.feeding();
+        (&self.evaluations, &self.buckets, &self.meta, &self.feed)
+            .transaction(|(evaluations, buckets, meta, feed)| {
                 if let Some(cursor) = cursor {
                     meta.insert(keys::INGEST_CURSOR, &keys::sequence(cursor))?;
                 }
+                // The feed's next number is read and moved in this
+                // transaction, so feed order is commit order.
+                let mut feed_next = match feeding {
+                    true => meta
+                        .get(keys::FEED_NEXT)?
+                        .and_then(|v| keys::parse_sequence(&v))
+                        .unwrap_or(1),
+                    false => 0,
+                };
                 let mut outcome = Vec::with_capacity(records.len());
                 let mut seen = std::collections::HashSet::new();
                 let mut deltas: std::collections::BTreeMap<&[u8], Bucket> =
@@ -146,6 +156,10 @@ impl Ledger {
                         continue;
                     }
                     evaluations.insert(key.as_slice(), value.as_slice())?;
+                    if feeding {
+                        feed.insert(&keys::FeedKey(feed_next).encode(), key.as_slice())?;
+                        feed_next += 1;
+                    }
                     for bkey in bucket_keys {
                         deltas
                             .entry(bkey.as_slice())
@@ -162,6 +176,9 @@ impl Ledger {
                     };
                     bucket.merge(&delta);
                     buckets.insert(bkey, bucket.encode())?;
+                }
+                if feeding {
+                    meta.insert(keys::FEED_NEXT, &keys::sequence(feed_next))?;
                 }
                 Ok(outcome)
             })

@@ -9,6 +9,9 @@
 //! Records count for objectives, not positions: each SLO's [`Series`] says
 //! how, and its buckets follow it (rebuilt when a definition changes).
 //!
+//! An agent's ledger also keeps a feed of its records in the order they were
+//! made, and the cursor of what the stream acknowledged ([`FeedEntry`]).
+//!
 //! Every key is built and parsed in [`keys`], which maps the trees. The
 //! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
 //! a ledger of another layout, and only [`migrate`] (`dataslo ledger migrate`)
@@ -21,6 +24,7 @@ mod buckets;
 mod codec;
 mod error;
 mod evaluations;
+mod feed;
 mod group_commit;
 mod health;
 pub mod keys;
@@ -35,6 +39,7 @@ pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
+pub use feed::FeedEntry;
 pub use health::StorageHealth;
 pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
@@ -53,6 +58,9 @@ pub struct Ledger {
     db: sled::Db,
     commits: std::sync::Arc<group_commit::GroupCommit>,
     ingest: sled::Tree,
+    feed: sled::Tree,
+    /// Whether new records also go to `feed` (agents): shared by clones.
+    feeding: std::sync::Arc<std::sync::atomic::AtomicBool>,
     observations: sled::Tree,
     latest: sled::Tree,
     evaluations: sled::Tree,
@@ -114,6 +122,8 @@ impl Ledger {
         };
         Ok(Ledger {
             ingest: tree("ingest")?,
+            feed: tree("feed")?,
+            feeding: Default::default(),
             observations: tree("observations")?,
             latest: tree("latest")?,
             evaluations: tree("evaluations")?,

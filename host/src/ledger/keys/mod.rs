@@ -19,6 +19,8 @@
 //! | `t/{tenant}/meta` | [`INGEST_NEXT`], [`INGEST_CURSOR`] | [`sequence`]: u64 (layout 2) |
 //! | `t/{tenant}/ingest` | [`IngestKey`]: sequence number | observation (layout 2) |
 //! | `t/{tenant}/meta` | [`SeriesKey`]: SLO | how an SLO's objectives count |
+//! | `t/{tenant}/meta` | [`FEED_NEXT`], [`PUBLISH_CURSOR`] | [`sequence`]: u64 (agents only) |
+//! | `t/{tenant}/feed` | [`FeedKey`]: sequence number | [`RecordKey`] of a record to publish (agents only) |
 //! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
@@ -47,8 +49,9 @@ pub fn parse_layout_version(value: &[u8]) -> Option<u32> {
 }
 
 /// Every tree a tenant has.
-pub const TENANT_TREES: [&str; 10] = [
+pub const TENANT_TREES: [&str; 11] = [
     "ingest",
+    "feed",
     "observations",
     "latest",
     "evaluations",
@@ -95,6 +98,30 @@ pub fn sequence(seq: u64) -> [u8; 8] {
 /// Reads back what [`sequence`] wrote.
 pub fn parse_sequence(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// In `meta`: the sequence number the next record of the feed gets. Absent
+/// until an agent first opens the ledger: only agents keep a feed.
+pub const FEED_NEXT: &[u8] = b"feed_next";
+
+/// In `meta`: the last sequence of the feed that the stream acknowledged.
+pub const PUBLISH_CURSOR: &[u8] = b"publish_cursor";
+
+/// A key of `feed`: the record's place in the order its records were made,
+/// from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedKey(pub u64);
+
+impl FeedKey {
+    /// The key's bytes.
+    pub fn encode(&self) -> [u8; 8] {
+        sequence(self.0)
+    }
+
+    /// Reads back what [`FeedKey::encode`] wrote.
+    pub fn parse(key: &[u8]) -> Option<Self> {
+        parse_sequence(key).map(FeedKey)
+    }
 }
 
 /// A key of `ingest`: the observation's sequence number, from 1.

@@ -1,0 +1,97 @@
+//! `dataslo agent --config F`: `run` at the edge, for the tenant of
+//! `[agent]`, publishing every record to NATS JetStream; until SIGINT or
+//! SIGTERM. It sends no notifications: central does, once.
+
+use super::Failure;
+use super::setup::SetupArgs;
+use crate::jetstream::{PublishSettings, connect, publish_feed};
+use crate::service::{Service, Tenant, ingest_spool};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
+    let mut config = setup.config(&[])?;
+    let Some(agent) = config.agent.clone() else {
+        return Err(Failure::Input(
+            "agent needs an [agent] section (site, tenant) and [nats] url in the config".into(),
+        ));
+    };
+    if config.notifiers != Default::default() {
+        tracing::warn!("an agent sends no notifications: central does; [notifiers] is ignored");
+        config.notifiers = Default::default();
+    }
+    let service = Arc::new(Service::single(&config)?);
+    let Some(tenant) = service.tenants.first().cloned() else {
+        return Err(crate::service::ServiceError::NoSlos.into());
+    };
+    let ledger = tenant.scheduler.ledger().clone();
+    ledger.start_feed().map_err(storage)?;
+    crate::service::announce_holder(&config.data_dir, "agent")?;
+    // `status`, `observe` and `ledger …` ask through it while this process holds the ledger.
+    let _control = crate::service::control::Control::start(&config.data_dir, service.clone())?;
+    let spool = config.spool();
+    std::fs::create_dir_all(&spool)
+        .map_err(|e| Failure::Input(format!("cannot create {}: {e}", spool.display())))?;
+    let pass = tenant.scheduler.evaluate_log().map_err(storage)?;
+    if pass.recorded > 0 {
+        tracing::info!(recorded = pass.recorded, "pending observations evaluated");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Input(format!("cannot start the agent: {e}")))?;
+    rt.block_on(async {
+        let client = connect(&config.nats, &format!("dataslo-agent-{}", agent.site))
+            .await
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        let settings = PublishSettings {
+            tenant: agent.tenant.clone(),
+            site: agent.site.clone(),
+            idle: config.poll_interval.min(Duration::from_millis(200)),
+            retry: Duration::from_secs(1),
+        };
+        let publisher = tokio::spawn(publish_feed(
+            ledger.clone(),
+            async_nats::jetstream::new(client),
+            settings,
+        ));
+        tracing::info!(
+            site = %agent.site,
+            tenant = %agent.tenant,
+            slos = tenant.scheduler.slos().len(),
+            ledger = %config.data_dir.display(),
+            spool = %spool.display(),
+            "dataslo agent started"
+        );
+        let mut interval = tokio::time::interval(config.poll_interval);
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| Failure::Input(format!("cannot watch SIGTERM: {e}")))?;
+        loop {
+            tokio::select! {
+                _ = interval.tick() => pass_once(&tenant, &spool)?,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = terminate.recv() => break,
+            }
+        }
+        // What is not acknowledged yet is published at the next start.
+        publisher.abort();
+        service.flush().map_err(storage)?;
+        tracing::info!("dataslo agent stopped cleanly");
+        Ok(())
+    })
+}
+
+fn storage(e: crate::ledger::LedgerError) -> Failure {
+    Failure::Input(e.to_string())
+}
+
+/// One pass: the spool, then the clock.
+fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
+    let now = jiff::Timestamp::now();
+    ingest_spool(tenant, spool, &tenant.time_sanity(now))?;
+    tenant.clock_pass(now).map_err(storage)?;
+    Ok(())
+}

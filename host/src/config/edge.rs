@@ -1,0 +1,34 @@
+//! `[nats]` and `[agent]`: the NATS server that carries evaluation records
+//! between machines, and who an agent is.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// `[nats]`: the server, and the credentials NATS supports. At most one kind
+/// of credential: user and password, a token, or a creds file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// The server, e.g. `nats://127.0.0.1:4222`. Unset: no NATS, an island.
+    pub url: Option<String>,
+    /// A user name, with `password`.
+    pub user: Option<String>,
+    /// The user's password.
+    pub password: Option<String>,
+    /// A token.
+    pub token: Option<String>,
+    /// A `.creds` file (a user JWT and its nkey seed), relative to the
+    /// config file's folder.
+    pub creds_file: Option<PathBuf>,
+}
+
+/// `[agent]`: the site an agent runs at and the tenant it evaluates for.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The site: 1-64 of `a-z 0-9 - _`. It names the agent's subject and is
+    /// part of its records' idempotency keys.
+    pub site: String,
+    /// The tenant whose SLOs this agent evaluates, as central names it.
+    pub tenant: String,
+}

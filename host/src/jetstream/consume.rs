@@ -1,0 +1,162 @@
+//! Central's consumer: one durable pull consumer per tenant, each record
+//! written into the tenant's ledger (idempotent by key), flushed, then
+//! acknowledged.
+
+use super::{JetStreamError, stream};
+use crate::ledger::{EvalRecord, Ledger};
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use futures_util::StreamExt;
+use std::time::Duration;
+
+/// How central consumes.
+#[derive(Debug, Clone)]
+pub struct ConsumeSettings {
+    /// Records fetched, written and flushed together.
+    pub batch: usize,
+    /// How long one fetch waits for records.
+    pub wait: Duration,
+    /// How long to wait after a failure (NATS down) before trying again.
+    pub retry: Duration,
+}
+
+impl Default for ConsumeSettings {
+    fn default() -> Self {
+        ConsumeSettings {
+            batch: 512,
+            wait: Duration::from_secs(1),
+            retry: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The durable consumer of `tenant`'s records.
+pub fn consumer_name(tenant: &str) -> String {
+    format!("central-{tenant}")
+}
+
+/// Files `tenant`'s records from the stream into `ledger` for ever (abort
+/// the task to stop it). A record is acknowledged only after the flush that
+/// makes it durable; one delivered again is recognised by its key.
+pub async fn consume_records(
+    js: jetstream::Context,
+    tenant: String,
+    ledger: Ledger,
+    settings: ConsumeSettings,
+) {
+    loop {
+        if let Err(error) = consume(&js, &tenant, &ledger, &settings).await {
+            tracing::warn!(%tenant, %error, "consuming records stopped; trying again");
+            tokio::time::sleep(settings.retry).await;
+        }
+    }
+}
+
+async fn consume(
+    js: &jetstream::Context,
+    tenant: &str,
+    ledger: &Ledger,
+    settings: &ConsumeSettings,
+) -> Result<(), JetStreamError> {
+    let name = consumer_name(tenant);
+    let failed = |error: String| JetStreamError::Stream {
+        what: format!("consumer {name} of stream {}", stream::STREAM),
+        error,
+    };
+    let records = stream::ensure(js).await?;
+    let consumer: jetstream::consumer::Consumer<pull::Config> = records
+        .get_or_create_consumer(
+            &name,
+            pull::Config {
+                durable_name: Some(name.clone()),
+                filter_subject: stream::tenant_subjects(tenant),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    tracing::info!(%tenant, consumer = %name, "consuming records");
+    loop {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(settings.batch)
+            .expires(settings.wait)
+            .messages()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let mut messages = Vec::new();
+        while let Some(message) = batch.next().await {
+            messages.push(message.map_err(|e| failed(e.to_string()))?);
+        }
+        if messages.is_empty() {
+            continue;
+        }
+        let mut records = Vec::with_capacity(messages.len());
+        let mut keep = Vec::with_capacity(messages.len());
+        for message in messages {
+            match decode(&message, tenant) {
+                Ok(record) => {
+                    records.push(record);
+                    keep.push(message);
+                }
+                Err(Refused::Later(why)) => {
+                    tracing::warn!(%tenant, subject = %message.subject, why, "record left for a later dataslo");
+                    let _ = message
+                        .ack_with(AckKind::Nak(Some(Duration::from_secs(60))))
+                        .await;
+                }
+                Err(Refused::Never(why)) => {
+                    tracing::error!(%tenant, subject = %message.subject, why, "record refused");
+                    let _ = message.ack_with(AckKind::Term).await;
+                }
+            }
+        }
+        let writing = ledger.clone();
+        tokio::task::spawn_blocking(move || {
+            writing.record_batch(&records)?;
+            writing.flush()
+        })
+        .await
+        .map_err(|e| failed(e.to_string()))??;
+        for message in keep {
+            // A lost acknowledgement means one more delivery, filed as a duplicate.
+            let _ = message.ack().await;
+        }
+    }
+}
+
+enum Refused {
+    /// A format this dataslo does not read: asked for again later.
+    Later(String),
+    /// Never valid.
+    Never(String),
+}
+
+/// The record a message carries, checked against its subject: the key must
+/// be of the site the subject names.
+fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalRecord, Refused> {
+    let format = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(stream::FORMAT_HEADER))
+        .map(|v| v.as_str().to_string());
+    if format.as_deref() != Some(stream::FORMAT) {
+        return Err(Refused::Later(format!(
+            "{} is {format:?}, not {:?}",
+            stream::FORMAT_HEADER,
+            stream::FORMAT
+        )));
+    }
+    let site = stream::site_of(&message.subject, tenant)
+        .ok_or_else(|| Refused::Never("not a record subject of this tenant".into()))?;
+    let record: EvalRecord = serde_json::from_slice(&message.payload)
+        .map_err(|e| Refused::Never(format!("not a record: {e}")))?;
+    if !record.key.starts_with(&format!("{site}.")) {
+        return Err(Refused::Never(format!(
+            "key {:?} is not of site {site:?}",
+            record.key
+        )));
+    }
+    Ok(record)
+}

@@ -1,0 +1,310 @@
+//! At the edge: `dataslo agent` evaluates next to the data and publishes its
+//! records through a real nats-server (JetStream) to `dataslo serve`, which
+//! files them into the tenant's ledger as if it had evaluated them itself.
+
+use crate::serve_process::free_port;
+use crate::server::SLO;
+use crate::support::nats::NatsServer;
+use dataslo::service::token_hash;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `n` observations of the orders-volume dataset, a minute apart, ending a
+/// minute before `end`; every tenth has too few rows.
+fn observations(n: usize, end: jiff::Timestamp) -> String {
+    (0..n)
+        .map(|i| {
+            let at = end - jiff::SignedDuration::from_mins((n - i) as i64);
+            let rows = if i % 10 == 3 { 5 } else { 50 + i };
+            format!(
+                "{{\"dataset\":{{\"namespace\":\"postgres://prod\",\"name\":\"orders\"}},\"observed_at\":\"{at}\",\"row_count\":{rows}}}\n"
+            )
+        })
+        .collect()
+}
+
+fn dataslo(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `status --format json --at at` of the config, parsed.
+fn status(config: &Path, at: jiff::Timestamp, tenant: Option<&str>) -> serde_json::Value {
+    let config = config.to_str().unwrap();
+    let at = at.to_string();
+    let mut args = vec![
+        "status", "--config", config, "--format", "json", "--at", &at,
+    ];
+    if let Some(t) = tenant {
+        args.extend(["--tenant", t]);
+    }
+    let out = dataslo(&args);
+    assert!(
+        out.status.success(),
+        "status failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Writes the config of a central `serve` for tenant `acme` using `nats`
+/// into `dir`; returns the config's path and its HTTP port.
+fn central_config(dir: &Path, nats: &str) -> (std::path::PathBuf, u16) {
+    let port = free_port();
+    std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
+    let path = dir.join("dataslo.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "data_dir = \"data\"\npoll_interval = \"50ms\"\n\
+             [nats]\nurl = \"{nats}\"\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n\
+             [[tenants]]\nname = \"acme\"\ntoken_sha256 = [\"{}\"]\nslo_files = [\"slo.yaml\"]\n",
+            token_hash("acme-secret")
+        ),
+    )
+    .unwrap();
+    (path, port)
+}
+
+/// Starts a process of the dataslo binary, its log in `log`.
+fn spawn(args: &[&str], log: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// SIGTERM, and the exit code.
+fn terminate(mut child: Child) -> Option<i32> {
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap().code()
+}
+
+/// Starts `dataslo agent` at `site` for tenant `acme` in `dir`.
+fn start_agent(dir: &Path, nats: &str, site: &str) -> Child {
+    std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
+    let config = dir.join("dataslo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\nslo_files = [\"slo.yaml\"]\npoll_interval = \"50ms\"\n\
+             [agent]\nsite = \"{site}\"\ntenant = \"acme\"\n[nats]\nurl = \"{nats}\"\n"
+        ),
+    )
+    .unwrap();
+    spawn(
+        &["agent", "--config", config.to_str().unwrap()],
+        &dir.join("agent.log"),
+    )
+}
+
+/// The orders-volume records central holds for `acme`, by its API.
+fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
+    let mut answer = crate::server::agent()
+        .get(&format!(
+            "http://127.0.0.1:{port}/v1/slos/orders-volume/events"
+        ))
+        .header("Authorization", "Bearer acme-secret")
+        .call()
+        .ok()?;
+    let records: serde_json::Value = answer.body_mut().read_json().ok()?;
+    records.as_array().cloned()
+}
+
+/// Waits (at most `limit`, to catch a hang) until central holds `n` records.
+fn await_records(port: u16, n: usize, limit: Duration, logs: &[&Path]) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(records) = central_records(port)
+            && records.len() >= n
+        {
+            return records;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = logs
+                .iter()
+                .map(|l| std::fs::read_to_string(l).unwrap_or_default())
+                .collect();
+            panic!(
+                "central holds {:?} records, not {n}, after {limit:?}; logs:\n{}",
+                central_records(port).map(|r| r.len()),
+                logs.join("\n-----\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn records_evaluated_at_an_agent_give_central_the_status_of_one_run() {
+    let Some(nats) =
+        NatsServer::start("records_evaluated_at_an_agent_give_central_the_status_of_one_run")
+    else {
+        return;
+    };
+    let now = jiff::Timestamp::now();
+    let batch = observations(40, now);
+
+    // One `run` on one machine.
+    let alone = tempfile::tempdir().unwrap();
+    std::fs::write(alone.path().join("slo.yaml"), SLO).unwrap();
+    std::fs::create_dir_all(alone.path().join("data/spool")).unwrap();
+    std::fs::write(alone.path().join("data/spool/batch.ndjson"), &batch).unwrap();
+    let run_config = alone.path().join("dataslo.toml");
+    std::fs::write(
+        &run_config,
+        "data_dir = \"data\"\nslo_files = [\"slo.yaml\"]\n",
+    )
+    .unwrap();
+    let out = dataslo(&["run", "--config", run_config.to_str().unwrap(), "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The same observations through an agent, JetStream and central.
+    let central = tempfile::tempdir().unwrap();
+    let (central_config, port) = central_config(central.path(), &nats.url());
+    let serve_log = central.path().join("serve.log");
+    let serve = spawn(
+        &["serve", "--config", central_config.to_str().unwrap()],
+        &serve_log,
+    );
+    let edge = tempfile::tempdir().unwrap();
+    let agent = start_agent(edge.path(), &nats.url(), "plant-7");
+    std::fs::create_dir_all(edge.path().join("data/spool")).unwrap();
+    std::fs::write(edge.path().join("data/spool/batch.ndjson.part"), &batch).unwrap();
+    std::fs::rename(
+        edge.path().join("data/spool/batch.ndjson.part"),
+        edge.path().join("data/spool/batch.ndjson"),
+    )
+    .unwrap();
+    let agent_log = edge.path().join("agent.log");
+    let records = await_records(port, 40, Duration::from_secs(60), &[&agent_log, &serve_log]);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["key"].as_str().unwrap().starts_with("plant-7.")),
+        "every key names its site"
+    );
+    // No record twice, however often it was delivered.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(central_records(port).unwrap().len(), 40);
+    assert_eq!(terminate(agent), Some(0));
+    assert_eq!(terminate(serve), Some(0));
+
+    let at = now + jiff::SignedDuration::from_mins(1);
+    let one_run = status(&run_config, at, None);
+    assert_eq!(status(&central_config, at, Some("acme")), one_run);
+    // And the agent's own status, at the edge, is the same.
+    assert_eq!(status(&edge.path().join("dataslo.toml"), at, None), one_run);
+    assert_eq!(one_run["slos"][0]["objectives"][0]["window"]["total"], 40);
+}
+
+#[test]
+fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_record_once() {
+    let Some(mut nats) = NatsServer::start(
+        "an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_record_once",
+    ) else {
+        return;
+    };
+    let central = tempfile::tempdir().unwrap();
+    let (central_config, port) = central_config(central.path(), &nats.url());
+    let serve_log = central.path().join("serve.log");
+    let serve = spawn(
+        &["serve", "--config", central_config.to_str().unwrap()],
+        &serve_log,
+    );
+    let edge = tempfile::tempdir().unwrap();
+    let agent = start_agent(edge.path(), &nats.url(), "plant-7");
+    let agent_log = edge.path().join("agent.log");
+    let edge_config = edge.path().join("dataslo.toml");
+    // Both are connected and the stream exists before the outage.
+    let now = jiff::Timestamp::now();
+    std::fs::create_dir_all(edge.path().join("data/spool")).unwrap();
+    let first = observations(300, now);
+    let (before, during) = first.split_at(first.match_indices('\n').nth(9).unwrap().0 + 1);
+    std::fs::write(edge.path().join("data/spool/a.ndjson"), before).unwrap();
+    await_records(port, 10, Duration::from_secs(60), &[&agent_log, &serve_log]);
+
+    nats.stop();
+    std::fs::write(edge.path().join("data/spool/b.ndjson.part"), during).unwrap();
+    std::fs::rename(
+        edge.path().join("data/spool/b.ndjson.part"),
+        edge.path().join("data/spool/b.ndjson"),
+    )
+    .unwrap();
+    // Offline, the agent evaluates everything and answers status locally.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let edge_status = status(&edge_config, now + jiff::SignedDuration::from_mins(1), None);
+        if edge_status["slos"][0]["objectives"][0]["window"]["total"] == 300 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent never evaluated the spool offline"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&agent_log)
+        .unwrap()
+        .contains("records wait in the ledger to be published")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never said it was behind"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(central_records(port).unwrap().len() < 300);
+
+    nats.restart();
+    let records = await_records(
+        port,
+        300,
+        Duration::from_secs(90),
+        &[&agent_log, &serve_log],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let records = central_records(port).map_or(records, |r| r);
+    let keys: std::collections::BTreeSet<&str> =
+        records.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        (records.len(), keys.len()),
+        (300, 300),
+        "every record, none twice"
+    );
+    assert_eq!(terminate(agent), Some(0));
+    assert_eq!(terminate(serve), Some(0));
+    let log = std::fs::read_to_string(&agent_log).unwrap();
+    assert!(log.contains("behind"), "{log}");
+}
+
+#[test]
+fn an_agent_without_a_site_or_a_nats_url_is_refused_naming_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("edge.toml");
+    std::fs::write(&config, "[agent]\nsite = \"plant-7\"\ntenant = \"acme\"\n").unwrap();
+    let out = dataslo(&["agent", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("edge.toml: nats.url: an agent publishes"),
+        "{stderr}"
+    );
+    std::fs::write(&config, "[nats]\nurl = \"nats://127.0.0.1:4222\"\n").unwrap();
+    let out = dataslo(&["agent", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("[agent] section"), "{stderr}");
+}
