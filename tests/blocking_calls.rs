@@ -9,9 +9,8 @@
 //! each check allows 5 s of real time.
 
 use crate::server::{ACME, JSON, OBS, TestServer, post, put, start};
-use crate::support::{evaluate, forger, forger_file, observation, runtime};
+use crate::support::{dataslo, evaluate, forger, forger_file, observation, runtime};
 use dataslo::runtime::EvalErrorKind;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const HANG: Duration = Duration::from_secs(5);
@@ -103,13 +102,6 @@ fn sleeping_forever_in_short_naps_ends_at_the_deadline() {
         .load("fine", &forger("none"))
         .expect("a good policy loads");
     evaluate(&fine, "{}", &observation("")).expect("and evaluates");
-}
-
-fn dataslo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dataslo"))
-        .args(args)
-        .output()
-        .expect("run dataslo")
 }
 
 #[test]

@@ -5,14 +5,6 @@ use crate::support::*;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn dataslo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dataslo"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("run dataslo")
-}
-
 fn dataslo_stdin(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .args(args)
@@ -31,14 +23,6 @@ fn dataslo_stdin(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn freshness_at(now: &str) -> serde_json::Value {
     let out = dataslo(&[
         "eval",
@@ -53,8 +37,8 @@ fn freshness_at(now: &str) -> serde_json::Value {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    serde_json::from_str(&stdout(&out)).expect("JSON output")
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    serde_json::from_str(&stdout_of(&out)).expect("JSON output")
 }
 
 #[test]
@@ -92,7 +76,7 @@ fn the_table_shows_the_verdict() {
         "examples/orders.json",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    let text = stdout(&out);
+    let text = stdout_of(&out);
     assert!(
         text.contains("SLI") && text.contains("BAD") && text.contains("1204331 rows"),
         "{text}"
@@ -117,11 +101,11 @@ fn an_evaluation_failure_exits_1_with_the_typed_error_on_stderr() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains(
+        stderr_of(&out).contains(
             "error[missing_metadata]: policy `builtin:freshness`: missing metadata: last_modified"
         ),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
     let bad_config = dataslo(&[
         "eval",
@@ -134,9 +118,9 @@ fn an_evaluation_failure_exits_1_with_the_typed_error_on_stderr() {
     ]);
     assert_eq!(bad_config.status.code(), Some(1));
     assert!(
-        stderr(&bad_config).contains("invalid_config"),
+        stderr_of(&bad_config).contains("invalid_config"),
         "{}",
-        stderr(&bad_config)
+        stderr_of(&bad_config)
     );
 }
 
@@ -201,11 +185,11 @@ fn bad_arguments_and_unreadable_input_exit_2_naming_the_culprit() {
     ];
     for (args, culprit) in cases {
         let out = dataslo(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
         assert!(
-            stderr(&out).contains(culprit),
+            stderr_of(&out).contains(culprit),
             "{args:?}: stderr should name {culprit}: {}",
-            stderr(&out)
+            stderr_of(&out)
         );
     }
 }
@@ -227,9 +211,9 @@ fn an_unknown_observation_field_is_rejected_by_name() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("unknown field `rows`"),
+        stderr_of(&out).contains("unknown field `rows`"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 }
 
@@ -258,8 +242,8 @@ fn history_feeds_schema_drift_in_previous_mode() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     assert_eq!(
         json["measurements"][0]["detail"],
         "retyped: created_at TIMESTAMP -> TIMESTAMPTZ"
@@ -270,7 +254,7 @@ fn history_feeds_schema_drift_in_previous_mode() {
 fn policies_lists_the_builtins_with_their_description() {
     let out = dataslo(&["policies", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
-    let list: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_str(&stdout_of(&out)).unwrap();
     let names: Vec<_> = list
         .iter()
         .map(|p| p["policy"].as_str().unwrap_or_default().to_string())
@@ -288,15 +272,15 @@ fn policies_lists_the_builtins_with_their_description() {
         list.iter()
             .all(|p| p["config_schema"]["type"] == "object" && p["sha256"].as_str().is_some())
     );
-    assert!(stdout(&dataslo(&["policies"])).contains("builtin:schema-drift"));
+    assert!(stdout_of(&dataslo(&["policies"])).contains("builtin:schema-drift"));
 }
 
 #[test]
 fn inspect_shows_hash_world_describe_and_imports_without_evaluating() {
     let path = guest_path("min-rows").to_str().unwrap().to_string();
     let out = dataslo(&["inspect", &path, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     assert_eq!(json["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(json["world"], "dataslo:policy/policy@0.1.0");
     assert_eq!(json["version"], "0.1.0");
@@ -317,7 +301,7 @@ fn inspect_shows_hash_world_describe_and_imports_without_evaluating() {
             .all(|i| i.starts_with("wasi:") || i.starts_with("dataslo:policy/")),
         "{imports:?}"
     );
-    assert!(stdout(&dataslo(&["inspect", &path])).contains("imports"));
+    assert!(stdout_of(&dataslo(&["inspect", &path])).contains("imports"));
 }
 
 #[test]
@@ -326,14 +310,14 @@ fn inspect_of_another_version_reports_it_and_exits_1() {
     let out = dataslo(&["inspect", &path]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout(&out).contains("dataslo:policy/policy@0.2.0"),
+        stdout_of(&out).contains("dataslo:policy/policy@0.2.0"),
         "{}",
-        stdout(&out)
+        stdout_of(&out)
     );
     assert!(
-        stderr(&out).contains("interface_mismatch"),
+        stderr_of(&out).contains("interface_mismatch"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 }
 
@@ -362,8 +346,8 @@ fn the_readme_policy_is_the_example_crate_and_runs_through_eval() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     assert_eq!(json["measurements"][0]["good"], 1);
     assert_eq!(json["measurements"][0]["detail"], "1204331 rows, need 1000");
 }

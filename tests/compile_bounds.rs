@@ -8,13 +8,14 @@
 //! server's, and one tenant's compile does not hold up another's.
 
 use crate::serve_process::{start_serve, stop};
-use crate::support::{compile_bomb, guest_bytes, guest_path, peak_rss_of, runtime, workspace};
+use crate::support::{
+    compile_bomb, dataslo, guest_bytes, guest_path, peak_rss_of, runtime, stderr_of,
+};
 use dataslo::runtime::{
     CompileLimits, CompileOptions, Compiler, EngineOptions, EvaluationInput, LoadErrorKind, Runtime,
 };
 use dataslo::service::token_hash;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,18 +78,6 @@ fn the_bomb_is_refused_by_its_structure_and_the_next_policy_loads() {
     assert_eq!(policy.info().name, "min-rows");
 }
 
-fn dataslo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dataslo"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("run dataslo")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn eval_and_inspect_refuse_the_bomb_naming_the_limit_and_then_load_a_policy() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,7 +96,7 @@ fn eval_and_inspect_refuse_the_bomb_naming_the_limit_and_then_load_a_policy() {
         ])
     };
     for out in [eval(bomb), dataslo(&["inspect", bomb])] {
-        let text = stderr(&out);
+        let text = stderr_of(&out);
         assert_eq!(out.status.code(), Some(1), "{text}");
         assert!(
             text.contains("error[compile_limit]") && text.contains("compile_max_function_liveness"),
@@ -116,9 +105,9 @@ fn eval_and_inspect_refuse_the_bomb_naming_the_limit_and_then_load_a_policy() {
     }
     let good = guest_path("min-rows").to_str().unwrap();
     let out = eval(good);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let out = dataslo(&["inspect", good]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
 }
 
 #[test]

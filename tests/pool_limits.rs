@@ -14,7 +14,6 @@ use dataslo::runtime::{
     no_history,
 };
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::Arc;
 
 const TEMPLATE: &str = include_str!("fixtures-wat/many-instances.wat");
@@ -34,18 +33,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path.display().to_string()
-}
-
-fn dataslo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dataslo"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("run dataslo")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn eval_args<'a>(policy: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -99,11 +86,11 @@ fn a_component_of_twelve_core_instances_loads_and_measures_under_the_defaults() 
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "many.wasm", &bytes);
     let out = dataslo(&eval_args(&file, &[]));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["measurements"][0]["sli"], "rows");
     let out = dataslo(&["inspect", &file]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("many-instances 0.1.0"));
 }
 
@@ -134,7 +121,7 @@ fn a_component_over_the_core_instance_limit_is_a_pool_limit_naming_the_setting()
     let file = write(dir.path(), "too-many.wasm", &bytes);
     for args in [eval_args(&file, &[]), vec!["inspect", &file]] {
         let out = dataslo(&args);
-        let text = stderr(&out);
+        let text = stderr_of(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
         assert!(
             text.starts_with("error[pool_limit]") && text.contains("core_instances_per_component"),
@@ -202,14 +189,14 @@ fn a_lowered_limit_in_the_engine_config_refuses_what_the_defaults_accept() {
     // `--config` stays the policy's config.
     let policy_config = ["--config", r#"{"anything":1}"#];
     let accepted = dataslo(&eval_args(&file, &policy_config));
-    assert_eq!(accepted.status.code(), Some(0), "{}", stderr(&accepted));
+    assert_eq!(accepted.status.code(), Some(0), "{}", stderr_of(&accepted));
     let lowered = [&policy_config[..], &["--engine-config", &engine]].concat();
     for args in [
         eval_args(&file, &lowered),
         vec!["inspect", &file, "--engine-config", &engine],
     ] {
         let out = dataslo(&args);
-        let text = stderr(&out);
+        let text = stderr_of(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
         assert!(
             text.starts_with("error[pool_limit]")
@@ -245,7 +232,7 @@ fn an_engine_config_that_cannot_be_used_is_refused_naming_the_file_and_the_field
         std::fs::write(&engine, text).unwrap();
         let engine = engine.display().to_string();
         let out = dataslo(&eval_args(&file, &["--engine-config", &engine]));
-        let said = stderr(&out);
+        let said = stderr_of(&out);
         assert_eq!(out.status.code(), Some(2), "{said}");
         assert!(
             said.contains(&engine) && said.contains(expected),

@@ -81,6 +81,25 @@ pub fn forger_file(dir: &Path, mode: &str) -> PathBuf {
     path
 }
 
+/// Runs the `dataslo` binary from the workspace root, as a user would.
+pub fn dataslo(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run dataslo")
+}
+
+/// A finished command's standard output, as text.
+pub fn stdout_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A finished command's standard error, as text.
+pub fn stderr_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// One runtime per test binary, as in the real process.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();

@@ -3,10 +3,10 @@
 //! SIGTERM. It sends no notifications: central does, once.
 
 use super::Failure;
+use super::run::{pass_once, storage};
 use super::setup::SetupArgs;
 use crate::jetstream::{PublishSettings, connect, publish_feed};
-use crate::service::{Service, Tenant, ingest_spool};
-use std::path::Path;
+use crate::service::Service;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,16 +82,4 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         tracing::info!("dataslo agent stopped cleanly");
         Ok(())
     })
-}
-
-fn storage(e: crate::ledger::LedgerError) -> Failure {
-    Failure::Input(e.to_string())
-}
-
-/// One pass: the spool, then the clock.
-fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
-    let now = jiff::Timestamp::now();
-    ingest_spool(tenant, spool, &tenant.time_sanity(now))?;
-    tenant.clock_pass(now).map_err(storage)?;
-    Ok(())
 }

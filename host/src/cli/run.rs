@@ -59,12 +59,12 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
     })
 }
 
-fn storage(e: crate::ledger::LedgerError) -> Failure {
+pub(super) fn storage(e: crate::ledger::LedgerError) -> Failure {
     Failure::Input(e.to_string())
 }
 
 /// One pass: the spool, then the clock.
-fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
+pub(super) fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
     let now = jiff::Timestamp::now();
     ingest_spool(tenant, spool, &tenant.time_sanity(now))?;
     tenant.clock_pass(now).map_err(storage)?;
