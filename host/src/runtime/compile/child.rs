@@ -210,6 +210,10 @@ fn out_of_memory(messages: &str) -> bool {
         "Cannot allocate memory",
         "os error 12",
         "failed to allocate",
+        // A thread's stack counts toward RLIMIT_DATA: past it, pthread_create
+        // fails with EAGAIN and Rust's spawn panics with this text.
+        "failed to spawn thread",
+        "Resource temporarily unavailable",
     ]
     .iter()
     .any(|m| messages.contains(m))
