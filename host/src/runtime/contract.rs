@@ -140,28 +140,79 @@ pub fn check_sums(measurements: &[model::Measurement]) -> Result<(), EvalErrorKi
 }
 
 /// Whether `emitted` is the SLI `listed` names, each `<placeholder>` of it
-/// standing for one or more characters.
+/// standing for one or more characters. Linear in both lengths: literal
+/// pieces are matched leftmost, which leaves the most room for the rest.
 pub fn sli_matches(listed: &str, emitted: &str) -> bool {
-    match listed.split_once('<') {
-        None => listed == emitted,
-        Some((head, rest)) => {
-            let Some((_, tail)) = rest.split_once('>') else {
-                return listed == emitted;
-            };
-            let Some(after_head) = emitted.strip_prefix(head) else {
-                return false;
-            };
-            // The placeholder takes at least one character, then the rest
-            // of the pattern must match what follows.
-            after_head
-                .char_indices()
-                .skip(1)
-                .map(|(i, _)| i)
-                .chain([after_head.len()])
-                .filter(|&i| i > 0)
-                .any(|i| sli_matches(tail, &after_head[i..]))
+    let pieces = pieces(listed);
+    let [first, middle @ .., last] = pieces.as_slice() else {
+        // One piece: no placeholder at all.
+        return listed == emitted;
+    };
+    // `first` has no placeholder before it, `last` none after it.
+    let Some(rest) = emitted.strip_prefix(first.literal) else {
+        return false;
+    };
+    let mut at = 0;
+    for piece in middle {
+        match find_after(rest, at, piece) {
+            Some(end) => at = end,
+            None => return false,
         }
     }
+    // The last piece sits at the very end, after its placeholders' minimum.
+    rest.len() >= at + last.literal.len()
+        && rest.ends_with(last.literal)
+        && chars_between(rest, at, rest.len() - last.literal.len()) >= last.wild
+}
+
+/// A literal and how many placeholders (characters at least) come before it.
+struct Piece<'a> {
+    wild: usize,
+    literal: &'a str,
+}
+
+/// `a<x>b<y><z>c` as (0, "a"), (1, "b"), (2, "c"). A `<` without its `>` is
+/// literal text.
+fn pieces(listed: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
+    let (mut wild, mut start) = (0, 0);
+    while let Some(open) = listed[start..].find('<').map(|i| start + i) {
+        let Some(close) = listed[open..].find('>').map(|i| open + i) else {
+            break;
+        };
+        let literal = &listed[start..open];
+        // Placeholders side by side make one that takes as many characters.
+        if !literal.is_empty() || pieces.is_empty() {
+            pieces.push(Piece { wild, literal });
+            wild = 0;
+        }
+        wild += 1;
+        start = close + 1;
+    }
+    pieces.push(Piece {
+        wild,
+        literal: &listed[start..],
+    });
+    pieces
+}
+
+/// The end of `piece`'s leftmost match in `text` that leaves at least its
+/// placeholders' characters after `from`.
+fn find_after(text: &str, from: usize, piece: &Piece<'_>) -> Option<usize> {
+    let start = text[from..]
+        .char_indices()
+        .nth(piece.wild)
+        .map_or(text.len(), |(i, _)| from + i);
+    if start > text.len() || chars_between(text, from, start) < piece.wild {
+        return None;
+    }
+    text[start..]
+        .find(piece.literal)
+        .map(|i| start + i + piece.literal.len())
+}
+
+fn chars_between(text: &str, from: usize, to: usize) -> usize {
+    text.get(from..to).map_or(0, |t| t.chars().count())
 }
 
 #[cfg(test)]
@@ -192,6 +243,23 @@ mod tests {
         assert!(!sli_matches("<a>/<b>", "x/"));
         assert!(sli_matches("freshness", "freshness"));
         assert!(!sli_matches("freshness", "freshness2"));
+        assert!(sli_matches("a<x><y>", "abc"));
+        assert!(!sli_matches("a<x><y>", "ab"));
+        assert!(sli_matches("<x>:<y>:z", "a:b:c:z"));
+        assert!(sli_matches("p<x>", "pé"));
+        assert!(!sli_matches("p<x", "pa"));
+        assert!(sli_matches("p<x", "p<x"));
+    }
+
+    #[test]
+    fn matching_a_hostile_pattern_takes_linear_time() {
+        let listed = format!("{}z", "<>".repeat(31));
+        let emitted = "a".repeat(256);
+        let started = std::time::Instant::now();
+        assert!(!sli_matches(&listed, &emitted));
+        assert!(sli_matches(&listed, &format!("{emitted}z")));
+        // A backtracking matcher takes longer than the universe's age here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

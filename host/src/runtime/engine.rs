@@ -6,7 +6,7 @@ use super::options::EngineOptions;
 use super::pool::Slots;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
-use super::wasi::VirtualClocks;
+use super::virtual_clock::VirtualClocks;
 use super::{bindings, error::LoadError};
 use crate::model::PolicyRef;
 use std::sync::Arc;

@@ -26,6 +26,7 @@ mod pool;
 mod sandbox;
 mod session;
 mod ticker;
+mod virtual_clock;
 mod wasi;
 
 pub use builtins::{BUILTINS, builtin_bytes, builtin_names};

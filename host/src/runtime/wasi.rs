@@ -5,22 +5,20 @@
 //! bytes come from a generator seeded by the evaluation, so a call replays bit
 //! for bit.
 //!
-//! The monotonic clock is virtual too ([`VirtualClock`]): a sleep or a poll on
-//! it returns at once and moves it by the time asked. Epoch interruption
-//! cannot stop a host call, so a real wait would outlast any deadline.
+//! The monotonic clock is virtual too ([`super::virtual_clock`]): a sleep or a
+//! poll on it returns at once and moves it by the time asked. Epoch
+//! interruption cannot stop a host call, so a real wait would outlast any
+//! deadline.
 
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
-use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
-use wasmtime_wasi::p2::{DynPollable, OutputStream, Pollable, StreamResult, subscribe};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
 
 /// Builds the context for one call.
@@ -60,7 +58,7 @@ impl HostWallClock for VirtualWallClock {
 }
 
 /// What WASI's own monotonic clock would show; unused, since
-/// [`VirtualClock`] shadows the interface, but no real clock stays in reach.
+/// the virtual clock shadows the interface, but no real clock stays in reach.
 struct FrozenMonotonicClock;
 
 impl HostMonotonicClock for FrozenMonotonicClock {
@@ -69,83 +67,6 @@ impl HostMonotonicClock for FrozenMonotonicClock {
     }
     fn now(&self) -> u64 {
         0
-    }
-}
-
-/// The guest's monotonic clock, in nanoseconds from the start of the call. It
-/// moves only when the guest waits on it, by the time it waits: a 30 s sleep
-/// returns at once with the clock 30 s later, and a busy loop still ends at
-/// the deadline.
-#[derive(Clone, Default)]
-pub struct VirtualClock(Arc<AtomicU64>);
-
-impl VirtualClock {
-    /// Back to zero, for the next call of a reused store.
-    pub fn reset(&self) {
-        self.0.store(0, Ordering::Relaxed);
-    }
-
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    /// A pollable that is ready at once and moves the clock to `at` (if it
-    /// is behind) when it is waited on.
-    fn deadline(
-        &self,
-        table: &mut ResourceTable,
-        at: u64,
-    ) -> wasmtime::Result<Resource<DynPollable>> {
-        let deadline = table.push(VirtualDeadline {
-            clock: self.clone(),
-            at,
-        })?;
-        subscribe(table, deadline)
-    }
-}
-
-/// Links [`VirtualClock`] as `wasi:clocks/monotonic-clock`.
-pub struct VirtualClocks;
-
-impl HasData for VirtualClocks {
-    type Data<'a> = ClockView<'a>;
-}
-
-/// The store's clock and resource table, for the clock's host functions.
-pub struct ClockView<'a> {
-    pub clock: &'a VirtualClock,
-    pub table: &'a mut ResourceTable,
-}
-
-impl monotonic_clock::Host for ClockView<'_> {
-    fn now(&mut self) -> wasmtime::Result<u64> {
-        Ok(self.clock.now())
-    }
-
-    fn resolution(&mut self) -> wasmtime::Result<u64> {
-        Ok(1)
-    }
-
-    fn subscribe_instant(&mut self, when: u64) -> wasmtime::Result<Resource<DynPollable>> {
-        self.clock.deadline(self.table, when)
-    }
-
-    fn subscribe_duration(&mut self, duration: u64) -> wasmtime::Result<Resource<DynPollable>> {
-        let at = self.clock.now().saturating_add(duration);
-        self.clock.deadline(self.table, at)
-    }
-}
-
-/// A wait on the virtual clock: over as soon as it is polled.
-struct VirtualDeadline {
-    clock: VirtualClock,
-    at: u64,
-}
-
-#[wasmtime_wasi::async_trait]
-impl Pollable for VirtualDeadline {
-    async fn ready(&mut self) {
-        self.clock.0.fetch_max(self.at, Ordering::Relaxed);
     }
 }
 
