@@ -111,7 +111,7 @@ impl EngineConfig {
     /// The compile limits in force.
     pub fn compile_limits(&self) -> CompileLimits {
         CompileLimits {
-            memory_bytes: self.compile_memory_mib << 20,
+            memory_bytes: self.compile_memory_mib.saturating_mul(1 << 20),
             time: self.compile_time,
             code_bytes: self.compile_max_code_bytes,
             function_bytes: self.compile_max_function_bytes,

@@ -251,6 +251,8 @@ mod tests {
         for (text, field) in [
             ("compile_memory_mib = 8", "engine.compile_memory_mib"),
             ("compile_time = \"0s\"", "engine.compile_time"),
+            ("compile_memory_mib = 2000000", "engine.compile_memory_mib"),
+            ("compile_time = \"2h\"", "engine.compile_time"),
             (
                 "compile_max_function_locals = 0",
                 "engine.compile_max_function_locals",

@@ -13,6 +13,10 @@ const MAX_PER_COMPONENT: u32 = 1000;
 const MAX_MEMORY_MIB: usize = 4096;
 /// The compile child's own start needs a few MiB of data; this leaves room.
 const MIN_COMPILE_MEMORY_MIB: u64 = 64;
+/// 1 TiB: more is no bound at all, and wraps when made bytes.
+const MAX_COMPILE_MEMORY_MIB: u64 = 1 << 20;
+/// A compile longer than this holds its tenant's changes too long.
+const MAX_COMPILE_TIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 const NOT_A_HASH: &str =
     "must be a sha256 hash, 64 hex digits (printf %s \"$TOKEN\" | sha256sum), not the token";
@@ -251,10 +255,20 @@ impl Config {
                 ),
             ));
         }
-        if engine.compile_time.is_zero() {
+        // A mebibyte count past this would wrap when made bytes.
+        if engine.compile_memory_mib > MAX_COMPILE_MEMORY_MIB {
+            return Err(ValidationError::new(
+                "engine.compile_memory_mib",
+                format!(
+                    "{} is over {MAX_COMPILE_MEMORY_MIB} (1 TiB)",
+                    engine.compile_memory_mib
+                ),
+            ));
+        }
+        if engine.compile_time.is_zero() || engine.compile_time > MAX_COMPILE_TIME {
             return Err(ValidationError::new(
                 "engine.compile_time",
-                "must be longer than zero",
+                "must be longer than zero and at most 1h",
             ));
         }
         let structural = [

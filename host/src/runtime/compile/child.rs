@@ -88,12 +88,19 @@ pub fn compile(
             stdout.read_to_end(&mut out).map(|_| out)
         });
         let messages = scope.spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.take(STDERR_BYTES).read_to_string(&mut text);
-            text
+            // Keep the head; drain the rest, so a chatty child never blocks
+            // on a full pipe nor dies of a closed one.
+            let mut head = Vec::new();
+            let mut stderr = stderr;
+            let _ = (&mut stderr).take(STDERR_BYTES).read_to_end(&mut head);
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+            String::from_utf8_lossy(&head).into_owned()
         });
         // Reaped here, never through `child`, so the pid stays ours until then.
-        let (end, mut usage) = reap(pid, started + wall_limit(limits));
+        let deadline = started
+            .checked_add(wall_limit(limits))
+            .unwrap_or_else(|| started + Duration::from_secs(365 * 86_400));
+        let (end, mut usage) = reap(pid, deadline);
         usage.wall = started.elapsed();
         let artifact = artifact.join().ok().and_then(Result::ok);
         let messages = messages.join().unwrap_or_default();
@@ -250,8 +257,9 @@ fn classify(
         End::Signalled(libc::SIGKILL) if usage.cpu >= limits.time => {
             Err(time_limit("used its CPU time"))
         }
-        _ if out_of_memory(messages) => Err(memory_limit()),
+        // Before the memory markers: a refusal quotes the component's names.
         End::Exited(EXIT_REFUSED) => Err(LoadErrorKind::Corrupt(messages.to_string())),
+        _ if out_of_memory(messages) => Err(memory_limit()),
         End::Signalled(libc::SIGABRT | libc::SIGSEGV | libc::SIGBUS)
             if !messages.contains("overflowed its stack") =>
         {
