@@ -212,4 +212,18 @@ mod tests {
         let left = ledger.unpublished(100).unwrap();
         assert_eq!(left.iter().map(|e| e.sequence).collect::<Vec<_>>(), [2, 3]);
     }
+
+    #[test]
+    fn a_fed_ledger_reopened_by_another_command_keeps_feeding() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+            ledger.start_feed().unwrap();
+            ledger.flush().unwrap();
+        }
+        // `observe --wait` or `run` on an agent's data dir: no start_feed.
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        ledger.record(&record("a", "2026-01-01T00:00:00Z")).unwrap();
+        assert_eq!(ledger.unpublished(10).unwrap().len(), 1);
+    }
 }

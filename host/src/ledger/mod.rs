@@ -120,10 +120,14 @@ impl Ledger {
             db.open_tree(keys::tenant_tree(tenant, name))
                 .map_err(LedgerError::from)
         };
+        let meta = tree("meta")?;
+        // A ledger an agent ever fed keeps feeding, whoever writes to it
+        // (`observe --wait`, `run`): a record without its entry is never published.
+        let feeding = meta.get(keys::FEED_NEXT)?.is_some();
         Ok(Ledger {
             ingest: tree("ingest")?,
             feed: tree("feed")?,
-            feeding: Default::default(),
+            feeding: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(feeding)),
             observations: tree("observations")?,
             latest: tree("latest")?,
             evaluations: tree("evaluations")?,
@@ -131,7 +135,7 @@ impl Ledger {
             alerts: tree("alerts")?,
             alert_log: tree("alert_log")?,
             outbox: tree("outbox")?,
-            meta: tree("meta")?,
+            meta,
             policies: tree("policies")?,
             db,
             commits,
