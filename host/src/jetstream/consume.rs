@@ -158,5 +158,12 @@ fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalRecord, Refu
             record.key
         )));
     }
+    // An agent's sandbox refuses these; a record claiming one was not made by it.
+    if let Some(e) = record.events.iter().find(|e| e.good > e.total) {
+        return Err(Refused::Never(format!(
+            "SLO {:?} has good {} > total {}",
+            record.slo, e.good, e.total
+        )));
+    }
     Ok(record)
 }
