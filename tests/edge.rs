@@ -24,7 +24,7 @@ fn observations(n: usize, end: jiff::Timestamp) -> String {
         .collect()
 }
 
-fn dataslo(args: &[&str]) -> std::process::Output {
+pub(crate) fn dataslo(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .args(args)
         .output()
@@ -52,7 +52,7 @@ fn status(config: &Path, at: jiff::Timestamp, tenant: Option<&str>) -> serde_jso
 
 /// Writes the config of a central `serve` for tenant `acme` using `nats`
 /// into `dir`; returns the config's path and its HTTP port.
-fn central_config(dir: &Path, nats: &str) -> (std::path::PathBuf, u16) {
+pub(crate) fn central_config(dir: &Path, nats: &str) -> (std::path::PathBuf, u16) {
     let port = free_port();
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     let path = dir.join("dataslo.toml");
@@ -70,25 +70,31 @@ fn central_config(dir: &Path, nats: &str) -> (std::path::PathBuf, u16) {
     (path, port)
 }
 
-/// Starts a process of the dataslo binary, its log in `log`.
-fn spawn(args: &[&str], log: &Path) -> Child {
+/// Starts a process of the dataslo binary, its log appended to `log` (a
+/// process started again adds to the log of the one before).
+pub(crate) fn spawn(args: &[&str], log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .args(args)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
+        .stderr(log)
         .spawn()
         .unwrap()
 }
 
 /// SIGTERM, and the exit code.
-fn terminate(mut child: Child) -> Option<i32> {
+pub(crate) fn terminate(mut child: Child) -> Option<i32> {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     child.wait().unwrap().code()
 }
 
 /// Starts `dataslo agent` at `site` for tenant `acme` in `dir`.
-fn start_agent(dir: &Path, nats: &str, site: &str) -> Child {
+pub(crate) fn start_agent(dir: &Path, nats: &str, site: &str) -> Child {
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     let config = dir.join("dataslo.toml");
     std::fs::write(

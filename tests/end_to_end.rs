@@ -16,6 +16,7 @@ mod dashboard;
 mod demo;
 mod disk_full;
 mod edge;
+mod edge_kills;
 mod engine;
 mod ingest_log;
 mod ledger_layout;
