@@ -201,6 +201,30 @@ fn assert_every_record_once(agent: &Path, central: &Path, observations: usize) {
     );
 }
 
+/// Waits until the agent and central (each a process, its config and its
+/// log) both hold `total` records, stops both, and checks every record is at
+/// central exactly once and both ledgers verify.
+fn settle_and_check(sides: [(Child, &Path, &Path); 2], total: usize, limit: Duration) {
+    let [
+        (agent, agent_config, agent_log),
+        (serve, central_config, serve_log),
+    ] = sides;
+    await_everywhere(
+        agent_config,
+        central_config,
+        total,
+        limit,
+        &[agent_log, serve_log],
+    );
+    // Anything delivered twice would have arrived by now.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_stops_cleanly(agent, agent_log);
+    assert_stops_cleanly(serve, serve_log);
+    assert_every_record_once(agent_config, central_config, total);
+    assert_verified(agent_config);
+    assert_verified(central_config);
+}
+
 #[test]
 fn an_agent_killed_at_random_while_publishing_loses_and_doubles_nothing_at_central() {
     let Some(nats) = NatsServer::start(
@@ -244,20 +268,14 @@ fn an_agent_killed_at_random_while_publishing_loses_and_doubles_nothing_at_centr
     let agent = start_and_await(&agent_log, "dataslo agent started", || {
         start_agent(edge.path(), &nats.url(), SITE)
     });
-    await_everywhere(
-        &agent_config,
-        &central_config,
+    settle_and_check(
+        [
+            (agent, &agent_config, &agent_log),
+            (serve, &central_config, &serve_log),
+        ],
         total,
         Duration::from_secs(120),
-        &[&agent_log, &serve_log],
     );
-    // Anything published twice would have arrived by now.
-    std::thread::sleep(Duration::from_secs(1));
-    assert_stops_cleanly(agent, &agent_log);
-    assert_stops_cleanly(serve, &serve_log);
-    assert_every_record_once(&agent_config, &central_config, total);
-    assert_verified(&agent_config);
-    assert_verified(&central_config);
     println!(
         "agent killed {} times, {behind_at_kill} of them with records unpublished on disk; {total} records; {:?}",
         cycles(),
@@ -330,22 +348,16 @@ fn central_killed_at_random_while_consuming_loses_and_doubles_nothing() {
             &serve_log,
         )
     });
-    await_everywhere(
-        &agent_config,
-        &central_config,
+    settle_and_check(
+        [
+            (agent, &agent_config, &agent_log),
+            (serve, &central_config, &serve_log),
+        ],
         total,
         // What a killed central fetched and never acknowledged comes again
         // after the consumer's ack wait (30 s).
         Duration::from_secs(180),
-        &[&agent_log, &serve_log],
     );
-    // Anything delivered twice would have arrived by now.
-    std::thread::sleep(Duration::from_secs(1));
-    assert_stops_cleanly(agent, &agent_log);
-    assert_stops_cleanly(serve, &serve_log);
-    assert_every_record_once(&agent_config, &central_config, total);
-    assert_verified(&agent_config);
-    assert_verified(&central_config);
     println!(
         "central killed {} times, {behind_at_kill} of them behind the stream; {total} records; {:?}",
         cycles(),
