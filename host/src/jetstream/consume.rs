@@ -71,6 +71,10 @@ async fn consume(
                 filter_subject: stream::tenant_subjects(tenant),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 ack_wait: Duration::from_secs(30),
+                // A killed central strands one fetch until its ack wait ends;
+                // the server's default (1,000) would stall a restarted one
+                // after two such crashes.
+                max_ack_pending: 64 * i64::try_from(settings.batch).unwrap_or(512),
                 ..Default::default()
             },
         )
