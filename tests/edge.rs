@@ -95,13 +95,18 @@ pub(crate) fn terminate(mut child: Child) -> Option<i32> {
 
 /// Starts `dataslo agent` at `site` for tenant `acme` in `dir`.
 pub(crate) fn start_agent(dir: &Path, nats: &str, site: &str) -> Child {
+    start_agent_with(dir, nats, site, "")
+}
+
+/// An agent whose `[agent]` also has the lines of `agent_extra`.
+fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Child {
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     let config = dir.join("dataslo.toml");
     std::fs::write(
         &config,
         format!(
             "data_dir = \"data\"\nslo_files = [\"slo.yaml\"]\npoll_interval = \"50ms\"\n\
-             [agent]\nsite = \"{site}\"\ntenant = \"acme\"\n[nats]\nurl = \"{nats}\"\n"
+             [agent]\nsite = \"{site}\"\ntenant = \"acme\"\n{agent_extra}[nats]\nurl = \"{nats}\"\n"
         ),
     )
     .unwrap();
@@ -313,4 +318,78 @@ fn an_agent_without_a_site_or_a_nats_url_is_refused_naming_the_file_and_field() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("[agent] section"), "{stderr}");
+}
+
+#[test]
+fn a_full_buffer_leaves_observations_in_the_spool_until_the_stream_takes_records_again() {
+    let Some(mut nats) = NatsServer::start(
+        "a_full_buffer_leaves_observations_in_the_spool_until_the_stream_takes_records_again",
+    ) else {
+        return;
+    };
+    let central = tempfile::tempdir().unwrap();
+    let (central_config, port) = central_config(central.path(), &nats.url());
+    let serve_log = central.path().join("serve.log");
+    let serve = spawn(
+        &["serve", "--config", central_config.to_str().unwrap()],
+        &serve_log,
+    );
+    let edge = tempfile::tempdir().unwrap();
+    let agent = start_agent_with(
+        edge.path(),
+        &nats.url(),
+        "plant-7",
+        "max_unpublished = 20\n",
+    );
+    let agent_log = edge.path().join("agent.log");
+    let spool = edge.path().join("data/spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let all = observations(100, jiff::Timestamp::now());
+    let lines: Vec<&str> = all.lines().collect();
+    let file = |name: &str, range: std::ops::Range<usize>| {
+        let text: String = lines[range].iter().map(|l| format!("{l}\n")).collect();
+        let part = spool.join(format!("{name}.part"));
+        std::fs::write(&part, text).unwrap();
+        std::fs::rename(&part, spool.join(name)).unwrap();
+    };
+    file("a.ndjson", 0..10);
+    await_records(port, 10, Duration::from_secs(60), &[&agent_log, &serve_log]);
+
+    nats.stop();
+    file("b.ndjson", 10..40);
+    // 30 unpublished records: past the bound of 20, so the next files wait.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&agent_log)
+        .unwrap()
+        .contains("the agent's buffer is full")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never said its buffer is full"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    file("c.ndjson", 40..70);
+    file("d.ndjson", 70..100);
+    std::thread::sleep(Duration::from_secs(1));
+    for name in ["c.ndjson", "d.ndjson"] {
+        assert!(spool.join(name).exists(), "{name} waits in the spool");
+    }
+
+    nats.restart();
+    let records = await_records(
+        port,
+        100,
+        Duration::from_secs(90),
+        &[&agent_log, &serve_log],
+    );
+    let keys: std::collections::BTreeSet<&str> =
+        records.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        (records.len(), keys.len()),
+        (100, 100),
+        "every record, none twice"
+    );
+    assert_eq!(terminate(agent), Some(0));
+    assert_eq!(terminate(serve), Some(0));
 }

@@ -65,13 +65,21 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             spool = %spool.display(),
             "dataslo agent started"
         );
+        let mut buffer = Buffer::new(agent.max_unpublished);
         let mut interval = tokio::time::interval(config.poll_interval);
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .map_err(|e| Failure::Input(format!("cannot watch SIGTERM: {e}")))?;
         loop {
             tokio::select! {
-                _ = interval.tick() => pass_once(&tenant, &spool)?,
+                _ = interval.tick() => {
+                    if buffer.has_room(&ledger)? {
+                        pass_once(&tenant, &spool)?;
+                    } else {
+                        // The spool keeps what comes; the clock goes on.
+                        tenant.clock_pass(jiff::Timestamp::now()).map_err(storage)?;
+                    }
+                }
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
             }
@@ -82,4 +90,45 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         tracing::info!("dataslo agent stopped cleanly");
         Ok(())
     })
+}
+
+/// The bound on unpublished records, and when it last said how full it is.
+struct Buffer {
+    max: u64,
+    said: Option<std::time::Instant>,
+}
+
+impl Buffer {
+    fn new(max: u64) -> Self {
+        Buffer { max, said: None }
+    }
+
+    /// Whether the spool may be read now; warns (every 10 s at most) from
+    /// 80 % full.
+    fn has_room(&mut self, ledger: &crate::ledger::Ledger) -> Result<bool, Failure> {
+        let behind = ledger.publish_backlog().map_err(storage)?;
+        let room = behind < self.max;
+        if behind.saturating_mul(5) >= self.max.saturating_mul(4)
+            && self
+                .said
+                .is_none_or(|at| at.elapsed() > Duration::from_secs(10))
+        {
+            let max = self.max;
+            if room {
+                tracing::warn!(
+                    behind,
+                    max,
+                    "the agent's buffer of unpublished records is nearly full"
+                );
+            } else {
+                tracing::warn!(
+                    behind,
+                    max,
+                    "the agent's buffer is full: observations wait in the spool until records are published"
+                );
+            }
+            self.said = Some(std::time::Instant::now());
+        }
+        Ok(room)
+    }
 }

@@ -31,4 +31,13 @@ pub struct AgentConfig {
     pub site: String,
     /// The tenant whose SLOs this agent evaluates, as central names it.
     pub tenant: String,
+    /// Records kept unpublished at most: past it, observations wait in the
+    /// spool (nothing is dropped) until the stream takes records again. The
+    /// agent warns from 80 % of it. Default 1,000,000.
+    #[serde(default = "default_max_unpublished")]
+    pub max_unpublished: u64,
+}
+
+fn default_max_unpublished() -> u64 {
+    1_000_000
 }

@@ -128,6 +128,12 @@ impl Config {
                 ),
             ));
         }
+        if agent.max_unpublished == 0 {
+            return Err(ValidationError::new(
+                "agent.max_unpublished",
+                "must be at least 1: the agent keeps records until the stream takes them",
+            ));
+        }
         if !tenant_name_ok(&agent.tenant) {
             return Err(ValidationError::new(
                 "agent.tenant",
