@@ -220,6 +220,87 @@ fn records_evaluated_at_an_agent_give_central_the_status_of_one_run() {
     assert_eq!(one_run["slos"][0]["objectives"][0]["window"]["total"], 40);
 }
 
+/// Hands `text` to the agent's spool in one piece (written aside, renamed).
+pub(crate) fn spool(edge: &Path, name: &str, text: &str) {
+    let dir = edge.join("data/spool");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.part")), text).unwrap();
+    std::fs::rename(dir.join(format!("{name}.part")), dir.join(name)).unwrap();
+}
+
+/// Waits (at most `limit`, to catch a hang) until `log` says `text`.
+fn await_log(log: &Path, text: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains(text)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{} never said {text:?}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A central `serve` and an agent at plant-7 (its `[agent]` extended by
+/// `agent_extra`), both on `nats`.
+struct Pair {
+    port: u16,
+    serve: Child,
+    serve_log: std::path::PathBuf,
+    edge: tempfile::TempDir,
+    agent: Child,
+    agent_log: std::path::PathBuf,
+    _central: tempfile::TempDir,
+}
+
+impl Pair {
+    fn start(nats: &NatsServer, agent_extra: &str) -> Pair {
+        let central = tempfile::tempdir().unwrap();
+        let (central_config, port) = central_config(central.path(), &nats.url());
+        let serve_log = central.path().join("serve.log");
+        let serve = spawn(
+            &["serve", "--config", central_config.to_str().unwrap()],
+            &serve_log,
+        );
+        let edge = tempfile::tempdir().unwrap();
+        let agent = start_agent_with(edge.path(), &nats.url(), "plant-7", agent_extra);
+        let agent_log = edge.path().join("agent.log");
+        Pair {
+            port,
+            serve,
+            serve_log,
+            edge,
+            agent,
+            agent_log,
+            _central: central,
+        }
+    }
+
+    fn await_records(&self, n: usize, limit: Duration) -> Vec<serde_json::Value> {
+        await_records(self.port, n, limit, &[&self.agent_log, &self.serve_log])
+    }
+
+    /// Central ends with `n` records, no key twice; both stop cleanly.
+    fn finish_with_every_record_once(self, n: usize) {
+        self.await_records(n, Duration::from_secs(90));
+        // Anything delivered twice would have arrived by now.
+        std::thread::sleep(Duration::from_secs(1));
+        let records = central_records(self.port).expect("central answers");
+        let keys: std::collections::BTreeSet<&str> =
+            records.iter().map(|r| r["key"].as_str().unwrap()).collect();
+        assert_eq!(
+            (records.len(), keys.len()),
+            (n, n),
+            "every record, none twice"
+        );
+        assert_eq!(terminate(self.agent), Some(0));
+        assert_eq!(terminate(self.serve), Some(0));
+    }
+}
+
 #[test]
 fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_record_once() {
     let Some(mut nats) = NatsServer::start(
@@ -227,32 +308,17 @@ fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_r
     ) else {
         return;
     };
-    let central = tempfile::tempdir().unwrap();
-    let (central_config, port) = central_config(central.path(), &nats.url());
-    let serve_log = central.path().join("serve.log");
-    let serve = spawn(
-        &["serve", "--config", central_config.to_str().unwrap()],
-        &serve_log,
-    );
-    let edge = tempfile::tempdir().unwrap();
-    let agent = start_agent(edge.path(), &nats.url(), "plant-7");
-    let agent_log = edge.path().join("agent.log");
-    let edge_config = edge.path().join("dataslo.toml");
+    let pair = Pair::start(&nats, "");
+    let edge_config = pair.edge.path().join("dataslo.toml");
     // Both are connected and the stream exists before the outage.
     let now = jiff::Timestamp::now();
-    std::fs::create_dir_all(edge.path().join("data/spool")).unwrap();
     let first = observations(300, now);
     let (before, during) = first.split_at(first.match_indices('\n').nth(9).unwrap().0 + 1);
-    std::fs::write(edge.path().join("data/spool/a.ndjson"), before).unwrap();
-    await_records(port, 10, Duration::from_secs(60), &[&agent_log, &serve_log]);
+    spool(pair.edge.path(), "a.ndjson", before);
+    pair.await_records(10, Duration::from_secs(60));
 
     nats.stop();
-    std::fs::write(edge.path().join("data/spool/b.ndjson.part"), during).unwrap();
-    std::fs::rename(
-        edge.path().join("data/spool/b.ndjson.part"),
-        edge.path().join("data/spool/b.ndjson"),
-    )
-    .unwrap();
+    spool(pair.edge.path(), "b.ndjson", during);
     // Offline, the agent evaluates everything and answers status locally.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -266,39 +332,17 @@ fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_r
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(&agent_log)
-        .unwrap()
-        .contains("records wait in the ledger to be published")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never said it was behind"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(central_records(port).unwrap().len() < 300);
+    await_log(
+        &pair.agent_log,
+        "records wait in the ledger to be published",
+        Duration::from_secs(30),
+    );
+    let log = std::fs::read_to_string(&pair.agent_log).unwrap();
+    assert!(log.contains("behind"), "{log}");
+    assert!(central_records(pair.port).unwrap().len() < 300);
 
     nats.restart();
-    let records = await_records(
-        port,
-        300,
-        Duration::from_secs(90),
-        &[&agent_log, &serve_log],
-    );
-    std::thread::sleep(Duration::from_secs(1));
-    let records = central_records(port).map_or(records, |r| r);
-    let keys: std::collections::BTreeSet<&str> =
-        records.iter().map(|r| r["key"].as_str().unwrap()).collect();
-    assert_eq!(
-        (records.len(), keys.len()),
-        (300, 300),
-        "every record, none twice"
-    );
-    assert_eq!(terminate(agent), Some(0));
-    assert_eq!(terminate(serve), Some(0));
-    let log = std::fs::read_to_string(&agent_log).unwrap();
-    assert!(log.contains("behind"), "{log}");
+    pair.finish_with_every_record_once(300);
 }
 
 #[test]
@@ -327,69 +371,35 @@ fn a_full_buffer_leaves_observations_in_the_spool_until_the_stream_takes_records
     ) else {
         return;
     };
-    let central = tempfile::tempdir().unwrap();
-    let (central_config, port) = central_config(central.path(), &nats.url());
-    let serve_log = central.path().join("serve.log");
-    let serve = spawn(
-        &["serve", "--config", central_config.to_str().unwrap()],
-        &serve_log,
-    );
-    let edge = tempfile::tempdir().unwrap();
-    let agent = start_agent_with(
-        edge.path(),
-        &nats.url(),
-        "plant-7",
-        "max_unpublished = 20\n",
-    );
-    let agent_log = edge.path().join("agent.log");
-    let spool = edge.path().join("data/spool");
-    std::fs::create_dir_all(&spool).unwrap();
+    let pair = Pair::start(&nats, "max_unpublished = 20\n");
+    let edge = pair.edge.path();
     let all = observations(100, jiff::Timestamp::now());
     let lines: Vec<&str> = all.lines().collect();
     let file = |name: &str, range: std::ops::Range<usize>| {
         let text: String = lines[range].iter().map(|l| format!("{l}\n")).collect();
-        let part = spool.join(format!("{name}.part"));
-        std::fs::write(&part, text).unwrap();
-        std::fs::rename(&part, spool.join(name)).unwrap();
+        spool(edge, name, &text);
     };
     file("a.ndjson", 0..10);
-    await_records(port, 10, Duration::from_secs(60), &[&agent_log, &serve_log]);
+    pair.await_records(10, Duration::from_secs(60));
 
     nats.stop();
     file("b.ndjson", 10..40);
     // 30 unpublished records: past the bound of 20, so the next files wait.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&agent_log)
-        .unwrap()
-        .contains("the agent's buffer is full")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never said its buffer is full"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    await_log(
+        &pair.agent_log,
+        "the agent's buffer is full",
+        Duration::from_secs(60),
+    );
     file("c.ndjson", 40..70);
     file("d.ndjson", 70..100);
     std::thread::sleep(Duration::from_secs(1));
     for name in ["c.ndjson", "d.ndjson"] {
-        assert!(spool.join(name).exists(), "{name} waits in the spool");
+        assert!(
+            edge.join("data/spool").join(name).exists(),
+            "{name} waits in the spool"
+        );
     }
 
     nats.restart();
-    let records = await_records(
-        port,
-        100,
-        Duration::from_secs(90),
-        &[&agent_log, &serve_log],
-    );
-    let keys: std::collections::BTreeSet<&str> =
-        records.iter().map(|r| r["key"].as_str().unwrap()).collect();
-    assert_eq!(
-        (records.len(), keys.len()),
-        (100, 100),
-        "every record, none twice"
-    );
-    assert_eq!(terminate(agent), Some(0));
-    assert_eq!(terminate(serve), Some(0));
+    pair.finish_with_every_record_once(100);
 }

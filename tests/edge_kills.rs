@@ -4,7 +4,7 @@
 //! `ledger verify` is clean on both sides. Real processes, a real
 //! nats-server.
 
-use crate::edge::{central_config, dataslo, spawn, start_agent, terminate};
+use crate::edge::{central_config, dataslo, spawn, spool, start_agent, terminate};
 use crate::support::nats::NatsServer;
 use dataslo::ledger::Ledger;
 use rand::rngs::StdRng;
@@ -43,14 +43,6 @@ fn observations(range: Range<usize>, start: jiff::Timestamp) -> String {
 /// is a minute in the past (the future is refused).
 fn first_observation(n: usize) -> jiff::Timestamp {
     jiff::Timestamp::now() - jiff::SignedDuration::from_secs(n as i64 + 60)
-}
-
-/// Hands `text` to the agent's spool in one piece (written aside, renamed).
-fn spool(edge: &Path, name: &str, text: &str) {
-    let dir = edge.join("data/spool");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.part")), text).unwrap();
-    std::fs::rename(dir.join(format!("{name}.part")), dir.join(name)).unwrap();
 }
 
 /// The keys of the records `ledger export` of `config` shows, in order; a
