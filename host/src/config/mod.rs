@@ -12,6 +12,7 @@ mod error;
 mod server;
 mod tenants;
 mod validate;
+mod validate_edge;
 
 pub use edge::{AgentConfig, NatsConfig};
 pub use engine::{EngineConfig, LimitsConfig};
