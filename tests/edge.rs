@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// `n` observations of the orders-volume dataset, a minute apart, ending a
 /// minute before `end`; every tenth has too few rows.
-fn observations(n: usize, end: jiff::Timestamp) -> String {
+pub(crate) fn observations(n: usize, end: jiff::Timestamp) -> String {
     (0..n)
         .map(|i| {
             let at = end - jiff::SignedDuration::from_mins((n - i) as i64);
@@ -32,7 +32,11 @@ pub(crate) fn dataslo(args: &[&str]) -> std::process::Output {
 }
 
 /// `status --format json --at at` of the config, parsed.
-fn status(config: &Path, at: jiff::Timestamp, tenant: Option<&str>) -> serde_json::Value {
+pub(crate) fn status(
+    config: &Path,
+    at: jiff::Timestamp,
+    tenant: Option<&str>,
+) -> serde_json::Value {
     let config = config.to_str().unwrap();
     let at = at.to_string();
     let mut args = vec![
@@ -229,7 +233,7 @@ pub(crate) fn spool(edge: &Path, name: &str, text: &str) {
 }
 
 /// Waits (at most `limit`, to catch a hang) until `log` says `text`.
-fn await_log(log: &Path, text: &str, limit: Duration) {
+pub(crate) fn await_log(log: &Path, text: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
     while !std::fs::read_to_string(log)
         .unwrap_or_default()

@@ -49,6 +49,7 @@ fn tenant(
         limits: Some(limits),
         executor: Some(executor.clone()),
         durable: true,
+        site: None,
     };
     let tenant = ledger.for_tenant(name).unwrap();
     let known = Default::default();

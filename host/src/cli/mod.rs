@@ -5,6 +5,7 @@
 
 mod agent;
 mod args;
+mod central;
 mod demo;
 mod eval;
 mod failure;

@@ -54,8 +54,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             listen = %config.server.listen,
             "dataslo serve started"
         );
-        let clock = tokio::spawn(service.clone().run_clock(config.poll_interval));
+        // Before the clock: a replica ticks only once it holds the tick lease.
         let consumers = consume_from_nats(&config, &service).await?;
+        let clock = tokio::spawn(service.clone().run_clock(config.poll_interval));
         let signalled = stopping.clone();
         let shutdown = async move {
             let mut term =
@@ -110,8 +111,8 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
     }
 }
 
-/// With `[nats] url`, one consumer per tenant filing the records of its
-/// agents into its ledger.
+/// With `[nats] url`, per tenant: a consumer filing the stream's records
+/// into its ledger, a publisher of its own, and the tick lease.
 async fn consume_from_nats(
     config: &crate::config::Config,
     service: &Arc<Service>,
@@ -119,22 +120,7 @@ async fn consume_from_nats(
     if config.nats.url.is_none() {
         return Ok(Vec::new());
     }
-    let client = crate::jetstream::connect(&config.nats, "dataslo-serve")
-        .await
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    let js = async_nats::jetstream::new(client);
-    Ok(service
-        .tenants
-        .iter()
-        .map(|tenant| {
-            tokio::spawn(crate::jetstream::consume_records(
-                js.clone(),
-                tenant.name.clone(),
-                tenant.scheduler.ledger().clone(),
-                Default::default(),
-            ))
-        })
-        .collect())
+    super::central::start(config, service).await
 }
 
 /// Evaluates what the tenants' ingest logs still hold, for at most `left`;

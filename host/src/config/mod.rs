@@ -6,6 +6,7 @@
 //!
 //! Depends on nothing else in the crate but `runtime`'s option types.
 
+mod central;
 mod edge;
 mod engine;
 mod error;
@@ -14,6 +15,7 @@ mod tenants;
 mod validate;
 mod validate_edge;
 
+pub use central::{CentralConfig, edge_name_ok};
 pub use edge::{AgentConfig, NatsConfig};
 pub use engine::{EngineConfig, LimitsConfig};
 pub use error::{ConfigError, ValidationError};
@@ -66,6 +68,8 @@ pub struct Config {
     pub nats: NatsConfig,
     /// Who `dataslo agent` is: its site and tenant.
     pub agent: Option<AgentConfig>,
+    /// Which replica of the central service `serve` is.
+    pub central: CentralConfig,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             tenants: Vec::new(),
             nats: NatsConfig::default(),
             agent: None,
+            central: CentralConfig::default(),
         }
     }
 }

@@ -51,6 +51,7 @@ impl Config {
         self.check_compile()?;
         self.check_nats()?;
         self.check_agent()?;
+        self.check_central()?;
         self.check_engine()
     }
 

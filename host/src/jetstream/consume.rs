@@ -1,6 +1,7 @@
-//! Central's consumer: one durable pull consumer per tenant, each record
-//! written into the tenant's ledger (idempotent by key), flushed, then
-//! acknowledged.
+//! Central's consumer: one durable pull consumer per tenant and replica,
+//! each record written into the tenant's ledger (idempotent by key, outside
+//! its feed), flushed, then acknowledged. Every site's records are filed,
+//! `central`'s too: each replica's ledger is a whole view of the stream.
 
 use super::{JetStreamError, stream};
 use crate::ledger::{EvalRecord, Ledger};
@@ -17,6 +18,8 @@ pub struct ConsumeSettings {
     pub wait: Duration,
     /// How long to wait after a failure (NATS down) before trying again.
     pub retry: Duration,
+    /// This replica's name (`[central] replica`), naming its consumer.
+    pub replica: Option<String>,
 }
 
 impl Default for ConsumeSettings {
@@ -25,13 +28,18 @@ impl Default for ConsumeSettings {
             batch: 512,
             wait: Duration::from_secs(1),
             retry: Duration::from_secs(1),
+            replica: None,
         }
     }
 }
 
-/// The durable consumer of `tenant`'s records.
-pub fn consumer_name(tenant: &str) -> String {
-    format!("central-{tenant}")
+/// The durable consumer of `tenant`'s records for `replica` (each replica
+/// keeps its own view); `central-<tenant>` when replicas are not named.
+pub fn consumer_name(tenant: &str, replica: Option<&str>) -> String {
+    match replica {
+        Some(replica) => format!("central-{tenant}-{replica}"),
+        None => format!("central-{tenant}"),
+    }
 }
 
 /// Files `tenant`'s records from the stream into `ledger` for ever (abort
@@ -57,7 +65,7 @@ async fn consume(
     ledger: &Ledger,
     settings: &ConsumeSettings,
 ) -> Result<(), JetStreamError> {
-    let name = consumer_name(tenant);
+    let name = consumer_name(tenant, settings.replica.as_deref());
     let failed = |error: String| JetStreamError::Stream {
         what: format!("consumer {name} of stream {}", stream::STREAM),
         error,
@@ -118,7 +126,7 @@ async fn consume(
         }
         let writing = ledger.clone();
         tokio::task::spawn_blocking(move || {
-            writing.record_batch(&records)?;
+            writing.record_consumed(&records)?;
             writing.flush()
         })
         .await
@@ -154,14 +162,10 @@ fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalRecord, Refu
     }
     let site = stream::site_of(&message.subject, tenant)
         .ok_or_else(|| Refused::Never("not a record subject of this tenant".into()))?;
-    let record: EvalRecord = serde_json::from_slice(&message.payload)
+    let mut record: EvalRecord = serde_json::from_slice(&message.payload)
         .map_err(|e| Refused::Never(format!("not a record: {e}")))?;
-    if !record.key.starts_with(&format!("{site}.")) {
-        return Err(Refused::Never(format!(
-            "key {:?} is not of site {site:?}",
-            record.key
-        )));
-    }
+    record.key = stream::filed_key(site, &record.key)
+        .ok_or_else(|| Refused::Never(format!("key {:?} is not of site {site:?}", record.key)))?;
     // An agent's sandbox refuses these; a record claiming one was not made by it.
     if let Some(e) = record.events.iter().find(|e| e.good > e.total) {
         return Err(Refused::Never(format!(

@@ -3,16 +3,19 @@
 //!
 //! - [`connect`]: a client from `[nats]`, with its credentials.
 //! - [`stream`]: the stream `DATASLO_RECORDS`, its subjects and headers.
-//! - [`publish_feed`]: an agent's feed to `dataslo.<tenant>.records.<site>`,
-//!   its cursor moved only on the stream's acknowledgement.
+//! - [`publish_feed`]: an agent's feed to `dataslo.<tenant>.records.<site>`
+//!   (central's to `...records.central`), its cursor moved only on the
+//!   stream's acknowledgement.
 //! - [`consume_records`]: a tenant's records into its ledger, acknowledged
 //!   only after the ledger's flush.
+//! - [`lease`]: the tick lease, held by one central replica at a time.
 //!
 //! Depends on config and ledger; cli depends on it.
 
 mod connect;
 mod consume;
 mod error;
+pub mod lease;
 mod publish;
 pub mod stream;
 

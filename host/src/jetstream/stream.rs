@@ -43,6 +43,25 @@ pub fn message_id(site: &str, key: &str) -> String {
     format!("{site}.{key}")
 }
 
+/// The site of central's own records, whichever replica made them.
+pub const CENTRAL: &str = "central";
+
+/// The key a record from `site` with `wire_key` (its `Nats-Msg-Id`) is
+/// filed under; `None` when the key is not of that site. Central's records
+/// lose the prefix: the replica that made one then recognises it in its
+/// ledger, and two replicas that made the same record (one observation, one
+/// tick) file one. Agents' records keep `<site>.<key>`, so sites never collide.
+pub fn filed_key(site: &str, wire_key: &str) -> Option<String> {
+    let key = wire_key.strip_prefix(site)?.strip_prefix('.')?;
+    if key.is_empty() {
+        return None;
+    }
+    Some(match site {
+        CENTRAL => key.to_string(),
+        _ => wire_key.to_string(),
+    })
+}
+
 /// The stream, created with limits retention and the server's dedupe window
 /// (2 minutes) if it is not there.
 pub async fn ensure(js: &jetstream::Context) -> Result<stream::Stream, JetStreamError> {
@@ -72,5 +91,24 @@ mod tests {
         assert_eq!(site_of(&s, "acm"), None);
         assert_eq!(site_of("dataslo.acme.records.a.b", "acme"), None);
         assert_eq!(site_of("dataslo.acme.records.", "acme"), None);
+    }
+
+    #[test]
+    fn central_records_are_filed_under_their_own_key_and_agents_under_their_site() {
+        let wire = message_id(CENTRAL, "tick-60000000000");
+        assert_eq!(wire, "central.tick-60000000000");
+        assert_eq!(
+            filed_key(CENTRAL, &wire).as_deref(),
+            Some("tick-60000000000")
+        );
+        assert_eq!(
+            filed_key("plant-7", "plant-7.ab12").as_deref(),
+            Some("plant-7.ab12")
+        );
+        // A key of another site, or none, is refused.
+        assert_eq!(filed_key("plant-7", "plant-8.ab12"), None);
+        assert_eq!(filed_key("plant-7", "plant-7ab12"), None);
+        assert_eq!(filed_key(CENTRAL, "central."), None);
+        assert_eq!(filed_key(CENTRAL, "plant-7.ab12"), None);
     }
 }

@@ -103,6 +103,22 @@ impl Ledger {
         records: &[EvalRecord],
         cursor: Option<u64>,
     ) -> Result<Vec<Stored>, LedgerError> {
+        self.write_batch(records, cursor, self.feeding())
+    }
+
+    /// As [`Ledger::record_batch`], for records made elsewhere and read from
+    /// the stream: they never enter this ledger's feed, so a central that
+    /// publishes its own records does not publish them again.
+    pub fn record_consumed(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
+        self.write_batch(records, None, false)
+    }
+
+    fn write_batch(
+        &self,
+        records: &[EvalRecord],
+        cursor: Option<u64>,
+        feeding: bool,
+    ) -> Result<Vec<Stored>, LedgerError> {
         // No SLO's buckets are rebuilt while its records are written.
         let _writing = self
             .series_lock
@@ -131,7 +147,6 @@ impl Ledger {
                 (key, codec::encode(r), bucket_keys, counted)
             })
             .collect();
-        let feeding = self.feeding();
         (&self.evaluations, &self.buckets, &self.meta, &self.feed)
             .transaction(|(evaluations, buckets, meta, feed)| {
                 if let Some(cursor) = cursor {

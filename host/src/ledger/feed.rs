@@ -3,9 +3,10 @@
 //! Each new record gets the next sequence number in the transaction that
 //! writes it, so the feed's order is commit order and no number is skipped
 //! or reused. The publish cursor is the last number the stream acknowledged;
-//! entries up to it are removed. Only ledgers of agents keep a feed
-//! ([`Ledger::start_feed`]): `run` and `serve` publish nothing, and their
-//! ledgers carry none.
+//! entries up to it are removed. Only ledgers of agents and of `serve` with
+//! `[nats] url` keep a feed ([`Ledger::start_feed`]); central files the
+//! records it consumes with [`Ledger::record_consumed`], outside its feed, so
+//! it publishes only its own. `run` publishes nothing.
 
 use super::{EvalRecord, Ledger, LedgerError, codec, keys};
 use std::sync::atomic::Ordering;
@@ -117,7 +118,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{Events, Outcome};
+    use crate::ledger::{Events, Outcome, Stored};
     use crate::model::DatasetRef;
 
     fn record(slo: &str, at: &str) -> EvalRecord {
@@ -211,6 +212,32 @@ mod tests {
         ledger.record(&record("a", "2026-01-03T00:00:00Z")).unwrap();
         let left = ledger.unpublished(100).unwrap();
         assert_eq!(left.iter().map(|e| e.sequence).collect::<Vec<_>>(), [2, 3]);
+    }
+
+    #[test]
+    fn records_consumed_from_the_stream_never_enter_the_feed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        ledger.start_feed().unwrap();
+        ledger.record(&record("a", "2026-01-01T00:00:00Z")).unwrap();
+        let stored = ledger
+            .record_consumed(&[
+                record("b", "2026-01-01T00:00:00Z"),
+                record("a", "2026-01-01T00:00:00Z"),
+            ])
+            .unwrap();
+        assert_eq!(stored, [Stored::New, Stored::Duplicate]);
+        ledger.record(&record("c", "2026-01-01T00:00:00Z")).unwrap();
+        assert_eq!(
+            slos_and_times(&ledger.unpublished(10).unwrap()),
+            [
+                (1, "a".into(), "2026-01-01T00:00:00Z".into()),
+                (2, "c".into(), "2026-01-01T00:00:00Z".into()),
+            ],
+            "made here: fed, numbered without a gap; consumed: filed, not fed"
+        );
+        assert_eq!(ledger.records(None, None).count(), 3);
+        assert!(ledger.verify().unwrap().mismatches.is_empty());
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Scheduler {
     durable: bool,
     // One consumer of the ingest log at a time.
     consumer: std::sync::Mutex<()>,
+    // The agent's site it ticks for; `None`: central.
+    site: Option<String>,
 }
 
 /// What one pass did.
@@ -81,6 +83,7 @@ impl Scheduler {
             slos: RwLock::new(Arc::new(slos)),
             durable: true,
             consumer: std::sync::Mutex::new(()),
+            site: None,
         }
     }
 
@@ -99,6 +102,12 @@ impl Scheduler {
     /// turns this off and calls [`Ledger::flush`] itself (group commit).
     pub fn set_durable(&mut self, durable: bool) {
         self.durable = durable;
+    }
+
+    /// Ticks the scheduled SLOs listing `site` in their `sites` (an
+    /// agent's), instead of those listing none (central's, the default).
+    pub fn set_site(&mut self, site: Option<String>) {
+        self.site = site;
     }
 
     fn commit(&self) -> Result<(), LedgerError> {
@@ -180,7 +189,10 @@ impl Scheduler {
 
     /// Evaluates every schedule tick up to `now` not yet recorded, starting at
     /// the tick after the SLO's last record (or the tick at or before `now`).
-    /// At most `max_ticks` per SLO, oldest first. Flushes before returning.
+    /// At most `max_ticks` per SLO, oldest first; only SLOs that tick at this
+    /// scheduler's site ([`crate::slo::Slo::ticks_at`]). Flushes before
+    /// returning. A tick's key is its SLO's and time's alone, so the same
+    /// tick made by two replicas is one record in each ledger.
     pub fn tick(&self, now: jiff::Timestamp, max_ticks: usize) -> Result<Pass, LedgerError> {
         let mut pass = Pass::default();
         let mut tasks = Vec::new();
@@ -189,6 +201,9 @@ impl Scheduler {
             let Trigger::Schedule(every) = armed.slo.trigger else {
                 continue;
             };
+            if !armed.slo.ticks_at(self.site.as_deref()) {
+                continue;
+            }
             let step = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
             let now_ns = i64::try_from(now.as_nanosecond()).unwrap_or(i64::MAX);
             let last_tick = now_ns.div_euclid(step) * step;
@@ -204,7 +219,7 @@ impl Scheduler {
             let mut t = first;
             while t <= last_tick {
                 let at = jiff::Timestamp::from_nanosecond(i128::from(t)).unwrap_or(now);
-                let key = format!("tick-{t}");
+                let key = tick_key(t);
                 if self.ledger.has_record(&armed.slo.name, at, &key)? {
                     pass.duplicates += 1;
                 } else {
@@ -304,6 +319,12 @@ impl Scheduler {
         }
         Ok(())
     }
+}
+
+/// The key of the tick at `t` (ns since the epoch); with the SLO and the
+/// time it names the record, whoever ticked.
+pub fn tick_key(t: i64) -> String {
+    format!("tick-{t}")
 }
 
 /// SLO + observation digest, as hex.

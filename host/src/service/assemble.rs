@@ -23,6 +23,8 @@ pub struct SchedulerSettings {
     pub executor: Option<Arc<Executor>>,
     /// Whether each call flushes before returning (a simulation flushes itself).
     pub durable: bool,
+    /// The agent's site whose scheduled SLOs it ticks; `None`: central's.
+    pub site: Option<String>,
 }
 
 impl Default for SchedulerSettings {
@@ -32,6 +34,7 @@ impl Default for SchedulerSettings {
             limits: None,
             executor: None,
             durable: true,
+            site: None,
         }
     }
 }
@@ -70,5 +73,6 @@ pub fn assemble(
         scheduler.set_executor(executor);
     }
     scheduler.set_durable(settings.durable);
+    scheduler.set_site(settings.site);
     Ok(scheduler)
 }

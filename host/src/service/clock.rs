@@ -111,11 +111,15 @@ impl ClockPass {
         &self.settings
     }
 
-    /// One pass over `scheduler` at `now`.
+    /// One pass over `scheduler` at `now`. Without `ticking` (a central
+    /// replica not holding the tick lease) it neither ticks nor notifies: it
+    /// moves its alerts from its ledger, so that every replica's status
+    /// agrees, and queues nothing to send; the holder does that, once.
     pub fn run(
         &mut self,
         scheduler: &Scheduler,
         now: jiff::Timestamp,
+        ticking: bool,
     ) -> Result<ClockReport, LedgerError> {
         let s = &self.settings;
         // Whatever the log still holds (after a restart, or a consumer that
@@ -129,8 +133,15 @@ impl ClockPass {
             );
         }
         let mut report = ClockReport {
-            ticked: scheduler.tick(now, s.catch_up)?,
+            ticked: match ticking {
+                true => scheduler.tick(now, s.catch_up)?,
+                false => Pass::default(),
+            },
             ..ClockReport::default()
+        };
+        let notifiers: &[Notifier] = match ticking {
+            true => &s.notifiers,
+            false => &[],
         };
         if report.ticked.recorded > 0 {
             tracing::info!(
@@ -140,7 +151,7 @@ impl ClockPass {
             );
         }
         if self.alerts.due(now) {
-            report.transitions = scheduler.evaluate_alerts(now, &s.notifiers)?;
+            report.transitions = scheduler.evaluate_alerts(now, notifiers)?;
             for t in &report.transitions {
                 tracing::info!(
                     slo = %t.slo, alert = %t.alert, to = %t.to, severity = %t.severity,
@@ -149,7 +160,9 @@ impl ClockPass {
             }
         }
         let ledger = scheduler.ledger();
-        report.delivery = deliver_outbox(ledger, now, s.notify_timeout)?;
+        if ticking {
+            report.delivery = deliver_outbox(ledger, now, s.notify_timeout)?;
+        }
         if report.delivery.failed > 0 {
             tracing::warn!(
                 delivered = report.delivery.delivered,
@@ -160,7 +173,7 @@ impl ClockPass {
         if self.refresh.due(now) {
             let slos = scheduler.slos();
             let slos = slos.iter().map(|a| &a.slo);
-            let done = alertmanager::refresh(ledger, slos, &s.notifiers, now, s.notify_timeout)?;
+            let done = alertmanager::refresh(ledger, slos, notifiers, now, s.notify_timeout)?;
             for error in &done.errors {
                 tracing::warn!(%error, "alertmanager refresh failed; the next one repairs it");
             }

@@ -38,6 +38,9 @@ pub struct Tenant {
     /// One change of SLOs or policies at a time.
     pub(super) changes: Mutex<()>,
     clock: Mutex<ClockPass>,
+    // Whether this process ticks and notifies for the tenant: a central
+    // replica only while it holds the tick lease.
+    ticking: Arc<AtomicBool>,
     // The log's consumer behind the callers: one runs, one more is asked for.
     consuming: AtomicBool,
     log_grew: AtomicBool,
@@ -73,6 +76,8 @@ pub struct Shared {
     pub clock: ClockSettings,
     /// How far ahead of the clock an observation may be dated.
     pub max_future_skew: std::time::Duration,
+    /// The agent's site whose scheduled SLOs the tenants tick; `None`: central's.
+    pub site: Option<String>,
 }
 
 /// The sha256 of a token, in hex, as stored in the config.
@@ -141,6 +146,7 @@ impl Tenant {
             limits: Some(call_limits),
             executor: shared.executor.clone(),
             durable: true,
+            site: shared.site.clone(),
         };
         let known = registry.known();
         let scheduler = assemble(
@@ -181,6 +187,7 @@ impl Tenant {
             max_policies: limits.max_policies,
             changes: Mutex::new(()),
             clock: Mutex::new(ClockPass::new(shared.clock.clone())),
+            ticking: Arc::new(AtomicBool::new(true)),
             consuming: AtomicBool::new(false),
             log_grew: AtomicBool::new(false),
         })
@@ -267,7 +274,13 @@ impl Tenant {
     pub fn clock_pass(&self, now: jiff::Timestamp) -> Result<ClockReport, LedgerError> {
         let _span = tracing::info_span!("tenant", tenant = %self.name).entered();
         let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
-        clock.run(&self.scheduler, now)
+        clock.run(&self.scheduler, now, self.ticking.load(Ordering::SeqCst))
+    }
+
+    /// The switch of its ticks and notifications (on unless turned off): a
+    /// central replica's tick lease holds it, on while it holds the lease.
+    pub fn ticking(&self) -> Arc<AtomicBool> {
+        self.ticking.clone()
     }
 }
 

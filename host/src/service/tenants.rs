@@ -51,6 +51,7 @@ fn shared(config: &Config, runtime: Arc<Runtime>) -> Result<Shared, ServiceError
         policy_dir: config.data_dir.join("policies"),
         clock: ClockSettings::from_config(config),
         max_future_skew: config.max_future_skew,
+        site: config.agent.as_ref().map(|a| a.site.clone()),
     })
 }
 

@@ -33,6 +33,8 @@ pub struct Slo {
     pub objectives: Vec<Objective>,
     /// Alert rules and low-volume settings, scaled to the window.
     pub alerting: Alerting,
+    /// The agents' sites a scheduled SLO ticks at; empty: central.
+    pub sites: Vec<String>,
 }
 
 /// A multi-window burn-rate rule: fires when both windows burn at least `factor`.
@@ -408,6 +410,7 @@ pub fn build(
         .filter_map(|o| o.slice.map(|(l, _)| l))
         .max();
     let alerting = alerting(ds.alerting.as_ref(), &window, trigger, slice, spec_field)?;
+    let sites = super::sites::checked(ds.sites, trigger, spec_field)?;
     Ok(Slo {
         name: doc.metadata.name.clone(),
         source,
@@ -427,6 +430,7 @@ pub fn build(
         window,
         objectives,
         alerting,
+        sites,
     })
 }
 

@@ -13,6 +13,7 @@ mod duration;
 mod identity;
 mod names;
 mod openslo;
+mod sites;
 mod yaml_events;
 mod yaml_limits;
 mod yaml_value;

@@ -122,6 +122,9 @@ pub struct DatasloSource {
     pub trigger: TriggerDoc,
     #[serde(default)]
     pub alerting: Option<AlertingDoc>,
+    /// The agents' sites a scheduled SLO ticks at; none: central.
+    #[serde(default)]
+    pub sites: Option<Vec<String>>,
 }
 
 /// `alerting:` in a dataslo source: overrides of the default alert rules.
