@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// `n` observations of the orders-volume dataset, a minute apart, ending a
 /// minute before `end`; every tenth has too few rows.
-fn observations(n: usize, end: jiff::Timestamp) -> String {
+pub(crate) fn observations(n: usize, end: jiff::Timestamp) -> String {
     (0..n)
         .map(|i| {
             let at = end - jiff::SignedDuration::from_mins((n - i) as i64);
@@ -32,7 +32,11 @@ pub(crate) fn dataslo(args: &[&str]) -> std::process::Output {
 }
 
 /// `status --format json --at at` of the config, parsed.
-fn status(config: &Path, at: jiff::Timestamp, tenant: Option<&str>) -> serde_json::Value {
+pub(crate) fn status(
+    config: &Path,
+    at: jiff::Timestamp,
+    tenant: Option<&str>,
+) -> serde_json::Value {
     let config = config.to_str().unwrap();
     let at = at.to_string();
     let mut args = vec![
@@ -99,7 +103,7 @@ pub(crate) fn start_agent(dir: &Path, nats: &str, site: &str) -> Child {
 }
 
 /// An agent whose `[agent]` also has the lines of `agent_extra`.
-fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Child {
+pub(crate) fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Child {
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     let config = dir.join("dataslo.toml");
     std::fs::write(
@@ -117,7 +121,7 @@ fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Ch
 }
 
 /// The orders-volume records central holds for `acme`, by its API.
-fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
+pub(crate) fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
     let mut answer = crate::server::agent()
         .get(&format!(
             "http://127.0.0.1:{port}/v1/slos/orders-volume/events"
@@ -130,7 +134,12 @@ fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
 }
 
 /// Waits (at most `limit`, to catch a hang) until central holds `n` records.
-fn await_records(port: u16, n: usize, limit: Duration, logs: &[&Path]) -> Vec<serde_json::Value> {
+pub(crate) fn await_records(
+    port: u16,
+    n: usize,
+    limit: Duration,
+    logs: &[&Path],
+) -> Vec<serde_json::Value> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(records) = central_records(port)
@@ -229,7 +238,7 @@ pub(crate) fn spool(edge: &Path, name: &str, text: &str) {
 }
 
 /// Waits (at most `limit`, to catch a hang) until `log` says `text`.
-fn await_log(log: &Path, text: &str, limit: Duration) {
+pub(crate) fn await_log(log: &Path, text: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
     while !std::fs::read_to_string(log)
         .unwrap_or_default()

@@ -4,6 +4,7 @@
 //! Nothing in the library depends on this module.
 
 mod agent;
+mod agent_http;
 mod args;
 mod demo;
 mod eval;
@@ -11,6 +12,7 @@ mod failure;
 mod input;
 mod inspect;
 mod ledger_cmd;
+mod ledger_rebuild;
 mod logging;
 mod observe;
 mod policies;
@@ -124,5 +126,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             },
         ),
         Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
+        Command::Ledger(args::LedgerCommand::Rebuild { setup, tenants }) => {
+            ledger_rebuild::run(&setup, &tenants)
+        }
     }
 }

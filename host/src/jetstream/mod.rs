@@ -7,6 +7,8 @@
 //!   its cursor moved only on the stream's acknowledgement.
 //! - [`consume_records`]: a tenant's records into its ledger, acknowledged
 //!   only after the ledger's flush.
+//! - [`replay_records`]: a tenant's records, from the stream's start, into
+//!   an empty ledger (`ledger rebuild`).
 //!
 //! Depends on config and ledger; cli depends on it.
 
@@ -14,9 +16,11 @@ mod connect;
 mod consume;
 mod error;
 mod publish;
+mod replay;
 pub mod stream;
 
 pub use connect::connect;
 pub use consume::{ConsumeSettings, consume_records};
 pub use error::JetStreamError;
 pub use publish::{PublishSettings, publish_feed};
+pub use replay::{Replayed, replay_records};
