@@ -103,7 +103,7 @@ pub(crate) fn start_agent(dir: &Path, nats: &str, site: &str) -> Child {
 }
 
 /// An agent whose `[agent]` also has the lines of `agent_extra`.
-fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Child {
+pub(crate) fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Child {
     std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
     let config = dir.join("dataslo.toml");
     std::fs::write(
@@ -121,7 +121,7 @@ fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: &str) -> Ch
 }
 
 /// The orders-volume records central holds for `acme`, by its API.
-fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
+pub(crate) fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
     let mut answer = crate::server::agent()
         .get(&format!(
             "http://127.0.0.1:{port}/v1/slos/orders-volume/events"
@@ -134,7 +134,12 @@ fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
 }
 
 /// Waits (at most `limit`, to catch a hang) until central holds `n` records.
-fn await_records(port: u16, n: usize, limit: Duration, logs: &[&Path]) -> Vec<serde_json::Value> {
+pub(crate) fn await_records(
+    port: u16,
+    n: usize,
+    limit: Duration,
+    logs: &[&Path],
+) -> Vec<serde_json::Value> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(records) = central_records(port)

@@ -30,6 +30,8 @@ pub struct NatsServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
     store: tempfile::TempDir,
+    /// The config file it runs from, if any.
+    conf: Option<PathBuf>,
 }
 
 impl NatsServer {
@@ -47,7 +49,28 @@ impl NatsServer {
             child: None,
             port,
             store: tempfile::tempdir().unwrap(),
+            conf: None,
         };
+        server.restart();
+        Some(server)
+    }
+
+    /// As [`NatsServer::start`], from a config file holding `authorization`
+    /// (an `authorization { ... }` block: users, their permissions).
+    pub fn start_with_auth(test: &str, authorization: &str) -> Option<Self> {
+        let mut server = Self::start(test)?;
+        server.stop();
+        let conf = server.store.path().join("nats.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listen: \"127.0.0.1:{}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}\n",
+                server.port,
+                server.store.path().join("js").display()
+            ),
+        )
+        .unwrap();
+        server.conf = Some(conf);
         server.restart();
         Some(server)
     }
@@ -76,20 +99,21 @@ impl NatsServer {
     pub fn restart(&mut self) {
         self.stop();
         let log = std::fs::File::create(self.store.path().join("nats.log")).unwrap();
-        let child = Command::new(&self.binary)
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store.path().join("js"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let mut command = Command::new(&self.binary);
+        match &self.conf {
+            Some(conf) => command.arg("-c").arg(conf),
+            None => command
+                .args([
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-js",
+                    "-sd",
+                ])
+                .arg(self.store.path().join("js")),
+        };
+        let child = command.stdout(Stdio::null()).stderr(log).spawn().unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {

@@ -1,5 +1,6 @@
 //! `dataslo agent --config F`: `run` at the edge, for the tenant of
-//! `[agent]`, publishing every record to NATS JetStream; until SIGINT or
+//! `[agent]`, publishing every record to NATS JetStream; with `[agent]
+//! token_sha256`, its HTTP endpoints too (`agent_http`); until SIGINT or
 //! SIGTERM. It sends no notifications: central does, once.
 
 use super::Failure;
@@ -57,6 +58,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             async_nats::jetstream::new(client),
             settings,
         ));
+        let http = super::agent_http::start(&config, &service).await?;
         tracing::info!(
             site = %agent.site,
             tenant = %agent.tenant,
@@ -86,6 +88,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         }
         // What is not acknowledged yet is published at the next start.
         publisher.abort();
+        if let Some(http) = http {
+            http.stop().await;
+        }
         service.flush().map_err(storage)?;
         tracing::info!("dataslo agent stopped cleanly");
         Ok(())

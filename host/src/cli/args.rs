@@ -163,6 +163,16 @@ pub enum LedgerCommand {
         #[arg(long = "tenant", value_name = "TENANT")]
         tenants: Vec<String>,
     },
+    /// Fill an empty ledger with the records the NATS stream holds for the
+    /// config's tenants (central's config: `[nats]` and `[[tenants]]`).
+    Rebuild {
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        setup: super::setup::SetupArgs,
+        /// Only this tenant (repeatable). Default: every tenant of the config.
+        #[arg(long = "tenant", value_name = "TENANT")]
+        tenants: Vec<String>,
+    },
     /// Bring the ledger to the layout this dataslo reads; safe to rerun.
     Migrate {
         #[command(flatten)]

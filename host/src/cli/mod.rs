@@ -4,6 +4,7 @@
 //! Nothing in the library depends on this module.
 
 mod agent;
+mod agent_http;
 mod args;
 mod central;
 mod demo;
@@ -12,6 +13,7 @@ mod failure;
 mod input;
 mod inspect;
 mod ledger_cmd;
+mod ledger_rebuild;
 mod logging;
 mod observe;
 mod policies;
@@ -125,5 +127,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             },
         ),
         Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
+        Command::Ledger(args::LedgerCommand::Rebuild { setup, tenants }) => {
+            ledger_rebuild::run(&setup, &tenants)
+        }
     }
 }

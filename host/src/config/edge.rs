@@ -20,6 +20,11 @@ pub struct NatsConfig {
     /// A `.creds` file (a user JWT and its nkey seed), relative to the
     /// config file's folder.
     pub creds_file: Option<PathBuf>,
+    /// The subject prefix of this client's reply inboxes (default `_INBOX`).
+    /// Give each tenant's agents their own (`_INBOX_acme`) and let their
+    /// user subscribe only under it, so that no agent reads replies meant
+    /// for central or for another tenant.
+    pub inbox_prefix: Option<String>,
 }
 
 /// `[agent]`: the site an agent runs at and the tenant it evaluates for.
@@ -36,6 +41,11 @@ pub struct AgentConfig {
     /// agent warns from 80 % of it. Default 1,000,000.
     #[serde(default = "default_max_unpublished")]
     pub max_unpublished: u64,
+    /// sha256 (hex) of the tokens its HTTP endpoints take. With one or more,
+    /// the agent also serves `/v1/observations` and `/api/v1/lineage` on
+    /// `[server] listen`.
+    #[serde(default)]
+    pub token_sha256: Vec<String>,
 }
 
 fn default_max_unpublished() -> u64 {

@@ -316,7 +316,7 @@ fn memory_in_range(field: impl Into<String>, mib: usize) -> Checked {
 
 /// A token hash as the config stores it. The value is not echoed: it may be
 /// a token pasted by mistake.
-fn sha256_hex(field: String, hash: &str) -> Checked {
+pub(super) fn sha256_hex(field: String, hash: &str) -> Checked {
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ValidationError::new(field, NOT_A_HASH));
     }

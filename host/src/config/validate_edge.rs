@@ -1,6 +1,6 @@
 //! The checks of `[nats]` and `[agent]`, part of [`Config::validate`].
 
-use super::validate::{Checked, tenant_name_ok};
+use super::validate::{Checked, sha256_hex, tenant_name_ok};
 use super::{Config, ValidationError};
 
 impl Config {
@@ -42,6 +42,22 @@ impl Config {
                 ));
             }
             _ => {}
+        }
+        if let Some(prefix) = &nats.inbox_prefix {
+            let token_ok = |t: &str| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            };
+            if !prefix.split('.').all(token_ok) {
+                return Err(ValidationError::new(
+                    "nats.inbox_prefix",
+                    format!(
+                        "{prefix:?} is not a subject prefix: tokens of letters, digits, _ and -, \
+                         joined by dots, e.g. \"_INBOX_acme\""
+                    ),
+                ));
+            }
         }
         let kinds = [
             ("nats.user", nats.user.is_some()),
@@ -98,6 +114,9 @@ impl Config {
                 "nats.url",
                 "an agent publishes its records to NATS: set [nats] url",
             ));
+        }
+        for (j, hash) in agent.token_sha256.iter().enumerate() {
+            sha256_hex(format!("agent.token_sha256[{j}]"), hash)?;
         }
         Ok(())
     }
@@ -158,6 +177,18 @@ mod tests {
     }
 
     #[test]
+    fn an_agents_tokens_are_sha256_hashes() {
+        let hash = "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
+        let config: Config =
+            toml::from_str(&format!("{AGENT}token_sha256 = [\"{hash}\"]\n{NATS}")).unwrap();
+        assert_eq!(config.validate(), Ok(()));
+        let (field, _) = refused(&format!(
+            "{AGENT}token_sha256 = [\"{hash}\", \"secret\"]\n{NATS}"
+        ));
+        assert_eq!(field, "agent.token_sha256[1]");
+    }
+
+    #[test]
     fn nats_credentials_are_one_kind_and_whole() {
         let (field, _) = refused("[nats]\nurl = \"http://127.0.0.1:4222\"\n");
         assert_eq!(field, "nats.url");
@@ -168,10 +199,15 @@ mod tests {
         assert!(message.contains("nats.token is set too"), "{message}");
         let (field, _) = refused("[nats]\ntoken = \"t\"\n");
         assert_eq!(field, "nats.url");
+        for prefix in ["", "_INBOX.>", "a b", "a..b"] {
+            let (field, _) = refused(&format!("{NATS}inbox_prefix = \"{prefix}\"\n"));
+            assert_eq!(field, "nats.inbox_prefix", "{prefix:?}");
+        }
         for creds in [
             "user = \"a\"\npassword = \"p\"\n",
             "token = \"t\"\n",
             "creds_file = \"a.creds\"\n",
+            "inbox_prefix = \"_INBOX_acme\"\n",
         ] {
             let config: Config = toml::from_str(&format!("{NATS}{creds}")).unwrap();
             assert_eq!(config.validate(), Ok(()), "{creds}");

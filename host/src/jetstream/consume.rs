@@ -138,7 +138,7 @@ async fn consume(
     }
 }
 
-enum Refused {
+pub(super) enum Refused {
     /// A format this dataslo does not read: asked for again later.
     Later(String),
     /// Never valid.
@@ -146,8 +146,8 @@ enum Refused {
 }
 
 /// The record a message carries, checked against its subject: the key must
-/// be of the site the subject names.
-fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalRecord, Refused> {
+/// be of the site the subject names. `ledger rebuild` decodes with it too.
+pub(super) fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalRecord, Refused> {
     let format = message
         .headers
         .as_ref()

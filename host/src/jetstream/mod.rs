@@ -9,6 +9,8 @@
 //! - [`consume_records`]: a tenant's records into its ledger, acknowledged
 //!   only after the ledger's flush.
 //! - [`lease`]: the tick lease, held by one central replica at a time.
+//! - [`replay_records`]: a tenant's records, from the stream's start, into
+//!   an empty ledger (`ledger rebuild`).
 //!
 //! Depends on config and ledger; cli depends on it.
 
@@ -17,9 +19,11 @@ mod consume;
 mod error;
 pub mod lease;
 mod publish;
+mod replay;
 pub mod stream;
 
 pub use connect::connect;
 pub use consume::{ConsumeSettings, consume_records};
 pub use error::JetStreamError;
 pub use publish::{PublishSettings, publish_feed};
+pub use replay::{Replayed, replay_records};

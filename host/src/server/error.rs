@@ -52,11 +52,13 @@ pub enum ApiCode {
     StorageUnavailable,
     /// A request body that did not arrive within `body_timeout` (408).
     RequestTimeout,
+    /// A change of SLOs or policies sent to an agent: central's (405).
+    CentralOnly,
 }
 
 impl ApiCode {
     /// Every code, for reading them back.
-    pub const ALL: [ApiCode; 21] = [
+    pub const ALL: [ApiCode; 22] = [
         ApiCode::InvalidObservation,
         ApiCode::InvalidEvent,
         ApiCode::InvalidQuery,
@@ -78,6 +80,7 @@ impl ApiCode {
         ApiCode::InsufficientStorage,
         ApiCode::StorageUnavailable,
         ApiCode::RequestTimeout,
+        ApiCode::CentralOnly,
     ];
 
     /// The code as sent, e.g. `not_found`.
@@ -104,6 +107,7 @@ impl ApiCode {
             ApiCode::InsufficientStorage => "insufficient_storage",
             ApiCode::StorageUnavailable => "storage_unavailable",
             ApiCode::RequestTimeout => "request_timeout",
+            ApiCode::CentralOnly => "central_only",
         }
     }
 }

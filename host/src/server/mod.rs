@@ -16,6 +16,7 @@
 //! do not depend on each other.
 
 mod changes;
+mod edge;
 mod encoding;
 mod error;
 mod extract;
@@ -26,6 +27,7 @@ mod metrics;
 mod routes;
 mod watch;
 
+pub use edge::serve_agent;
 pub use error::{ApiCode, ApiError};
 pub use routes::router;
 

@@ -88,7 +88,12 @@ impl Service {
         let shared = shared(config, open_runtime(config)?)?;
         let tenant = TenantConfig {
             name: DEFAULT_TENANT.into(),
-            token_sha256: Vec::new(),
+            // An agent's HTTP endpoints take the tokens of its `[agent]`.
+            token_sha256: config
+                .agent
+                .as_ref()
+                .map(|a| a.token_sha256.clone())
+                .unwrap_or_default(),
             slo_files: config.slo_files.clone(),
             limits: Default::default(),
         };
