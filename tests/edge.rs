@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// `n` observations of the orders-volume dataset, a minute apart, ending a
 /// minute before `end`; every tenth has too few rows.
-fn observations(n: usize, end: jiff::Timestamp) -> String {
+pub(crate) fn observations(n: usize, end: jiff::Timestamp) -> String {
     (0..n)
         .map(|i| {
             let at = end - jiff::SignedDuration::from_mins((n - i) as i64);

@@ -17,6 +17,7 @@ mod demo;
 mod disk_full;
 mod edge;
 mod edge_kills;
+mod edge_sync;
 mod engine;
 mod ingest_log;
 mod ledger_layout;

@@ -6,7 +6,6 @@ use super::Failure;
 use super::run::{pass_once, storage};
 use super::setup::SetupArgs;
 use crate::jetstream::{PublishSettings, connect, publish_feed};
-use crate::service::Service;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +20,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         tracing::warn!("an agent sends no notifications: central does; [notifiers] is ignored");
         config.notifiers = Default::default();
     }
-    let service = Arc::new(Service::single(&config)?);
+    // The last synced SLO set, else the config's files, else none yet.
+    let (service, synced) = crate::service::synced::agent_service(&config)?;
+    let service = Arc::new(service);
     let Some(tenant) = service.tenants.first().cloned() else {
         return Err(crate::service::ServiceError::NoSlos.into());
     };
@@ -52,10 +53,13 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             idle: config.poll_interval.min(Duration::from_millis(200)),
             retry: Duration::from_secs(1),
         };
-        let publisher = tokio::spawn(publish_feed(
-            ledger.clone(),
-            async_nats::jetstream::new(client),
-            settings,
+        let js = async_nats::jetstream::new(client);
+        let publisher = tokio::spawn(publish_feed(ledger.clone(), js.clone(), settings));
+        let follow = crate::service::synced::Follow::of(&config, &agent, synced);
+        let follower = tokio::spawn(crate::service::synced::follow_sets(
+            tenant.clone(),
+            js,
+            follow,
         ));
         tracing::info!(
             site = %agent.site,
@@ -86,6 +90,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         }
         // What is not acknowledged yet is published at the next start.
         publisher.abort();
+        follower.abort();
         service.flush().map_err(storage)?;
         tracing::info!("dataslo agent stopped cleanly");
         Ok(())

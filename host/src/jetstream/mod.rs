@@ -7,13 +7,17 @@
 //!   its cursor moved only on the stream's acknowledgement.
 //! - [`consume_records`]: a tenant's records into its ledger, acknowledged
 //!   only after the ledger's flush.
+//! - [`sets`]: a tenant's SLO set (KV) and its policies (Object Store).
+//! - [`agents`]: agents' heartbeats (KV).
 //!
-//! Depends on config and ledger; cli depends on it.
+//! Depends on config and ledger; service and cli depend on it.
 
+pub mod agents;
 mod connect;
 mod consume;
 mod error;
 mod publish;
+pub mod sets;
 pub mod stream;
 
 pub use connect::connect;
