@@ -233,6 +233,14 @@ fn slos_put_at_central_run_at_the_agent_and_after_its_restart_offline() {
         .unwrap();
     assert!(seen > jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5));
     assert!(site(&agents)["records_behind"].is_u64(), "{agents}");
+    // `status` at central lists the site under the tenant's table.
+    let central_config = edge.central.path().join("dataslo.toml");
+    let out = dataslo(&["status", "--config", central_config.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("agent plant-7: last seen") && table.contains("records behind, SLO set"),
+        "{table}"
+    );
 
     spool(
         edge.edge.path(),
