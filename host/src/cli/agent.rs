@@ -7,7 +7,6 @@ use super::Failure;
 use super::run::{pass_once, storage};
 use super::setup::SetupArgs;
 use crate::jetstream::{PublishSettings, connect, publish_feed};
-use crate::service::Service;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +21,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         tracing::warn!("an agent sends no notifications: central does; [notifiers] is ignored");
         config.notifiers = Default::default();
     }
-    let service = Arc::new(Service::single(&config)?);
+    // The last synced SLO set, else the config's files, else none yet.
+    let (service, synced) = crate::service::synced::agent_service(&config)?;
+    let service = Arc::new(service);
     let Some(tenant) = service.tenants.first().cloned() else {
         return Err(crate::service::ServiceError::NoSlos.into());
     };
@@ -53,10 +54,13 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             idle: config.poll_interval.min(Duration::from_millis(200)),
             retry: Duration::from_secs(1),
         };
-        let publisher = tokio::spawn(publish_feed(
-            ledger.clone(),
-            async_nats::jetstream::new(client),
-            settings,
+        let js = async_nats::jetstream::new(client);
+        let publisher = tokio::spawn(publish_feed(ledger.clone(), js.clone(), settings));
+        let follow = crate::service::synced::Follow::of(&config, &agent, synced);
+        let follower = tokio::spawn(crate::service::synced::follow_sets(
+            tenant.clone(),
+            js,
+            follow,
         ));
         let http = super::agent_http::start(&config, &service).await?;
         tracing::info!(
@@ -88,6 +92,7 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         }
         // What is not acknowledged yet is published at the next start.
         publisher.abort();
+        follower.abort();
         if let Some(http) = http {
             http.stop().await;
         }

@@ -56,6 +56,10 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         );
         // Before the clock: a replica ticks only once it holds the tick lease.
         let consumers = consume_from_nats(&config, &service).await?;
+        // Each tenant's SLO set to its agents, their heartbeats back.
+        let edge = crate::service::central_sync::sync_with_agents(&config, &service)
+            .await
+            .map_err(|e| Failure::Input(e.to_string()))?;
         let clock = tokio::spawn(service.clone().run_clock(config.poll_interval));
         let signalled = stopping.clone();
         let shutdown = async move {
@@ -84,6 +88,9 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
         // Records fetched but not flushed are not acknowledged: delivered again.
         for consumer in consumers {
             consumer.abort();
+        }
+        for task in edge {
+            task.abort();
         }
         let left = stopping
             .get()

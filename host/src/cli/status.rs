@@ -45,6 +45,8 @@ pub fn run(
     };
     let source = existing_ledger(&config)?;
     let mut reports = Vec::new();
+    // Each tenant's agent sites, for the table (the JSON stays the report).
+    let mut sites = Vec::new();
     for tenant in selected(&config, &source, tenants)? {
         let report = match &source {
             Source::Ledger(ledger) => {
@@ -53,6 +55,7 @@ pub fn run(
                     continue;
                 };
                 let slos = tenant_slos(&config, &tenant, &trees)?;
+                sites.push(trees.agent_reports().unwrap_or_default());
                 status_report(&trees, slos, at).map_err(|e| Failure::Input(e.to_string()))?
             }
             // The running process reports over the SLOs it runs.
@@ -61,14 +64,16 @@ pub fn run(
                     eprintln!("tenant {tenant}: not in the running process");
                     continue;
                 }
+                sites.push(control::ask_agents(dir, &tenant).unwrap_or_default());
                 control::ask_status(dir, &tenant, at)?
             }
         };
+        let agents = sites.pop().unwrap_or_default();
         if report.slos.is_empty() {
             eprintln!("tenant {tenant}: no SLOs");
             continue;
         }
-        reports.push((tenant, report));
+        reports.push((tenant, report, agents));
     }
     if reports.is_empty() {
         return Err(ServiceError::NoSlos.into());
@@ -81,17 +86,18 @@ pub fn run(
         Format::Json => {
             let tenants: Vec<_> = reports
                 .iter()
-                .map(|(tenant, report)| TenantReport { tenant, report })
+                .map(|(tenant, report, _)| TenantReport { tenant, report })
                 .collect();
             let all = serde_json::json!({ "tenants": tenants });
             println!("{}", to_json_pretty(&all).unwrap_or_default());
         }
         Format::Table => {
-            for (tenant, report) in &reports {
+            for (tenant, report, agents) in &reports {
                 if named {
                     println!("tenant {tenant}");
                 }
                 print!("{}", render(report));
+                print!("{}", render_agents(agents));
             }
         }
     }
@@ -115,6 +121,32 @@ fn tenant_slos(config: &Config, tenant: &str, trees: &Ledger) -> Result<Vec<Slo>
         limits: Default::default(),
     };
     Ok(slo_set::of_tenant(&unconfigured, trees)?)
+}
+
+/// The agent sites' lines under a tenant's table; nothing without agents.
+fn render_agents(agents: &[crate::ledger::AgentReport]) -> String {
+    let mut out = String::new();
+    for a in agents {
+        let version: String = a
+            .slo_set_version
+            .as_deref()
+            .unwrap_or("none yet")
+            .chars()
+            .take(12)
+            .collect();
+        out.push_str(&format!(
+            "agent {}: last seen {}, {} records behind, SLO set {}{}\n",
+            escape_control(&a.site),
+            a.last_seen,
+            a.records_behind,
+            version,
+            a.last_error
+                .as_deref()
+                .map(|e| format!(", last error: {}", escape_control(e)))
+                .unwrap_or_default()
+        ));
+    }
+    out
 }
 
 fn percent(v: Option<f64>) -> String {

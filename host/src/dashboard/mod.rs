@@ -15,6 +15,7 @@
 //! Depends on service (tenants, who may sign in), status, budget, ledger,
 //! slo and model (escaping). Nothing depends on it: `serve` hands its router to the server.
 
+mod agents;
 mod auth;
 mod charts;
 mod html;

@@ -27,6 +27,8 @@ pub struct Group {
     pub tenant: String,
     /// Its SLOs, in file order.
     pub cards: Vec<Card>,
+    /// Its agents' last heartbeats.
+    pub agents: Vec<crate::ledger::AgentReport>,
 }
 
 /// What every page shows and every link keeps.
@@ -103,8 +105,10 @@ pub fn home(view: &View, groups: &[Group]) -> String {
                 escape(&group.tenant)
             );
         }
+        let agents = super::agents::agents_table(&group.agents);
         if group.cards.is_empty() {
             body.push_str("<p class=\"muted\">No SLOs.</p>");
+            body.push_str(&agents);
             continue;
         }
         body.push_str("<div class=\"cards\">");
@@ -112,6 +116,7 @@ pub fn home(view: &View, groups: &[Group]) -> String {
             body.push_str(&card_html(view, &group.tenant, card, true));
         }
         body.push_str("</div>");
+        body.push_str(&agents);
     }
     if groups.is_empty() {
         body.push_str("<p class=\"muted\">No tenants.</p>");

@@ -231,6 +231,11 @@ async fn home_page(
                 Ok(Group {
                     tenant: tenant.name.clone(),
                     cards,
+                    agents: tenant
+                        .scheduler
+                        .ledger()
+                        .agent_reports()
+                        .map_err(|e| PageError::internal(e.to_string()))?,
                 })
             })
             .collect::<Result<Vec<_>, PageError>>()

@@ -11,15 +11,19 @@
 //! - [`lease`]: the tick lease, held by one central replica at a time.
 //! - [`replay_records`]: a tenant's records, from the stream's start, into
 //!   an empty ledger (`ledger rebuild`).
+//! - [`sets`]: a tenant's SLO set (KV) and its policies (Object Store).
+//! - [`agents`]: agents' heartbeats (KV).
 //!
-//! Depends on config and ledger; cli depends on it.
+//! Depends on config and ledger; service and cli depend on it.
 
+pub mod agents;
 mod connect;
 mod consume;
 mod error;
 pub mod lease;
 mod publish;
 mod replay;
+pub mod sets;
 pub mod stream;
 
 pub use connect::connect;

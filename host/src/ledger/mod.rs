@@ -10,7 +10,9 @@
 //! how, and its buckets follow it (rebuilt when a definition changes).
 //!
 //! An agent's ledger also keeps a feed of its records in the order they were
-//! made, and the cursor of what the stream acknowledged ([`FeedEntry`]).
+//! made, and the cursor of what the stream acknowledged ([`FeedEntry`]), and
+//! the SLO set it last synced; central's keeps its agents' heartbeats
+//! ([`AgentReport`]).
 //!
 //! Every key is built and parsed in [`keys`], which maps the trees. The
 //! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
@@ -19,6 +21,7 @@
 //!
 //! Depends on [`crate::model`]; budgets, the scheduler and the CLI depend on it.
 
+mod agents;
 mod alerts;
 mod buckets;
 mod codec;
@@ -35,6 +38,7 @@ mod series;
 mod uploads;
 mod verify;
 
+pub use agents::AgentReport;
 pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;

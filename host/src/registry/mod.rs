@@ -141,6 +141,34 @@ impl Registry {
         self.read().is_empty()
     }
 
+    /// The bytes of the policy named `name`, checked against its sha256.
+    pub fn bytes(&self, name: &str) -> Result<Vec<u8>, RegistryError> {
+        let Some(entry) = self.entry(name) else {
+            let path = self.dir.join(format!("{name}.wasm"));
+            return Err(RegistryError::Io {
+                name: name.to_string(),
+                path: path.display().to_string(),
+                error: std::io::ErrorKind::NotFound.into(),
+            });
+        };
+        let path = self.dir.join(format!("{}.wasm", entry.sha256));
+        let bytes = std::fs::read(&path).map_err(|error| RegistryError::Io {
+            name: name.to_string(),
+            path: path.display().to_string(),
+            error,
+        })?;
+        let found = hex::encode(Sha256::digest(&bytes));
+        if found != entry.sha256 {
+            return Err(RegistryError::Tampered {
+                name: name.to_string(),
+                path: path.display().to_string(),
+                expected: entry.sha256,
+                found,
+            });
+        }
+        Ok(bytes)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, (PolicyEntry, Arc<Policy>)>> {
         self.loaded.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -15,6 +15,7 @@
 //! dashboard's) are handed in by the caller, so the server and the dashboard
 //! do not depend on each other.
 
+mod agents;
 mod changes;
 mod edge;
 mod encoding;

@@ -40,6 +40,7 @@ pub fn router(
             "/v1/policies/{name}",
             put(super::changes::put_policy).layer(DefaultBodyLimit::max(max_policy_bytes)),
         )
+        .route("/v1/agents", get(super::agents::list_agents))
         .route("/metrics", get(super::metrics::metrics))
         .route("/v1/slos/{name}", get(get_slo))
         .route("/v1/slos/{name}/events", get(slo_events))

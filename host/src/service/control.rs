@@ -44,6 +44,11 @@ pub enum Question {
         /// Only records at or after this.
         since: Option<jiff::Timestamp>,
     },
+    /// A tenant's agents, as their last heartbeats said.
+    Agents {
+        /// The tenant.
+        tenant: String,
+    },
 }
 
 /// Where the socket of the process holding `data_dir` is.
@@ -146,6 +151,14 @@ fn body(service: &Service, question: Question) -> Result<String, String> {
             }
             Ok(text)
         }
+        Question::Agents { tenant: name } => {
+            let reports = tenant(&name)?
+                .scheduler
+                .ledger()
+                .agent_reports()
+                .map_err(|e| e.to_string())?;
+            Ok(to_json(&reports))
+        }
     }
 }
 
@@ -214,6 +227,17 @@ pub fn ask_records(
     };
     let text = ask(data_dir, &question)?;
     text.lines().map(|line| decode(data_dir, line)).collect()
+}
+
+/// A tenant's agents' last heartbeats, from the running process.
+pub fn ask_agents(
+    data_dir: &Path,
+    tenant: &str,
+) -> Result<Vec<crate::ledger::AgentReport>, ServiceError> {
+    let question = Question::Agents {
+        tenant: tenant.into(),
+    };
+    decode(data_dir, &ask(data_dir, &question)?)
 }
 
 /// The running process's tenants.

@@ -9,14 +9,18 @@
 //! - [`ingest_spool`]: observation files dropped in the spool folder.
 //! - [`slo_set`]: the SLOs of a single-machine process.
 //! - [`hand_off`]: observations for a `run` that holds the ledger.
+//! - [`synced`]: an agent follows its tenant's SLO set from central and
+//!   writes its heartbeat; [`central_sync`]: central publishes each tenant's
+//!   set and files its agents' heartbeats.
 //! - [`control`]: the socket through which `status` and `ledger …` ask the
 //!   process that holds the ledger.
 //!
-//! Depends on scheduler, status, alert, budget, registry, executor, config,
-//! ledger, runtime, slo and model; server, dashboard, demo and cli depend on
+//! Depends on scheduler, status, alert, jetstream, budget, registry,
+//! executor, config, ledger, runtime, slo and model; server, dashboard, demo and cli depend on
 //! it.
 
 mod assemble;
+pub mod central_sync;
 mod changes;
 mod clock;
 pub mod control;
@@ -24,6 +28,7 @@ mod error;
 mod handoff;
 pub mod slo_set;
 mod spool;
+pub mod synced;
 mod tenant;
 mod tenants;
 

@@ -79,10 +79,16 @@ impl Service {
     /// `run`'s one tenant, `default`: the config's SLO files, or, when there
     /// are none, those the ledger saw last. It must have at least one SLO.
     pub fn single(config: &Config) -> Result<Self, ServiceError> {
+        Self::single_with(config, false)
+    }
+
+    /// As [`Service::single`]; with `may_be_empty`, with no SLO at all (an
+    /// agent waiting for its first SLO set).
+    pub fn single_with(config: &Config, may_be_empty: bool) -> Result<Self, ServiceError> {
         config.validate()?;
         let ledger = open_ledger(config)?;
         let slos = slo_set::load(config, &ledger)?;
-        if slos.is_empty() {
+        if slos.is_empty() && !may_be_empty {
             return Err(ServiceError::NoSlos);
         }
         let shared = shared(config, open_runtime(config)?)?;

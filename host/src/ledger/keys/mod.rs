@@ -22,6 +22,8 @@
 //! | `t/{tenant}/meta` | [`FEED_NEXT`], [`PUBLISH_CURSOR`] | [`sequence`]: u64 (agents only) |
 //! | `t/{tenant}/feed` | [`FeedKey`]: sequence number | [`RecordKey`] of a record to publish (agents only) |
 //! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
+//! | `t/{tenant}/meta` | [`SYNCED_SET`] | the SLO set synced from central (agents only) |
+//! | `t/{tenant}/meta` | [`AgentKey`]: site | an agent's last heartbeat (central only) |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
 //! (`codec`). Depends on [`crate::model`] and the bucket [`Level`](super::Level).
@@ -80,6 +82,32 @@ pub const SLO_SOURCES: &[u8] = b"slo_sources";
 
 /// In `meta`: the tenant's uploaded OpenSLO text.
 pub const UPLOADED_SLOS: &[u8] = b"uploaded_slos";
+
+/// In `meta`: the SLO set an agent last synced from central, as published.
+pub const SYNCED_SET: &[u8] = b"synced_set";
+
+/// In `meta`: the last heartbeat of an agent's site, as central keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentKey<'a>(pub &'a str);
+
+impl<'a> AgentKey<'a> {
+    /// What every key of it starts with.
+    pub const PREFIX: &'static [u8] = b"agent/";
+
+    /// The key's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut key = Self::PREFIX.to_vec();
+        push_str(&mut key, self.0);
+        key
+    }
+
+    /// Reads back what [`AgentKey::encode`] wrote.
+    pub fn parse(key: &'a [u8]) -> Option<Self> {
+        let mut r = Reader(key.strip_prefix(Self::PREFIX)?);
+        let site = r.str()?;
+        r.end(AgentKey(site))
+    }
+}
 
 /// In `meta`: the sequence number the next appended observation gets.
 pub const INGEST_NEXT: &[u8] = b"ingest_next";
@@ -300,5 +328,14 @@ mod tests {
         assert_eq!(IngestKey::parse(&IngestKey(7).encode()), Some(IngestKey(7)));
         assert_eq!(IngestKey::parse(&[1, 2, 3]), None);
         assert_eq!(UPLOADED_SLOS, b"uploaded_slos");
+        assert_eq!(SYNCED_SET, b"synced_set");
+    }
+
+    #[test]
+    fn an_agent_key_is_its_prefix_then_the_site_and_parses_back() {
+        let key = AgentKey("plant-7").encode();
+        assert_eq!(key, b"agent/\0\0\0\x07plant-7");
+        assert_eq!(AgentKey::parse(&key), Some(AgentKey("plant-7")));
+        assert_eq!(AgentKey::parse(SYNCED_SET), None);
     }
 }

@@ -1,0 +1,426 @@
+//! A tenant's SLO set on the bus: central publishes it, its agents follow it.
+//!
+//! - The set (its OpenSLO texts and the policies they need, by sha256) is
+//!   the value of key `<tenant>` in the KV bucket [`SETS_BUCKET`], as JSON
+//!   ([`SloSet::encode`]). Its [`SloSet::version`] is the sha256 of its
+//!   content, so the same set always has the same version.
+//! - Each policy's bytes are the object named by their sha256 in the Object
+//!   Store [`POLICIES_BUCKET`]: content-addressed, shared by every tenant
+//!   that uses the same bytes, checked against the name when fetched.
+
+use super::JetStreamError;
+use async_nats::jetstream::{self, kv, object_store};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+
+/// The KV bucket of SLO sets, one key per tenant.
+pub const SETS_BUCKET: &str = "dataslo-slo-sets";
+
+/// The Object Store of policies, one object per sha256.
+pub const POLICIES_BUCKET: &str = "dataslo-policies";
+
+/// The format of [`SloSet`] this build writes and reads.
+pub const SET_FORMAT: u32 = 1;
+
+/// One tenant's SLOs, as central runs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloSet {
+    /// [`SET_FORMAT`].
+    pub format: u32,
+    /// The tenant.
+    pub tenant: String,
+    /// The sha256 (hex) of `documents` and `policies` (see [`SloSet::new`]).
+    pub version: String,
+    /// Its OpenSLO texts: the tenant's config files, then what was sent to
+    /// `PUT /v1/slos`.
+    pub documents: Vec<SetDocument>,
+    /// Every policy its SLOs name other than `builtin:` ones, by reference.
+    pub policies: Vec<SetPolicy>,
+}
+
+/// One OpenSLO text of a set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetDocument {
+    /// Where central read it (a file, or `PUT /v1/slos`); errors name it.
+    pub source: String,
+    /// The YAML.
+    pub text: String,
+}
+
+/// A policy a set needs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SetPolicy {
+    /// As the SLOs name it: `uploaded:NAME` or a file path.
+    pub reference: String,
+    /// The sha256 of its bytes, hex: the name of its object.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// A set's content, in the order its version hashes it.
+#[derive(Serialize)]
+struct Content<'a> {
+    format: u32,
+    documents: &'a [SetDocument],
+    policies: &'a [SetPolicy],
+}
+
+impl SloSet {
+    /// The set of `tenant`, its policies in reference order and its version
+    /// computed: the sha256 of its format, documents and policies as JSON.
+    pub fn new(tenant: &str, documents: Vec<SetDocument>, mut policies: Vec<SetPolicy>) -> Self {
+        policies.sort();
+        policies.dedup();
+        let version = version_of(&documents, &policies);
+        SloSet {
+            format: SET_FORMAT,
+            tenant: tenant.to_string(),
+            version,
+            documents,
+            policies,
+        }
+    }
+
+    /// Its published form.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads back what [`SloSet::encode`] wrote, refusing another format or
+    /// a version that does not match the content.
+    pub fn decode(bytes: &[u8]) -> Result<Self, SetError> {
+        let set: SloSet =
+            serde_json::from_slice(bytes).map_err(|e| SetError::Unreadable(e.to_string()))?;
+        if set.format != SET_FORMAT {
+            return Err(SetError::Format(set.format));
+        }
+        let found = version_of(&set.documents, &set.policies);
+        if found != set.version {
+            return Err(SetError::Version {
+                claimed: set.version,
+                found,
+            });
+        }
+        Ok(set)
+    }
+}
+
+fn version_of(documents: &[SetDocument], policies: &[SetPolicy]) -> String {
+    let content = Content {
+        format: SET_FORMAT,
+        documents,
+        policies,
+    };
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(&content).unwrap_or_default(),
+    ))
+}
+
+/// A published set or policy that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetError {
+    /// Not the JSON of a set.
+    #[error("the SLO set in {SETS_BUCKET} is not readable: {0}")]
+    Unreadable(String),
+    /// Written by another build.
+    #[error("the SLO set in {SETS_BUCKET} has format {0}; this agent reads format {SET_FORMAT}")]
+    Format(u32),
+    /// The version is not the content's.
+    #[error("the SLO set claims version {claimed}, but its content is version {found}")]
+    Version {
+        /// What it says.
+        claimed: String,
+        /// What its content hashes to.
+        found: String,
+    },
+    /// A policy's bytes are not the ones the set names.
+    #[error("policy {reference}: object {sha256} in {POLICIES_BUCKET} has sha256 {found}")]
+    Mismatch {
+        /// The policy.
+        reference: String,
+        /// The sha256 the set names.
+        sha256: String,
+        /// What the object holds.
+        found: String,
+    },
+    /// A policy's object could not be read.
+    #[error("policy {reference}: object {sha256} in {POLICIES_BUCKET}: {error}")]
+    Fetch {
+        /// The policy.
+        reference: String,
+        /// Its object.
+        sha256: String,
+        /// Why.
+        error: String,
+    },
+}
+
+fn bucket_error(what: &str, error: impl std::fmt::Display) -> JetStreamError {
+    JetStreamError::Stream {
+        what: what.to_string(),
+        error: error.to_string(),
+    }
+}
+
+/// The KV bucket `bucket`, created (keeping `history` values per key) if it
+/// is not there. Its stream is made here as the KV convention has it
+/// (`KV_<bucket>` on `$KV.<bucket>.>`): the client's own bucket creation asks
+/// for account details that nats-server 2.9 answers in another shape.
+pub(super) async fn kv_bucket(
+    js: &jetstream::Context,
+    bucket: &str,
+    history: i64,
+) -> Result<kv::Store, JetStreamError> {
+    let what = || format!("KV bucket {bucket}");
+    if js.get_stream(format!("KV_{bucket}")).await.is_err() {
+        js.get_or_create_stream(jetstream::stream::Config {
+            name: format!("KV_{bucket}"),
+            subjects: vec![format!("$KV.{bucket}.>")],
+            max_messages_per_subject: history,
+            storage: jetstream::stream::StorageType::File,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: jetstream::stream::DiscardPolicy::New,
+            num_replicas: 1,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| bucket_error(&what(), e))?;
+    }
+    js.get_key_value(bucket)
+        .await
+        .map_err(|e| bucket_error(&what(), e))
+}
+
+/// The bucket of SLO sets.
+pub async fn sets_bucket(js: &jetstream::Context) -> Result<kv::Store, JetStreamError> {
+    kv_bucket(js, SETS_BUCKET, 5).await
+}
+
+/// The Object Store of policies.
+pub async fn policies_store(
+    js: &jetstream::Context,
+) -> Result<object_store::ObjectStore, JetStreamError> {
+    if let Ok(store) = js.get_object_store(POLICIES_BUCKET).await {
+        return Ok(store);
+    }
+    js.create_object_store(object_store::Config {
+        bucket: POLICIES_BUCKET.to_string(),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| bucket_error(&format!("Object Store {POLICIES_BUCKET}"), e))
+}
+
+/// The version of `tenant`'s published set, if there is one.
+pub async fn published_version(
+    sets: &kv::Store,
+    tenant: &str,
+) -> Result<Option<String>, JetStreamError> {
+    let value = sets
+        .get(tenant)
+        .await
+        .map_err(|e| bucket_error(&format!("KV {SETS_BUCKET} key {tenant}"), e))?;
+    Ok(value.and_then(|bytes| SloSet::decode(&bytes).ok().map(|s| s.version)))
+}
+
+/// Publishes `set`: first each policy not in the store yet (`bytes_of` gives
+/// its bytes by sha256), then the set; returns the set's revision.
+pub async fn publish_set(
+    sets: &kv::Store,
+    policies: &object_store::ObjectStore,
+    set: &SloSet,
+    bytes_of: impl Fn(&SetPolicy) -> Result<Vec<u8>, String>,
+) -> Result<u64, JetStreamError> {
+    for policy in &set.policies {
+        if policies.info(&policy.sha256).await.is_ok() {
+            continue;
+        }
+        let bytes = bytes_of(policy)
+            .map_err(|e| bucket_error(&format!("policy {}", policy.reference), e))?;
+        policies
+            .put(policy.sha256.as_str(), &mut bytes.as_slice())
+            .await
+            .map_err(|e| {
+                bucket_error(&format!("object {} in {POLICIES_BUCKET}", policy.sha256), e)
+            })?;
+    }
+    sets.put(&set.tenant, set.encode().into())
+        .await
+        .map_err(|e| JetStreamError::Publish {
+            subject: format!("KV {SETS_BUCKET} key {}", set.tenant),
+            error: e.to_string(),
+        })
+}
+
+/// The bytes of `policy` from the store, checked against its sha256.
+pub async fn fetch_policy(
+    policies: &object_store::ObjectStore,
+    policy: &SetPolicy,
+) -> Result<Vec<u8>, SetError> {
+    let fetch = |error: String| SetError::Fetch {
+        reference: policy.reference.clone(),
+        sha256: policy.sha256.clone(),
+        error,
+    };
+    let object = policies
+        .get(&policy.sha256)
+        .await
+        .map_err(|e| fetch(e.to_string()))?;
+    let mut bytes = Vec::new();
+    // One byte more than the set says, to see a larger object as different.
+    Box::pin(object)
+        .take(policy.bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| fetch(e.to_string()))?;
+    check_policy(policy, &bytes)?;
+    Ok(bytes)
+}
+
+/// Whether `bytes` are the policy the set names.
+pub fn check_policy(policy: &SetPolicy, bytes: &[u8]) -> Result<(), SetError> {
+    let found = hex::encode(Sha256::digest(bytes));
+    if found.eq_ignore_ascii_case(&policy.sha256) {
+        Ok(())
+    } else {
+        Err(SetError::Mismatch {
+            reference: policy.reference.clone(),
+            sha256: policy.sha256.clone(),
+            found,
+        })
+    }
+}
+
+/// A watch of `tenant`'s set: its current value first, then every change.
+pub struct SetWatch(kv::Watch);
+
+impl SetWatch {
+    /// Starts watching `tenant`'s key.
+    pub async fn start(sets: &kv::Store, tenant: &str) -> Result<Self, JetStreamError> {
+        sets.watch_with_history(tenant)
+            .await
+            .map(SetWatch)
+            .map_err(|e| bucket_error(&format!("watch of KV {SETS_BUCKET} key {tenant}"), e))
+    }
+
+    /// The next value put (its revision and bytes); `None` when the watch
+    /// ended, an error when it failed: start another.
+    pub async fn next(&mut self) -> Option<Result<(u64, Vec<u8>), JetStreamError>> {
+        loop {
+            match self.0.next().await? {
+                Ok(entry) if entry.operation == kv::Operation::Put => {
+                    return Some(Ok((entry.revision, entry.value.to_vec())));
+                }
+                // A delete or purge leaves the set running as it is.
+                Ok(_) => {}
+                Err(e) => {
+                    return Some(Err(bucket_error(&format!("watch of KV {SETS_BUCKET}"), e)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(source: &str, text: &str) -> SetDocument {
+        SetDocument {
+            source: source.into(),
+            text: text.into(),
+        }
+    }
+
+    fn policy(reference: &str, bytes: &[u8]) -> SetPolicy {
+        SetPolicy {
+            reference: reference.into(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            bytes: bytes.len() as u64,
+        }
+    }
+
+    #[test]
+    fn the_same_content_has_the_same_version_whatever_the_order_of_its_policies() {
+        let a = policy("uploaded:a", b"aaa");
+        let b = policy("uploaded:b", b"bbb");
+        let one = SloSet::new(
+            "acme",
+            vec![doc("slo.yaml", "x")],
+            vec![a.clone(), b.clone()],
+        );
+        let two = SloSet::new("acme", vec![doc("slo.yaml", "x")], vec![b, a]);
+        assert_eq!(one.version, two.version);
+        assert_eq!(one, two);
+        assert_eq!(one.version.len(), 64);
+    }
+
+    #[test]
+    fn any_change_of_text_source_or_policy_bytes_is_another_version() {
+        let base = SloSet::new(
+            "acme",
+            vec![doc("slo.yaml", "x")],
+            vec![policy("p.wasm", b"1")],
+        );
+        let others = [
+            SloSet::new(
+                "acme",
+                vec![doc("slo.yaml", "y")],
+                vec![policy("p.wasm", b"1")],
+            ),
+            SloSet::new(
+                "acme",
+                vec![doc("other.yaml", "x")],
+                vec![policy("p.wasm", b"1")],
+            ),
+            SloSet::new(
+                "acme",
+                vec![doc("slo.yaml", "x")],
+                vec![policy("p.wasm", b"2")],
+            ),
+            SloSet::new("acme", vec![doc("slo.yaml", "x")], vec![]),
+        ];
+        for other in others {
+            assert_ne!(other.version, base.version, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_set_reads_back_as_written_and_a_tampered_one_is_refused() {
+        let set = SloSet::new(
+            "acme",
+            vec![doc("PUT /v1/slos", "apiVersion: openslo/v1\n")],
+            vec![policy("uploaded:p", b"wasm")],
+        );
+        assert_eq!(SloSet::decode(&set.encode()), Ok(set.clone()));
+
+        let mut tampered = set.clone();
+        tampered.documents[0].text.push_str("# more\n");
+        assert!(matches!(
+            SloSet::decode(&tampered.encode()),
+            Err(SetError::Version { .. })
+        ));
+        let mut future = set.clone();
+        future.format = 2;
+        assert_eq!(SloSet::decode(&future.encode()), Err(SetError::Format(2)));
+        assert!(matches!(
+            SloSet::decode(b"not json"),
+            Err(SetError::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn policy_bytes_are_checked_against_the_sha256_the_set_names() {
+        let p = policy("uploaded:p", b"right");
+        assert_eq!(check_policy(&p, b"right"), Ok(()));
+        assert!(matches!(
+            check_policy(&p, b"wrong"),
+            Err(SetError::Mismatch { .. })
+        ));
+    }
+}

@@ -1,0 +1,216 @@
+//! Central's side of the edge: it publishes each tenant's SLO set (see
+//! `jetstream::sets`) whenever it changes, and files its agents'
+//! heartbeats into the tenant's ledger, where `GET /v1/agents`, `status`
+//! and the dashboard read them without NATS.
+//!
+//! A set is what central runs for the tenant: the text of its config files
+//! and of `PUT /v1/slos`, and every policy its armed SLOs use other than
+//! `builtin:` ones (each agent has those), by sha256. A policy given as a
+//! file path on central is shipped too: its bytes, read again, must have the
+//! sha256 of the policy central armed, or the set is not published (logged).
+//! A poll of each tenant's set version once a second finds changes, so that
+//! no change path needs to know about the bus.
+
+use super::tenant::{Tenant, UPLOADED_SLOS_FILE};
+use super::tenants::Service;
+use crate::config::Config;
+use crate::jetstream::JetStreamError;
+use crate::jetstream::agents::{HeartbeatWatch, agents_bucket};
+use crate::jetstream::sets::{
+    SetDocument, SetPolicy, SloSet, check_policy, policies_store, publish_set, published_version,
+    sets_bucket,
+};
+use crate::model::PolicyRef;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// How often each tenant's set is compared with the one published.
+const POLL: Duration = Duration::from_secs(1);
+
+/// With `[nats] url`: one task publishing every tenant's set, and one per
+/// tenant filing its agents' heartbeats. Abort them to stop.
+pub async fn sync_with_agents(
+    config: &Config,
+    service: &Arc<Service>,
+) -> Result<Vec<JoinHandle<()>>, JetStreamError> {
+    if config.nats.url.is_none() {
+        return Ok(Vec::new());
+    }
+    let client = crate::jetstream::connect(&config.nats, "dataslo-serve-sync").await?;
+    let js = async_nats::jetstream::new(client);
+    // The files' text as this process read them at its start.
+    let files: BTreeMap<String, Vec<SetDocument>> = config
+        .tenants
+        .iter()
+        .map(|t| {
+            let documents = t
+                .slo_files
+                .iter()
+                .filter_map(|f| {
+                    std::fs::read_to_string(f).ok().map(|text| SetDocument {
+                        source: f.display().to_string(),
+                        text,
+                    })
+                })
+                .collect();
+            (t.name.clone(), documents)
+        })
+        .collect();
+    let mut tasks = vec![tokio::spawn(publish_sets(
+        service.clone(),
+        files,
+        js.clone(),
+    ))];
+    for tenant in &service.tenants {
+        tasks.push(tokio::spawn(file_heartbeats(tenant.clone(), js.clone())));
+    }
+    Ok(tasks)
+}
+
+/// The set central runs for `tenant`, its files' text being `files`.
+pub fn current_set(tenant: &Tenant, files: &[SetDocument]) -> Result<SloSet, String> {
+    let mut documents = files.to_vec();
+    let uploaded = tenant
+        .scheduler
+        .ledger()
+        .uploaded_slos()
+        .map_err(|e| e.to_string())?;
+    if let Some(text) = uploaded {
+        documents.push(SetDocument {
+            source: UPLOADED_SLOS_FILE.to_string(),
+            text,
+        });
+    }
+    let mut policies = Vec::new();
+    for armed in tenant.scheduler.slos().iter() {
+        let bytes = match &armed.slo.policy.spec {
+            PolicyRef::Builtin(_) => continue,
+            PolicyRef::Uploaded(name) => tenant.registry.entry(name).map(|e| e.bytes),
+            PolicyRef::File(path) => std::fs::metadata(Path::new(".").join(path))
+                .ok()
+                .map(|m| m.len()),
+        };
+        let Some(bytes) = bytes else {
+            return Err(format!(
+                "policy {} of SLO {} is gone",
+                armed.slo.policy.spec, armed.slo.name
+            ));
+        };
+        policies.push(SetPolicy {
+            reference: armed.slo.policy.spec.to_string(),
+            sha256: armed.policy.sha256_hex(),
+            bytes,
+        });
+    }
+    Ok(SloSet::new(&tenant.name, documents, policies))
+}
+
+/// The bytes of `policy` as `tenant` runs it, checked against its sha256.
+fn policy_bytes(tenant: &Tenant, policy: &SetPolicy) -> Result<Vec<u8>, String> {
+    let bytes = match policy.reference.parse::<PolicyRef>() {
+        Ok(PolicyRef::Uploaded(name)) => tenant.registry.bytes(&name).map_err(|e| e.to_string()),
+        Ok(PolicyRef::File(path)) => std::fs::read(Path::new(".").join(&path))
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        Ok(PolicyRef::Builtin(_)) => Err("builtin policies are not shipped".into()),
+        Err(e) => Err(e.to_string()),
+    }?;
+    check_policy(policy, &bytes).map_err(|e| {
+        format!("{e}: the file changed since central armed it; restart central to ship it")
+    })?;
+    Ok(bytes)
+}
+
+async fn publish_sets(
+    service: Arc<Service>,
+    files: BTreeMap<String, Vec<SetDocument>>,
+    js: async_nats::jetstream::Context,
+) {
+    // Per tenant: the version published, and the last refusal said.
+    let mut published: BTreeMap<String, String> = BTreeMap::new();
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        if let Err(error) =
+            publish_while_up(&service, &files, &js, &mut published, &mut refused).await
+        {
+            tracing::warn!(%error, "publishing SLO sets; again in a second");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn publish_while_up(
+    service: &Service,
+    files: &BTreeMap<String, Vec<SetDocument>>,
+    js: &async_nats::jetstream::Context,
+    published: &mut BTreeMap<String, String>,
+    refused: &mut BTreeMap<String, String>,
+) -> Result<(), JetStreamError> {
+    let sets = sets_bucket(js).await?;
+    let store = policies_store(js).await?;
+    loop {
+        for tenant in &service.tenants {
+            let no_files = Vec::new();
+            let set = match current_set(tenant, files.get(&tenant.name).unwrap_or(&no_files)) {
+                Ok(set) => set,
+                Err(reason) => {
+                    refuse(refused, &tenant.name, reason);
+                    continue;
+                }
+            };
+            if published.get(&tenant.name) == Some(&set.version) {
+                continue;
+            }
+            if !published.contains_key(&tenant.name)
+                && published_version(&sets, &tenant.name).await?.as_ref() == Some(&set.version)
+            {
+                published.insert(tenant.name.clone(), set.version);
+                continue;
+            }
+            match publish_set(&sets, &store, &set, |p| policy_bytes(tenant, p)).await {
+                Ok(revision) => {
+                    tracing::info!(tenant = %tenant.name, version = %set.version, revision, "SLO set published");
+                    refused.remove(&tenant.name);
+                    published.insert(tenant.name.clone(), set.version);
+                }
+                Err(JetStreamError::Stream { what, error }) if what.starts_with("policy ") => {
+                    refuse(refused, &tenant.name, format!("{what}: {error}"));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Logs why `tenant`'s set is not published, once per reason.
+fn refuse(refused: &mut BTreeMap<String, String>, tenant: &str, reason: String) {
+    if refused.get(tenant) != Some(&reason) {
+        tracing::error!(%tenant, %reason, "SLO set not published; agents keep the one before");
+        refused.insert(tenant.to_string(), reason);
+    }
+}
+
+/// Files the heartbeats of `tenant`'s agents into its ledger, until aborted.
+async fn file_heartbeats(tenant: Arc<Tenant>, js: async_nats::jetstream::Context) {
+    loop {
+        if let Err(error) = file_while_up(&tenant, &js).await {
+            tracing::warn!(tenant = %tenant.name, %error, "reading agents' heartbeats; again in a second");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn file_while_up(
+    tenant: &Tenant,
+    js: &async_nats::jetstream::Context,
+) -> Result<(), JetStreamError> {
+    let agents = agents_bucket(js).await?;
+    let mut watch = HeartbeatWatch::start(&agents, &tenant.name).await?;
+    while let Some(report) = watch.next().await {
+        tenant.scheduler.ledger().put_agent_report(&report?)?;
+    }
+    Ok(())
+}
