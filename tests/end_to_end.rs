@@ -19,6 +19,7 @@ mod edge;
 mod edge_kills;
 mod engine;
 mod ingest_log;
+mod late_records;
 mod ledger_layout;
 mod load;
 mod logging;
