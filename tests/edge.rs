@@ -13,9 +13,14 @@ use std::time::{Duration, Instant};
 /// `n` observations of the orders-volume dataset, a minute apart, ending a
 /// minute before `end`; every tenth has too few rows.
 pub(crate) fn observations(n: usize, end: jiff::Timestamp) -> String {
+    observations_every(jiff::SignedDuration::from_mins(1), n, end)
+}
+
+/// As [`observations`], `step` apart.
+fn observations_every(step: jiff::SignedDuration, n: usize, end: jiff::Timestamp) -> String {
     (0..n)
         .map(|i| {
-            let at = end - jiff::SignedDuration::from_mins((n - i) as i64);
+            let at = end - step * (n - i) as i32;
             let rows = if i % 10 == 3 { 5 } else { 50 + i };
             format!(
                 "{{\"dataset\":{{\"namespace\":\"postgres://prod\",\"name\":\"orders\"}},\"observed_at\":\"{at}\",\"row_count\":{rows}}}\n"
@@ -262,6 +267,7 @@ struct Pair {
     edge: tempfile::TempDir,
     agent: Child,
     agent_log: std::path::PathBuf,
+    central_data: std::path::PathBuf,
     _central: tempfile::TempDir,
 }
 
@@ -284,6 +290,7 @@ impl Pair {
             edge,
             agent,
             agent_log,
+            central_data: central.path().join("data"),
             _central: central,
         }
     }
@@ -310,8 +317,57 @@ impl Pair {
     }
 }
 
+/// How many orders-volume records central's window holds, by its API (a
+/// record filed twice counts once: the ledger is idempotent by key).
+fn central_total(port: u16) -> Option<u64> {
+    let mut answer = crate::server::agent()
+        .get(&format!("http://127.0.0.1:{port}/v1/slos/orders-volume"))
+        .header("Authorization", "Bearer acme-secret")
+        .call()
+        .ok()?;
+    let slo: serde_json::Value = answer.body_mut().read_json().ok()?;
+    Some(records_in(&slo["objectives"][0]["window"]))
+}
+
+/// The records a status window counts: measured, and failed (a deadline
+/// missed on a loaded machine fails an evaluation, and records it).
+fn records_in(window: &serde_json::Value) -> u64 {
+    window["evaluations"].as_u64().unwrap_or(0) + window["errors"].as_u64().unwrap_or(0)
+}
+
+/// The keys of the orders-volume records in the ledger under `data` (no
+/// process holds it), of `tenant`.
+fn keys_on_disk(data: &Path, tenant: &str) -> Vec<String> {
+    let ledger = dataslo::ledger::Ledger::open(&data.join("ledger"), "default", 100)
+        .unwrap()
+        .for_tenant(tenant)
+        .unwrap();
+    ledger
+        .records(Some("orders-volume"), None)
+        .map(|r| r.unwrap().key)
+        .collect()
+}
+
+/// The largest backlog (`behind=N`) the agent's log reported.
+fn largest_backlog_logged(log: &Path) -> u64 {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    log.lines()
+        .filter(|l| l.contains("records wait in the ledger to be published"))
+        .filter_map(|l| l.split("behind=").nth(1))
+        .filter_map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 #[test]
 fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_record_once() {
+    const N: usize = 10_000;
+    const BEFORE: usize = 10;
     let Some(mut nats) = NatsServer::start(
         "an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_record_once",
     ) else {
@@ -319,39 +375,97 @@ fn an_agent_keeps_evaluating_through_a_nats_outage_and_central_ends_with_every_r
     };
     let pair = Pair::start(&nats, "");
     let edge_config = pair.edge.path().join("dataslo.toml");
-    // Both are connected and the stream exists before the outage.
+    let logs = [pair.agent_log.as_path(), pair.serve_log.as_path()];
+    let dump = || {
+        logs.iter()
+            .map(|l| std::fs::read_to_string(l).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n-----\n")
+    };
+    // A second apart, so that all 10,000 fall in the SLO's one-day window.
     let now = jiff::Timestamp::now();
-    let first = observations(300, now);
-    let (before, during) = first.split_at(first.match_indices('\n').nth(9).unwrap().0 + 1);
-    spool(pair.edge.path(), "a.ndjson", before);
-    pair.await_records(10, Duration::from_secs(60));
+    let all = observations_every(jiff::SignedDuration::from_secs(1), N, now);
+    let lines: Vec<&str> = all.lines().collect();
+    let text = |range: std::ops::Range<usize>| -> String {
+        lines[range].iter().map(|l| format!("{l}\n")).collect()
+    };
+    // Both are connected and the stream exists before the outage.
+    spool(pair.edge.path(), "a.ndjson", &text(0..BEFORE));
+    pair.await_records(BEFORE, Duration::from_secs(60));
 
     nats.stop();
-    spool(pair.edge.path(), "b.ndjson", during);
+    // The rest in spool files of a thousand observations (the last a few short).
+    let mut from = BEFORE;
+    while from < N {
+        let to = (from + 1_000).min(N);
+        spool(
+            pair.edge.path(),
+            &format!("b{from:05}.ndjson"),
+            &text(from..to),
+        );
+        from = to;
+    }
     // Offline, the agent evaluates everything and answers status locally.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let edge_status = status(&edge_config, now + jiff::SignedDuration::from_mins(1), None);
-        if edge_status["slos"][0]["objectives"][0]["window"]["total"] == 300 {
+        if records_in(&edge_status["slos"][0]["objectives"][0]["window"]) == N as u64 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the agent never evaluated the spool offline"
+            "the agent never evaluated the spool offline: {edge_status}\n{}",
+            dump()
         );
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(500));
     }
-    await_log(
-        &pair.agent_log,
-        "records wait in the ledger to be published",
-        Duration::from_secs(30),
-    );
-    let log = std::fs::read_to_string(&pair.agent_log).unwrap();
-    assert!(log.contains("behind"), "{log}");
-    assert!(central_records(pair.port).unwrap().len() < 300);
+    // Its log says how far behind it is: every record made offline waits.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while largest_backlog_logged(&pair.agent_log) < (N - BEFORE) as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "the agent's log never showed its backlog of {}:\n{}",
+            N - BEFORE,
+            dump()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(central_total(pair.port), Some(BEFORE as u64));
 
     nats.restart();
-    pair.finish_with_every_record_once(300);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while central_total(pair.port).is_none_or(|total| total < N as u64) {
+        assert!(
+            Instant::now() < deadline,
+            "central holds {:?} of {N} records after the outage:\n{}",
+            central_total(pair.port),
+            dump()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Anything delivered twice would have arrived by now.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(terminate(pair.agent), Some(0), "{}", dump());
+    assert_eq!(terminate(pair.serve), Some(0), "{}", dump());
+
+    // Counted on disk, both stopped: central holds each of the agent's
+    // records exactly once, under its key with the site in front.
+    let at_agent = keys_on_disk(&pair.edge.path().join("data"), "default");
+    let at_central = keys_on_disk(&pair.central_data, "acme");
+    let expected: std::collections::BTreeSet<String> =
+        at_agent.iter().map(|k| format!("plant-7.{k}")).collect();
+    let held: std::collections::BTreeSet<String> = at_central.iter().cloned().collect();
+    assert_eq!(
+        (at_agent.len(), expected.len()),
+        (N, N),
+        "one record per observation"
+    );
+    assert_eq!(
+        (at_central.len(), held.len()),
+        (N, N),
+        "every record, none twice"
+    );
+    assert_eq!(held, expected);
 }
 
 #[test]

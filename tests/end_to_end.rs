@@ -24,6 +24,7 @@ mod edge_sync;
 mod edge_tenants;
 mod engine;
 mod ingest_log;
+mod late_records;
 mod ledger_layout;
 mod load;
 mod logging;

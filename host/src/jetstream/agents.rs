@@ -3,7 +3,7 @@
 //! central watches its tenants' keys.
 
 use super::JetStreamError;
-use super::sets::kv_bucket;
+use super::kv_bucket::kv_bucket;
 use crate::ledger::AgentReport;
 use async_nats::jetstream::{self, kv};
 use futures_util::StreamExt;

@@ -91,31 +91,9 @@ pub struct LeaseSettings {
     pub lease: Duration,
 }
 
-/// The bucket of leases, made if absent (history 1, file storage). Its
-/// stream is made here as a KV bucket's is: the client's own
-/// `create_key_value` first asks for the account's info, which it cannot
-/// read from nats-server 2.9.
+/// The bucket of leases, made if absent (history 1, file storage).
 pub async fn bucket(js: &jetstream::Context) -> Result<kv::Store, JetStreamError> {
-    let failed = |error: String| JetStreamError::Stream {
-        what: format!("key-value bucket {BUCKET}"),
-        error,
-    };
-    js.get_or_create_stream(jetstream::stream::Config {
-        name: format!("KV_{BUCKET}"),
-        subjects: vec![format!("$KV.{BUCKET}.>")],
-        max_messages_per_subject: 1,
-        storage: jetstream::stream::StorageType::File,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: jetstream::stream::DiscardPolicy::New,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| failed(e.to_string()))?;
-    js.get_key_value(BUCKET)
-        .await
-        .map_err(|e| failed(e.to_string()))
+    super::kv_bucket::kv_bucket(js, BUCKET, 1).await
 }
 
 /// One try at holding the lease at `now`.

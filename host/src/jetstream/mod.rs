@@ -20,6 +20,7 @@ pub mod agents;
 mod connect;
 mod consume;
 mod error;
+mod kv_bucket;
 pub mod lease;
 mod publish;
 mod replay;
