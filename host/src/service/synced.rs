@@ -237,11 +237,19 @@ pub async fn follow_sets(tenant: Arc<Tenant>, js: async_nats::jetstream::Context
         version: follow.version.clone(),
         last_error: None,
     };
+    // A server that keeps refusing (no permission on the buckets) is asked
+    // again less and less often, up to every 10 s, rather than logged each second.
+    let mut delay = Duration::from_secs(1);
     loop {
+        let started = std::time::Instant::now();
         if let Err(error) = follow_once(&tenant, &js, &follow, &mut synced).await {
-            tracing::warn!(%error, "following the SLO set from central; again in a second");
+            tracing::warn!(%error, retry_in = ?delay, "following the SLO set from central");
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        delay = match started.elapsed() > Duration::from_secs(30) {
+            true => Duration::from_secs(1),
+            false => (delay * 2).min(Duration::from_secs(10)),
+        };
+        tokio::time::sleep(delay).await;
     }
 }
 
