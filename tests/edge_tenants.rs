@@ -17,7 +17,7 @@ authorization {
     { user: central, password: central-pw }
     { user: acme-agents, password: acme-pw,
       permissions: {
-        publish: { allow: ["dataslo.acme.records.*"] }
+        publish: { allow: ["dataslo.acme.records.*"], deny: ["dataslo.acme.records.central"] }
         subscribe: { allow: ["_INBOX_acme.>"] }
       }
     }

@@ -82,11 +82,13 @@ async fn publish_some(
     let mut pending = Vec::with_capacity(batch.len());
     let mut failed = None;
     for FeedEntry { sequence, record } in batch {
-        let id = stream::message_id(site, &record.key);
+        let id = stream::message_id(site, &record);
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", id.as_str());
         headers.insert(stream::FORMAT_HEADER, stream::FORMAT);
-        let wire = crate::ledger::EvalRecord { key: id, ..record };
+        // The payload keeps `<site>.<key>`: central files the record under it.
+        let key = stream::wire_key(site, &record.key);
+        let wire = crate::ledger::EvalRecord { key, ..record };
         let payload = serde_json::to_vec(&wire).map_err(|e| publishing(e.to_string()))?;
         match js
             .publish_with_headers(subject.to_string(), headers, payload.into())

@@ -2,8 +2,8 @@
 //!
 //! A record of tenant `t` made at site `s` is published to
 //! `dataslo.t.records.s` (`central` for central's own records), as the JSON
-//! of the ledger's record, with `Nats-Msg-Id` = `<site>.<key>` and
-//! `Dataslo-Format` = [`FORMAT`].
+//! of the ledger's record with its key as `<site>.<key>`, `Nats-Msg-Id` =
+//! [`message_id`] and `Dataslo-Format` = [`FORMAT`].
 
 use super::JetStreamError;
 use async_nats::jetstream::{self, stream};
@@ -37,10 +37,28 @@ pub fn site_of<'a>(subject: &'a str, tenant: &str) -> Option<&'a str> {
     (!site.is_empty() && !site.contains('.')).then_some(site)
 }
 
-/// The record's idempotency key on the bus: its site, then its key in the
-/// ledger, so that agents of one tenant never collide.
-pub fn message_id(site: &str, key: &str) -> String {
+/// The key a record made at `site` travels under: `<site>.<key>`, so that
+/// agents of one tenant never collide.
+pub fn wire_key(site: &str, key: &str) -> String {
     format!("{site}.{key}")
+}
+
+/// The record's idempotency key on the bus (`Nats-Msg-Id`): its site, then
+/// the sha256 of its SLO, time and key, the triple that names it in a
+/// ledger. A tick's key (`tick-<ns>`) is the same for every SLO ticking at
+/// that instant, so the key alone would make the stream drop all but one.
+pub fn message_id(site: &str, record: &crate::ledger::EvalRecord) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [
+        record.slo.as_bytes(),
+        record.time.as_nanosecond().to_string().as_bytes(),
+        record.key.as_bytes(),
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    format!("{site}.{}", hex::encode(hash.finalize()))
 }
 
 /// The site of central's own records, whichever replica made them.
@@ -95,7 +113,7 @@ mod tests {
 
     #[test]
     fn central_records_are_filed_under_their_own_key_and_agents_under_their_site() {
-        let wire = message_id(CENTRAL, "tick-60000000000");
+        let wire = wire_key(CENTRAL, "tick-60000000000");
         assert_eq!(wire, "central.tick-60000000000");
         assert_eq!(
             filed_key(CENTRAL, &wire).as_deref(),
@@ -110,5 +128,23 @@ mod tests {
         assert_eq!(filed_key("plant-7", "plant-7ab12"), None);
         assert_eq!(filed_key(CENTRAL, "central."), None);
         assert_eq!(filed_key(CENTRAL, "plant-7.ab12"), None);
+    }
+
+    #[test]
+    fn two_slos_ticking_at_one_instant_have_two_message_ids() {
+        let record = |slo: &str| -> crate::ledger::EvalRecord {
+            serde_json::from_value(serde_json::json!({
+                "slo": slo, "dataset": {"namespace": "n", "name": "d"},
+                "time": "2026-12-02T00:05:00Z", "key": "tick-1764633900000000000",
+                "outcome": {"kind": "measured"}, "events": [], "value": null, "detail": "",
+                "policy_sha256": ""
+            }))
+            .unwrap()
+        };
+        let (a, b) = (record("freshness"), record("volume"));
+        assert_ne!(message_id("plant-7", &a), message_id("plant-7", &b));
+        assert_eq!(message_id("plant-7", &a), message_id("plant-7", &a.clone()));
+        assert!(message_id("plant-7", &a).starts_with("plant-7."));
+        assert_ne!(message_id("plant-7", &a), message_id("plant-8", &a));
     }
 }

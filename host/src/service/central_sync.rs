@@ -152,8 +152,21 @@ async fn publish_while_up(
     let store = policies_store(js).await?;
     loop {
         for tenant in &service.tenants {
+            // One replica speaks for the tenant: the one holding its tick
+            // lease, so a restarted replica never brings back an older set.
+            if !tenant.ticking().load(std::sync::atomic::Ordering::SeqCst) {
+                continue;
+            }
             let no_files = Vec::new();
-            let set = match current_set(tenant, files.get(&tenant.name).unwrap_or(&no_files)) {
+            // Not in the middle of a change: a half-applied set is no set.
+            let current = {
+                let _one = tenant
+                    .changes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                current_set(tenant, files.get(&tenant.name).unwrap_or(&no_files))
+            };
+            let set = match current {
                 Ok(set) => set,
                 Err(reason) => {
                     refuse(refused, &tenant.name, reason);
