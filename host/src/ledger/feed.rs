@@ -249,7 +249,17 @@ mod tests {
             ledger.flush().unwrap();
         }
         // `observe --wait` or `run` on an agent's data dir: no start_feed.
-        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        // sled's flusher thread may hold the dropped database a moment longer.
+        let reopened = || Ledger::open(dir.path(), "default", 10);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut opened = reopened();
+        while matches!(opened, Err(LedgerError::Busy { .. }))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            opened = reopened();
+        }
+        let ledger = opened.unwrap();
         ledger.record(&record("a", "2026-01-01T00:00:00Z")).unwrap();
         assert_eq!(ledger.unpublished(10).unwrap().len(), 1);
     }
