@@ -17,7 +17,11 @@ pub(crate) fn observations(n: usize, end: jiff::Timestamp) -> String {
 }
 
 /// As [`observations`], `step` apart.
-fn observations_every(step: jiff::SignedDuration, n: usize, end: jiff::Timestamp) -> String {
+pub(crate) fn observations_every(
+    step: jiff::SignedDuration,
+    n: usize,
+    end: jiff::Timestamp,
+) -> String {
     (0..n)
         .map(|i| {
             let at = end - step * (n - i) as i32;

@@ -20,6 +20,7 @@ mod edge_http;
 mod edge_kills;
 mod edge_rebuild;
 mod edge_replicas;
+mod edge_silence;
 mod edge_sync;
 mod edge_tenants;
 mod engine;

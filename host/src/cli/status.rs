@@ -127,13 +127,7 @@ fn tenant_slos(config: &Config, tenant: &str, trees: &Ledger) -> Result<Vec<Slo>
 fn render_agents(agents: &[crate::ledger::AgentReport]) -> String {
     let mut out = String::new();
     for a in agents {
-        let version: String = a
-            .slo_set_version
-            .as_deref()
-            .unwrap_or("none yet")
-            .chars()
-            .take(12)
-            .collect();
+        let version = a.short_version();
         out.push_str(&format!(
             "agent {}: last seen {}, {} records behind, SLO set {}{}\n",
             escape_control(&a.site),

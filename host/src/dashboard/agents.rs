@@ -15,13 +15,7 @@ pub fn agents_table(agents: &[AgentReport]) -> String {
          <th>Records behind</th><th>SLO set</th><th>Last error</th></tr>",
     );
     for a in agents {
-        let version: String = a
-            .slo_set_version
-            .as_deref()
-            .unwrap_or("none yet")
-            .chars()
-            .take(12)
-            .collect();
+        let version = a.short_version();
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",

@@ -20,6 +20,19 @@ pub struct AgentReport {
     pub last_error: Option<String>,
 }
 
+impl AgentReport {
+    /// Its SLO set version as people read it: the first 12 hex digits, or
+    /// `none yet`.
+    pub fn short_version(&self) -> String {
+        self.slo_set_version
+            .as_deref()
+            .unwrap_or("none yet")
+            .chars()
+            .take(12)
+            .collect()
+    }
+}
+
 impl Ledger {
     /// Replaces the synced SLO set (its published text).
     pub fn save_synced_set(&self, text: &str) -> Result<(), LedgerError> {
