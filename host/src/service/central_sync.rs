@@ -158,12 +158,16 @@ async fn publish_while_up(
                 continue;
             }
             let no_files = Vec::new();
-            // Not in the middle of a change: a half-applied set is no set.
+            // Not in the middle of a change (a half-applied set is no set),
+            // and never waiting for one here: a change may hold the lock
+            // through a compile, and this runs on the async runtime. The
+            // next poll, a second later, tries again.
             let current = {
-                let _one = tenant
-                    .changes
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let _one = match tenant.changes.try_lock() {
+                    Ok(guard) => guard,
+                    Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => continue,
+                };
                 current_set(tenant, files.get(&tenant.name).unwrap_or(&no_files))
             };
             let set = match current {
