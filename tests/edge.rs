@@ -66,14 +66,26 @@ pub(crate) fn status(
 /// Writes the config of a central `serve` for tenant `acme` using `nats`
 /// into `dir`; returns the config's path and its HTTP port.
 pub(crate) fn central_config(dir: &Path, nats: &str) -> (std::path::PathBuf, u16) {
+    central_config_with(dir, nats, SLO, "")
+}
+
+/// As [`central_config`], with the SLOs `slos` and the TOML sections
+/// `sections` (e.g. `[central]` lines).
+pub(crate) fn central_config_with(
+    dir: &Path,
+    nats: &str,
+    slos: &str,
+    sections: &str,
+) -> (std::path::PathBuf, u16) {
     let port = free_port();
-    std::fs::write(dir.join("slo.yaml"), SLO).unwrap();
+    std::fs::write(dir.join("slo.yaml"), slos).unwrap();
     let path = dir.join("dataslo.toml");
     std::fs::write(
         &path,
         format!(
             "data_dir = \"data\"\npoll_interval = \"50ms\"\n\
              [nats]\nurl = \"{nats}\"\n\
+             {sections}\
              [server]\nlisten = \"127.0.0.1:{port}\"\n\
              [[tenants]]\nname = \"acme\"\ntoken_sha256 = [\"{}\"]\nslo_files = [\"slo.yaml\"]\n",
             token_hash("acme-secret")
@@ -131,10 +143,13 @@ pub(crate) fn start_agent_with(dir: &Path, nats: &str, site: &str, agent_extra: 
 
 /// The orders-volume records central holds for `acme`, by its API.
 pub(crate) fn central_records(port: u16) -> Option<Vec<serde_json::Value>> {
+    slo_records(port, "orders-volume")
+}
+
+/// The records of `slo` the serve on `port` holds for `acme`, by its API.
+pub(crate) fn slo_records(port: u16, slo: &str) -> Option<Vec<serde_json::Value>> {
     let mut answer = crate::server::agent()
-        .get(&format!(
-            "http://127.0.0.1:{port}/v1/slos/orders-volume/events"
-        ))
+        .get(&format!("http://127.0.0.1:{port}/v1/slos/{slo}/events"))
         .header("Authorization", "Bearer acme-secret")
         .call()
         .ok()?;

@@ -4,12 +4,12 @@
 //! `sites:` sends a scheduled SLO to the agents it names. Real processes, a
 //! real nats-server.
 
-use crate::edge::{await_log, dataslo, observations, spawn, status, terminate};
-use crate::serve_process::free_port;
+use crate::edge::{
+    await_log, central_config_with, dataslo, observations, slo_records, spawn, status, terminate,
+};
 use crate::server::SLO;
 use crate::support::nats::NatsServer;
 use dataslo::jetstream::lease::{LeaseSettings, Standing, bucket, try_hold};
-use dataslo::service::token_hash;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -47,21 +47,8 @@ struct Replica {
 
 impl Replica {
     fn new(dir: &Path, nats: &str, slos: &str, central: &str) -> Replica {
-        let port = free_port();
-        std::fs::write(dir.join("slo.yaml"), slos).unwrap();
-        let config = dir.join("dataslo.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "data_dir = \"data\"\npoll_interval = \"50ms\"\n\
-                 [nats]\nurl = \"{nats}\"\n\
-                 [central]\n{central}\
-                 [server]\nlisten = \"127.0.0.1:{port}\"\n\
-                 [[tenants]]\nname = \"acme\"\ntoken_sha256 = [\"{}\"]\nslo_files = [\"slo.yaml\"]\n",
-                token_hash("acme-secret")
-            ),
-        )
-        .unwrap();
+        let sections = format!("[central]\n{central}");
+        let (config, port) = central_config_with(dir, nats, slos, &sections);
         Replica {
             config,
             port,
@@ -78,18 +65,7 @@ impl Replica {
 
     /// The records of `slo` it holds, by its API.
     fn records(&self, slo: &str) -> Vec<serde_json::Value> {
-        let answer = crate::server::agent()
-            .get(&format!(
-                "http://127.0.0.1:{}/v1/slos/{slo}/events",
-                self.port
-            ))
-            .header("Authorization", "Bearer acme-secret")
-            .call();
-        answer
-            .ok()
-            .and_then(|mut a| a.body_mut().read_json::<serde_json::Value>().ok())
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default()
+        slo_records(self.port, slo).unwrap_or_default()
     }
 
     /// Waits (at most `limit`, to catch a hang) until it holds `n` records of `slo`.

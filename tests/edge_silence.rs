@@ -3,9 +3,10 @@
 //! say so.
 
 use crate::edge::{
-    await_log, await_records, central_config, observations_every, spawn, spool, start_agent,
+    await_log, await_records, central_config_with, observations_every, spawn, spool, start_agent,
     status, terminate,
 };
+use crate::server::SLO;
 use crate::support::nats::NatsServer;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -14,27 +15,17 @@ use std::time::{Duration, Instant};
 /// alert. Windows are whole minutes ending with the current one, so `1m`
 /// would be the current minute alone, and the first second of each minute,
 /// before the site's records of it crossed the bus, would count as silence.
-const SLO: &str = r#"apiVersion: openslo/v1
-kind: SLO
-metadata: { name: orders-volume }
-spec:
-  indicator:
-    metadata: { name: v }
-    spec:
-      thresholdMetric:
-        metricSource:
-          type: dataslo
-          spec:
-            dataset: { namespace: "postgres://prod", name: orders }
-            policy: "builtin:volume"
-            config: { min_rows: 10 }
-            sli: volume
-            trigger: observation
-            alerting: { no_data_after: 2m }
-  timeWindow: [{ duration: 1d, isRolling: true }]
-  budgetingMethod: Occurrences
-  objectives: [{ op: gte, value: 10, target: 0.9 }]
-"#;
+fn slo() -> String {
+    let silent = SLO.replace(
+        "trigger: observation }",
+        "trigger: observation, alerting: { no_data_after: 2m } }",
+    );
+    assert_ne!(
+        silent, SLO,
+        "the orders-volume SLO has one observation trigger"
+    );
+    silent
+}
 
 /// Whether central's status (by `status --config`, which asks the running
 /// serve) shows `no-data` firing now.
@@ -69,8 +60,7 @@ fn a_site_that_goes_silent_fires_the_no_data_alert_of_its_slo_at_central() {
         return;
     };
     let central = tempfile::tempdir().unwrap();
-    let (config, port) = central_config(central.path(), &nats.url());
-    std::fs::write(central.path().join("slo.yaml"), SLO).unwrap();
+    let (config, port) = central_config_with(central.path(), &nats.url(), &slo(), "");
     let serve_log = central.path().join("serve.log");
     let serve = spawn(&["serve", "--config", config.to_str().unwrap()], &serve_log);
     await_log(

@@ -27,6 +27,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
+/// A tenant's config files as read at start, or why one could not be.
+type Files = Result<Vec<SetDocument>, String>;
+
 /// How often each tenant's set is compared with the one published.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -41,19 +44,23 @@ pub async fn sync_with_agents(
     }
     let client = crate::jetstream::connect(&config.nats, "dataslo-serve-sync").await?;
     let js = async_nats::jetstream::new(client);
-    // The files' text as this process read them at its start.
-    let files: BTreeMap<String, Vec<SetDocument>> = config
+    // The files' text as this process read them at its start. A file that
+    // cannot be read again keeps its tenant's set from being published:
+    // a set without it would drop its SLOs at every agent.
+    let files: BTreeMap<String, Files> = config
         .tenants
         .iter()
         .map(|t| {
             let documents = t
                 .slo_files
                 .iter()
-                .filter_map(|f| {
-                    std::fs::read_to_string(f).ok().map(|text| SetDocument {
-                        source: f.display().to_string(),
-                        text,
-                    })
+                .map(|f| {
+                    std::fs::read_to_string(f)
+                        .map(|text| SetDocument {
+                            source: f.display().to_string(),
+                            text,
+                        })
+                        .map_err(|e| format!("cannot read {}: {e}", f.display()))
                 })
                 .collect();
             (t.name.clone(), documents)
@@ -125,7 +132,7 @@ fn policy_bytes(tenant: &Tenant, policy: &SetPolicy) -> Result<Vec<u8>, String> 
 
 async fn publish_sets(
     service: Arc<Service>,
-    files: BTreeMap<String, Vec<SetDocument>>,
+    files: BTreeMap<String, Files>,
     js: async_nats::jetstream::Context,
 ) {
     // Per tenant: the version published, and the last refusal said.
@@ -143,7 +150,7 @@ async fn publish_sets(
 
 async fn publish_while_up(
     service: &Service,
-    files: &BTreeMap<String, Vec<SetDocument>>,
+    files: &BTreeMap<String, Files>,
     js: &async_nats::jetstream::Context,
     published: &mut BTreeMap<String, String>,
     refused: &mut BTreeMap<String, String>,
@@ -157,7 +164,14 @@ async fn publish_while_up(
             if !tenant.ticking().load(std::sync::atomic::Ordering::SeqCst) {
                 continue;
             }
-            let no_files = Vec::new();
+            let files = match files.get(&tenant.name) {
+                Some(Ok(documents)) => documents.as_slice(),
+                Some(Err(reason)) => {
+                    refuse(refused, &tenant.name, reason.clone());
+                    continue;
+                }
+                None => &[],
+            };
             // Not in the middle of a change (a half-applied set is no set),
             // and never waiting for one here: a change may hold the lock
             // through a compile, and this runs on the async runtime. The
@@ -168,7 +182,7 @@ async fn publish_while_up(
                     Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
                     Err(std::sync::TryLockError::WouldBlock) => continue,
                 };
-                current_set(tenant, files.get(&tenant.name).unwrap_or(&no_files))
+                current_set(tenant, files)
             };
             let set = match current {
                 Ok(set) => set,
