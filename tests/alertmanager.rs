@@ -8,7 +8,7 @@
 //! runs over the four hours before the real now.
 
 use crate::alerts::{SLO, observe};
-use crate::support::scheduler_for;
+use crate::support::{LATENESS, scheduler_for};
 
 use dataslo::alert::alertmanager::refresh;
 use dataslo::alert::deliver_outbox;
@@ -123,7 +123,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// A loopback HTTP server answering 200 to everything, keeping the JSON bodies.
-fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+pub(crate) fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/alertmanager", listener.local_addr().unwrap());
     let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -173,7 +173,7 @@ fn advance(
     for m in (from..=to).step_by(5) {
         let at = base + jiff::SignedDuration::from_mins(m);
         s.tick(at, 1000).unwrap();
-        for t in s.evaluate_alerts(at, targets).unwrap() {
+        for t in s.evaluate_alerts(at, targets, LATENESS).unwrap() {
             seen.push((at, t.alert.to_string(), t.to.to_string()));
         }
     }

@@ -3,7 +3,7 @@
 //! evaluations stop; transitions reach a real HTTP webhook on loopback,
 //! retried until it answers 2xx.
 
-use crate::support::scheduler_for;
+use crate::support::{LATENESS, scheduler_for};
 
 use dataslo::alert::{conditions, deliver_outbox};
 use dataslo::model::{AlertName, Notifier, TransitionState, parse_observation};
@@ -61,7 +61,7 @@ fn advance(s: &Scheduler, from: i64, to: i64, targets: &[Notifier]) -> Vec<(i64,
     let mut seen = Vec::new();
     for m in (from..=to).step_by(5) {
         s.tick(minute(m), 1000).unwrap();
-        for t in s.evaluate_alerts(minute(m), targets).unwrap() {
+        for t in s.evaluate_alerts(minute(m), targets, LATENESS).unwrap() {
             seen.push((m, t.alert.to_string(), t.to.to_string()));
         }
     }
@@ -125,7 +125,11 @@ fn a_burning_slo_goes_pending_then_fires_then_resolves() {
         "{later:?}"
     );
     // Re-evaluating at the same time changes nothing.
-    assert!(s.evaluate_alerts(minute(300), &[]).unwrap().is_empty());
+    assert!(
+        s.evaluate_alerts(minute(300), &[], LATENESS)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         s.ledger().transitions().unwrap().len(),
         seen.len() + later.len()
@@ -294,7 +298,7 @@ fn a_broken_checker_burns_no_budget_and_raises_the_error_alert() {
         (0, None),
         "no budget burnt"
     );
-    let transitions = s.evaluate_alerts(minute(40), &[]).unwrap();
+    let transitions = s.evaluate_alerts(minute(40), &[], LATENESS).unwrap();
     assert!(
         transitions.iter().any(|t| t.slo == "broken"
             && t.alert == AlertName::Errors

@@ -2,7 +2,7 @@
 //! from the stored transitions, not those firing after the last clock pass.
 
 use crate::alerts::{SLO, observe};
-use crate::support::scheduler_for;
+use crate::support::{LATENESS, scheduler_for};
 use dataslo::scheduler::Scheduler;
 use dataslo::status::status_report;
 
@@ -16,7 +16,7 @@ fn advance(s: &Scheduler, from: i64, to: i64) -> Vec<(i64, String)> {
     let mut seen = Vec::new();
     for m in (from..=to).step_by(5) {
         s.tick(minute(m), 1000).unwrap();
-        for t in s.evaluate_alerts(minute(m), &[]).unwrap() {
+        for t in s.evaluate_alerts(minute(m), &[], LATENESS).unwrap() {
             if t.alert.to_string() == "page:1h/15m" {
                 seen.push((m, t.to.to_string()));
             }

@@ -134,7 +134,14 @@ pub(super) fn start() -> TestServer {
         for armed in tenant.scheduler.slos().iter() {
             for at in [minutes(-5), minutes(0)] {
                 let at = at + jiff::SignedDuration::from_secs(30);
-                dataslo::alert::evaluate(tenant.scheduler.ledger(), &armed.slo, at, &[]).unwrap();
+                dataslo::alert::evaluate(
+                    tenant.scheduler.ledger(),
+                    &armed.slo,
+                    at,
+                    &[],
+                    std::time::Duration::ZERO,
+                )
+                .unwrap();
             }
         }
     }

@@ -184,6 +184,9 @@ pub fn thread_cpu_time() -> std::time::Duration {
     std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The lateness horizon of a default config, for tests that move alerts.
+pub const LATENESS: std::time::Duration = std::time::Duration::from_secs(86_400);
+
 /// A scheduler over the SLOs of `yaml`, armed with the built-ins, writing a
 /// fresh ledger in `dir`. Panics on an invalid SLO: these are test fixtures.
 pub fn scheduler_for(yaml: &str, dir: &Path) -> dataslo::scheduler::Scheduler {

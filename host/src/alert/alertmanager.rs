@@ -246,6 +246,7 @@ mod tests {
             to: to.parse().unwrap(),
             at: ts(at),
             summary: "burn 20.00 over 1h and 30.00 over 5m (fires at 14.4)".into(),
+            late: None,
         }
     }
 

@@ -14,11 +14,12 @@
 //! config.
 
 pub mod alertmanager;
+mod late;
 mod webhook;
 
 pub use webhook::{Delivery, deliver_outbox};
 
-use crate::budget::{MinuteRange, Tally, tally};
+use crate::budget::{MinuteRange, Tallies, Tally};
 use crate::config::NotifiersConfig;
 use crate::ledger::{AlertPhase, AlertState, Ledger, LedgerError, Transition, minute_of};
 use crate::model::{AlertName, AlertWindow, Notifier, TransitionState};
@@ -76,8 +77,8 @@ pub struct WindowBurn {
 }
 
 /// The windows of `rule` of `slo` (its first objective) at `at`.
-pub fn rule_burn(
-    ledger: &Ledger,
+pub fn rule_burn<T: Tallies + ?Sized>(
+    source: &T,
     slo: &Slo,
     rule: &BurnRule,
     at: jiff::Timestamp,
@@ -85,7 +86,7 @@ pub fn rule_burn(
     let to = minute_of(at);
     let target = slo.objectives.first().map_or(0.99, |o| o.target);
     let window = |length: Duration| -> Result<WindowBurn, LedgerError> {
-        let t = tally(ledger, slo, 0, MinuteRange::last(to, minutes(length)))?;
+        let t = source.tally(slo, 0, MinuteRange::last(to, minutes(length)))?;
         // Timeslices count evaluations: a slice is not an event.
         let events = match slo.budgeting {
             crate::slo::Budgeting::Timeslices => t.evaluations,
@@ -105,8 +106,8 @@ pub fn rule_burn(
 }
 
 /// The conditions of every alert of `slo` (its first objective) at `at`.
-pub fn conditions(
-    ledger: &Ledger,
+pub fn conditions<T: Tallies + ?Sized>(
+    source: &T,
     slo: &Slo,
     at: jiff::Timestamp,
 ) -> Result<Vec<Condition>, LedgerError> {
@@ -116,7 +117,7 @@ pub fn conditions(
     for rule in &a.rules {
         let RuleBurn {
             alert, long, short, ..
-        } = rule_burn(ledger, slo, rule, at)?;
+        } = rule_burn(source, slo, rule, at)?;
         // The long window carries the significance; the short one only has to
         // show the burn is still going on.
         let enough = long.events >= a.min_events && short.events >= 1;
@@ -147,12 +148,7 @@ pub fn conditions(
             summary,
         });
     }
-    let recent = tally(
-        ledger,
-        slo,
-        0,
-        MinuteRange::last(to, minutes(a.no_data_after)),
-    )?;
+    let recent = source.tally(slo, 0, MinuteRange::last(to, minutes(a.no_data_after)))?;
     out.push(Condition {
         alert: AlertName::NoData,
         severity: AlertName::NoData.severity(),
@@ -168,7 +164,7 @@ pub fn conditions(
         .rules
         .first()
         .map_or(Duration::from_secs(3600), |r| r.long);
-    let errors = tally(ledger, slo, 0, MinuteRange::last(to, minutes(page_long)))?;
+    let errors = source.tally(slo, 0, MinuteRange::last(to, minutes(page_long)))?;
     out.push(Condition {
         alert: AlertName::Errors,
         severity: AlertName::Errors.severity(),
@@ -206,12 +202,19 @@ fn rule_name(rule: &BurnRule) -> AlertName {
 /// Moves every alert of `slo` along its state machine at `at`, storing states,
 /// transitions and notifications for `targets`. Returns the transitions.
 /// Evaluating twice at the same time changes nothing the second time.
+///
+/// Records filed since the last evaluation for minutes it had already judged
+/// are judged again at each of those minutes, back at most `lateness`: a
+/// rule they make true fires now (see [`late`]).
 pub fn evaluate(
     ledger: &Ledger,
     slo: &Slo,
     at: jiff::Timestamp,
     targets: &[Notifier],
+    lateness: Duration,
 ) -> Result<Vec<Transition>, LedgerError> {
+    // From here on, a record for an earlier minute is late.
+    ledger.set_judged(&slo.name, minute_of(at))?;
     let mut transitions = Vec::new();
     for c in conditions(ledger, slo, at)? {
         let state = ledger.alert_state(&slo.name, &c.alert)?;
@@ -243,6 +246,7 @@ pub fn evaluate(
             to,
             at,
             summary: c.summary.clone(),
+            late: None,
         });
         ledger.set_alert_state(
             &slo.name,
@@ -253,6 +257,7 @@ pub fn evaluate(
         )?;
         transitions.extend(transition);
     }
+    transitions.extend(late::judge_late(ledger, slo, at, lateness, targets)?);
     Ok(transitions)
 }
 

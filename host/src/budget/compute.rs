@@ -81,7 +81,7 @@ pub fn tally(
 /// The slices of `slicer` that start inside `range`, judged good when
 /// good/total reaches `slice_target`; empty slices are no data. Errors and
 /// evaluations count for every minute of the range.
-fn tally_slices(
+pub(super) fn tally_slices(
     buckets: &[(i64, Bucket)],
     objective: usize,
     range: MinuteRange,

@@ -19,9 +19,11 @@
 mod compute;
 mod series;
 mod slices;
+mod source;
 mod window;
 
 pub use compute::{BURN_WINDOWS, ObjectiveFigures, Tally, objective_figures, tally};
 pub use series::{series_of, series_start, sync_series};
 pub use slices::{Slice, Slicer};
+pub use source::{MinuteSpan, Tallies};
 pub use window::{MinuteRange, window_at};

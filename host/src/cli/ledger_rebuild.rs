@@ -58,7 +58,8 @@ pub fn run(setup: &SetupArgs, requested: &[String]) -> Result<(), Failure> {
         // from what the records give now, and notify nobody.
         let now = jiff::Timestamp::now();
         for slo in &slos {
-            crate::alert::evaluate(&trees, slo, now, &[]).map_err(storage)?;
+            crate::alert::evaluate(&trees, slo, now, &[], config.lateness_horizon)
+                .map_err(storage)?;
         }
         trees.flush().map_err(storage)?;
         println!(

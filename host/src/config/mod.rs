@@ -54,6 +54,11 @@ pub struct Config {
     /// later ones are refused at every entry point. Default `5m`.
     #[serde(with = "humantime_serde")]
     pub max_future_skew: Duration,
+    /// How far back records that arrive late (a site coming back) are judged
+    /// again for alerts: a rule they make true fires now. Older ones still
+    /// count in budgets. Default `1d`; `0s` judges nothing again.
+    #[serde(with = "humantime_serde")]
+    pub lateness_horizon: Duration,
     /// Sandbox limits for every policy call.
     pub limits: LimitsConfig,
     /// The WebAssembly engine: instance allocator, pool sizes, compile cache.
@@ -83,6 +88,7 @@ impl Default for Config {
             workers: 0,
             poll_interval: Duration::from_secs(1),
             max_future_skew: Duration::from_secs(300),
+            lateness_horizon: Duration::from_secs(86_400),
             limits: LimitsConfig::default(),
             engine: EngineConfig::default(),
             notifiers: NotifiersConfig::default(),

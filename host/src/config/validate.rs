@@ -17,6 +17,8 @@ const MIN_COMPILE_MEMORY_MIB: u64 = 64;
 const MAX_COMPILE_MEMORY_MIB: u64 = 1 << 20;
 /// A compile longer than this holds its tenant's changes too long.
 const MAX_COMPILE_TIME: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The longest lateness horizon: a late pass judges each of its minutes.
+const MAX_LATENESS_HORIZON: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 const NOT_A_HASH: &str =
     "must be a sha256 hash, 64 hex digits (printf %s \"$TOKEN\" | sha256sum), not the token";
@@ -40,6 +42,15 @@ impl Config {
             return Err(ValidationError::new(
                 "poll_interval",
                 "must be longer than zero",
+            ));
+        }
+        if self.lateness_horizon > MAX_LATENESS_HORIZON {
+            return Err(ValidationError::new(
+                "lateness_horizon",
+                format!(
+                    "at most {} (each late pass judges every minute of it again)",
+                    humantime::format_duration(MAX_LATENESS_HORIZON)
+                ),
             ));
         }
         memory_in_range("limits.memory_mib", self.limits.memory_mib)?;
@@ -339,6 +350,13 @@ mod tests {
 
     fn tenant(name: &str, hash: &str) -> String {
         format!("[[tenants]]\nname = \"{name}\"\ntoken_sha256 = [\"{hash}\"]\n")
+    }
+
+    #[test]
+    fn a_lateness_horizon_past_thirty_days_is_refused() {
+        let (field, reason) = refused("lateness_horizon = \"31d\"\n");
+        assert_eq!(field, "lateness_horizon");
+        assert!(reason.contains("30days"), "{reason}");
     }
 
     #[test]

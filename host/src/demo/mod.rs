@@ -200,6 +200,8 @@ pub fn simulate(
         catch_up: 1,
         alerts_every: std::time::Duration::from_secs(1800),
         notify_timeout: std::time::Duration::from_secs(5),
+        // The simulation files each hour before judging it: nothing is late.
+        lateness: std::time::Duration::ZERO,
     });
 
     let end = today.as_second().div_euclid(86_400) * 86_400;

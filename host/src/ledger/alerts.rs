@@ -46,6 +46,22 @@ pub struct Transition {
     pub at: jiff::Timestamp,
     /// Why, with the figures.
     pub summary: String,
+    /// For an alert that records filed late made fire: the minutes its
+    /// condition held in the past. The transition itself is dated now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateHeld>,
+}
+
+/// The past evaluation times at which a late-fired alert's condition held:
+/// every minute from `from` to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateHeld {
+    /// The first minute it held.
+    pub from: jiff::Timestamp,
+    /// The last.
+    pub to: jiff::Timestamp,
+    /// The minutes it held, `from` and `to` included.
+    pub evaluations: u64,
 }
 
 /// A notification waiting for delivery.

@@ -125,9 +125,12 @@ impl Ledger {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut series: HashMap<&str, Option<Series>> = HashMap::new();
+        // A record behind its SLO's judged minute is late (see `late`).
+        let mut judged: HashMap<&str, Option<i64>> = HashMap::new();
         for r in records {
             if !series.contains_key(r.slo.as_str()) {
                 series.insert(&r.slo, self.series(&r.slo)?);
+                judged.insert(&r.slo, self.judged(&r.slo)?);
             }
         }
         let prepared: Vec<Prepared> = records
@@ -165,6 +168,7 @@ impl Ledger {
                 let mut seen = std::collections::HashSet::new();
                 let mut deltas: std::collections::BTreeMap<&[u8], Bucket> =
                     std::collections::BTreeMap::new();
+                let mut late: HashMap<&str, i64> = HashMap::new();
                 for (record, (key, value, bucket_keys, counted)) in records.iter().zip(&prepared) {
                     if !seen.insert(key.as_slice()) || evaluations.get(key)?.is_some() {
                         outcome.push(Stored::Duplicate);
@@ -181,7 +185,20 @@ impl Ledger {
                             .or_default()
                             .add_counted(record, counted);
                     }
+                    let minute = minute_of(record.time);
+                    if judged
+                        .get(record.slo.as_str())
+                        .copied()
+                        .flatten()
+                        .is_some_and(|j| minute < j)
+                    {
+                        let earliest = late.entry(&record.slo).or_insert(minute);
+                        *earliest = (*earliest).min(minute);
+                    }
                     outcome.push(Stored::New);
+                }
+                for (slo, minute) in &late {
+                    super::late::lower_mark(meta, slo, *minute)?;
                 }
                 for (bkey, delta) in deltas {
                     let mut bucket = match buckets.get(bkey)? {

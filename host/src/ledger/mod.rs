@@ -31,6 +31,7 @@ mod feed;
 mod group_commit;
 mod health;
 pub mod keys;
+mod late;
 pub mod layout;
 mod migrations;
 mod observations;
@@ -39,12 +40,13 @@ mod uploads;
 mod verify;
 
 pub use agents::AgentReport;
-pub use alerts::{AlertPhase, AlertState, OutboxEntry, Transition};
+pub use alerts::{AlertPhase, AlertState, LateHeld, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
 pub use feed::FeedEntry;
 pub use health::StorageHealth;
+pub use late::{LateMark, ReadMark};
 pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
 pub use series::{Counting, Series, SeriesObjective};
@@ -80,6 +82,8 @@ pub struct Ledger {
     series_lock: std::sync::Arc<std::sync::RwLock<()>>,
     /// Per dataset key: new observations since its history was last trimmed.
     untrimmed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>>,
+    /// Per SLO, the minute its alerts were last judged at (see `late`).
+    judged: late::JudgedCache,
     tenant: String,
 }
 
@@ -146,6 +150,7 @@ impl Ledger {
             series_lock,
             history_depth: history_depth.max(1),
             untrimmed: Default::default(),
+            judged: Default::default(),
             tenant: tenant.to_string(),
         })
     }

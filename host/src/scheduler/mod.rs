@@ -246,11 +246,13 @@ impl Scheduler {
     }
 
     /// Moves every SLO's alerts along at `at`, queueing notifications for
-    /// `targets`. Flushes before returning the transitions.
+    /// `targets`, and judges again the minutes late records landed in, back
+    /// at most `lateness`. Flushes before returning the transitions.
     pub fn evaluate_alerts(
         &self,
         at: jiff::Timestamp,
         targets: &[crate::model::Notifier],
+        lateness: std::time::Duration,
     ) -> Result<Vec<Transition>, LedgerError> {
         let mut all = Vec::new();
         for armed in self.slos().iter() {
@@ -259,6 +261,7 @@ impl Scheduler {
                 &armed.slo,
                 at,
                 targets,
+                lateness,
             )?);
         }
         self.commit()?;

@@ -29,6 +29,8 @@ pub struct ClockSettings {
     pub alerts_every: Duration,
     /// Timeout of one notification.
     pub notify_timeout: Duration,
+    /// How far back late records are judged again for alerts.
+    pub lateness: Duration,
 }
 
 impl ClockSettings {
@@ -40,6 +42,7 @@ impl ClockSettings {
             catch_up: MAX_CATCH_UP,
             alerts_every: Duration::ZERO,
             notify_timeout: Duration::from_secs(5),
+            lateness: config.lateness_horizon,
         }
     }
 }
@@ -151,7 +154,7 @@ impl ClockPass {
             );
         }
         if self.alerts.due(now) {
-            report.transitions = scheduler.evaluate_alerts(now, notifiers)?;
+            report.transitions = scheduler.evaluate_alerts(now, notifiers, s.lateness)?;
             for t in &report.transitions {
                 tracing::info!(
                     slo = %t.slo, alert = %t.alert, to = %t.to, severity = %t.severity,

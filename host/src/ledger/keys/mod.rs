@@ -24,16 +24,21 @@
 //! | `t/{tenant}/policies` | [`PolicyKey`]: policy name | policy entry |
 //! | `t/{tenant}/meta` | [`SYNCED_SET`] | the SLO set synced from central (agents only) |
 //! | `t/{tenant}/meta` | [`AgentKey`]: site | an agent's last heartbeat (central only) |
+//! | `t/{tenant}/meta` | [`JudgedKey`]: SLO | the minute its alerts were last judged at |
+//! | `t/{tenant}/meta` | [`LateKey`]: SLO | the earliest minute filed behind it since ([`LateMark`](super::LateMark)) |
+//! | `t/{tenant}/meta` | [`LateEpisodeKey`]: SLO, alert | the last minute of its last late-fired episode |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
 //! (`codec`). Depends on [`crate::model`] and the bucket [`Level`](super::Level).
 
 mod alerts;
 mod evaluations;
+mod late;
 mod observations;
 
 pub use alerts::{AlertKey, AlertLogKey, OutboxKey, alert_log_until};
 pub use evaluations::{BucketKey, RecordKey, records_until, slo};
+pub use late::{JudgedKey, LateEpisodeKey, LateKey};
 pub use observations::{ObservationKey, dataset, observations_until};
 
 /// The db-wide key, in sled's default tree, of the ledger's layout version.
