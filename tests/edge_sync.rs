@@ -1,8 +1,8 @@
 //! Configuration flows down, visibility flows up: central publishes each
-//! tenant's SLO set (KV `dataslo-slo-sets`) and policies (Object Store
-//! `dataslo-policies`); a running agent arms and swaps in each new set, or
-//! keeps the old one and says why; `GET /v1/agents` shows every site from
-//! its heartbeats (KV `dataslo-agents`).
+//! tenant's SLO set (KV `dataslo-slo-sets-<tenant>`) and policies (Object
+//! Store `dataslo-policies-<tenant>`); a running agent arms and swaps in each
+//! new set, or keeps the old one and says why; `GET /v1/agents` shows every
+//! site from its heartbeats (KV `dataslo-agents-<tenant>`).
 
 use crate::edge::{central_config, dataslo, observations, spawn, spool, start_agent, terminate};
 use crate::server::send;
@@ -18,7 +18,7 @@ const TOKEN: Option<&str> = Some("acme-secret");
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// An SLO on the orders dataset run by `policy`, emitting `sli`.
-fn slo_yaml(name: &str, policy: &str, sli: &str) -> String {
+pub(crate) fn slo_yaml(name: &str, policy: &str, sli: &str) -> String {
     format!(
         r#"apiVersion: openslo/v1
 kind: SLO
@@ -143,7 +143,7 @@ impl Edge {
 
 /// The names of the SLOs the running agent in `edge` reports in `status`;
 /// none while it is starting.
-fn agent_slos(edge: &Path) -> Vec<String> {
+pub(crate) fn agent_slos(edge: &Path) -> Vec<String> {
     let config = edge.join("dataslo.toml");
     let out = dataslo(&[
         "status",
@@ -267,7 +267,7 @@ fn slos_put_at_central_run_at_the_agent_and_after_its_restart_offline() {
     assert_eq!(terminate(agent), Some(0));
 }
 
-/// Puts other bytes in the Object Store under the name (sha256) of a policy.
+/// Puts other bytes in acme's Object Store under the name (sha256) of a policy.
 fn corrupt_policy_object(nats: &NatsServer, sha256: &str) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -276,11 +276,11 @@ fn corrupt_policy_object(nats: &NatsServer, sha256: &str) {
     rt.block_on(async {
         let client = async_nats::connect(nats.url()).await.unwrap();
         let js = async_nats::jetstream::new(client);
-        let store = match js.get_object_store("dataslo-policies").await {
+        let store = match js.get_object_store("dataslo-policies-acme").await {
             Ok(store) => store,
             Err(_) => js
                 .create_object_store(async_nats::jetstream::object_store::Config {
-                    bucket: "dataslo-policies".into(),
+                    bucket: "dataslo-policies-acme".into(),
                     ..Default::default()
                 })
                 .await

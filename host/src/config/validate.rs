@@ -25,10 +25,11 @@ const NOT_A_HASH: &str =
 
 pub(super) type Checked = Result<(), ValidationError>;
 
-/// `[a-z0-9-]+`: a tenant's name becomes a folder, ledger tree names and a
-/// NATS subject token.
+/// `[a-z0-9-]{1,64}`: a tenant's name becomes a folder, ledger tree names,
+/// a NATS subject token and part of its NATS bucket names
+/// (`dataslo-policies-<tenant>`, a folder of nats-server's store too).
 pub(super) fn tenant_name_ok(name: &str) -> bool {
-    !name.is_empty()
+    (1..=64).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -101,7 +102,7 @@ impl Config {
             return Err(ValidationError::new(
                 field("name"),
                 format!(
-                    "a tenant name is one or more lowercase letters, digits and dashes, not {:?}",
+                    "a tenant name is 1 to 64 lowercase letters, digits and dashes, not {:?}",
                     tenant.name
                 ),
             ));
@@ -487,13 +488,20 @@ mod tests {
     }
 
     #[test]
-    fn a_tenant_name_outside_lowercase_digits_and_dashes_is_refused() {
-        for name in ["", "Acme", "../etc", "a b"] {
+    fn a_tenant_name_outside_lowercase_digits_and_dashes_or_past_64_is_refused() {
+        let long = "a".repeat(65);
+        for name in ["", "Acme", "../etc", "a b", long.as_str()] {
             let text = format!("{}{}", tenant("ok-1", HASH_A), tenant(name, HASH_B));
             let (field, message) = refused(&text);
             assert_eq!(field, "tenants[1].name", "{name:?}");
             assert!(message.contains(&format!("{name:?}")), "{message}");
         }
+    }
+
+    #[test]
+    fn a_tenant_name_of_64_characters_is_accepted() {
+        let longest = "a".repeat(64);
+        assert!(tenant_name_ok(&longest));
     }
 
     #[test]

@@ -104,7 +104,7 @@ impl Config {
             return Err(ValidationError::new(
                 "agent.tenant",
                 format!(
-                    "a tenant name is one or more lowercase letters, digits and dashes, not {:?}",
+                    "a tenant name is 1 to 64 lowercase letters, digits and dashes, not {:?}",
                     agent.tenant
                 ),
             ));

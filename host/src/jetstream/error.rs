@@ -28,6 +28,14 @@ pub enum JetStreamError {
         /// Why.
         error: String,
     },
+    /// A bucket central makes is not there yet.
+    #[error(
+        "{what} does not exist yet: central (`serve` with [nats] url) creates it for its tenants"
+    )]
+    Absent {
+        /// The bucket, e.g. `KV bucket dataslo-slo-sets-acme`.
+        what: String,
+    },
     /// A publish was not acknowledged.
     #[error("publishing to {subject}: {error}")]
     Publish {

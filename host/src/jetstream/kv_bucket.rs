@@ -1,7 +1,9 @@
-//! A KV bucket made the way nats-server 2.9 takes it.
+//! A KV bucket made the way nats-server 2.9 takes it, and buckets opened
+//! without making them.
 
 use super::JetStreamError;
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::context::GetStreamErrorKind;
+use async_nats::jetstream::{self, ErrorCode, kv};
 
 /// The KV bucket `bucket`, created (keeping `history` values per key) if it
 /// is not there. Its stream is made here as the KV convention has it
@@ -32,10 +34,47 @@ pub(super) async fn kv_bucket(
             error: e.to_string(),
         })?;
     }
+    open_kv_bucket(js, bucket).await
+}
+
+/// The KV bucket `bucket` as it is; [`JetStreamError::Absent`] when it is
+/// not there. Asks only for the stream's info: a user without the right to
+/// make streams can open it.
+pub(super) async fn open_kv_bucket(
+    js: &jetstream::Context,
+    bucket: &str,
+) -> Result<kv::Store, JetStreamError> {
+    let what = format!("KV bucket {bucket}");
+    stream_exists(js, &format!("KV_{bucket}"), &what).await?;
     js.get_key_value(bucket)
         .await
         .map_err(|e| JetStreamError::Stream {
-            what: what(),
+            what,
             error: e.to_string(),
         })
+}
+
+/// Whether `stream` is there: `Ok`, [`JetStreamError::Absent`] (naming
+/// `what`), or the error asking gave (a refused permission among them).
+pub(super) async fn stream_exists(
+    js: &jetstream::Context,
+    stream: &str,
+    what: &str,
+) -> Result<(), JetStreamError> {
+    match js.get_stream(stream).await {
+        Ok(_) => Ok(()),
+        Err(e) => match e.kind() {
+            GetStreamErrorKind::JetStream(error)
+                if error.error_code() == ErrorCode::STREAM_NOT_FOUND =>
+            {
+                Err(JetStreamError::Absent {
+                    what: what.to_string(),
+                })
+            }
+            _ => Err(JetStreamError::Stream {
+                what: what.to_string(),
+                error: e.to_string(),
+            }),
+        },
+    }
 }

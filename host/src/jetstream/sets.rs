@@ -1,26 +1,39 @@
 //! A tenant's SLO set on the bus: central publishes it, its agents follow it.
 //!
 //! - The set (its OpenSLO texts and the policies they need, by sha256) is
-//!   the value of key `<tenant>` in the KV bucket [`SETS_BUCKET`], as JSON
+//!   the value of key [`SET_KEY`] in the tenant's KV bucket
+//!   `dataslo-slo-sets-<tenant>` ([`sets_bucket_name`]), as JSON
 //!   ([`SloSet::encode`]). Its [`SloSet::version`] is the sha256 of its
 //!   content, so the same set always has the same version.
-//! - Each policy's bytes are the object named by their sha256 in the Object
-//!   Store [`POLICIES_BUCKET`]: content-addressed, shared by every tenant
-//!   that uses the same bytes, checked against the name when fetched.
+//! - Each policy's bytes are the object named by their sha256 in the
+//!   tenant's Object Store `dataslo-policies-<tenant>`
+//!   ([`policies_bucket_name`]): content-addressed, checked against the name
+//!   when fetched.
+//!
+//! One bucket and one store per tenant, so that NATS permissions (on
+//! subjects) can keep each tenant's agents to their own. Central makes them
+//! ([`create_sets_bucket`], [`create_policies_store`]); agents only open them.
 
 use super::JetStreamError;
-use super::kv_bucket::kv_bucket;
+use super::kv_bucket::{kv_bucket, open_kv_bucket, stream_exists};
 use async_nats::jetstream::{self, kv, object_store};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
-/// The KV bucket of SLO sets, one key per tenant.
-pub const SETS_BUCKET: &str = "dataslo-slo-sets";
+/// The key of the set in its tenant's bucket.
+pub const SET_KEY: &str = "set";
 
-/// The Object Store of policies, one object per sha256.
-pub const POLICIES_BUCKET: &str = "dataslo-policies";
+/// The KV bucket of `tenant`'s SLO set.
+pub fn sets_bucket_name(tenant: &str) -> String {
+    format!("dataslo-slo-sets-{tenant}")
+}
+
+/// The Object Store of `tenant`'s policies, one object per sha256.
+pub fn policies_bucket_name(tenant: &str) -> String {
+    format!("dataslo-policies-{tenant}")
+}
 
 /// The format of [`SloSet`] this build writes and reads.
 pub const SET_FORMAT: u32 = 1;
@@ -124,10 +137,10 @@ fn version_of(documents: &[SetDocument], policies: &[SetPolicy]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetError {
     /// Not the JSON of a set.
-    #[error("the SLO set in {SETS_BUCKET} is not readable: {0}")]
+    #[error("the published SLO set is not readable: {0}")]
     Unreadable(String),
     /// Written by another build.
-    #[error("the SLO set in {SETS_BUCKET} has format {0}; this agent reads format {SET_FORMAT}")]
+    #[error("the published SLO set has format {0}; this agent reads format {SET_FORMAT}")]
     Format(u32),
     /// The version is not the content's.
     #[error("the SLO set claims version {claimed}, but its content is version {found}")]
@@ -138,7 +151,7 @@ pub enum SetError {
         found: String,
     },
     /// A policy's bytes are not the ones the set names.
-    #[error("policy {reference}: object {sha256} in {POLICIES_BUCKET} has sha256 {found}")]
+    #[error("policy {reference}: its bytes have sha256 {found}, not {sha256}")]
     Mismatch {
         /// The policy.
         reference: String,
@@ -148,10 +161,12 @@ pub enum SetError {
         found: String,
     },
     /// A policy's object could not be read.
-    #[error("policy {reference}: object {sha256} in {POLICIES_BUCKET}: {error}")]
+    #[error("policy {reference}: object {sha256} in Object Store {store}: {error}")]
     Fetch {
         /// The policy.
         reference: String,
+        /// The Object Store.
+        store: String,
         /// Its object.
         sha256: String,
         /// Why.
@@ -166,35 +181,70 @@ fn bucket_error(what: &str, error: impl std::fmt::Display) -> JetStreamError {
     }
 }
 
-/// The bucket of SLO sets.
-pub async fn sets_bucket(js: &jetstream::Context) -> Result<kv::Store, JetStreamError> {
-    kv_bucket(js, SETS_BUCKET, 5).await
-}
-
-/// The Object Store of policies.
-pub async fn policies_store(
+/// `tenant`'s SLO-set bucket, made if absent (central).
+pub async fn create_sets_bucket(
     js: &jetstream::Context,
-) -> Result<object_store::ObjectStore, JetStreamError> {
-    if let Ok(store) = js.get_object_store(POLICIES_BUCKET).await {
-        return Ok(store);
-    }
-    js.create_object_store(object_store::Config {
-        bucket: POLICIES_BUCKET.to_string(),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| bucket_error(&format!("Object Store {POLICIES_BUCKET}"), e))
+    tenant: &str,
+) -> Result<kv::Store, JetStreamError> {
+    kv_bucket(js, &sets_bucket_name(tenant), 5).await
 }
 
-/// The version of `tenant`'s published set, if there is one.
-pub async fn published_version(
-    sets: &kv::Store,
+/// `tenant`'s SLO-set bucket as central made it (an agent);
+/// [`JetStreamError::Absent`] until then.
+pub async fn open_sets_bucket(
+    js: &jetstream::Context,
     tenant: &str,
-) -> Result<Option<String>, JetStreamError> {
-    let value = sets
-        .get(tenant)
+) -> Result<kv::Store, JetStreamError> {
+    open_kv_bucket(js, &sets_bucket_name(tenant)).await
+}
+
+/// `tenant`'s Object Store of policies, made if absent (central).
+pub async fn create_policies_store(
+    js: &jetstream::Context,
+    tenant: &str,
+) -> Result<Policies, JetStreamError> {
+    let bucket = policies_bucket_name(tenant);
+    let store = match js.get_object_store(&bucket).await {
+        Ok(store) => store,
+        Err(_) => js
+            .create_object_store(object_store::Config {
+                bucket: bucket.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| bucket_error(&format!("Object Store {bucket}"), e))?,
+    };
+    Ok(Policies { store, bucket })
+}
+
+/// `tenant`'s Object Store of policies as central made it (an agent);
+/// [`JetStreamError::Absent`] until then.
+pub async fn open_policies_store(
+    js: &jetstream::Context,
+    tenant: &str,
+) -> Result<Policies, JetStreamError> {
+    let bucket = policies_bucket_name(tenant);
+    let what = format!("Object Store {bucket}");
+    stream_exists(js, &format!("OBJ_{bucket}"), &what).await?;
+    let store = js
+        .get_object_store(&bucket)
         .await
-        .map_err(|e| bucket_error(&format!("KV {SETS_BUCKET} key {tenant}"), e))?;
+        .map_err(|e| bucket_error(&what, e))?;
+    Ok(Policies { store, bucket })
+}
+
+/// A tenant's Object Store of policies, and its name for errors.
+pub struct Policies {
+    store: object_store::ObjectStore,
+    bucket: String,
+}
+
+/// The version of the set published in `sets`, if there is one.
+pub async fn published_version(sets: &kv::Store) -> Result<Option<String>, JetStreamError> {
+    let value = sets
+        .get(SET_KEY)
+        .await
+        .map_err(|e| bucket_error(&format!("KV {} key {SET_KEY}", sets.name), e))?;
     Ok(value.and_then(|bytes| SloSet::decode(&bytes).ok().map(|s| s.version)))
 }
 
@@ -202,42 +252,48 @@ pub async fn published_version(
 /// its bytes by sha256), then the set; returns the set's revision.
 pub async fn publish_set(
     sets: &kv::Store,
-    policies: &object_store::ObjectStore,
+    policies: &Policies,
     set: &SloSet,
     bytes_of: impl Fn(&SetPolicy) -> Result<Vec<u8>, String>,
 ) -> Result<u64, JetStreamError> {
     for policy in &set.policies {
-        if policies.info(&policy.sha256).await.is_ok() {
+        if policies.store.info(&policy.sha256).await.is_ok() {
             continue;
         }
         let bytes = bytes_of(policy)
             .map_err(|e| bucket_error(&format!("policy {}", policy.reference), e))?;
         policies
+            .store
             .put(policy.sha256.as_str(), &mut bytes.as_slice())
             .await
             .map_err(|e| {
-                bucket_error(&format!("object {} in {POLICIES_BUCKET}", policy.sha256), e)
+                bucket_error(
+                    &format!(
+                        "object {} in Object Store {}",
+                        policy.sha256, policies.bucket
+                    ),
+                    e,
+                )
             })?;
     }
-    sets.put(&set.tenant, set.encode().into())
+    sets.put(SET_KEY, set.encode().into())
         .await
         .map_err(|e| JetStreamError::Publish {
-            subject: format!("KV {SETS_BUCKET} key {}", set.tenant),
+            subject: format!("KV {} key {SET_KEY}", sets.name),
             error: e.to_string(),
         })
 }
 
 /// The bytes of `policy` from the store, checked against its sha256.
-pub async fn fetch_policy(
-    policies: &object_store::ObjectStore,
-    policy: &SetPolicy,
-) -> Result<Vec<u8>, SetError> {
+pub async fn fetch_policy(policies: &Policies, policy: &SetPolicy) -> Result<Vec<u8>, SetError> {
     let fetch = |error: String| SetError::Fetch {
         reference: policy.reference.clone(),
+        store: policies.bucket.clone(),
         sha256: policy.sha256.clone(),
         error,
     };
     let object = policies
+        .store
         .get(&policy.sha256)
         .await
         .map_err(|e| fetch(e.to_string()))?;
@@ -266,30 +322,38 @@ pub fn check_policy(policy: &SetPolicy, bytes: &[u8]) -> Result<(), SetError> {
     }
 }
 
-/// A watch of `tenant`'s set: its current value first, then every change.
-pub struct SetWatch(kv::Watch);
+/// A watch of a tenant's set: its current value first, then every change.
+pub struct SetWatch {
+    watch: kv::Watch,
+    bucket: String,
+}
 
 impl SetWatch {
-    /// Starts watching `tenant`'s key.
-    pub async fn start(sets: &kv::Store, tenant: &str) -> Result<Self, JetStreamError> {
-        sets.watch_with_history(tenant)
+    /// Starts watching the set in `sets`.
+    pub async fn start(sets: &kv::Store) -> Result<Self, JetStreamError> {
+        let bucket = sets.name.clone();
+        sets.watch_with_history(SET_KEY)
             .await
-            .map(SetWatch)
-            .map_err(|e| bucket_error(&format!("watch of KV {SETS_BUCKET} key {tenant}"), e))
+            .map(|watch| SetWatch {
+                watch,
+                bucket: bucket.clone(),
+            })
+            .map_err(|e| bucket_error(&format!("watch of KV {bucket} key {SET_KEY}"), e))
     }
 
     /// The next value put (its revision and bytes); `None` when the watch
     /// ended, an error when it failed: start another.
     pub async fn next(&mut self) -> Option<Result<(u64, Vec<u8>), JetStreamError>> {
         loop {
-            match self.0.next().await? {
+            match self.watch.next().await? {
                 Ok(entry) if entry.operation == kv::Operation::Put => {
                     return Some(Ok((entry.revision, entry.value.to_vec())));
                 }
                 // A delete or purge leaves the set running as it is.
                 Ok(_) => {}
                 Err(e) => {
-                    return Some(Err(bucket_error(&format!("watch of KV {SETS_BUCKET}"), e)));
+                    let what = format!("watch of KV {}", self.bucket);
+                    return Some(Err(bucket_error(&what, e)));
                 }
             }
         }

@@ -15,10 +15,10 @@ use super::tenant::{Tenant, UPLOADED_SLOS_FILE};
 use super::tenants::Service;
 use crate::config::Config;
 use crate::jetstream::JetStreamError;
-use crate::jetstream::agents::{HeartbeatWatch, agents_bucket};
+use crate::jetstream::agents::{HeartbeatWatch, create_agents_bucket};
 use crate::jetstream::sets::{
-    SetDocument, SetPolicy, SloSet, check_policy, policies_store, publish_set, published_version,
-    sets_bucket,
+    Policies, SetDocument, SetPolicy, SloSet, check_policy, create_policies_store,
+    create_sets_bucket, publish_set, published_version,
 };
 use crate::model::PolicyRef;
 use std::collections::BTreeMap;
@@ -155,8 +155,14 @@ async fn publish_while_up(
     published: &mut BTreeMap<String, String>,
     refused: &mut BTreeMap<String, String>,
 ) -> Result<(), JetStreamError> {
-    let sets = sets_bucket(js).await?;
-    let store = policies_store(js).await?;
+    // Each tenant's own buckets, made here (agents only open them).
+    let mut buckets: BTreeMap<String, (async_nats::jetstream::kv::Store, Policies)> =
+        BTreeMap::new();
+    for tenant in &service.tenants {
+        let sets = create_sets_bucket(js, &tenant.name).await?;
+        let store = create_policies_store(js, &tenant.name).await?;
+        buckets.insert(tenant.name.clone(), (sets, store));
+    }
     loop {
         for tenant in &service.tenants {
             // One replica speaks for the tenant: the one holding its tick
@@ -194,13 +200,16 @@ async fn publish_while_up(
             if published.get(&tenant.name) == Some(&set.version) {
                 continue;
             }
+            let Some((sets, store)) = buckets.get(&tenant.name) else {
+                continue;
+            };
             if !published.contains_key(&tenant.name)
-                && published_version(&sets, &tenant.name).await?.as_ref() == Some(&set.version)
+                && published_version(sets).await?.as_ref() == Some(&set.version)
             {
                 published.insert(tenant.name.clone(), set.version);
                 continue;
             }
-            match publish_set(&sets, &store, &set, |p| policy_bytes(tenant, p)).await {
+            match publish_set(sets, store, &set, |p| policy_bytes(tenant, p)).await {
                 Ok(revision) => {
                     tracing::info!(tenant = %tenant.name, version = %set.version, revision, "SLO set published");
                     refused.remove(&tenant.name);
@@ -238,7 +247,7 @@ async fn file_while_up(
     tenant: &Tenant,
     js: &async_nats::jetstream::Context,
 ) -> Result<(), JetStreamError> {
-    let agents = agents_bucket(js).await?;
+    let agents = create_agents_bucket(js, &tenant.name).await?;
     let mut watch = HeartbeatWatch::start(&agents, &tenant.name).await?;
     while let Some(report) = watch.next().await {
         tenant.scheduler.ledger().put_agent_report(&report?)?;

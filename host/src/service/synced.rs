@@ -12,9 +12,10 @@ use super::tenant::Tenant;
 use super::tenants::Service;
 use crate::config::Config;
 use crate::jetstream::JetStreamError;
-use crate::jetstream::agents::{agents_bucket, put_heartbeat};
+use crate::jetstream::agents::{open_agents_bucket, put_heartbeat};
 use crate::jetstream::sets::{
-    SetError, SetWatch, SloSet, check_policy, fetch_policy, policies_store, sets_bucket,
+    Policies, SetError, SetWatch, SloSet, check_policy, fetch_policy, open_policies_store,
+    open_sets_bucket,
 };
 use crate::ledger::{AgentReport, LedgerError};
 use crate::model::PolicyRef;
@@ -231,7 +232,9 @@ struct Synced {
 }
 
 /// Follows the tenant's set and writes heartbeats, until aborted; a lost
-/// connection or watch is started again after a second.
+/// connection or watch is started again after a second. The agent only
+/// opens its tenant's buckets (its NATS user may not make streams): while
+/// central has not made them, it waits and asks again.
 pub async fn follow_sets(tenant: Arc<Tenant>, js: async_nats::jetstream::Context, follow: Follow) {
     let mut synced = Synced {
         version: follow.version.clone(),
@@ -242,8 +245,14 @@ pub async fn follow_sets(tenant: Arc<Tenant>, js: async_nats::jetstream::Context
     let mut delay = Duration::from_secs(1);
     loop {
         let started = std::time::Instant::now();
-        if let Err(error) = follow_once(&tenant, &js, &follow, &mut synced).await {
-            tracing::warn!(%error, retry_in = ?delay, "following the SLO set from central");
+        match follow_once(&tenant, &js, &follow, &mut synced).await {
+            Ok(()) => {}
+            Err(error @ JetStreamError::Absent { .. }) => {
+                tracing::info!(tenant = %follow.tenant, %error, retry_in = ?delay, "waiting for central to create the tenant's buckets");
+            }
+            Err(error) => {
+                tracing::warn!(%error, retry_in = ?delay, "following the SLO set from central");
+            }
         }
         delay = match started.elapsed() > Duration::from_secs(30) {
             true => Duration::from_secs(1),
@@ -259,10 +268,10 @@ async fn follow_once(
     follow: &Follow,
     synced: &mut Synced,
 ) -> Result<(), JetStreamError> {
-    let sets = sets_bucket(js).await?;
-    let store = policies_store(js).await?;
-    let agents = agents_bucket(js).await?;
-    let mut watch = SetWatch::start(&sets, &follow.tenant).await?;
+    let sets = open_sets_bucket(js, &follow.tenant).await?;
+    let store = open_policies_store(js, &follow.tenant).await?;
+    let agents = open_agents_bucket(js, &follow.tenant).await?;
+    let mut watch = SetWatch::start(&sets).await?;
     let mut beat = tokio::time::interval(follow.heartbeat);
     loop {
         tokio::select! {
@@ -282,7 +291,7 @@ async fn follow_once(
 /// Applies the set published at `revision`, or records why not.
 async fn take(
     tenant: &Arc<Tenant>,
-    store: &async_nats::jetstream::object_store::ObjectStore,
+    store: &Policies,
     follow: &Follow,
     synced: &mut Synced,
     revision: u64,
@@ -306,7 +315,7 @@ async fn take(
 /// The set's version, and how many SLOs now run (`None`: it runs already).
 async fn fetch_and_apply(
     tenant: &Arc<Tenant>,
-    store: &async_nats::jetstream::object_store::ObjectStore,
+    store: &Policies,
     follow: &Follow,
     synced: &Synced,
     bytes: &[u8],
