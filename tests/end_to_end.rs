@@ -18,6 +18,7 @@ mod disk_full;
 mod edge;
 mod edge_http;
 mod edge_kills;
+mod edge_lease;
 mod edge_rebuild;
 mod edge_replicas;
 mod edge_silence;

@@ -16,7 +16,7 @@
 pub mod alertmanager;
 mod webhook;
 
-pub use webhook::{Delivery, deliver_outbox};
+pub use webhook::{Delivery, deliver_outbox, deliver_outbox_while};
 
 use crate::budget::{MinuteRange, Tally, tally};
 use crate::config::NotifiersConfig;
