@@ -9,7 +9,6 @@ use crate::edge::{
 };
 use crate::server::SLO;
 use crate::support::nats::NatsServer;
-use dataslo::jetstream::lease::{LeaseSettings, Standing, bucket, try_hold};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -17,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// A scheduled freshness SLO named `name` ticking every second, its dataslo
 /// source extended by `extra` (e.g. `, sites: [plant-7]`).
-fn fresh(name: &str, extra: &str) -> String {
+pub(crate) fn fresh(name: &str, extra: &str) -> String {
     format!(
         r#"apiVersion: openslo/v1
 kind: SLO
@@ -39,14 +38,14 @@ spec:
 
 /// A central replica of tenant `acme` in `dir`: its config (SLOs `slos`,
 /// `[central]` lines `central`), HTTP port and log.
-struct Replica {
-    config: PathBuf,
-    port: u16,
-    log: PathBuf,
+pub(crate) struct Replica {
+    pub(crate) config: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) log: PathBuf,
 }
 
 impl Replica {
-    fn new(dir: &Path, nats: &str, slos: &str, central: &str) -> Replica {
+    pub(crate) fn new(dir: &Path, nats: &str, slos: &str, central: &str) -> Replica {
         let sections = format!("[central]\n{central}");
         let (config, port) = central_config_with(dir, nats, slos, &sections);
         Replica {
@@ -56,7 +55,7 @@ impl Replica {
         }
     }
 
-    fn start(&self) -> Child {
+    pub(crate) fn start(&self) -> Child {
         spawn(
             &["serve", "--config", self.config.to_str().unwrap()],
             &self.log,
@@ -64,12 +63,17 @@ impl Replica {
     }
 
     /// The records of `slo` it holds, by its API.
-    fn records(&self, slo: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn records(&self, slo: &str) -> Vec<serde_json::Value> {
         slo_records(self.port, slo).unwrap_or_default()
     }
 
     /// Waits (at most `limit`, to catch a hang) until it holds `n` records of `slo`.
-    fn await_records(&self, slo: &str, n: usize, limit: Duration) -> Vec<serde_json::Value> {
+    pub(crate) fn await_records(
+        &self,
+        slo: &str,
+        n: usize,
+        limit: Duration,
+    ) -> Vec<serde_json::Value> {
         let deadline = Instant::now() + limit;
         loop {
             let records = self.records(slo);
@@ -87,14 +91,14 @@ impl Replica {
         }
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
 /// (SLO, time, key) of every record `ledger export` of `config` shows; a
 /// record exported twice appears twice.
-fn exported(config: &Path) -> Vec<(String, String, String)> {
+pub(crate) fn exported(config: &Path) -> Vec<(String, String, String)> {
     let out = dataslo(&["ledger", "export", "--config", config.to_str().unwrap()]);
     assert!(
         out.status.success(),
@@ -112,7 +116,7 @@ fn exported(config: &Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn keys(records: &[serde_json::Value]) -> Vec<String> {
+pub(crate) fn keys(records: &[serde_json::Value]) -> Vec<String> {
     let mut keys: Vec<String> = records
         .iter()
         .map(|r| r["key"].as_str().unwrap().to_string())
@@ -311,54 +315,58 @@ fn a_scheduled_slo_ticks_at_the_sites_it_lists_and_at_central_only_without_them(
 }
 
 #[test]
-fn the_tick_lease_is_taken_over_only_after_its_holder_lets_it_lapse() {
-    let Some(nats) =
-        NatsServer::start("the_tick_lease_is_taken_over_only_after_its_holder_lets_it_lapse")
-    else {
+fn two_replicas_without_names_each_file_every_record_under_names_of_their_own() {
+    let Some(nats) = NatsServer::start(
+        "two_replicas_without_names_each_file_every_record_under_names_of_their_own",
+    ) else {
         return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = async_nats::connect(nats.url()).await.unwrap();
-        let js = async_nats::jetstream::new(client);
-        let store = bucket(&js).await.unwrap();
-        let replica = |name: &str| LeaseSettings {
-            tenant: "acme".into(),
-            replica: name.into(),
-            lease: Duration::from_secs(10),
-        };
-        let (r1, r2, r3) = (replica("r1"), replica("r2"), replica("r3"));
-        let t0 = jiff::Timestamp::now();
-        let at = |s: i64| t0 + jiff::SignedDuration::from_secs(s);
-        assert_eq!(try_hold(&store, &r1, at(0)).await.unwrap(), Standing::Holds);
-        assert_eq!(
-            try_hold(&store, &r2, at(9)).await.unwrap(),
-            Standing::Lost("r1".into())
-        );
-        // r1 renews at 3 s: its hold now ends at 13 s.
-        assert_eq!(try_hold(&store, &r1, at(3)).await.unwrap(), Standing::Holds);
-        assert_eq!(
-            try_hold(&store, &r2, at(12)).await.unwrap(),
-            Standing::Lost("r1".into())
-        );
-        // r1 lets it lapse: r2 takes over, and r1 is out.
-        assert_eq!(
-            try_hold(&store, &r2, at(13)).await.unwrap(),
-            Standing::Holds
-        );
-        assert_eq!(
-            try_hold(&store, &r1, at(14)).await.unwrap(),
-            Standing::Lost("r2".into())
-        );
-        // Two replicas taking over the lapsed lease at once: one wins.
-        let (a, b) = tokio::join!(try_hold(&store, &r1, at(30)), try_hold(&store, &r3, at(30)));
-        let won = [a.unwrap(), b.unwrap()]
-            .iter()
-            .filter(|s| **s == Standing::Holds)
-            .count();
-        assert_eq!(won, 1);
-    });
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let r1 = Replica::new(d1.path(), &nats.url(), SLO, "");
+    let r2 = Replica::new(d2.path(), &nats.url(), SLO, "");
+    let (p1, p2) = (r1.start(), r2.start());
+    let now = jiff::Timestamp::now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = crate::server::agent()
+            .post(&format!(
+                "http://127.0.0.1:{}/v1/observations?wait=evaluated",
+                r1.port
+            ))
+            .header("Authorization", "Bearer acme-secret")
+            .header("Content-Type", "application/x-ndjson")
+            .send(observations(30, now).as_bytes());
+        if answer.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "r1 never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Sharing one durable consumer, they would split the stream between them.
+    let at_r2 = r2.await_records("orders-volume", 30, Duration::from_secs(60));
+    assert_eq!(keys(&at_r2), keys(&r1.records("orders-volume")));
+    assert_eq!(terminate(p1), Some(0));
+    assert_eq!(terminate(p2), Some(0));
+
+    // Each named itself once, kept the name in its data directory and said it.
+    let name = |dir: &Path| {
+        std::fs::read_to_string(dir.join("data").join(dataslo::service::REPLICA_ID_FILE))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (n1, n2) = (name(d1.path()), name(d2.path()));
+    assert_ne!(n1, n2);
+    assert!(r1.log_text().contains(&n1), "{}", r1.log_text());
+    assert!(r2.log_text().contains(&n2), "{}", r2.log_text());
+    // Started again, it is the same replica.
+    let said = r1.log_text().matches(&n1).count();
+    let p1 = r1.start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while r1.log_text().matches(&n1).count() == said {
+        assert!(Instant::now() < deadline, "{}", r1.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(terminate(p1), Some(0));
+    assert_eq!(name(d1.path()), n1);
 }

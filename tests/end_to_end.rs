@@ -19,6 +19,7 @@ mod edge;
 mod edge_http;
 mod edge_kills;
 mod edge_late;
+mod edge_lease;
 mod edge_rebuild;
 mod edge_replicas;
 mod edge_silence;

@@ -7,6 +7,7 @@ pub mod load;
 pub mod nats;
 pub mod python;
 pub mod server;
+pub mod webhook;
 
 use dataslo::model::{Observation, parse_observation};
 use dataslo::runtime::{EvalError, Evaluation, EvaluationInput, Limits, Policy, Runtime};

@@ -17,7 +17,7 @@ pub mod alertmanager;
 mod late;
 mod webhook;
 
-pub use webhook::{Delivery, deliver_outbox};
+pub use webhook::{Delivery, deliver_outbox, deliver_outbox_while};
 
 use crate::budget::{MinuteRange, Tallies, Tally};
 use crate::config::NotifiersConfig;

@@ -30,6 +30,18 @@ pub fn deliver_outbox(
     now: jiff::Timestamp,
     timeout: Duration,
 ) -> Result<Delivery, LedgerError> {
+    deliver_outbox_while(ledger, now, timeout, || true)
+}
+
+/// Tries every due notification once, asking `still_holding` before each:
+/// a central replica whose tick lease ends mid-delivery (a notifier taking
+/// its whole timeout) leaves the rest to the replica that takes over.
+pub fn deliver_outbox_while(
+    ledger: &Ledger,
+    now: jiff::Timestamp,
+    timeout: Duration,
+    still_holding: impl Fn() -> bool,
+) -> Result<Delivery, LedgerError> {
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .build()
@@ -48,6 +60,9 @@ pub fn deliver_outbox(
             report.waiting += 1;
             held.insert(entry.target.clone());
             continue;
+        }
+        if !still_holding() {
+            break;
         }
         match send(&agent, &entry, ledger.tenant(), now) {
             Ok(()) => {

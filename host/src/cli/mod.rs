@@ -6,7 +6,6 @@
 mod agent;
 mod agent_http;
 mod args;
-mod central;
 mod demo;
 mod eval;
 mod failure;

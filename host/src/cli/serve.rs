@@ -127,7 +127,9 @@ async fn consume_from_nats(
     if config.nats.url.is_none() {
         return Ok(Vec::new());
     }
-    super::central::start(config, service).await
+    crate::service::start_replica(config, service)
+        .await
+        .map_err(|e| Failure::Input(e.to_string()))
 }
 
 /// Evaluates what the tenants' ingest logs still hold, for at most `left`;

@@ -17,10 +17,12 @@ const MAX_TICK_LEASE: Duration = Duration::from_secs(3600);
 pub struct CentralConfig {
     /// This replica's name: 1-64 of `a-z 0-9 - _`. It names its durable
     /// consumer (`central-<tenant>-<replica>`) and the holder of the tick
-    /// lease. Unset: one central, consumer `central-<tenant>`.
+    /// lease. Unset: a name generated at the first start and kept in
+    /// `<data_dir>/replica-id`.
     pub replica: Option<String>,
     /// How long the holder of the tick lease keeps it without renewing
-    /// (every third of it); another replica takes over once it has passed.
+    /// (every third of it); another replica takes over once the lease has
+    /// stood unrenewed for this long by its own clock.
     /// Default `10s`.
     #[serde(with = "humantime_serde")]
     pub tick_lease: Duration,

@@ -230,7 +230,7 @@ pub fn simulate(
             if h == 0 {
                 continue;
             }
-            let pass = clock.run(&scheduler, ts(now), true)?;
+            let pass = clock.run_alone(&scheduler, ts(now))?;
             evaluations += pass.ticked.recorded;
             transitions.extend(pass.transitions);
         }

@@ -34,7 +34,8 @@ impl Default for ConsumeSettings {
 }
 
 /// The durable consumer of `tenant`'s records for `replica` (each replica
-/// keeps its own view); `central-<tenant>` when replicas are not named.
+/// keeps its own view); `central-<tenant>` without one, though every
+/// central replica has a name, given or generated.
 pub fn consumer_name(tenant: &str, replica: Option<&str>) -> String {
     match replica {
         Some(replica) => format!("central-{tenant}-{replica}"),

@@ -8,7 +8,8 @@
 //!   stream's acknowledgement.
 //! - [`consume_records`]: a tenant's records into its ledger, acknowledged
 //!   only after the ledger's flush.
-//! - [`lease`]: the tick lease, held by one central replica at a time.
+//! - [`lease`]: the tick lease, held by one central replica at a time;
+//!   [`tick_hold`]: whether this process holds it now.
 //! - [`replay_records`]: a tenant's records, from the stream's start, into
 //!   an empty ledger (`ledger rebuild`).
 //! - [`sets`]: a tenant's SLO set (KV) and its policies (Object Store).
@@ -26,6 +27,7 @@ mod publish;
 mod replay;
 pub mod sets;
 pub mod stream;
+pub mod tick_hold;
 
 pub use connect::connect;
 pub use consume::{ConsumeSettings, consume_records};

@@ -164,6 +164,47 @@ impl Ledger {
             })
     }
 
+    /// Queues to every target the notified transitions logged after
+    /// `after`, as they were when they happened; how many it queued. A
+    /// central replica that takes the tick lease over sends this way what it
+    /// recorded, without notifiers, while another held the lease.
+    pub fn queue_transitions_after(
+        &self,
+        after: jiff::Timestamp,
+        targets: &[Notifier],
+    ) -> Result<usize, LedgerError> {
+        let mut missed = Vec::new();
+        for item in self.alert_log.range(keys::alert_log_until(after)..) {
+            let (key, bytes) = item?;
+            let t: Transition = codec::decode("alert_log", &key, &bytes)?;
+            if t.to.is_notified() {
+                missed.push(t);
+            }
+        }
+        if missed.is_empty() || targets.is_empty() {
+            return Ok(0);
+        }
+        self.outbox
+            .transaction(|outbox| {
+                for t in &missed {
+                    for target in targets {
+                        let entry = OutboxEntry {
+                            target: target.clone(),
+                            transition: t.clone(),
+                            attempts: 0,
+                            next_attempt: t.at,
+                            last_error: None,
+                        };
+                        let id = keys::OutboxKey(outbox.generate_id()?);
+                        outbox.insert(&id.encode(), codec::encode(&entry))?;
+                    }
+                }
+                Ok::<_, ConflictableTransactionError<LedgerError>>(())
+            })
+            .map_err(abort)?;
+        Ok(missed.len() * targets.len())
+    }
+
     /// Notifications waiting, with their ids, oldest first.
     pub fn outbox(&self) -> Result<Vec<(u64, OutboxEntry)>, LedgerError> {
         self.outbox

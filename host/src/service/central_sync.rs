@@ -167,7 +167,7 @@ async fn publish_while_up(
         for tenant in &service.tenants {
             // One replica speaks for the tenant: the one holding its tick
             // lease, so a restarted replica never brings back an older set.
-            if !tenant.ticking().load(std::sync::atomic::Ordering::SeqCst) {
+            if !tenant.tick_hold().holds() {
                 continue;
             }
             let files = match files.get(&tenant.name) {

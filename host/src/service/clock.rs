@@ -3,8 +3,9 @@
 //! Alertmanagers → apply retention. Each step logs what it did.
 
 use crate::alert::alertmanager::{self, REFRESH_EVERY};
-use crate::alert::{Delivery, deliver_outbox};
+use crate::alert::{Delivery, deliver_outbox_while};
 use crate::config::Config;
+use crate::jetstream::tick_hold::TickHold;
 use crate::ledger::{LedgerError, Transition};
 use crate::model::Notifier;
 use crate::scheduler::{Pass, Scheduler};
@@ -60,6 +61,9 @@ pub struct ClockReport {
     pub refresh_errors: Vec<String>,
     /// Records removed by retention.
     pub pruned: usize,
+    /// Notifications queued for transitions recorded while another replica
+    /// held the tick lease, when this one has just taken it over.
+    pub handed_over: usize,
 }
 
 /// One tenant's clock: the settings, and its periodic steps.
@@ -69,6 +73,9 @@ pub struct ClockPass {
     alerts: Every,
     refresh: Every,
     prune: Every,
+    // The last pass that moved alerts with notifiers: what it recorded is
+    // queued already, never handed over again.
+    notified_at: Option<jiff::Timestamp>,
 }
 
 /// A step due at the first pass, then once `every` has gone by.
@@ -105,6 +112,7 @@ impl ClockPass {
             alerts: Every::new(settings.alerts_every),
             refresh: Every::new(REFRESH_EVERY),
             prune: Every::new(PRUNE_EVERY),
+            notified_at: None,
             settings,
         }
     }
@@ -114,17 +122,31 @@ impl ClockPass {
         &self.settings
     }
 
-    /// One pass over `scheduler` at `now`. Without `ticking` (a central
-    /// replica not holding the tick lease) it neither ticks nor notifies: it
-    /// moves its alerts from its ledger, so that every replica's status
-    /// agrees, and queues nothing to send; the holder does that, once.
+    /// One pass over `scheduler` at `now`, by the only process ticking its
+    /// tenant.
+    pub fn run_alone(
+        &mut self,
+        scheduler: &Scheduler,
+        now: jiff::Timestamp,
+    ) -> Result<ClockReport, LedgerError> {
+        self.run(scheduler, now, &TickHold::always())
+    }
+
+    /// One pass over `scheduler` at `now`, asking `hold` before each step
+    /// that only the holder of the tick lease takes: ticking, moving alerts
+    /// with notifiers, each delivery. Without it (a central replica not
+    /// holding the lease) it moves its alerts from its ledger, so that every
+    /// replica's status agrees, and queues nothing to send; the holder does
+    /// that, once. Having just taken the lease over, it first queues what
+    /// it recorded after the previous holder's last renewal.
     pub fn run(
         &mut self,
         scheduler: &Scheduler,
         now: jiff::Timestamp,
-        ticking: bool,
+        hold: &TickHold,
     ) -> Result<ClockReport, LedgerError> {
         let s = &self.settings;
+        let ledger = scheduler.ledger();
         // Whatever the log still holds (after a restart, or a consumer that
         // failed) is evaluated before the clock moves on.
         let logged = scheduler.evaluate_log()?;
@@ -136,16 +158,28 @@ impl ClockPass {
             );
         }
         let mut report = ClockReport {
-            ticked: match ticking {
+            ticked: match hold.holds() {
                 true => scheduler.tick(now, s.catch_up)?,
                 false => Pass::default(),
             },
             ..ClockReport::default()
         };
-        let notifiers: &[Notifier] = match ticking {
-            true => &s.notifiers,
-            false => &[],
-        };
+        if hold.holds()
+            && let Some(after) = hold.take_handover()
+        {
+            // Transitions at or before the previous holder's last renewal
+            // were its to send; so were this process's own queued ones.
+            let after = self.notified_at.map_or(after, |n| n.max(after));
+            report.handed_over = ledger.queue_transitions_after(after, &s.notifiers)?;
+            ledger.flush()?;
+            if report.handed_over > 0 {
+                tracing::info!(
+                    notifications = report.handed_over,
+                    %after,
+                    "queued the transitions recorded while another replica held the tick lease"
+                );
+            }
+        }
         if report.ticked.recorded > 0 {
             tracing::info!(
                 recorded = report.ticked.recorded,
@@ -154,6 +188,13 @@ impl ClockPass {
             );
         }
         if self.alerts.due(now) {
+            let notifiers: &[Notifier] = match hold.holds() {
+                true => &s.notifiers,
+                false => &[],
+            };
+            if !notifiers.is_empty() {
+                self.notified_at = Some(now);
+            }
             report.transitions = scheduler.evaluate_alerts(now, notifiers, s.lateness)?;
             for t in &report.transitions {
                 tracing::info!(
@@ -162,9 +203,8 @@ impl ClockPass {
                 );
             }
         }
-        let ledger = scheduler.ledger();
-        if ticking {
-            report.delivery = deliver_outbox(ledger, now, s.notify_timeout)?;
+        if hold.holds() {
+            report.delivery = deliver_outbox_while(ledger, now, s.notify_timeout, || hold.holds())?;
         }
         if report.delivery.failed > 0 {
             tracing::warn!(
@@ -174,6 +214,10 @@ impl ClockPass {
             );
         }
         if self.refresh.due(now) {
+            let notifiers: &[Notifier] = match hold.holds() {
+                true => &s.notifiers,
+                false => &[],
+            };
             let slos = scheduler.slos();
             let slos = slos.iter().map(|a| &a.slo);
             let done = alertmanager::refresh(ledger, slos, notifiers, now, s.notify_timeout)?;

@@ -82,4 +82,16 @@ pub enum ServiceError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// NATS failed at the start of a central replica.
+    #[error(transparent)]
+    JetStream(crate::jetstream::JetStreamError),
+    /// A central replica's generated name (`<data_dir>/replica-id`) cannot
+    /// be read or kept.
+    #[error("the replica name in {file}: {reason}")]
+    ReplicaId {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
 }

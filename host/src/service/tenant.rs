@@ -6,6 +6,7 @@ use super::clock::{ClockPass, ClockReport, ClockSettings};
 use super::error::ServiceError;
 use crate::config::TenantConfig;
 use crate::executor::Executor;
+use crate::jetstream::tick_hold::TickHold;
 use crate::ledger::{Ledger, LedgerError};
 use crate::model::Observation;
 use crate::registry::Registry;
@@ -40,7 +41,7 @@ pub struct Tenant {
     clock: Mutex<ClockPass>,
     // Whether this process ticks and notifies for the tenant: a central
     // replica only while it holds the tick lease.
-    ticking: Arc<AtomicBool>,
+    hold: Arc<TickHold>,
     // The log's consumer behind the callers: one runs, one more is asked for.
     consuming: AtomicBool,
     log_grew: AtomicBool,
@@ -187,7 +188,7 @@ impl Tenant {
             max_policies: limits.max_policies,
             changes: Mutex::new(()),
             clock: Mutex::new(ClockPass::new(shared.clock.clone())),
-            ticking: Arc::new(AtomicBool::new(true)),
+            hold: Arc::new(TickHold::always()),
             consuming: AtomicBool::new(false),
             log_grew: AtomicBool::new(false),
         })
@@ -274,13 +275,13 @@ impl Tenant {
     pub fn clock_pass(&self, now: jiff::Timestamp) -> Result<ClockReport, LedgerError> {
         let _span = tracing::info_span!("tenant", tenant = %self.name).entered();
         let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
-        clock.run(&self.scheduler, now, self.ticking.load(Ordering::SeqCst))
+        clock.run(&self.scheduler, now, &self.hold)
     }
 
-    /// The switch of its ticks and notifications (on unless turned off): a
-    /// central replica's tick lease holds it, on while it holds the lease.
-    pub fn ticking(&self) -> Arc<AtomicBool> {
-        self.ticking.clone()
+    /// Its hold on its ticks and notifications: for ever, unless a central
+    /// replica leaves it to the tick lease ([`TickHold::leave_to_lease`]).
+    pub fn tick_hold(&self) -> Arc<TickHold> {
+        self.hold.clone()
     }
 }
 
