@@ -123,7 +123,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// A loopback HTTP server answering 200 to everything, keeping the JSON bodies.
-pub(crate) fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/alertmanager", listener.local_addr().unwrap());
     let bodies = Arc::new(Mutex::new(Vec::new()));

@@ -3,11 +3,11 @@
 //! hears the page rule the site's bad hour made true fire once, naming the
 //! minutes it held, and resolve once. Nothing is dated in the past.
 
-use crate::alertmanager::receiver;
 use crate::edge::{
     await_log, await_records, central_config_with, spawn, spool, start_agent, status, terminate,
 };
 use crate::support::nats::NatsServer;
+use crate::support::webhook::receiver;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -64,7 +64,7 @@ fn a_site_back_with_a_day_of_records_fires_its_bad_hour_once_and_resolves_it_onc
     let Some(mut nats) = NatsServer::start("a_site_back_with_a_day_of_records") else {
         return;
     };
-    let (webhook, bodies) = receiver();
+    let (webhook, bodies) = receiver(|_| {});
     let central = tempfile::tempdir().unwrap();
     let (config, port) = central_config_with(
         central.path(),

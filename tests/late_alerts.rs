@@ -47,6 +47,10 @@ fn minutes_ago(m: i64) -> jiff::Timestamp {
 }
 
 fn record(time: jiff::Timestamp, good: bool) -> EvalRecord {
+    record_of("plant-7", time, good)
+}
+
+fn record_of(site: &str, time: jiff::Timestamp, good: bool) -> EvalRecord {
     EvalRecord {
         slo: "orders-late".into(),
         dataset: dataslo::model::DatasetRef {
@@ -54,7 +58,7 @@ fn record(time: jiff::Timestamp, good: bool) -> EvalRecord {
             name: "orders".into(),
         },
         time,
-        key: format!("plant-7.{}", time.as_second()),
+        key: format!("{site}.{}", time.as_second()),
         outcome: Outcome::Measured,
         events: vec![Events {
             good: u64::from(good),
@@ -70,9 +74,14 @@ fn record(time: jiff::Timestamp, good: bool) -> EvalRecord {
 /// One record a minute from `from` minutes ago (oldest first) up to `to`
 /// minutes ago, bad from `bad.0` up to `bad.1` minutes ago.
 fn records(from: i64, to: i64, bad: (i64, i64)) -> Vec<EvalRecord> {
+    records_of("plant-7", from, to, bad)
+}
+
+/// As [`records`], from `site`.
+fn records_of(site: &str, from: i64, to: i64, bad: (i64, i64)) -> Vec<EvalRecord> {
     (to + 1..=from)
         .rev()
-        .map(|m| record(minutes_ago(m), !(bad.1 < m && m <= bad.0)))
+        .map(|m| record_of(site, minutes_ago(m), !(bad.1 < m && m <= bad.0)))
         .collect()
 }
 
@@ -181,6 +190,29 @@ fn a_day_of_late_records_with_a_bad_hour_fires_each_rule_it_made_true_once_and_r
     assert!(by_alert(&later).is_empty(), "{later:#?}");
     let logged = s.ledger().transitions().unwrap();
     assert_eq!(by_alert(&logged).values().map(Vec::len).sum::<usize>(), 8);
+}
+
+#[test]
+fn a_second_site_back_with_an_older_bad_hour_fires_it_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let lateness = crate::support::LATENESS;
+    let s = judged_until_the_site_went_silent(dir.path(), lateness);
+    let first = a_day_of_late_records(&s, lateness);
+    assert_eq!(by_alert(&first)["page:1h/5m"].len(), 2, "{first:#?}");
+    // Another site's day, its bad hour 15 h back: older than the first
+    // site's episode, apart from it, so an episode of its own.
+    let at = now() + jiff::SignedDuration::from_mins(10);
+    s.ledger()
+        .record_batch(&records_of("plant-9", 1440, 0, (15 * 60, 14 * 60)))
+        .unwrap();
+    let mut second = pass(&s, at, lateness);
+    second.extend(pass(&s, at + jiff::SignedDuration::from_mins(1), lateness));
+    let page = &by_alert(&second)["page:1h/5m"];
+    let states: Vec<_> = page.iter().map(|t| t.to).collect();
+    assert_eq!(states, [TransitionState::Firing, TransitionState::Resolved]);
+    let held = page[0].late.expect("late");
+    let bad = minutes_ago(15 * 60);
+    assert!(bad <= held.from && held.from < bad + jiff::SignedDuration::from_hours(1));
 }
 
 #[test]

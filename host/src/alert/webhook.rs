@@ -30,22 +30,29 @@ pub fn deliver_outbox(
     now: jiff::Timestamp,
     timeout: Duration,
 ) -> Result<Delivery, LedgerError> {
-    deliver_outbox_while(ledger, now, timeout, || true)
+    deliver_outbox_while(ledger, now, timeout, || Some(Duration::MAX))
 }
 
-/// Tries every due notification once, asking `still_holding` before each:
-/// a central replica whose tick lease ends mid-delivery (a notifier taking
-/// its whole timeout) leaves the rest to the replica that takes over.
+/// The least hold left worth starting a notification in.
+const LEAST_HOLD: Duration = Duration::from_millis(500);
+
+/// Tries every due notification once, asking `hold_left` (how much longer
+/// this process may notify) before each, and ending each by then: a central
+/// replica whose tick lease would end mid-delivery leaves the rest to the
+/// replica that takes over, never sending one while that replica does.
 pub fn deliver_outbox_while(
     ledger: &Ledger,
     now: jiff::Timestamp,
     timeout: Duration,
-    still_holding: impl Fn() -> bool,
+    hold_left: impl Fn() -> Option<Duration>,
 ) -> Result<Delivery, LedgerError> {
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .build()
-        .new_agent();
+    let agent_for = |timeout: Duration| {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .build()
+            .new_agent()
+    };
+    let agent = agent_for(timeout);
     let mut report = Delivery::default();
     // Alertmanagers get their transitions in order: a firing sent after its
     // resolve would open the alert again. So behind an entry still waiting,
@@ -61,10 +68,18 @@ pub fn deliver_outbox_while(
             held.insert(entry.target.clone());
             continue;
         }
-        if !still_holding() {
+        let Some(left) = hold_left().filter(|left| *left >= timeout.min(LEAST_HOLD)) else {
             break;
-        }
-        match send(&agent, &entry, ledger.tenant(), now) {
+        };
+        let shorter;
+        let agent = match left < timeout {
+            true => {
+                shorter = agent_for(left);
+                &shorter
+            }
+            false => &agent,
+        };
+        match send(agent, &entry, ledger.tenant(), now) {
             Ok(()) => {
                 ledger.outbox_delivered(id)?;
                 report.delivered += 1;

@@ -5,9 +5,10 @@
 //! bucket [`BUCKET`], key `<tenant>.ticks`, only ever written by
 //! compare-and-set: `create` when the key is absent, otherwise `update` on
 //! the revision read; of two replicas that write at once, one wins. The
-//! value names the holder and the time of its last renewal by its clock:
-//! for people reading the bucket, and for the replica that takes the lease
-//! over (it sends what it recorded after that time, see [`TickHold`]).
+//! value names the holder and the time of its last renewal by its clock,
+//! for people reading the bucket. A replica that takes the lease over sends
+//! what it recorded after its last read of the lease before that renewal,
+//! by its own clock (see [`TickHold`]).
 //!
 //! No replica compares a stored time with its own clock to decide, so
 //! clocks that disagree on the time of day cannot make two replicas hold at
@@ -63,22 +64,35 @@ pub enum Step {
 }
 
 /// One replica's view of another's lease: the revision it last saw and
-/// when, on its own monotonic clock, it first saw it.
+/// when, on its own monotonic clock, it first saw it; and, on its own wall
+/// clock, its read before that, when the revision did not exist yet: a
+/// takeover sends what this replica recorded since, never reading another
+/// replica's clock.
 #[derive(Debug, Clone)]
 pub struct Watch {
     lease: Duration,
     seen: Option<(u64, Instant)>,
+    /// When it last read the lease (at first, when it was made).
+    read_at: jiff::Timestamp,
+    /// The read before it first saw the revision in `seen`.
+    seen_after: Option<jiff::Timestamp>,
 }
 
 impl Watch {
     /// A replica that has seen no revision yet, for a lease of `lease`.
     pub fn new(lease: Duration) -> Self {
-        Watch { lease, seen: None }
+        Watch {
+            lease,
+            seen: None,
+            read_at: jiff::Timestamp::now(),
+            seen_after: None,
+        }
     }
 
     /// The step of replica `me` at `now`, given the stored value and its
     /// revision (`None`: no key, or a deleted one).
     pub fn decide(&mut self, me: &str, stored: Option<(&[u8], u64)>, now: Instant) -> Step {
+        let read_before = std::mem::replace(&mut self.read_at, jiff::Timestamp::now());
         let Some((value, revision)) = stored else {
             self.seen = None;
             return Step::Create;
@@ -95,6 +109,7 @@ impl Watch {
             Some((seen, since)) if seen == revision => since,
             _ => {
                 self.seen = Some((revision, now));
+                self.seen_after = Some(read_before);
                 now
             }
         };
@@ -115,7 +130,8 @@ pub enum Standing {
     /// It wrote the lease: it holds it, for the lease's length from when it
     /// tried (less the margin).
     Holds {
-        /// The last renewal of the value it replaced, when it had one.
+        /// When it took another's lease over: its read of the lease before
+        /// it first saw the revision it replaced, by its own clock.
         after: Option<jiff::Timestamp>,
     },
     /// Another replica holds it.
@@ -156,9 +172,12 @@ pub async fn try_hold(
         .filter(|e| e.operation == kv::Operation::Put)
         .map(|e| (e.value.as_ref(), e.revision));
     let step = watch.decide(&settings.replica, stored, now);
-    let after = stored
-        .and_then(|(value, _)| serde_json::from_slice::<LeaseValue>(value).ok())
-        .map(|v| v.renewed_at);
+    // The holder's last renewal came after this replica's read before it
+    // saw it: what this replica recorded since is its to send.
+    let after = match step {
+        Step::TakeOver(_) => watch.seen_after,
+        _ => None,
+    };
     let value = LeaseValue {
         holder: settings.replica.clone(),
         renewed_at: jiff::Timestamp::now(),

@@ -19,8 +19,9 @@ pub struct TickHold {
 #[derive(Debug, Clone, Copy)]
 struct State {
     until: Until,
-    /// The previous holder's last renewal, when this process took the lease
-    /// over and its clock pass has not yet sent what it recorded meanwhile.
+    /// When this process, taking the lease over, last read it before the
+    /// previous holder's last renewal, until its clock pass has queued what
+    /// it recorded since.
     handover: Option<jiff::Timestamp>,
 }
 
@@ -61,6 +62,17 @@ impl TickHold {
     /// Whether this process holds the ticks now.
     pub fn holds(&self) -> bool {
         self.holds_at(Instant::now())
+    }
+
+    /// How much longer it holds them: `None` when it does not.
+    pub fn left(&self) -> Option<std::time::Duration> {
+        match self.state().until {
+            Until::Always => Some(std::time::Duration::MAX),
+            Until::Instant(until) => until
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero()),
+            Until::Not => None,
+        }
     }
 
     /// Whether it holds them at `at`.
@@ -105,11 +117,21 @@ impl TickHold {
         }
     }
 
-    /// The previous holder's last renewal, once, if this process took the
-    /// lease over since it was last asked: transitions it recorded after
-    /// that are its to send.
-    pub fn take_handover(&self) -> Option<jiff::Timestamp> {
-        self.state().handover.take()
+    /// When this process last read the lease before the previous holder's
+    /// last renewal, if it took the lease over and has not sent what
+    /// followed yet:
+    /// transitions it recorded after that are its to send.
+    pub fn handover(&self) -> Option<jiff::Timestamp> {
+        self.state().handover
+    }
+
+    /// What followed `after` is queued: the handover is done, unless a
+    /// later takeover moved it meanwhile.
+    pub fn handed_over(&self, after: jiff::Timestamp) {
+        let mut state = self.state();
+        if state.handover == Some(after) {
+            state.handover = None;
+        }
     }
 }
 
@@ -151,11 +173,15 @@ mod tests {
         hold.held(t0, t0 + s(9), Some(ts("2026-12-02T00:00:00Z")));
         // A renewal inside the hold hands nothing over.
         hold.held(t0 + s(3), t0 + s(12), Some(ts("2026-12-02T00:00:03Z")));
-        assert_eq!(hold.take_handover(), Some(ts("2026-12-02T00:00:00Z")));
-        assert_eq!(hold.take_handover(), None);
+        let after = ts("2026-12-02T00:00:00Z");
+        assert_eq!(hold.handover(), Some(after));
+        // Not queued yet (a failed pass): still handed over.
+        assert_eq!(hold.handover(), Some(after));
+        hold.handed_over(after);
+        assert_eq!(hold.handover(), None);
         // Taken again after a lapse: from the last renewal before it.
         hold.held(t0 + s(20), t0 + s(29), Some(ts("2026-12-02T00:00:06Z")));
-        assert_eq!(hold.take_handover(), Some(ts("2026-12-02T00:00:06Z")));
+        assert_eq!(hold.handover(), Some(ts("2026-12-02T00:00:06Z")));
     }
 
     #[test]
@@ -166,6 +192,6 @@ mod tests {
         hold.held(t0, t0 + s(9), Some(ts("2026-12-02T00:00:00Z")));
         hold.lost();
         hold.held(t0 + s(10), t0 + s(19), Some(ts("2026-12-02T00:00:09Z")));
-        assert_eq!(hold.take_handover(), Some(ts("2026-12-02T00:00:00Z")));
+        assert_eq!(hold.handover(), Some(ts("2026-12-02T00:00:00Z")));
     }
 }

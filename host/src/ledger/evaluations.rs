@@ -125,12 +125,9 @@ impl Ledger {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut series: HashMap<&str, Option<Series>> = HashMap::new();
-        // A record behind its SLO's judged minute is late (see `late`).
-        let mut judged: HashMap<&str, Option<i64>> = HashMap::new();
         for r in records {
             if !series.contains_key(r.slo.as_str()) {
                 series.insert(&r.slo, self.series(&r.slo)?);
-                judged.insert(&r.slo, self.judged(&r.slo)?);
             }
         }
         let prepared: Vec<Prepared> = records
@@ -168,7 +165,11 @@ impl Ledger {
                 let mut seen = std::collections::HashSet::new();
                 let mut deltas: std::collections::BTreeMap<&[u8], Bucket> =
                     std::collections::BTreeMap::new();
-                let mut late: HashMap<&str, i64> = HashMap::new();
+                // A record behind its SLO's judged minute is late (see
+                // `late`). Read in the transaction: sled runs transactions
+                // one at a time, so a judgement is before or after it.
+                let mut judged: HashMap<&str, Option<i64>> = HashMap::new();
+                let mut late: HashMap<&str, (i64, i64)> = HashMap::new();
                 for (record, (key, value, bucket_keys, counted)) in records.iter().zip(&prepared) {
                     if !seen.insert(key.as_slice()) || evaluations.get(key)?.is_some() {
                         outcome.push(Stored::Duplicate);
@@ -185,20 +186,23 @@ impl Ledger {
                             .or_default()
                             .add_counted(record, counted);
                     }
+                    let judged_minute = match judged.get(record.slo.as_str()) {
+                        Some(minute) => *minute,
+                        None => {
+                            let minute = super::late::judged_in(meta, &record.slo)?;
+                            judged.insert(&record.slo, minute);
+                            minute
+                        }
+                    };
                     let minute = minute_of(record.time);
-                    if judged
-                        .get(record.slo.as_str())
-                        .copied()
-                        .flatten()
-                        .is_some_and(|j| minute < j)
-                    {
-                        let earliest = late.entry(&record.slo).or_insert(minute);
-                        *earliest = (*earliest).min(minute);
+                    if judged_minute.is_some_and(|j| minute < j) {
+                        let span = late.entry(&record.slo).or_insert((minute, minute));
+                        *span = (span.0.min(minute), span.1.max(minute));
                     }
                     outcome.push(Stored::New);
                 }
-                for (slo, minute) in &late {
-                    super::late::lower_mark(meta, slo, *minute)?;
+                for (slo, (from, to)) in &late {
+                    super::late::lower_mark(meta, slo, *from, *to)?;
                 }
                 for (bkey, delta) in deltas {
                     let mut bucket = match buckets.get(bkey)? {

@@ -165,13 +165,15 @@ impl ClockPass {
             ..ClockReport::default()
         };
         if hold.holds()
-            && let Some(after) = hold.take_handover()
+            && let Some(handover) = hold.handover()
         {
-            // Transitions at or before the previous holder's last renewal
-            // were its to send; so were this process's own queued ones.
-            let after = self.notified_at.map_or(after, |n| n.max(after));
+            // Transitions before this replica first saw the previous
+            // holder's last renewal were that holder's to send; so were
+            // this process's own queued ones.
+            let after = self.notified_at.map_or(handover, |n| n.max(handover));
             report.handed_over = ledger.queue_transitions_after(after, &s.notifiers)?;
             ledger.flush()?;
+            hold.handed_over(handover);
             if report.handed_over > 0 {
                 tracing::info!(
                     notifications = report.handed_over,
@@ -204,7 +206,8 @@ impl ClockPass {
             }
         }
         if hold.holds() {
-            report.delivery = deliver_outbox_while(ledger, now, s.notify_timeout, || hold.holds())?;
+            // Each notification ends (or times out) before the hold does.
+            report.delivery = deliver_outbox_while(ledger, now, s.notify_timeout, || hold.left())?;
         }
         if report.delivery.failed > 0 {
             tracing::warn!(

@@ -1,6 +1,5 @@
 //! Keys of `meta` for late records: how far each SLO's alerts were judged,
-//! the earliest minute filed behind that, and the last late episode of each
-//! alert.
+//! the minutes filed behind that, and the late episodes of each alert.
 
 use super::{Reader, push_str};
 
@@ -26,8 +25,8 @@ impl<'a> JudgedKey<'a> {
     }
 }
 
-/// `late/`, then the SLO: the earliest minute of the records filed behind
-/// its judged minute since its alerts last looked.
+/// `late/`, then the SLO: the minutes of the records filed behind its
+/// judged minute since its alerts last looked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LateKey<'a>(pub &'a str);
 
@@ -49,8 +48,8 @@ impl<'a> LateKey<'a> {
     }
 }
 
-/// `late-episode/`, then the SLO and the alert: the last minute of the
-/// last episode that late records made an alert fire for.
+/// `late-episode/`, then the SLO and the alert: the spans of minutes late
+/// records made the alert fire for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LateEpisodeKey<'a> {
     /// The SLO.

@@ -25,8 +25,8 @@
 //! | `t/{tenant}/meta` | [`SYNCED_SET`] | the SLO set synced from central (agents only) |
 //! | `t/{tenant}/meta` | [`AgentKey`]: site | an agent's last heartbeat (central only) |
 //! | `t/{tenant}/meta` | [`JudgedKey`]: SLO | the minute its alerts were last judged at |
-//! | `t/{tenant}/meta` | [`LateKey`]: SLO | the earliest minute filed behind it since ([`LateMark`](super::LateMark)) |
-//! | `t/{tenant}/meta` | [`LateEpisodeKey`]: SLO, alert | the last minute of its last late-fired episode |
+//! | `t/{tenant}/meta` | [`LateKey`]: SLO | the minutes filed behind it since ([`LateMark`](super::LateMark)) |
+//! | `t/{tenant}/meta` | [`LateEpisodeKey`]: SLO, alert | the spans of minutes late records made it fire for |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
 //! (`codec`). Depends on [`crate::model`] and the bucket [`Level`](super::Level).
