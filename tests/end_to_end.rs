@@ -16,6 +16,7 @@ mod dashboard;
 mod demo;
 mod disk_full;
 mod edge;
+mod edge_backlog;
 mod edge_http;
 mod edge_kills;
 mod edge_late;

@@ -15,8 +15,8 @@
 //! | 2 | config, budget, registry | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
 //! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
-//! | 5 | service, metrics | what every process shape shares: tenants, the clock pass, the spool; the Prometheus exposition |
-//! | 6 | server, dashboard, demo | `serve`'s HTTP API; its HTML pages; the simulated month of `dataslo demo` |
+//! | 5 | service, metrics | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition |
+//! | 6 | server, dashboard, demo | the HTTP API of `serve` and `agent`; its HTML pages; the simulated month of `dataslo demo` |
 //! | 7 | cli | the `dataslo` command: parses arguments and prints |
 
 pub mod alert;

@@ -4,7 +4,6 @@
 //! Nothing in the library depends on this module.
 
 mod agent;
-mod agent_http;
 mod args;
 mod demo;
 mod eval;

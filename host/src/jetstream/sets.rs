@@ -250,17 +250,21 @@ pub async fn published_version(sets: &kv::Store) -> Result<Option<String>, JetSt
 
 /// Publishes `set`: first each policy not in the store yet (`bytes_of` gives
 /// its bytes by sha256), then the set; returns the set's revision.
-pub async fn publish_set(
+pub async fn publish_set<F>(
     sets: &kv::Store,
     policies: &Policies,
     set: &SloSet,
-    bytes_of: impl Fn(&SetPolicy) -> Result<Vec<u8>, String>,
-) -> Result<u64, JetStreamError> {
+    bytes_of: impl Fn(&SetPolicy) -> F,
+) -> Result<u64, JetStreamError>
+where
+    F: std::future::Future<Output = Result<Vec<u8>, String>>,
+{
     for policy in &set.policies {
         if policies.store.info(&policy.sha256).await.is_ok() {
             continue;
         }
         let bytes = bytes_of(policy)
+            .await
             .map_err(|e| bucket_error(&format!("policy {}", policy.reference), e))?;
         policies
             .store

@@ -1,7 +1,10 @@
 //! The API as `dataslo agent` serves it: observations and OpenLineage
 //! events in, reads out; the routes that change a tenant's SLOs or policies
-//! answer 405 `central_only`, since an agent's set comes from central.
+//! answer 405 `central_only`, since an agent's set comes from central; while
+//! its buffer of unpublished records is full, ingest answers 503
+//! `buffer_full` (see `backlog`).
 
+use super::backlog::{IngestBound, within_bound};
 use super::error::{ApiCode, ApiError};
 use super::{ServerSettings, listen, router};
 use crate::service::Service;
@@ -9,16 +12,24 @@ use axum::http::{Method, StatusCode};
 use std::future::Future;
 use std::sync::Arc;
 
-/// Serves `service` as an agent does, until `shutdown`; as [`super::serve`]
+/// Serves `service` as an agent does, until `shutdown`, refusing ingest
+/// while `max_unpublished` records wait for the stream; as [`super::serve`]
 /// otherwise.
 pub async fn serve_agent(
     listener: tokio::net::TcpListener,
     service: Arc<Service>,
     settings: ServerSettings,
+    max_unpublished: u64,
     pages: axum::Router<Arc<Service>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(service, settings, pages).layer(axum::middleware::from_fn(central_only));
+    let bound = IngestBound {
+        service: service.clone(),
+        max_unpublished,
+    };
+    let app = router(service, settings, pages)
+        .layer(axum::middleware::from_fn_with_state(bound, within_bound))
+        .layer(axum::middleware::from_fn(central_only));
     listen::serve_connections(listener, app, settings, shutdown).await
 }
 

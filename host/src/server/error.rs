@@ -54,11 +54,14 @@ pub enum ApiCode {
     RequestTimeout,
     /// A change of SLOs or policies sent to an agent: central's (405).
     CentralOnly,
+    /// Observations sent to an agent whose unpublished records reached
+    /// `[agent] max_unpublished` (503, with `Retry-After`).
+    BufferFull,
 }
 
 impl ApiCode {
     /// Every code, for reading them back.
-    pub const ALL: [ApiCode; 22] = [
+    pub const ALL: [ApiCode; 23] = [
         ApiCode::InvalidObservation,
         ApiCode::InvalidEvent,
         ApiCode::InvalidQuery,
@@ -81,6 +84,7 @@ impl ApiCode {
         ApiCode::StorageUnavailable,
         ApiCode::RequestTimeout,
         ApiCode::CentralOnly,
+        ApiCode::BufferFull,
     ];
 
     /// The code as sent, e.g. `not_found`.
@@ -108,6 +112,7 @@ impl ApiCode {
             ApiCode::StorageUnavailable => "storage_unavailable",
             ApiCode::RequestTimeout => "request_timeout",
             ApiCode::CentralOnly => "central_only",
+            ApiCode::BufferFull => "buffer_full",
         }
     }
 }

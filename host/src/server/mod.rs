@@ -7,7 +7,9 @@
 //! `127.0.0.1:0` and stop the server when they are done. `listen` serves the
 //! connections within `[server]`'s timeouts and connection limit (`watch`
 //! keeps each connection's clock); `health` answers the health checks and
-//! refuses requests once the ledger's storage has failed.
+//! refuses requests once the ledger's storage has failed. `agent_http` and
+//! `edge` serve the API as `dataslo agent` does, `backlog` bounding its
+//! ingest by its unpublished records.
 //!
 //! Depends on service, metrics, status, openlineage, registry (upload
 //! names and their errors), runtime (the built-ins' names, the kinds of
@@ -15,7 +17,9 @@
 //! dashboard's) are handed in by the caller, so the server and the dashboard
 //! do not depend on each other.
 
+mod agent_http;
 mod agents;
+mod backlog;
 mod changes;
 mod edge;
 mod encoding;
@@ -28,6 +32,8 @@ mod metrics;
 mod routes;
 mod watch;
 
+pub use agent_http::{AgentHttp, AgentHttpError};
+pub use backlog::RETRY_AFTER_SECONDS;
 pub use edge::serve_agent;
 pub use error::{ApiCode, ApiError};
 pub use routes::router;

@@ -13,7 +13,7 @@
 
 use super::tenant::{Tenant, UPLOADED_SLOS_FILE};
 use super::tenants::Service;
-use crate::config::Config;
+use crate::config::{Config, TenantConfig};
 use crate::jetstream::JetStreamError;
 use crate::jetstream::agents::{HeartbeatWatch, create_agents_bucket};
 use crate::jetstream::sets::{
@@ -44,11 +44,29 @@ pub async fn sync_with_agents(
     }
     let client = crate::jetstream::connect(&config.nats, "dataslo-serve-sync").await?;
     let js = async_nats::jetstream::new(client);
-    // The files' text as this process read them at its start. A file that
-    // cannot be read again keeps its tenant's set from being published:
-    // a set without it would drop its SLOs at every agent.
-    let files: BTreeMap<String, Files> = config
-        .tenants
+    let tenants = config.tenants.clone();
+    let files = tokio::task::spawn_blocking(move || read_files(&tenants))
+        .await
+        .map_err(|e| JetStreamError::Stream {
+            what: "reading the tenants' SLO files".into(),
+            error: e.to_string(),
+        })?;
+    let mut tasks = vec![tokio::spawn(publish_sets(
+        service.clone(),
+        files,
+        js.clone(),
+    ))];
+    for tenant in &service.tenants {
+        tasks.push(tokio::spawn(file_heartbeats(tenant.clone(), js.clone())));
+    }
+    Ok(tasks)
+}
+
+/// The files' text as this process read them at its start. A file that
+/// cannot be read again keeps its tenant's set from being published: a set
+/// without it would drop its SLOs at every agent.
+fn read_files(tenants: &[TenantConfig]) -> BTreeMap<String, Files> {
+    tenants
         .iter()
         .map(|t| {
             let documents = t
@@ -65,16 +83,7 @@ pub async fn sync_with_agents(
                 .collect();
             (t.name.clone(), documents)
         })
-        .collect();
-    let mut tasks = vec![tokio::spawn(publish_sets(
-        service.clone(),
-        files,
-        js.clone(),
-    ))];
-    for tenant in &service.tenants {
-        tasks.push(tokio::spawn(file_heartbeats(tenant.clone(), js.clone())));
-    }
-    Ok(tasks)
+        .collect()
 }
 
 /// The set central runs for `tenant`, its files' text being `files`.
@@ -171,28 +180,32 @@ async fn publish_while_up(
                 continue;
             }
             let files = match files.get(&tenant.name) {
-                Some(Ok(documents)) => documents.as_slice(),
+                Some(Ok(documents)) => documents.clone(),
                 Some(Err(reason)) => {
                     refuse(refused, &tenant.name, reason.clone());
                     continue;
                 }
-                None => &[],
+                None => Vec::new(),
             };
             // Not in the middle of a change (a half-applied set is no set),
-            // and never waiting for one here: a change may hold the lock
-            // through a compile, and this runs on the async runtime. The
-            // next poll, a second later, tries again.
-            let current = {
-                let _one = match tenant.changes.try_lock() {
+            // and never waiting for one: a change may hold the lock through
+            // a compile. The next poll, a second later, tries again. The
+            // ledger and the policies' files are read on the blocking pool.
+            let reading = tenant.clone();
+            let current = tokio::task::spawn_blocking(move || {
+                let _one = match reading.changes.try_lock() {
                     Ok(guard) => guard,
                     Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-                    Err(std::sync::TryLockError::WouldBlock) => continue,
+                    Err(std::sync::TryLockError::WouldBlock) => return None,
                 };
-                current_set(tenant, files)
-            };
+                Some(current_set(&reading, &files))
+            })
+            .await
+            .unwrap_or_else(|e| Some(Err(format!("reading the set panicked: {e}"))));
             let set = match current {
-                Ok(set) => set,
-                Err(reason) => {
+                None => continue,
+                Some(Ok(set)) => set,
+                Some(Err(reason)) => {
                     refuse(refused, &tenant.name, reason);
                     continue;
                 }
@@ -209,7 +222,15 @@ async fn publish_while_up(
                 published.insert(tenant.name.clone(), set.version);
                 continue;
             }
-            match publish_set(sets, store, &set, |p| policy_bytes(tenant, p)).await {
+            let bytes_of = |p: &SetPolicy| {
+                let (tenant, p) = (tenant.clone(), p.clone());
+                async move {
+                    tokio::task::spawn_blocking(move || policy_bytes(&tenant, &p))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("reading the policy panicked: {e}")))
+                }
+            };
+            match publish_set(sets, store, &set, bytes_of).await {
                 Ok(revision) => {
                     tracing::info!(tenant = %tenant.name, version = %set.version, revision, "SLO set published");
                     refused.remove(&tenant.name);
@@ -250,7 +271,14 @@ async fn file_while_up(
     let agents = create_agents_bucket(js, &tenant.name).await?;
     let mut watch = HeartbeatWatch::start(&agents, &tenant.name).await?;
     while let Some(report) = watch.next().await {
-        tenant.scheduler.ledger().put_agent_report(&report?)?;
+        let report = report?;
+        let ledger = tenant.scheduler.ledger().clone();
+        tokio::task::spawn_blocking(move || ledger.put_agent_report(&report))
+            .await
+            .map_err(|e| JetStreamError::Stream {
+                what: format!("filing a heartbeat of tenant {}", tenant.name),
+                error: e.to_string(),
+            })??;
     }
     Ok(())
 }

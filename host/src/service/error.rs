@@ -36,6 +36,9 @@ pub enum ServiceError {
         /// Each document's problem, with its file and field.
         errors: Vec<String>,
     },
+    /// `dataslo agent` with a config that has no `[agent]`.
+    #[error("agent needs an [agent] section (site, tenant) and [nats] url in the config")]
+    NotAnAgent,
     /// A single-machine process was given no SLO.
     #[error("no SLOs: give SLO files, set slo_files in dataslo.toml, or run once with them")]
     NoSlos,

@@ -1,5 +1,5 @@
-//! The service layer: what every process shape (`run`, `serve`, `demo`, and
-//! later `agent`) shares, written once.
+//! The service layer: what every process shape (`run`, `serve`, `demo` and
+//! `agent`) shares, written once.
 //!
 //! - [`assemble`]: a runtime, SLOs and a ledger become a scheduler.
 //! - [`Tenant`]: one tenant, its tokens, limits, uploaded policies and
@@ -12,6 +12,9 @@
 //! - [`synced`]: an agent follows its tenant's SLO set from central and
 //!   writes its heartbeat; [`central_sync`]: central publishes each tenant's
 //!   set and files its agents' heartbeats.
+//! - [`Agent`]: `dataslo agent`'s feed publisher, set follower, spool and
+//!   clock, bounded by `max_unpublished`.
+//! - [`rebuild_ledger`]: `ledger rebuild`, central's ledger from the stream.
 //! - [`control`]: the socket through which `status` and `ledger …` ask the
 //!   process that holds the ledger.
 //!
@@ -19,6 +22,7 @@
 //! executor, config, ledger, runtime, slo and model; server, dashboard, demo and cli depend on
 //! it.
 
+mod agent;
 mod assemble;
 pub mod central_sync;
 mod changes;
@@ -26,6 +30,7 @@ mod clock;
 pub mod control;
 mod error;
 mod handoff;
+mod rebuild;
 mod replica;
 pub mod slo_set;
 mod spool;
@@ -33,11 +38,13 @@ pub mod synced;
 mod tenant;
 mod tenants;
 
+pub use agent::{Agent, agent_runtime};
 pub use assemble::{SchedulerSettings, assemble};
 pub use changes::{ChangeError, PolicyStored, SlosApplied};
 pub use clock::{ClockPass, ClockReport, ClockSettings, MAX_CATCH_UP};
 pub use error::ServiceError;
 pub use handoff::{announce_holder, hand_off, holder};
+pub use rebuild::{RebuildError, Rebuilt, rebuild_ledger};
 pub use replica::{REPLICA_ID_FILE, replica_name, start_replica};
 pub use spool::{SpoolReport, ingest_spool};
 pub use tenant::{Ingested, Shared, Tenant, UPLOADED_SLOS_FILE, token_hash};

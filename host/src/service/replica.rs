@@ -27,7 +27,13 @@ pub async fn start_replica(
     config: &Config,
     service: &Arc<Service>,
 ) -> Result<Vec<JoinHandle<()>>, ServiceError> {
-    let (replica, generated) = replica_name(config)?;
+    let named = config.clone();
+    let (replica, generated) = tokio::task::spawn_blocking(move || replica_name(&named))
+        .await
+        .map_err(|e| ServiceError::ReplicaId {
+            file: config.data_dir.join(REPLICA_ID_FILE).display().to_string(),
+            reason: e.to_string(),
+        })??;
     for tenant in &service.tenants {
         tenant.tick_hold().leave_to_lease();
     }
@@ -38,7 +44,14 @@ pub async fn start_replica(
     let mut tasks = Vec::new();
     for tenant in &service.tenants {
         let ledger = tenant.scheduler.ledger().clone();
-        ledger.start_feed()?;
+        // The first start of a feed reads every record the ledger holds.
+        let starting = ledger.clone();
+        tokio::task::spawn_blocking(move || starting.start_feed())
+            .await
+            .map_err(|e| ServiceError::Io {
+                what: format!("starting the feed of tenant {}", tenant.name),
+                error: std::io::Error::other(e.to_string()),
+            })??;
         tasks.push(tokio::spawn(consume_records(
             js.clone(),
             tenant.name.clone(),

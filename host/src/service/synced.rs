@@ -330,7 +330,10 @@ async fn fetch_and_apply(
     if synced.version.as_ref() == Some(&set.version) {
         return Ok((set.version, None));
     }
-    let mut policies = local_policies(&set, &follow.policy_dir);
+    let (reading, dir) = (set.clone(), follow.policy_dir.clone());
+    let mut policies = tokio::task::spawn_blocking(move || local_policies(&reading, &dir))
+        .await
+        .unwrap_or_default();
     for policy in &set.policies {
         if !policies.contains_key(&policy.sha256) {
             let bytes = fetch_policy(store, policy).await?;
@@ -354,7 +357,11 @@ async fn heartbeat(
     follow: &Follow,
     synced: &Synced,
 ) {
-    let records_behind = match tenant.scheduler.ledger().publish_backlog() {
+    let ledger = tenant.scheduler.ledger().clone();
+    let backlog = tokio::task::spawn_blocking(move || ledger.publish_backlog())
+        .await
+        .unwrap_or_else(|e| Err(LedgerError::Storage(e.to_string())));
+    let records_behind = match backlog {
         Ok(n) => n,
         Err(error) => {
             tracing::warn!(%error, "the heartbeat cannot read the publish backlog");
