@@ -15,11 +15,10 @@ use dataslo::alert::deliver_outbox;
 use dataslo::model::Notifier;
 use dataslo::scheduler::Scheduler;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long Alertmanager gets to start or to forward a notification.
@@ -122,44 +121,6 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A loopback HTTP server answering 200 to everything, keeping the JSON bodies.
-fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/alertmanager", listener.local_addr().unwrap());
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let seen = bodies.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let Ok(read) = stream.try_clone() else {
-                continue;
-            };
-            let mut reader = BufReader::new(read);
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_ok()
-                && let Ok(json) = serde_json::from_slice(&body)
-            {
-                seen.lock().unwrap().push(json);
-            }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            );
-        }
-    });
-    (url, bodies)
-}
-
 /// Ticks and evaluates alerts every 5 minutes over `from..=to` minutes after
 /// `base`; returns the transitions as (time, alert, to).
 fn advance(
@@ -202,7 +163,7 @@ fn a_burning_slo_fires_stays_active_and_resolves_in_a_real_alertmanager() {
         );
         return;
     };
-    let (receiver_url, bodies) = receiver();
+    let (receiver_url, bodies) = crate::support::webhook::receiver(|_| {});
     let am = Alertmanager::start(&binary, &receiver_url);
     let targets = [Notifier::Alertmanager(am.url.clone())];
 

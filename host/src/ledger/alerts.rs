@@ -79,6 +79,26 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
+/// Queues `t` to every target, inside a transaction on the outbox.
+fn queue(
+    outbox: &sled::transaction::TransactionalTree,
+    t: &Transition,
+    targets: &[Notifier],
+) -> Result<(), ConflictableTransactionError<LedgerError>> {
+    for target in targets {
+        let entry = OutboxEntry {
+            target: target.clone(),
+            transition: t.clone(),
+            attempts: 0,
+            next_attempt: t.at,
+            last_error: None,
+        };
+        let id = keys::OutboxKey(outbox.generate_id()?);
+        outbox.insert(&id.encode(), codec::encode(&entry))?;
+    }
+    Ok(())
+}
+
 fn abort(e: TransactionError<LedgerError>) -> LedgerError {
     match e {
         TransactionError::Abort(e) => e,
@@ -120,17 +140,7 @@ impl Ledger {
                     let log_key = keys::AlertLogKey::new(t.at, alert_key).encode();
                     log.insert(log_key, codec::encode(t))?;
                     if t.to.is_notified() {
-                        for target in targets {
-                            let entry = OutboxEntry {
-                                target: target.clone(),
-                                transition: t.clone(),
-                                attempts: 0,
-                                next_attempt: t.at,
-                                last_error: None,
-                            };
-                            let id = keys::OutboxKey(outbox.generate_id()?);
-                            outbox.insert(&id.encode(), codec::encode(&entry))?;
-                        }
+                        queue(outbox, t, targets)?;
                     }
                 }
                 Ok::<_, ConflictableTransactionError<LedgerError>>(())
@@ -187,17 +197,7 @@ impl Ledger {
         self.outbox
             .transaction(|outbox| {
                 for t in &missed {
-                    for target in targets {
-                        let entry = OutboxEntry {
-                            target: target.clone(),
-                            transition: t.clone(),
-                            attempts: 0,
-                            next_attempt: t.at,
-                            last_error: None,
-                        };
-                        let id = keys::OutboxKey(outbox.generate_id()?);
-                        outbox.insert(&id.encode(), codec::encode(&entry))?;
-                    }
+                    queue(outbox, t, targets)?;
                 }
                 Ok::<_, ConflictableTransactionError<LedgerError>>(())
             })
