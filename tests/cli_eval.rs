@@ -282,8 +282,8 @@ fn inspect_shows_hash_world_describe_and_imports_without_evaluating() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     assert_eq!(json["sha256"].as_str().map(str::len), Some(64));
-    assert_eq!(json["world"], "dataslo:policy/policy@0.1.0");
-    assert_eq!(json["version"], "0.1.0");
+    assert_eq!(json["world"], "dataslo:policy/policy@0.2.0");
+    assert_eq!(json["version"], "0.2.0");
     assert_eq!(json["describe"]["name"], "min-rows");
     let imports: Vec<_> = json["imports"]
         .as_array()
@@ -292,7 +292,7 @@ fn inspect_shows_hash_world_describe_and_imports_without_evaluating() {
         .filter_map(|i| i.as_str())
         .collect();
     assert!(
-        imports.contains(&"dataslo:policy/types@0.1.0"),
+        imports.contains(&"dataslo:policy/types@0.2.0"),
         "{imports:?}"
     );
     assert!(
@@ -310,7 +310,7 @@ fn inspect_of_another_version_reports_it_and_exits_1() {
     let out = dataslo(&["inspect", &path]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout_of(&out).contains("dataslo:policy/policy@0.2.0"),
+        stdout_of(&out).contains("dataslo:policy/policy@0.3.0"),
         "{}",
         stdout_of(&out)
     );

@@ -12,6 +12,7 @@ mod budget_properties;
 mod builtins;
 mod cli_eval;
 mod compile_bounds;
+mod contract_versions;
 mod dashboard;
 mod demo;
 mod disk_full;

@@ -163,6 +163,15 @@ fn a_failed_dbt_test_keeps_which_assertion_failed_on_which_column_and_why() {
         json!([{"assertion": "accepted_values", "column": "first_name", "success": false}])
     );
     assert_eq!(
+        customers.assertions,
+        vec![dataslo::model::Assertion {
+            name: "accepted_values".into(),
+            column: Some("first_name".into()),
+            success: false
+        }]
+    );
+    assert_eq!(customers.run_state, Some(dataslo::model::RunState::Fail));
+    assert_eq!(
         attr(customers, "openlineage.error_message"),
         Some("Got 78 results, configured to fail if != 0")
     );

@@ -24,8 +24,8 @@ impl<'a> Context<'a> {
         Context { now, history }
     }
 
-    /// The evaluation's "now" in nanoseconds since the epoch. In Wasm this is the
-    /// host's virtual clock, so evaluations replay exactly.
+    /// The evaluation's "now" in nanoseconds since the epoch. In Wasm the host
+    /// passes it to `evaluate`, so evaluations replay exactly.
     pub fn now(&self) -> Timestamp {
         self.now
     }

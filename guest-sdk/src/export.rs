@@ -1,7 +1,9 @@
 //! Glue between [`crate::export_policy!`] and the WIT exports. Not part of the API.
 
 use crate::context::HostHistory;
-use crate::{Context, Measurement, Observation, Policy, PolicyError, PolicyInfo, parse_config};
+use crate::{
+    Context, Measurement, Observation, Policy, PolicyError, PolicyInfo, Timestamp, parse_config,
+};
 
 /// The wit-bindgen runtime, reached through this crate so authors need no
 /// dependency on wit-bindgen.
@@ -28,19 +30,13 @@ pub fn validate_config<P: Policy>(config: &str) -> Result<(), PolicyError> {
     parse_config::<P>(config).map(drop)
 }
 
-/// `evaluate` for `P`, with "now" read from the WASI wall clock the host sets.
+/// `evaluate` for `P`, at the `now` the host passes through the contract.
 pub fn evaluate<P: Policy>(
     config: &str,
     obs: Observation,
+    now: Timestamp,
 ) -> Result<Vec<Measurement>, PolicyError> {
     let policy = parse_config::<P>(config)?;
-    let ctx = Context::new(wall_clock_now(), &HostHistory);
+    let ctx = Context::new(now, &HostHistory);
     policy.evaluate(&obs, &ctx)
-}
-
-fn wall_clock_now() -> i64 {
-    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
-    }
 }

@@ -4,7 +4,11 @@
 //! [`export_policy!`]. The SDK parses the JSON config into the struct (a bad
 //! config becomes [`PolicyError::InvalidConfig`] with serde's message), hands the
 //! policy an [`Observation`] and a [`Context`] (the evaluation's "now", history
-//! and logging), and turns its answer into the WIT contract.
+//! and logging), and turns its answer into the WIT contract,
+//! `dataslo:policy@0.2.0` (`wit/policy.wit`). An observation carries the
+//! data-quality [`Assertion`]s checked on it and the producing run's
+//! [`RunState`] when its source knows them; "now" comes through the contract,
+//! so a policy reads no clock.
 //!
 //! ```
 //! use dataslo_guest::prelude::*;
@@ -59,8 +63,8 @@ pub use duration::HumanDuration;
 pub use ratio::{fraction, ratio_or};
 pub use time::{Timestamp, format_timestamp, parse_timestamp};
 pub use types::{
-    ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, PolicyInfo, Quantile,
-    SchemaField,
+    Assertion, ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, PolicyInfo,
+    Quantile, RunState, SchemaField,
 };
 
 /// Re-exported so that authors need no dependency of their own; derive with
@@ -72,8 +76,8 @@ pub use serde_json;
 /// Everything a policy usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        ColumnMetrics, Context, HumanDuration, Level, Measurement, Observation, Policy,
-        PolicyError, SchemaField, Timestamp, export_policy, fraction, ratio_or,
+        Assertion, ColumnMetrics, Context, HumanDuration, Level, Measurement, Observation, Policy,
+        PolicyError, RunState, SchemaField, Timestamp, export_policy, fraction, ratio_or,
     };
     pub use serde::Deserialize;
 }
@@ -140,8 +144,9 @@ macro_rules! export_policy {
             fn evaluate(
                 config: String,
                 observation: $crate::Observation,
+                now: $crate::Timestamp,
             ) -> Result<Vec<$crate::Measurement>, $crate::PolicyError> {
-                $crate::export::evaluate::<$policy>(&config, observation)
+                $crate::export::evaluate::<$policy>(&config, observation, now)
             }
         }
 
@@ -152,7 +157,7 @@ macro_rules! export_policy {
 
         // Natively nothing calls the export; this keeps the policy "used".
         #[cfg(not(target_arch = "wasm32"))]
-        const _: fn(String, $crate::Observation) -> Result<Vec<$crate::Measurement>, $crate::PolicyError> =
+        const _: fn(String, $crate::Observation, $crate::Timestamp) -> Result<Vec<$crate::Measurement>, $crate::PolicyError> =
             <__DatasloExport as $crate::bindings::exports::dataslo::policy::check::Guest>::evaluate;
     };
 }

@@ -1,7 +1,9 @@
 //! Reading observations: accessors that turn an absent field into the
 //! `missing-metadata` error naming it.
 
-use crate::{ColumnMetrics, DatasetId, Observation, PolicyError, SchemaField, Timestamp};
+use crate::{
+    Assertion, ColumnMetrics, DatasetId, Observation, PolicyError, RunState, SchemaField, Timestamp,
+};
 
 impl Observation {
     /// An observation of `namespace`/`name` at `observed_at`, with nothing else known.
@@ -19,7 +21,19 @@ impl Observation {
             columns: Vec::new(),
             partition: None,
             attributes: Vec::new(),
+            assertions: Vec::new(),
+            run_state: None,
         }
+    }
+
+    /// The assertions on `column` (all of them when `None`): (passed, total).
+    pub fn assertion_counts(&self, column: Option<&str>) -> (u64, u64) {
+        self.assertions
+            .iter()
+            .filter(|a| column.is_none() || a.column.as_deref() == column)
+            .fold((0, 0), |(passed, total), a| {
+                (passed + u64::from(a.success), total + 1)
+            })
     }
 
     /// `last_modified`, or the missing-metadata error naming it.
@@ -71,6 +85,31 @@ impl ColumnMetrics {
     }
 }
 
+impl Assertion {
+    /// An assertion `name`, on `column` if any, that passed or failed.
+    pub fn new(name: &str, column: Option<&str>, success: bool) -> Self {
+        Assertion {
+            name: name.into(),
+            column: column.map(str::to_string),
+            success,
+        }
+    }
+}
+
+impl RunState {
+    /// The state in lower case, as in the observation JSON: `complete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Start => "start",
+            RunState::Running => "running",
+            RunState::Complete => "complete",
+            RunState::Abort => "abort",
+            RunState::Fail => "fail",
+            RunState::Other => "other",
+        }
+    }
+}
+
 impl SchemaField {
     /// A field of `data_type`, nullability unknown.
     pub fn new(name: &str, data_type: &str) -> Self {
@@ -79,5 +118,29 @@ impl SchemaField {
             data_type: data_type.into(),
             nullable: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assertions_are_counted_per_column_or_all_together() {
+        let mut obs = Observation::new("n", "d", 0);
+        obs.assertions = vec![
+            Assertion::new("not_null", Some("id"), true),
+            Assertion::new("unique", Some("id"), false),
+            Assertion::new("row_count", None, true),
+        ];
+        assert_eq!(obs.assertion_counts(None), (2, 3));
+        assert_eq!(obs.assertion_counts(Some("id")), (1, 2));
+        assert_eq!(obs.assertion_counts(Some("email")), (0, 0));
+    }
+
+    #[test]
+    fn a_run_state_reads_as_in_the_observation_json() {
+        assert_eq!(RunState::Complete.as_str(), "complete");
+        assert_eq!(RunState::Fail.as_str(), "fail");
     }
 }

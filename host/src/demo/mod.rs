@@ -72,6 +72,8 @@ fn base(d: &DatasetRef, at: i64) -> Observation {
         columns: Default::default(),
         partition: None,
         attributes: Default::default(),
+        assertions: Vec::new(),
+        run_state: None,
     }
 }
 

@@ -27,8 +27,8 @@ pub use json::{escape_json, to_json, to_json_pretty};
 pub use measurement::{Measurement, SumOverflow, sum_events};
 pub use notifier::Notifier;
 pub use observation::{
-    ColumnMetrics, DatasetRef, Observation, Quantiles, SchemaField, parse_history,
-    parse_observation, quantiles_from_map,
+    Assertion, ColumnMetrics, DatasetRef, Observation, Quantiles, RunState, SchemaField,
+    parse_history, parse_observation, quantiles_from_map,
 };
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};

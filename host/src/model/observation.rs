@@ -35,6 +35,60 @@ pub struct Observation {
     /// one OpenLineage event hold its job, run and error alike, once.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, SharedText>,
+    /// Data-quality assertions checked on this snapshot, in the source's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Assertion>,
+    /// The state of the run that produced it, when a run did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_state: Option<RunState>,
+}
+
+/// The outcome of one data-quality assertion (a test), as in OpenLineage's
+/// `dataQualityAssertions` facet or a dbt test's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assertion {
+    /// The assertion's name, e.g. `not_null`.
+    pub name: String,
+    /// The column it tested, if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Whether the data passed it.
+    pub success: bool,
+}
+
+/// The state of the run that produced an observation: OpenLineage's run
+/// event types, written in lower case (`complete`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// The run started.
+    Start,
+    /// The run is running.
+    Running,
+    /// The run completed.
+    Complete,
+    /// The run was aborted.
+    Abort,
+    /// The run failed.
+    Fail,
+    /// Another state.
+    Other,
+}
+
+impl RunState {
+    /// The state of an OpenLineage `eventType` (`COMPLETE`), if it is one.
+    pub fn from_event_type(event_type: &str) -> Option<RunState> {
+        Some(match event_type {
+            "START" => RunState::Start,
+            "RUNNING" => RunState::Running,
+            "COMPLETE" => RunState::Complete,
+            "ABORT" => RunState::Abort,
+            "FAIL" => RunState::Fail,
+            "OTHER" => RunState::Other,
+            _ => return None,
+        })
+    }
 }
 
 /// A dataset, named the OpenLineage way.
@@ -169,6 +223,12 @@ impl Observation {
         if let Some(ts) = self.last_modified {
             check_range(ts, "last_modified", source_name)?;
         }
+        if let Some(i) = self.assertions.iter().position(|a| a.name.is_empty()) {
+            return Err(invalid(
+                &format!("assertions[{i}].name"),
+                "must not be empty",
+            ));
+        }
         Ok(())
     }
 }
@@ -253,6 +313,41 @@ mod tests {
         let text = MINIMAL.replace("2026-11-26", "2300-01-01");
         let err = parse_observation(&text, "x").unwrap_err().to_string();
         assert!(err.starts_with("x: observed_at:"), "{err}");
+    }
+
+    #[test]
+    fn assertions_and_the_run_state_are_read_and_checked() {
+        let text = MINIMAL.replace(
+            "\"observed_at\"",
+            r#""assertions":[{"name":"not_null","column":"id","success":true},{"name":"rows","success":false}],"run_state":"fail","observed_at""#,
+        );
+        let obs = parse_observation(&text, "x").unwrap();
+        assert_eq!(obs.run_state, Some(RunState::Fail));
+        assert_eq!(
+            obs.assertions,
+            vec![
+                Assertion {
+                    name: "not_null".into(),
+                    column: Some("id".into()),
+                    success: true
+                },
+                Assertion {
+                    name: "rows".into(),
+                    column: None,
+                    success: false
+                },
+            ]
+        );
+        let written = serde_json::to_string(&obs).unwrap();
+        assert_eq!(parse_observation(&written, "x").unwrap(), obs);
+        for (bad, named) in [
+            (text.replace("\"fail\"", "\"failed\""), "failed"),
+            (text.replace("\"success\":false", "\"ok\":false"), "`ok`"),
+            (text.replace("\"not_null\"", "\"\""), "assertions[0].name"),
+        ] {
+            let err = parse_observation(&bad, "x").unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+        }
     }
 
     #[test]

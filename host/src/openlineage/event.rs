@@ -3,7 +3,7 @@
 
 use super::facets::{Fail, apply_facets, has_measurement};
 use super::{Lineage, MAX_ERROR_MESSAGE_BYTES, MAX_NAME_BYTES, OpenLineageError};
-use crate::model::{DatasetRef, Observation, SharedText};
+use crate::model::{DatasetRef, Observation, RunState, SharedText};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -98,6 +98,11 @@ fn read_dataset(
         columns: BTreeMap::new(),
         partition: shared.partition.clone(),
         attributes: BTreeMap::new(),
+        assertions: Vec::new(),
+        run_state: shared
+            .event_type
+            .as_deref()
+            .and_then(RunState::from_event_type),
     };
     // Facets are checked for every dataset, observed or not.
     apply_facets(&mut obs, dataset, &field)?;

@@ -2,7 +2,7 @@
 //! the rest a policy can use into attributes (names in
 //! `docs/observation-format.md`). Counts are strict, the rest lenient.
 
-use crate::model::{ColumnMetrics, Observation, SchemaField, quantiles_from_map};
+use crate::model::{Assertion, ColumnMetrics, Observation, SchemaField, quantiles_from_map};
 use serde_json::{Map, Value};
 
 /// A refusal: the field's path inside the event, and why.
@@ -191,6 +191,8 @@ fn apply(obs: &mut Observation, facet: &str, body: &Value, at: &Place) -> Result
                     "assertions",
                     objects(body.get("assertions"), "assertion", &keys),
                 );
+                // A later group (the run's own facets) replaces an earlier one.
+                obs.assertions = assertions.iter().filter_map(assertion).collect();
             }
         }
         "lifecycleStateChange" => {
@@ -225,6 +227,16 @@ fn apply(obs: &mut Observation, facet: &str, body: &Value, at: &Place) -> Result
         _ => {}
     }
     Ok(())
+}
+
+/// An entry of `dataQualityAssertions`, when it has a name and a boolean
+/// `success`; others are skipped, as in the attributes.
+fn assertion(entry: &Value) -> Option<Assertion> {
+    Some(Assertion {
+        name: text(entry, "assertion")?.to_string(),
+        column: text(entry, "column").map(str::to_string),
+        success: entry.get("success")?.as_bool()?,
+    })
 }
 
 fn flatten_fields(fields: Option<&Value>, prefix: &str, out: &mut Vec<SchemaField>) {

@@ -24,9 +24,11 @@
 //!
 //! Dataset facets: `schema` (nested fields flattened with dots),
 //! `dataQualityMetrics` (as a dataset facet or the deprecated input facet),
-//! `outputStatistics`, `inputStatistics`, and as attributes
-//! `dataQualityAssertions`, `dataSource`, `symlinks`, `version`,
-//! `lifecycleStateChange`, `ownership` and `storage`. Run facets:
+//! `outputStatistics`, `inputStatistics`, `dataQualityAssertions` (the
+//! observation's `assertions`, entries with a name and a boolean `success`,
+//! and attributes), and as attributes `dataSource`, `symlinks`, `version`,
+//! `lifecycleStateChange`, `ownership` and `storage`. The event's
+//! `eventType` is the observation's `run_state`. Run facets:
 //! `nominalTime` (attributes, and the observation's `partition`) and
 //! `errorMessage`. The attribute names are listed in
 //! `docs/observation-format.md`. Unknown facets are ignored, never an error;

@@ -7,10 +7,10 @@ use super::pool::Slots;
 use super::sandbox::Sandbox;
 use super::ticker::Ticker;
 use super::virtual_clock::VirtualClocks;
-use super::{bindings, error::LoadError};
+use super::{error::LoadError, instance};
 use crate::model::PolicyRef;
 use std::sync::Arc;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 
@@ -66,8 +66,7 @@ impl Runtime {
         monotonic_clock::add_to_linker::<_, VirtualClocks>(&mut linker, Sandbox::clock)
             .map_err(|e| EngineError(format!("{e:#}")))?;
         linker.allow_shadowing(false);
-        bindings::Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
-            .map_err(|e| EngineError(format!("{e:#}")))?;
+        instance::add_to_linker(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
 
         let ticker =
             Ticker::start(&engine).map_err(|e| EngineError(format!("epoch ticker: {e}")))?;

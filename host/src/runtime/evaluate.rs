@@ -6,6 +6,7 @@ use super::convert;
 use super::engine::Runtime;
 use super::error::{EvalError, EvalErrorKind, GuestError, TrapKind};
 use super::history::{History, HistoryError, no_history};
+use super::instance::{ContractVersion, Instance, WitObservation};
 use super::limits::Limits;
 use super::loader::{Policy, PolicyInfo};
 use super::sandbox::{LogFlood, Sandbox};
@@ -24,7 +25,7 @@ pub struct EvaluationInput<'a> {
     pub observation: &'a model::Observation,
     /// Earlier observations of the dataset, read if the policy asks.
     pub history: History,
-    /// The evaluation's "now": the guest's wall clock.
+    /// The evaluation's "now": `evaluate`'s `now` (0.2.0) and the guest's wall clock.
     pub now: jiff::Timestamp,
     /// Limits for this call; the runtime's defaults when `None`.
     pub limits: Option<&'a Limits>,
@@ -108,7 +109,7 @@ impl Runtime {
         input: EvaluationInput<'_>,
     ) -> Result<Evaluation, EvalError> {
         let limits = input.limits.unwrap_or(&self.limits);
-        let call = Prepared::new(policy.sha256, &input);
+        let call = Prepared::new(policy.sha256, policy.pre.version(), &input);
         let started = Instant::now();
         let (answer, logs) = self.call(
             policy,
@@ -116,13 +117,7 @@ impl Runtime {
             call.now,
             call.seed,
             input.history,
-            |store, instance| {
-                instance.dataslo_policy_check().call_evaluate(
-                    store,
-                    input.config,
-                    &call.observation,
-                )
-            },
+            |store, instance| instance.evaluate(store, input.config, &call.observation, call.now),
         )?;
         finish(answer, logs, &policy.info.slis, limits, started).map_err(|kind| fail(policy, kind))
     }
@@ -136,11 +131,7 @@ impl Runtime {
             0,
             policy.sha256,
             no_history(),
-            |store, instance| {
-                instance
-                    .dataslo_policy_check()
-                    .call_validate_config(store, config)
-            },
+            |store, instance| instance.validate_config(store, config),
         )?;
         answer.map_err(|e| fail(policy, guest_error(e, limits)))
     }
@@ -154,7 +145,7 @@ impl Runtime {
             0,
             policy.sha256,
             no_history(),
-            |store, instance| instance.dataslo_policy_check().call_describe(store),
+            |store, instance| instance.describe(store),
         )?;
         let size = info.name.len()
             + info.version.len()
@@ -195,7 +186,7 @@ impl Runtime {
         now: i64,
         seed: [u8; 32],
         history: History,
-        f: impl FnOnce(&mut Store<Sandbox>, &bindings::Policy) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), EvalError> {
         // Declared before the store, so the slot is freed after the store is.
         let _permit = self.slots.as_ref().map(|slots| slots.acquire());
@@ -238,12 +229,16 @@ pub(super) struct Prepared {
     pub now: i64,
     /// Seeds the guest's random bytes: the same evaluation replays exactly.
     pub seed: [u8; 32],
-    /// The observation as a WIT record.
-    pub observation: bindings::Observation,
+    /// The observation as a WIT record of the policy's contract version.
+    pub observation: WitObservation,
 }
 
 impl Prepared {
-    pub fn new(policy_sha256: [u8; 32], input: &EvaluationInput<'_>) -> Self {
+    pub fn new(
+        policy_sha256: [u8; 32],
+        version: ContractVersion,
+        input: &EvaluationInput<'_>,
+    ) -> Self {
         let now = convert::nanos(input.now);
         let mut seed = Sha256::new();
         seed.update(policy_sha256);
@@ -256,7 +251,7 @@ impl Prepared {
         Prepared {
             now,
             seed: seed.finalize().into(),
-            observation: convert::observation(input.observation),
+            observation: WitObservation::new(input.observation, version),
         }
     }
 }

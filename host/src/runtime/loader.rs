@@ -1,12 +1,11 @@
 //! Loading: bytes to a checked, compiled, pre-instantiated [`Policy`].
 
-use super::bindings::PolicyPre;
 use super::cache::Lookup;
 use super::engine::Runtime;
 use super::error::{LoadError, LoadErrorKind};
 use super::footprint::pool_refusal;
-use super::sandbox::Sandbox;
-use super::{WIT_PACKAGE, WIT_VERSION};
+use super::instance::{ContractVersion, PolicyPre};
+use super::{WIT_PACKAGE, WIT_VERSIONS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -17,7 +16,7 @@ use wasmtime::component::Component;
 pub struct Policy {
     pub(super) label: String,
     pub(super) sha256: [u8; 32],
-    pub(super) pre: PolicyPre<Sandbox>,
+    pub(super) pre: PolicyPre,
     pub(super) info: PolicyInfo,
     pub(super) interface: InterfaceInfo,
 }
@@ -42,6 +41,10 @@ impl Policy {
     /// The component's world, version, imports and exports.
     pub fn interface(&self) -> &InterfaceInfo {
         &self.interface
+    }
+    /// The version of `dataslo:policy` it was built against, e.g. `0.2.0`.
+    pub fn contract_version(&self) -> &'static str {
+        self.pre.version().as_str()
     }
 }
 
@@ -107,14 +110,18 @@ pub fn interface_of(engine: &Engine, component: &Component) -> InterfaceInfo {
     }
 }
 
+/// The versions loaded, e.g. `dataslo:policy@0.2.0 or @0.1.0 (world ...)`.
 fn expected() -> String {
+    let versions: Vec<String> = WIT_VERSIONS.iter().map(|v| format!("@{v}")).collect();
     format!(
-        "{WIT_PACKAGE}@{WIT_VERSION} (world `policy`, export `{WIT_PACKAGE}/check@{WIT_VERSION}`)"
+        "{WIT_PACKAGE}{} (world `policy`, export `{WIT_PACKAGE}/check@VERSION`)",
+        versions.join(" or ")
     )
 }
 
-/// Checks names before linking, so a mismatch says which versions differ.
-fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
+/// Checks names before linking, so a mismatch says which versions differ,
+/// and tells which contract version the component was built against.
+fn check_interface(info: &InterfaceInfo) -> Result<ContractVersion, LoadErrorKind> {
     let mismatch = |found: String| LoadErrorKind::InterfaceMismatch {
         expected: expected(),
         found,
@@ -124,7 +131,7 @@ fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
     }
     for name in info.imports.iter().chain(&info.exports) {
         if let Some((_, _, version)) = ours(name)
-            && version != Some(WIT_VERSION)
+            && version.and_then(ContractVersion::parse).is_none()
         {
             return Err(mismatch(format!(
                 "{WIT_PACKAGE}@{} (in `{name}`)",
@@ -132,14 +139,30 @@ fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
             )));
         }
     }
-    let wanted = format!("{WIT_PACKAGE}/check@{WIT_VERSION}");
-    if !info.exports.contains(&wanted) {
+    let exported = ContractVersion::ALL.into_iter().find(|v| {
+        info.exports
+            .contains(&format!("{WIT_PACKAGE}/check@{}", v.as_str()))
+    });
+    let Some(version) = exported else {
         let found = if info.exports.is_empty() {
             "a component with no exports".to_string()
         } else {
             format!("a component exporting {}", info.exports.join(", "))
         };
         return Err(mismatch(found));
+    };
+    // One component, one contract: 0.1.0's imports with 0.2.0's export do not link.
+    if let Some(other) = info
+        .imports
+        .iter()
+        .chain(&info.exports)
+        .find(|name| ours(name).is_some_and(|(_, _, v)| v != Some(version.as_str())))
+    {
+        return Err(mismatch(format!(
+            "{WIT_PACKAGE}@{} (in `{other}`) beside an export of @{}",
+            ours(other).and_then(|(_, _, v)| v).unwrap_or("unversioned"),
+            version.as_str()
+        )));
     }
     if let Some(foreign) = info
         .imports
@@ -150,7 +173,7 @@ fn check_interface(info: &InterfaceInfo) -> Result<(), LoadErrorKind> {
             "an import of `{foreign}`, which dataslo does not provide"
         )));
     }
-    Ok(())
+    Ok(version)
 }
 
 /// Where bytes come from: the built-ins are ours, compiled in-process and
@@ -220,17 +243,13 @@ impl Runtime {
             kind,
         };
         let interface = interface_of(&self.engine, &component);
-        check_interface(&interface).map_err(fail)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .and_then(PolicyPre::new)
-            .map_err(|e| {
-                fail(LoadErrorKind::InterfaceMismatch {
-                    expected: expected(),
-                    found: format!("{e:#}"),
-                })
-            })?;
+        let version = check_interface(&interface).map_err(fail)?;
+        let pre = PolicyPre::new(&self.linker, &component, version).map_err(|e| {
+            fail(LoadErrorKind::InterfaceMismatch {
+                expected: expected(),
+                found: format!("{e:#}"),
+            })
+        })?;
         let mut policy = Policy {
             label: label.to_string(),
             sha256,
@@ -343,22 +362,44 @@ mod tests {
     }
 
     #[test]
-    fn the_current_contract_passes() {
-        let ok = info(
-            &["wasi:cli/environment@0.2.6", "dataslo:policy/host@0.1.0"],
-            &["dataslo:policy/check@0.1.0"],
-        );
-        assert_eq!(check_interface(&ok), Ok(()));
+    fn both_contract_versions_pass_and_are_told_apart() {
+        for version in ["0.1.0", "0.2.0"] {
+            let ok = info(
+                &[
+                    "wasi:cli/environment@0.2.6",
+                    &format!("dataslo:policy/host@{version}"),
+                ],
+                &[&format!("dataslo:policy/check@{version}")],
+            );
+            assert_eq!(
+                check_interface(&ok).map(ContractVersion::as_str),
+                Ok(version)
+            );
+        }
     }
 
     #[test]
-    fn another_version_names_both_versions() {
-        let err = check_interface(&info(&[], &["dataslo:policy/check@0.2.0"]))
+    fn another_version_names_the_versions_supported_and_the_one_found() {
+        let err = check_interface(&info(&[], &["dataslo:policy/check@0.3.0"]))
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("expected dataslo:policy@0.1.0")
-                && err.contains("found dataslo:policy@0.2.0"),
+            err.contains("expected dataslo:policy@0.2.0 or @0.1.0")
+                && err.contains("found dataslo:policy@0.3.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn versions_are_not_mixed_in_one_component() {
+        let err = check_interface(&info(
+            &["dataslo:policy/host@0.1.0"],
+            &["dataslo:policy/check@0.2.0"],
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("found dataslo:policy@0.1.0 (in `dataslo:policy/host@0.1.0`) beside an export of @0.2.0"),
             "{err}"
         );
     }

@@ -18,6 +18,7 @@ mod error;
 mod evaluate;
 mod footprint;
 mod history;
+mod instance;
 mod known;
 mod limits;
 mod loader;
@@ -58,5 +59,7 @@ pub use session::Session;
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "dataslo:policy";
-/// The WIT package version this host implements.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The newest WIT package version this host implements: that of `wit/policy.wit`.
+pub const WIT_VERSION: &str = "0.2.0";
+/// Every WIT package version this host loads, newest first.
+pub const WIT_VERSIONS: [&str; 2] = ["0.2.0", "0.1.0"];

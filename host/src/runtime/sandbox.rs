@@ -197,16 +197,51 @@ pub fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
-impl bindings::dataslo::policy::types::Host for Sandbox {}
+impl bindings::v0_2::dataslo::policy::types::Host for Sandbox {}
 
-impl bindings::dataslo::policy::host::Host for Sandbox {
+impl bindings::v0_2::dataslo::policy::host::Host for Sandbox {
     fn history(&mut self, limit: u32) -> wasmtime::Result<Vec<bindings::Observation>> {
-        let n = limit.min(self.history_depth) as usize;
-        let history = self.history.newest(n).map_err(wasmtime::Error::new)?;
-        Ok(history.iter().take(n).map(convert::observation).collect())
+        self.history_as(limit, convert::observation)
     }
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        self.log_line(level, message)
+    }
+}
+
+impl bindings::v0_1::dataslo::policy::types::Host for Sandbox {}
+
+impl bindings::v0_1::dataslo::policy::host::Host for Sandbox {
+    fn history(
+        &mut self,
+        limit: u32,
+    ) -> wasmtime::Result<Vec<bindings::v0_1::dataslo::policy::types::Observation>> {
+        self.history_as(limit, convert::observation_v0_1)
+    }
+
+    fn log(
+        &mut self,
+        level: bindings::v0_1::dataslo::policy::types::Level,
+        message: String,
+    ) -> wasmtime::Result<()> {
+        self.log_line(convert::level_v0_1(level), message)
+    }
+}
+
+impl Sandbox {
+    /// The `history` import, converted by `convert` for the caller's version.
+    fn history_as<T>(
+        &mut self,
+        limit: u32,
+        convert: impl Fn(&crate::model::Observation) -> T,
+    ) -> wasmtime::Result<Vec<T>> {
+        let n = limit.min(self.history_depth) as usize;
+        let history = self.history.newest(n).map_err(wasmtime::Error::new)?;
+        Ok(history.iter().take(n).map(convert).collect())
+    }
+
+    /// The `log` import.
+    fn log_line(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let sink = &mut self.log;
         if sink.lines.len() >= sink.max_lines {
             return Err(wasmtime::Error::new(LogFlood {

@@ -15,11 +15,11 @@
 //! later calls refuse with [`EvalErrorKind::Poisoned`] instead of running on
 //! an instance left in an unknown state.
 
-use super::bindings;
 use super::engine::Runtime;
 use super::error::{EvalError, EvalErrorKind};
 use super::evaluate::{self, Evaluation, EvaluationInput, Prepared};
 use super::history::no_history;
+use super::instance::{ContractVersion, Instance};
 use super::limits::Limits;
 use super::loader::Policy;
 use super::pool::Permit;
@@ -37,7 +37,8 @@ pub struct Session {
     slis: Vec<String>,
     limits: Limits,
     store: Store<Sandbox>,
-    instance: bindings::Policy,
+    instance: Instance,
+    version: ContractVersion,
     /// Why the session is unusable, once a call broke its instance.
     poisoned: Option<EvalErrorKind>,
     /// The pool slot its instance holds, counted like a call's. Declared
@@ -64,6 +65,7 @@ impl Runtime {
             limits,
             store,
             instance,
+            version: policy.pre.version(),
             poisoned: None,
             _slot: slot,
         })
@@ -86,7 +88,7 @@ impl Session {
                     .into(),
             )));
         }
-        let call = Prepared::new(self.sha256, &input);
+        let call = Prepared::new(self.sha256, self.version, &input);
         self.store
             .data_mut()
             .reset(call.now, call.seed, input.history);
@@ -94,11 +96,9 @@ impl Session {
             .set_epoch_deadline(Ticker::ticks_for(self.limits.deadline));
 
         let started = Instant::now();
-        let result = self.instance.dataslo_policy_check().call_evaluate(
-            &mut self.store,
-            input.config,
-            &call.observation,
-        );
+        let result =
+            self.instance
+                .evaluate(&mut self.store, input.config, &call.observation, call.now);
         match result {
             Ok(answer) => {
                 let logs = evaluate::take_logs(self.store.data_mut());

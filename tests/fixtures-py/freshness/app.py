@@ -6,7 +6,6 @@ level, so that it is resolved when the component is built.
 """
 
 import json
-import time
 
 from componentize_py_types import Err
 from wit_world import exports
@@ -40,12 +39,14 @@ class Check(exports.Check):
     def validate_config(self, config: str) -> None:
         _max_age(config)
 
-    def evaluate(self, config: str, observation: types.Observation) -> list[types.Measurement]:
+    def evaluate(
+        self, config: str, observation: types.Observation, now: int
+    ) -> list[types.Measurement]:
         max_age = _max_age(config)
         if observation.last_modified is None:
             raise Err(types.PolicyError_MissingMetadata("last_modified"))
-        # The host sets the guest's wall clock to the evaluation's "now".
-        age = (time.time_ns() - observation.last_modified) / 1e9
+        # The evaluation's "now" comes through the contract (0.2.0): no clock read.
+        age = (now - observation.last_modified) / 1e9
         return [
             types.Measurement(
                 sli="freshness",

@@ -1,0 +1,168 @@
+//! The contract versions the host loads, behind one interface. The host
+//! speaks `dataslo:policy@0.2.0`; a 0.1.0 component receives the observation
+//! without 0.2.0's fields and no `now` (it reads the WASI wall clock, which
+//! shows the same instant), and its answers are converted up.
+
+use super::bindings::{self, v0_1, v0_2};
+use super::convert;
+use super::sandbox::Sandbox;
+use crate::model;
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+/// A version of `dataslo:policy` the host loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractVersion {
+    /// `wit/v0.1.0/policy.wit`.
+    V0_1,
+    /// `wit/policy.wit`.
+    V0_2,
+}
+
+impl ContractVersion {
+    /// Every version loaded, newest first.
+    pub const ALL: [ContractVersion; 2] = [ContractVersion::V0_2, ContractVersion::V0_1];
+
+    /// The version as WIT writes it, e.g. `0.2.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractVersion::V0_1 => "0.1.0",
+            ContractVersion::V0_2 => "0.2.0",
+        }
+    }
+
+    /// The version written `text`, if the host loads it.
+    pub fn parse(text: &str) -> Option<ContractVersion> {
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+/// Adds the host's side of every version to `linker`.
+pub fn add_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+    use wasmtime::component::HasSelf;
+    v0_2::Policy::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
+    v0_1::Policy::add_to_linker::<_, HasSelf<_>>(linker, |state| state)
+}
+
+/// A component pre-instantiated for its contract version.
+pub enum PolicyPre {
+    V0_1(v0_1::PolicyPre<Sandbox>),
+    V0_2(v0_2::PolicyPre<Sandbox>),
+}
+
+impl PolicyPre {
+    /// Links `component` as a policy of `version`.
+    pub fn new(
+        linker: &Linker<Sandbox>,
+        component: &Component,
+        version: ContractVersion,
+    ) -> wasmtime::Result<Self> {
+        let pre = linker.instantiate_pre(component)?;
+        Ok(match version {
+            ContractVersion::V0_1 => PolicyPre::V0_1(v0_1::PolicyPre::new(pre)?),
+            ContractVersion::V0_2 => PolicyPre::V0_2(v0_2::PolicyPre::new(pre)?),
+        })
+    }
+
+    /// The contract version it was linked as.
+    pub fn version(&self) -> ContractVersion {
+        match self {
+            PolicyPre::V0_1(_) => ContractVersion::V0_1,
+            PolicyPre::V0_2(_) => ContractVersion::V0_2,
+        }
+    }
+
+    /// A fresh instance in `store`.
+    pub fn instantiate(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Instance> {
+        Ok(match self {
+            PolicyPre::V0_1(pre) => Instance::V0_1(pre.instantiate(store)?),
+            PolicyPre::V0_2(pre) => Instance::V0_2(pre.instantiate(store)?),
+        })
+    }
+}
+
+/// An instance of a policy of either version.
+pub enum Instance {
+    V0_1(v0_1::Policy),
+    V0_2(v0_2::Policy),
+}
+
+/// An observation as one contract version carries it, converted before a call.
+pub enum WitObservation {
+    V0_1(v0_1::dataslo::policy::types::Observation),
+    V0_2(bindings::Observation),
+}
+
+impl WitObservation {
+    pub fn new(obs: &model::Observation, version: ContractVersion) -> Self {
+        match version {
+            ContractVersion::V0_1 => WitObservation::V0_1(convert::observation_v0_1(obs)),
+            ContractVersion::V0_2 => WitObservation::V0_2(convert::observation(obs)),
+        }
+    }
+}
+
+type Answer<T> = wasmtime::Result<Result<T, bindings::PolicyError>>;
+
+impl Instance {
+    /// `describe()`.
+    pub fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<bindings::PolicyInfo> {
+        match self {
+            Instance::V0_1(i) => i
+                .dataslo_policy_check()
+                .call_describe(store)
+                .map(convert::info_v0_1),
+            Instance::V0_2(i) => i.dataslo_policy_check().call_describe(store),
+        }
+    }
+
+    /// `validate-config(config)`.
+    pub fn validate_config(&self, store: &mut Store<Sandbox>, config: &str) -> Answer<()> {
+        match self {
+            Instance::V0_1(i) => i
+                .dataslo_policy_check()
+                .call_validate_config(store, config)
+                .map(|answer| answer.map_err(convert::error_v0_1)),
+            Instance::V0_2(i) => i.dataslo_policy_check().call_validate_config(store, config),
+        }
+    }
+
+    /// `evaluate(config, observation, now)`; 0.1.0 has no `now` parameter.
+    pub fn evaluate(
+        &self,
+        store: &mut Store<Sandbox>,
+        config: &str,
+        observation: &WitObservation,
+        now: i64,
+    ) -> Answer<Vec<bindings::Measurement>> {
+        match (self, observation) {
+            (Instance::V0_1(i), WitObservation::V0_1(obs)) => i
+                .dataslo_policy_check()
+                .call_evaluate(store, config, obs)
+                .map(|answer| {
+                    answer
+                        .map(|list| list.into_iter().map(convert::measurement_v0_1).collect())
+                        .map_err(convert::error_v0_1)
+                }),
+            (Instance::V0_2(i), WitObservation::V0_2(obs)) => i
+                .dataslo_policy_check()
+                .call_evaluate(store, config, obs, now),
+            // The host converts by the policy's own version: a bug if not.
+            _ => Err(wasmtime::Error::msg(
+                "the host converted the observation for another contract version",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_versions_named_are_the_versions_loaded() {
+        let named: Vec<&str> = ContractVersion::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(named, super::super::WIT_VERSIONS);
+        assert_eq!(named[0], super::super::WIT_VERSION);
+    }
+}
