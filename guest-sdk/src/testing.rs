@@ -19,9 +19,25 @@
 //! let out = harness.evaluate::<AlwaysGood>("{}", &obs).unwrap();
 //! assert!(out[0].is_good());
 //! ```
+//!
+//! The case files of `dataslo test` (`tests/*.yaml`, see docs/policy-tests.md)
+//! run natively too: [`assert_cases_in`] in a `#[test]` runs every case of a
+//! folder against the policy, as `dataslo test` runs them in the sandbox.
 
 use crate::{Context, History, Level, Measurement, Observation, Policy, PolicyError, Timestamp};
 use std::cell::RefCell;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cases;
+#[cfg(not(target_arch = "wasm32"))]
+mod observation_json;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use cases::{
+    CaseFileError, CaseResult, Outcome, assert_case_file, assert_cases_in, run_case_file,
+};
+#[cfg(not(target_arch = "wasm32"))]
+pub use observation_json::{observation_from_json, parse_case_time};
 
 /// Evaluates policies natively, with a fixed "now", a fake history and a
 /// captured log, exactly as the host would call them (config parsed first).

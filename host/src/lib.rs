@@ -12,7 +12,7 @@
 //! | --- | --- | --- |
 //! | 0 | model, executor | plain data (observations, measurements, alerts, policy references); the fair worker pool |
 //! | 1 | runtime, slo, ledger, openlineage | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations |
-//! | 2 | config, budget, registry | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies |
+//! | 2 | config, budget, registry, authoring | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`) |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
 //! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
 //! | 5 | service, metrics | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition |
@@ -20,6 +20,7 @@
 //! | 7 | cli | the `dataslo` command: parses arguments and prints |
 
 pub mod alert;
+pub mod authoring;
 pub mod budget;
 pub mod cli;
 pub mod config;

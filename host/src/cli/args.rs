@@ -27,6 +27,10 @@ pub enum LogFormat {
 pub enum Command {
     /// Evaluate one policy on one observation, without a ledger.
     Eval(EvalArgs),
+    /// Run a policy's test cases (PATH/tests/*.yaml, see docs/policy-tests.md)
+    /// through the sandbox; build the policy crate first when needed. Exit 1
+    /// when a case fails.
+    Test(TestArgs),
     /// List the built-in policies.
     Policies {
         /// Output format.
@@ -207,6 +211,21 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// Arguments of `dataslo test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// The policy project: a policy crate (Cargo.toml with a cdylib), or a
+    /// folder holding one `.wasm` component; its cases are in PATH/tests/.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write the results as JUnit XML to FILE, for CI.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// How results are printed.

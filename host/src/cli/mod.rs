@@ -15,6 +15,7 @@ mod ledger_rebuild;
 mod logging;
 mod observe;
 mod policies;
+mod policy_test;
 mod run;
 mod serve;
 mod setup;
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Policies { format } => policies::run(format),
+        Command::Test(args) => policy_test::run(args),
         Command::Inspect {
             file,
             format,

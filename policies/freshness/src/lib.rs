@@ -50,6 +50,15 @@ export_policy!(Freshness);
 
 #[cfg(test)]
 mod tests {
+    /// The cases `dataslo test policies/freshness` runs in the sandbox, run natively.
+    #[test]
+    fn the_case_files_pass_natively() {
+        dataslo_guest::testing::assert_cases_in::<super::Freshness>(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests"
+        ));
+    }
+
     use super::*;
     use dataslo_guest::testing::Harness;
 

@@ -124,6 +124,15 @@ export_policy!(NullRate);
 
 #[cfg(test)]
 mod tests {
+    /// The cases `dataslo test policies/null-rate` runs in the sandbox, run natively.
+    #[test]
+    fn the_case_files_pass_natively() {
+        dataslo_guest::testing::assert_cases_in::<super::NullRate>(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests"
+        ));
+    }
+
     use super::*;
     use dataslo_guest::testing::Harness;
 

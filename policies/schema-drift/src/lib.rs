@@ -174,6 +174,15 @@ export_policy!(SchemaDrift);
 
 #[cfg(test)]
 mod tests {
+    /// The cases `dataslo test policies/schema-drift` runs in the sandbox, run natively.
+    #[test]
+    fn the_case_files_pass_natively() {
+        dataslo_guest::testing::assert_cases_in::<super::SchemaDrift>(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests"
+        ));
+    }
+
     use super::*;
     use dataslo_guest::testing::Harness;
 

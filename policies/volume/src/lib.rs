@@ -103,6 +103,15 @@ export_policy!(Volume);
 
 #[cfg(test)]
 mod tests {
+    /// The cases `dataslo test policies/volume` runs in the sandbox, run natively.
+    #[test]
+    fn the_case_files_pass_natively() {
+        dataslo_guest::testing::assert_cases_in::<super::Volume>(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests"
+        ));
+    }
+
     use super::*;
     use dataslo_guest::testing::Harness;
 

@@ -1,0 +1,21 @@
+//! The policy author's kit: `dataslo test` finds (and, for a Cargo project,
+//! builds) a policy component, reads the cases of its `tests/*.yaml`, runs
+//! each through the sandbox as `dataslo eval` would, and reports them as a
+//! table, JSON or JUnit XML. The case format is `docs/policy-tests.md`; the
+//! Rust SDK's `testing::run_case_file` reads the same files natively.
+//!
+//! Depends on [`crate::model`], [`crate::runtime`] and [`crate::slo`] (its YAML limits).
+
+mod case_file;
+mod compare;
+mod component;
+mod error;
+mod junit;
+mod run;
+
+pub use case_file::{Case, CaseFile, Expect, ExpectedMeasurement, read_case_dir, read_case_file};
+pub use compare::{DEFAULT_TOLERANCE, compare};
+pub use component::{Component, Origin, find_component};
+pub use error::TestError;
+pub use junit::junit_xml;
+pub use run::{CaseOutcome, TestReport, run_cases};
