@@ -55,6 +55,7 @@ mod server;
 mod session;
 mod slo_files;
 mod slo_identity;
+mod slo_validate;
 mod slo_yaml;
 mod slow_clients;
 mod status_at;

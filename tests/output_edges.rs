@@ -328,12 +328,15 @@ fn inspect_shows_what_describe_says_escaped_as_a_table_and_as_json() {
 #[test]
 fn slo_validate_shows_names_and_datasets_from_the_file_escaped() {
     let dir = tempfile::tempdir().unwrap();
+    // validate loads the policy and validates the config, as run would: one
+    // that accepts `say` and declares `ok`.
+    let policy = forger_file(dir.path(), "hostile");
+    let policy = policy.to_str().unwrap();
     let bad_method = format!("budgetingMethod: {}", quoted(HOSTILE));
     let file = format!(
         "{}---\n{}",
-        slo(BIDI_SLO, "builtin:volume", "detail"),
-        slo("broken", "builtin:volume", "detail")
-            .replace("budgetingMethod: Occurrences", &bad_method)
+        slo(BIDI_SLO, policy, "detail"),
+        slo("broken", policy, "detail").replace("budgetingMethod: Occurrences", &bad_method)
     );
     std::fs::write(dir.path().join("slo.yaml"), file).unwrap();
     let out = dataslo(dir.path(), &["slo", "validate", "slo.yaml"]);

@@ -15,7 +15,7 @@
 //! | 2 | config, budget, registry, authoring | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`) |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
 //! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
-//! | 5 | service, metrics | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition |
+//! | 5 | service, metrics, validation | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition; `slo validate`'s checks against each SLO's policy |
 //! | 6 | server, dashboard, demo | the HTTP API of `serve` and `agent`; its HTML pages; the simulated month of `dataslo demo` |
 //! | 7 | cli | the `dataslo` command: parses arguments and prints |
 
@@ -39,6 +39,7 @@ pub mod server;
 pub mod service;
 pub mod slo;
 pub mod status;
+pub mod validation;
 
 #[cfg(test)]
 mod layout_tests;

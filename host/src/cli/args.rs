@@ -130,11 +130,16 @@ pub enum Command {
 /// `dataslo slo ...`.
 #[derive(Debug, Subcommand)]
 pub enum SloCommand {
-    /// Check OpenSLO files; list evaluable SLOs, skipped documents and every error.
+    /// Check OpenSLO files as `run` would: each SLO's policy loaded, its config
+    /// validated by the policy and its SLI looked up; list evaluable SLOs,
+    /// skipped documents, every error and every warning.
     Validate {
         /// OpenSLO v1 YAML files (several documents per file allowed).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 

@@ -88,7 +88,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             format,
             engine_config,
         } => inspect::run(&file, format, engine_config.as_deref()),
-        Command::Slo(args::SloCommand::Validate { files }) => slo::validate(&files),
+        Command::Slo(args::SloCommand::Validate { files, format }) => slo::validate(&files, format),
         Command::Observe {
             setup,
             source,

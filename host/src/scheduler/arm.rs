@@ -2,7 +2,7 @@
 //! validated by the policy, once, at load time.
 
 use crate::model::PolicyRef;
-use crate::runtime::{Known, Policy, Runtime};
+use crate::runtime::{EvalError, Known, LoadError, Policy, Runtime};
 use crate::slo::Slo;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +28,43 @@ pub struct ArmError {
     pub message: String,
 }
 
+/// Why one SLO cannot be armed, typed for `slo validate` to name the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ArmFailure {
+    /// `uploaded:NAME` that no upload provides.
+    #[error("no uploaded policy named {0:?}; upload it with PUT /v1/policies/{0}")]
+    NoUpload(String),
+    /// A policy file that cannot be read.
+    #[error("cannot read policy {spec}: {error}")]
+    Read {
+        /// The reference, as written.
+        spec: PolicyRef,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A path, where only built-in and uploaded policies are allowed.
+    #[error(
+        "policy {0:?}: SLOs sent to the API use `builtin:NAME` or `uploaded:NAME` policies, not files"
+    )]
+    FileRefused(String),
+    /// The component does not load (or the built-in does not exist).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The component is not the one the SLO pins.
+    #[error("policy {spec} has sha256 {found}, but the SLO pins {pin}")]
+    Pin {
+        /// The reference.
+        spec: PolicyRef,
+        /// The component's sha256.
+        found: String,
+        /// The SLO's `sha256`.
+        pin: String,
+    },
+    /// The policy refuses the SLO's config.
+    #[error(transparent)]
+    Config(EvalError),
+}
+
 impl Armed {
     /// Loads the policies of `slos` (each distinct one once; relative paths from
     /// `base`) and validates each SLO's config. Returns the armed SLOs and the errors.
@@ -47,64 +84,64 @@ impl Armed {
         let mut armed = Vec::new();
         let mut errors = Vec::new();
         for slo in slos {
-            let fail = |message: String| ArmError {
-                slo: slo.name.clone(),
-                source_file: slo.source.file.clone(),
-                message,
-            };
-            let policy = match loaded.get(&slo.policy.spec) {
-                Some(p) => p.clone(),
-                None => {
-                    let spec = &slo.policy.spec;
-                    let result = match (spec, files) {
-                        (PolicyRef::Uploaded(name), _) => Err(format!(
-                            "no uploaded policy named {name:?}; upload it with PUT /v1/policies/{name}"
-                        )),
-                        (PolicyRef::Builtin(name), _) => {
-                            runtime.load_builtin(name).map_err(|e| e.to_string())
-                        }
-                        (PolicyRef::File(path), Some(base)) => std::fs::read(base.join(path))
-                            .map_err(|e| format!("cannot read policy {spec}: {e}"))
-                            .and_then(|bytes| {
-                                runtime
-                                    .load(&spec.to_string(), &bytes)
-                                    .map_err(|e| e.to_string())
-                            }),
-                        (PolicyRef::File(path), None) => Err(format!(
-                            "policy {:?}: SLOs sent to the API use `builtin:NAME` or \
-                             `uploaded:NAME` policies, not files",
-                            path.display().to_string()
-                        )),
-                    };
-                    match result {
-                        Ok(p) => {
-                            let p = Arc::new(p);
-                            loaded.insert(slo.policy.spec.clone(), p.clone());
-                            p
-                        }
-                        Err(message) => {
-                            errors.push(fail(message));
-                            continue;
-                        }
-                    }
-                }
-            };
-            if let Some(pin) = &slo.policy.sha256
-                && !pin.eq_ignore_ascii_case(&policy.sha256_hex())
-            {
-                errors.push(fail(format!(
-                    "policy {} has sha256 {}, but the SLO pins {pin}",
-                    slo.policy.spec,
-                    policy.sha256_hex()
-                )));
-                continue;
+            match Self::policy_for(runtime, &slo, files, &mut loaded) {
+                Ok(policy) => armed.push(Armed { slo, policy }),
+                Err(failure) => errors.push(ArmError {
+                    slo: slo.name.clone(),
+                    source_file: slo.source.file.clone(),
+                    message: failure.to_string(),
+                }),
             }
-            if let Err(e) = runtime.validate_config(&policy, &slo.config) {
-                errors.push(fail(e.for_slo(&slo.name).to_string()));
-                continue;
-            }
-            armed.push(Armed { slo, policy });
         }
         (armed, errors)
+    }
+
+    /// One SLO's policy: from `loaded` or loaded into it, its pin checked and
+    /// the SLO's config validated by it.
+    pub fn policy_for(
+        runtime: &Runtime,
+        slo: &Slo,
+        files: Option<&Path>,
+        loaded: &mut Known,
+    ) -> Result<Arc<Policy>, ArmFailure> {
+        let spec = &slo.policy.spec;
+        let policy = match loaded.get(spec) {
+            Some(p) => p.clone(),
+            None => {
+                let policy = match (spec, files) {
+                    (PolicyRef::Uploaded(name), _) => {
+                        return Err(ArmFailure::NoUpload(name.clone()));
+                    }
+                    (PolicyRef::Builtin(name), _) => runtime.load_builtin(name)?,
+                    (PolicyRef::File(path), Some(base)) => {
+                        let bytes =
+                            std::fs::read(base.join(path)).map_err(|error| ArmFailure::Read {
+                                spec: spec.clone(),
+                                error,
+                            })?;
+                        runtime.load(&spec.to_string(), &bytes)?
+                    }
+                    (PolicyRef::File(path), None) => {
+                        return Err(ArmFailure::FileRefused(path.display().to_string()));
+                    }
+                };
+                let policy = Arc::new(policy);
+                loaded.insert(spec.clone(), policy.clone());
+                policy
+            }
+        };
+        if let Some(pin) = &slo.policy.sha256
+            && !pin.eq_ignore_ascii_case(&policy.sha256_hex())
+        {
+            return Err(ArmFailure::Pin {
+                spec: spec.clone(),
+                found: policy.sha256_hex(),
+                pin: pin.clone(),
+            });
+        }
+        runtime
+            .validate_config(&policy, &slo.config)
+            .map_err(|e| ArmFailure::Config(e.for_slo(&slo.name)))?;
+        Ok(policy)
     }
 }

@@ -17,7 +17,7 @@ mod ingest;
 mod spool;
 mod stats;
 
-pub use arm::{ArmError, Armed};
+pub use arm::{ArmError, ArmFailure, Armed};
 pub use ingest::Appended;
 pub use spool::{SpoolFile, take_spool};
 pub use stats::{OutcomeCounts, Stats, outcome_names};

@@ -4,6 +4,7 @@
 use super::definition::{self, Slo};
 use super::duration::Shorthand;
 use super::openslo::{SliDoc, SloDoc};
+use super::warnings::{self, SloWarning};
 use super::yaml_limits::{YamlError, check_size, check_yaml};
 use super::yaml_value::{Duplicate, document_value};
 use serde::Deserialize;
@@ -94,11 +95,15 @@ pub struct Catalog {
     pub not_evaluable: Vec<NotEvaluable>,
     /// Invalid documents.
     pub errors: Vec<SloError>,
+    /// Names read past: an apiVersion, kind or metric source type dataslo
+    /// does not know.
+    pub warnings: Vec<SloWarning>,
 }
 
 struct RawDoc {
     source: DocumentRef,
     kind: String,
+    api_version: String,
     /// `None` for documents of an apiVersion dataslo does not read.
     body: Option<serde_json::Value>,
 }
@@ -184,7 +189,12 @@ fn split(text: &str, file: &str, docs: &mut Vec<RawDoc>, errors: &mut Vec<SloErr
         } else {
             format!("{kind} ({api_version})")
         };
-        docs.push(RawDoc { source, kind, body });
+        docs.push(RawDoc {
+            source,
+            kind,
+            api_version,
+            body,
+        });
     }
 }
 
@@ -202,8 +212,16 @@ enum Verdict {
 fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
     let mut slis: BTreeMap<String, SliDoc> = BTreeMap::new();
     let mut pending = Vec::new();
-    for RawDoc { source, kind, body } in docs {
+    for RawDoc {
+        source,
+        kind,
+        api_version,
+        body,
+    } in docs
+    {
         let Some(body) = body else {
+            let warning = warnings::api_version(source.clone(), &api_version);
+            catalog.warnings.push(warning);
             let reason = format!("{kind} is not read; dataslo reads openslo/v1");
             catalog.not_evaluable.push(NotEvaluable {
                 source,
@@ -215,6 +233,8 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
         let parsed = match kind.as_str() {
             "SLO" => parse::<SloDoc>(body).map(|slo| pending.push((source.clone(), slo))),
             "SLI" => parse::<SliDoc>(body).map(|sli| {
+                let found = warnings::source_types(&source, &sli, "spec");
+                catalog.warnings.extend(found);
                 slis.insert(sli.metadata.name.clone(), sli);
                 let reason = "an SLI is evaluated through the SLOs that use it".into();
                 catalog.not_evaluable.push(NotEvaluable {
@@ -224,6 +244,9 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
                 });
             }),
             _ => {
+                catalog
+                    .warnings
+                    .extend(warnings::kind(source.clone(), &kind));
                 let reason = format!("kind {kind} is not an SLO");
                 catalog.not_evaluable.push(NotEvaluable {
                     source: source.clone(),
@@ -239,6 +262,11 @@ fn check(docs: Vec<RawDoc>, catalog: &mut Catalog) {
     }
     let mut names = HashSet::new();
     for (source, slo) in pending {
+        // An SLI of its own document was looked at with that document.
+        if let Some(sli) = &slo.spec.indicator {
+            let found = warnings::source_types(&source, sli, "spec.indicator.spec");
+            catalog.warnings.extend(found);
+        }
         match check_slo(&slo, source.clone(), &slis) {
             Ok(Verdict::Evaluable(built)) if !names.insert(built.name.clone()) => {
                 let message = format!("another SLO is already named `{}`", built.name);
