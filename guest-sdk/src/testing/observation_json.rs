@@ -2,7 +2,7 @@
 //! contract's [`Observation`], for case files run natively. Unknown fields
 //! are refused by name, as the host refuses them.
 
-use crate::{ColumnMetrics, Observation, Quantile, SchemaField, Timestamp};
+use crate::{Assertion, ColumnMetrics, Observation, Quantile, RunState, SchemaField, Timestamp};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -25,6 +25,19 @@ struct JsonObservation {
     partition: Option<String>,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    assertions: Vec<JsonAssertion>,
+    #[serde(default)]
+    run_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(crate = "crate::serde", deny_unknown_fields)]
+struct JsonAssertion {
+    name: String,
+    #[serde(default)]
+    column: Option<String>,
+    success: bool,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +129,33 @@ pub fn observation_from_json(value: &serde_json::Value) -> Result<Observation, S
     }
     obs.partition = json.partition;
     obs.attributes = json.attributes.into_iter().collect();
+    for (i, a) in json.assertions.iter().enumerate() {
+        if a.name.is_empty() {
+            return Err(format!("assertions[{i}].name: must not be empty"));
+        }
+        obs.assertions
+            .push(Assertion::new(&a.name, a.column.as_deref(), a.success));
+    }
+    obs.run_state = match json.run_state.as_deref() {
+        None => None,
+        Some(text) => Some(
+            [
+                RunState::Start,
+                RunState::Running,
+                RunState::Complete,
+                RunState::Abort,
+                RunState::Fail,
+                RunState::Other,
+            ]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "run_state: {text:?} is not one of start, running, complete, abort, fail, other"
+                )
+            })?,
+        ),
+    };
     Ok(obs)
 }
 
@@ -153,6 +193,32 @@ mod tests {
         assert_eq!(
             parse_case_time("2026-11-26T05:30:00-02:30"),
             parse_case_time("2026-11-26T08:00:00Z")
+        );
+    }
+
+    #[test]
+    fn assertions_and_the_run_state_are_read() {
+        let obs = observation_from_json(&serde_json::json!({
+            "dataset": {"namespace": "postgres://prod", "name": "orders"},
+            "observed_at": "2026-11-26T08:00:00Z",
+            "assertions": [{"name": "not_null", "column": "id", "success": false}],
+            "run_state": "complete"
+        }))
+        .unwrap();
+        assert_eq!(
+            obs.assertions,
+            [Assertion::new("not_null", Some("id"), false)]
+        );
+        assert_eq!(obs.run_state, Some(RunState::Complete));
+        let bad = serde_json::json!({
+            "dataset": {"namespace": "n", "name": "t"},
+            "observed_at": "2026-11-26T08:00:00Z",
+            "run_state": "done"
+        });
+        assert!(
+            observation_from_json(&bad)
+                .unwrap_err()
+                .contains("run_state")
         );
     }
 
