@@ -44,16 +44,14 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
     let grace = config.server.shutdown_grace;
     let stopping = Arc::new(OnceLock::new());
     let flushed = rt.block_on(async {
+        // From the start: a SIGTERM while NATS is set up still stops cleanly.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Failure::Input(format!("cannot watch SIGTERM: {e}")))?;
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .map_err(|e| {
                 Failure::Input(format!("cannot listen on {}: {e}", config.server.listen))
             })?;
-        tracing::info!(
-            tenants = service.tenants.len(),
-            listen = %config.server.listen,
-            "dataslo serve started"
-        );
         // Before the clock: a replica ticks only once it holds the tick lease.
         let consumers = consume_from_nats(&config, &service).await?;
         // Each tenant's SLO set to its agents, their heartbeats back.
@@ -61,13 +59,13 @@ pub fn run(setup: &SetupArgs) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::Input(e.to_string()))?;
         let clock = tokio::spawn(service.clone().run_clock(config.poll_interval));
+        tracing::info!(
+            tenants = service.tenants.len(),
+            listen = %config.server.listen,
+            "dataslo serve started"
+        );
         let signalled = stopping.clone();
         let shutdown = async move {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => return std::future::pending().await,
-                };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
