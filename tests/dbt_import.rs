@@ -282,14 +282,14 @@ fn run_results_of_docs_generate_give_no_passed_test() {
 /// relation and its assertions alike.
 #[test]
 fn datasets_and_assertions_are_those_of_openlineages_dbt_integration() {
-    let folder = "tests/data/openlineage/upstream/integration/common/tests/dbt/test";
+    let upstream = test_data("openlineage/upstream/integration/common/tests/dbt/test");
     let out = dataslo(&[
         "import",
         "dbt",
         "--manifest",
-        &format!("{folder}/target/manifest.json"),
+        upstream.join("target/manifest.json").to_str().unwrap(),
         "--run-results",
-        &format!("{folder}/target/run_results.json"),
+        upstream.join("target/run_results.json").to_str().unwrap(),
         "--namespace",
         "bigquery",
     ]);
@@ -306,15 +306,9 @@ fn datasets_and_assertions_are_those_of_openlineages_dbt_integration() {
             (o.dataset.namespace, o.dataset.name, assertions)
         })
         .collect();
-    let events: Vec<serde_json::Value> = serde_json::from_str(
-        &std::fs::read_to_string(
-            test_data("openlineage")
-                .join(&folder["tests/data/openlineage/".len()..])
-                .join("result.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(upstream.join("result.json")).unwrap())
+            .unwrap();
     let mut theirs: Vec<(String, String, serde_json::Value)> = events
         .iter()
         .filter(|e| e["eventType"] != "START")
@@ -465,4 +459,57 @@ fn a_freshness_slo_evaluates_the_imported_source_freshness() {
             "{slo}"
         );
     }
+}
+
+/// OpenLineage's dbt test of a failed run (`.../dbt/fail`): the models whose
+/// run completed are the outputs of its COMPLETE events, by the same names.
+#[test]
+fn completed_model_runs_are_named_as_openlineages_complete_outputs() {
+    let upstream = test_data("openlineage/upstream/integration/common/tests/dbt/fail");
+    let out = dataslo(&[
+        "import",
+        "dbt",
+        "--manifest",
+        upstream.join("target/manifest.json").to_str().unwrap(),
+        "--run-results",
+        upstream.join("target/run_results.json").to_str().unwrap(),
+        "--namespace",
+        "bigquery",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let ours = parse_observations(&stdout_of(&out), "stdout").unwrap();
+    let mut completed: Vec<String> = ours
+        .iter()
+        .filter(|o| o.run_state == Some(RunState::Complete))
+        .map(|o| format!("{}/{}", o.dataset.namespace, o.dataset.name))
+        .collect();
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(upstream.join("result.json")).unwrap())
+            .unwrap();
+    let mut theirs: Vec<String> = events
+        .iter()
+        .filter(|e| e["eventType"] == "COMPLETE")
+        .flat_map(|e| e["outputs"].as_array().unwrap())
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["namespace"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    completed.sort();
+    theirs.sort();
+    assert_eq!(completed.len(), 2);
+    assert_eq!(completed, theirs);
+    // The failed model is observed with its run's state; the skipped one is not.
+    let failed: Vec<&str> = ours
+        .iter()
+        .filter(|o| o.run_state == Some(RunState::Fail))
+        .map(|o| o.dataset.name.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["random-gcp-project.dbt_test1.test_second_parallel_dbt_model"]
+    );
 }
