@@ -14,6 +14,7 @@ mod cli_eval;
 mod compile_bounds;
 mod contract_versions;
 mod dashboard;
+mod dbt_import;
 mod demo;
 mod disk_full;
 mod edge;

@@ -11,7 +11,7 @@
 //! | layer | modules | what they hold |
 //! | --- | --- | --- |
 //! | 0 | model, executor | plain data (observations, measurements, alerts, policy references); the fair worker pool |
-//! | 1 | runtime, slo, ledger, openlineage | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations |
+//! | 1 | runtime, slo, ledger, openlineage, dbt | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations; dbt artifacts (source freshness, test results) to observations |
 //! | 2 | config, budget, registry, authoring | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`) |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
 //! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
@@ -25,6 +25,7 @@ pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
+pub mod dbt;
 pub mod demo;
 pub mod executor;
 pub mod jetstream;

@@ -109,6 +109,10 @@ pub enum Command {
     /// Check, export or migrate the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Turn another tool's artifacts into observations (NDJSON), for
+    /// `observe` or the spool.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Work with SLO definitions.
     #[command(subcommand)]
     Slo(SloCommand),
@@ -141,6 +145,44 @@ pub enum SloCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// `dataslo import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// dbt source freshness (`sources.json`) and test results
+    /// (`run_results.json`), named through `manifest.json` as OpenLineage's
+    /// dbt integration names datasets (see docs/dbt.md).
+    #[command(
+        after_help = "Example:\n  dataslo import dbt --manifest target/manifest.json \\\n    \
+                            --sources target/sources.json --namespace postgres://db:5432 \\\n    \
+                            | dataslo observe -"
+    )]
+    Dbt(DbtArgs),
+}
+
+/// Arguments of `dataslo import dbt`.
+#[derive(Debug, clap::Args)]
+pub struct DbtArgs {
+    /// dbt's `manifest.json`, which maps each id to its relation.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The datasets' namespace, as OpenLineage names the connection of the
+    /// dbt profile: `postgres://host:5432`, `bigquery`, `snowflake://account`.
+    #[arg(long, value_name = "URI")]
+    pub namespace: String,
+    /// `sources.json` of `dbt source freshness` (this, `--run-results` or both).
+    #[arg(long, value_name = "FILE", required_unless_present = "run_results")]
+    pub sources: Option<PathBuf>,
+    /// `run_results.json` of `dbt build`, `test`, `run`, `seed` or `snapshot`.
+    #[arg(long, value_name = "FILE")]
+    pub run_results: Option<PathBuf>,
+    /// Write the observations to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The form of the summary on standard error (counts and skipped results).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `dataslo ledger ...`.

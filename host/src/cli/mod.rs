@@ -8,6 +8,7 @@ mod args;
 mod demo;
 mod eval;
 mod failure;
+mod import_dbt;
 mod input;
 mod inspect;
 mod ledger_cmd;
@@ -126,6 +127,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 since: since.as_deref(),
             },
         ),
+        Command::Import(args::ImportCommand::Dbt(args)) => import_dbt::run(&args),
         Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
         Command::Ledger(args::LedgerCommand::Rebuild { setup, tenants }) => {
             ledger_rebuild::run(&setup, &tenants)
