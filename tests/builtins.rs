@@ -1,4 +1,4 @@
-//! The four built-in policies, run through the host exactly as the engine runs
+//! The built-in policies, run through the host exactly as the engine runs
 //! them: embedded bytes, sandbox, config validated at load.
 
 use crate::support::*;
@@ -44,9 +44,20 @@ fn invalid_config(policy: &str, config: &str) -> String {
 }
 
 #[test]
-fn the_binary_embeds_exactly_the_four_builtins_and_each_describes_itself() {
+fn the_binary_embeds_exactly_the_builtins_and_each_describes_itself() {
     let names: Vec<_> = builtin_names().collect();
-    assert_eq!(names, ["freshness", "null-rate", "schema-drift", "volume"]);
+    assert_eq!(
+        names,
+        [
+            "assertions",
+            "freshness",
+            "null-rate",
+            "partition-completeness",
+            "schema-drift",
+            "uniqueness",
+            "volume",
+        ]
+    );
     for name in names {
         let info = builtin(name).info();
         assert_eq!(info.name, name);
@@ -186,4 +197,126 @@ fn schema_drift_against_an_expected_schema() {
         GuestError::MissingMetadata("schema".into())
     );
     assert!(invalid_config("schema-drift", "{}").contains("expected"));
+}
+
+#[test]
+fn uniqueness_gives_the_duplicate_fraction_of_non_null_values() {
+    let obs = r#""row_count":100,"columns":{"email":{"null_count":20,"distinct_count":60},"id":{"null_count":0}}"#;
+    let eval = evaluate(
+        builtin("uniqueness"),
+        r#"{"column":"email","max_duplicate_fraction":0.1}"#,
+        &observation(obs),
+    )
+    .unwrap();
+    let m = &eval.measurements[0];
+    assert_eq!(
+        (m.sli.as_str(), m.good, m.total, m.value),
+        ("uniqueness:email", 60, 80, Some(0.25))
+    );
+    assert_eq!(
+        guest_error(
+            "uniqueness",
+            r#"{"column":"id","max_duplicate_fraction":0}"#,
+            obs
+        ),
+        GuestError::MissingMetadata("columns.id.distinct_count".into())
+    );
+    assert!(
+        invalid_config(
+            "uniqueness",
+            r#"{"column":"id","max_duplicate_fraction":2}"#
+        )
+        .contains("max_duplicate_fraction")
+    );
+}
+
+#[test]
+fn assertions_gives_the_pass_rate_of_the_observations_assertions() {
+    let obs = r#""assertions":[{"name":"not_null","column":"id","success":true},
+        {"name":"unique","column":"id","success":false},{"name":"row_count","success":true}]"#;
+    let eval = evaluate(builtin("assertions"), "{}", &observation(obs)).unwrap();
+    let m = &eval.measurements[0];
+    assert_eq!((m.good, m.total), (2, 3));
+    assert_eq!(m.detail, "2 of 3 assertions passed; failed: unique(id)");
+    let on_id = evaluate(
+        builtin("assertions"),
+        r#"{"columns":["id"]}"#,
+        &observation(obs),
+    )
+    .unwrap();
+    assert_eq!(on_id.measurements[0].value, Some(0.5));
+    assert_eq!(
+        guest_error("assertions", "{}", r#""row_count":5"#),
+        GuestError::MissingMetadata("assertions".into())
+    );
+    assert!(invalid_config("assertions", r#"{"names":[]}"#).contains("names is empty"));
+}
+
+#[test]
+fn partition_completeness_finds_the_partitions_in_history_through_the_host() {
+    let day = |ds: &str| observation(&format!(r#""partition":"ds={ds}""#));
+    let eval = evaluate_with(
+        builtin("partition-completeness"),
+        r#"{"pattern":"ds=%Y-%m-%d","lookback":3}"#,
+        &day("2026-11-25"),
+        vec![day("2026-11-23"), day("2026-11-22")],
+        None,
+    )
+    .unwrap();
+    let m = &eval.measurements[0];
+    assert_eq!((m.good, m.total), (2, 3));
+    assert_eq!(
+        m.detail,
+        "2 of 3 partitions present (ds=2026-11-23 to ds=2026-11-25); missing: ds=2026-11-24"
+    );
+    assert_eq!(
+        guest_error(
+            "partition-completeness",
+            r#"{"pattern":"ds=%Y-%m-%d","lookback":3}"#,
+            ""
+        ),
+        GuestError::MissingMetadata("partition".into())
+    );
+    assert!(
+        invalid_config(
+            "partition-completeness",
+            r#"{"pattern":"ds=%Y-%m","lookback":3}"#
+        )
+        .contains("lacks %d")
+    );
+}
+
+/// `dataslo test` on a folder holding built-in `name`'s embedded component
+/// and a copy of its case files: the cases run in the sandbox, nothing is built.
+fn dataslo_test_builtin(name: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bytes = dataslo::runtime::builtin_bytes(name).expect("a built-in");
+    std::fs::write(dir.path().join(format!("{name}.wasm")), bytes).expect("write the component");
+    let cases = workspace().join("policies").join(name).join("tests");
+    std::fs::create_dir(dir.path().join("tests")).expect("make tests/");
+    for entry in std::fs::read_dir(&cases).expect("the built-in has case files") {
+        let path = entry.expect("read tests/").path();
+        let file = path.file_name().expect("a file name");
+        std::fs::copy(&path, dir.path().join("tests").join(file)).expect("copy a case file");
+    }
+    std::process::Command::new(env!("CARGO_BIN_EXE_dataslo"))
+        .arg("test")
+        .arg(dir.path())
+        .output()
+        .expect("run dataslo test")
+}
+
+#[test]
+fn every_builtin_passes_its_own_case_files_in_the_sandbox() {
+    for name in builtin_names() {
+        let out = dataslo_test_builtin(name);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(" passed, 0 failed"), "{name}: {stdout}");
+    }
 }

@@ -262,10 +262,13 @@ fn policies_lists_the_builtins_with_their_description() {
     assert_eq!(
         names,
         [
+            "builtin:assertions",
             "builtin:freshness",
             "builtin:null-rate",
+            "builtin:partition-completeness",
             "builtin:schema-drift",
-            "builtin:volume"
+            "builtin:uniqueness",
+            "builtin:volume",
         ]
     );
     assert!(
