@@ -1,4 +1,4 @@
-//! The four built-in policies, run through the host exactly as the engine runs
+//! The built-in policies, run through the host exactly as the engine runs
 //! them: embedded bytes, sandbox, config validated at load.
 
 use crate::support::*;
@@ -44,9 +44,19 @@ fn invalid_config(policy: &str, config: &str) -> String {
 }
 
 #[test]
-fn the_binary_embeds_exactly_the_four_builtins_and_each_describes_itself() {
+fn the_binary_embeds_exactly_the_builtins_and_each_describes_itself() {
     let names: Vec<_> = builtin_names().collect();
-    assert_eq!(names, ["freshness", "null-rate", "schema-drift", "volume"]);
+    assert_eq!(
+        names,
+        [
+            "distribution-drift",
+            "freshness",
+            "null-rate",
+            "schema-drift",
+            "volume",
+            "volume-anomaly",
+        ]
+    );
     for name in names {
         let info = builtin(name).info();
         assert_eq!(info.name, name);

@@ -262,10 +262,12 @@ fn policies_lists_the_builtins_with_their_description() {
     assert_eq!(
         names,
         [
+            "builtin:distribution-drift",
             "builtin:freshness",
             "builtin:null-rate",
             "builtin:schema-drift",
-            "builtin:volume"
+            "builtin:volume",
+            "builtin:volume-anomaly",
         ]
     );
     assert!(
