@@ -50,12 +50,14 @@ fn the_binary_embeds_exactly_the_builtins_and_each_describes_itself() {
         names,
         [
             "assertions",
+            "distribution-drift",
             "freshness",
             "null-rate",
             "partition-completeness",
             "schema-drift",
             "uniqueness",
             "volume",
+            "volume-anomaly",
         ]
     );
     for name in names {

@@ -263,12 +263,14 @@ fn policies_lists_the_builtins_with_their_description() {
         names,
         [
             "builtin:assertions",
+            "builtin:distribution-drift",
             "builtin:freshness",
             "builtin:null-rate",
             "builtin:partition-completeness",
             "builtin:schema-drift",
             "builtin:uniqueness",
             "builtin:volume",
+            "builtin:volume-anomaly",
         ]
     );
     assert!(

@@ -10,6 +10,7 @@ mod alerts;
 mod blocking_calls;
 mod budget_properties;
 mod builtins;
+mod builtins_history;
 mod cli_eval;
 mod compile_bounds;
 mod contract_versions;

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 /// Runs `dataslo test ARGS` from the workspace root. A policy crate is built
 /// into the tests' own target dir: the workspace's may be locked by the
 /// cargo running these tests.
-fn dataslo_test(args: &[&str]) -> Output {
+pub(crate) fn dataslo_test(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .arg("test")
         .args(args)
