@@ -30,6 +30,18 @@ fn main() {
         .expect("write to String");
     }
     code.push_str("];\n");
+    // `--version` names the wasmtime that runs policies, as resolved.
+    let lock = workspace.join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let wasmtime = std::fs::read_to_string(&lock)
+        .ok()
+        .and_then(|text| {
+            let at = text.find("\nname = \"wasmtime\"\nversion = \"")?;
+            let rest = &text[at + "\nname = \"wasmtime\"\nversion = \"".len()..];
+            rest.split('"').next().map(str::to_string)
+        })
+        .unwrap_or_else(|| "48".into());
+    println!("cargo:rustc-env=DATASLO_WASMTIME_VERSION={wasmtime}");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("builtins.rs"), code).expect("write builtins.rs");
 }

@@ -356,3 +356,18 @@ fn the_readme_policy_is_the_example_crate_and_runs_through_eval() {
     assert_eq!(json["measurements"][0]["good"], 1);
     assert_eq!(json["measurements"][0]["detail"], "1204331 rows, need 1000");
 }
+
+#[test]
+fn version_names_the_contracts_it_loads_and_its_wasmtime() {
+    let out = dataslo(&["--version"]);
+    assert!(out.status.success());
+    let line = stdout_of(&out);
+    assert!(line.starts_with("dataslo "), "{line}");
+    for contract in [
+        "dataslo:policy@0.2.0",
+        "dataslo:policy@0.1.0",
+        "wasmtime 48.",
+    ] {
+        assert!(line.contains(contract), "{contract} in {line}");
+    }
+}

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 /// dataslo checks data against Service Level Objectives with WebAssembly policies.
 #[derive(Debug, Parser)]
-#[command(name = "dataslo", version, about)]
+#[command(name = "dataslo", version = version_line(), about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -282,4 +282,22 @@ pub enum Format {
     Table,
     /// JSON for programs.
     Json,
+}
+
+/// `dataslo --version`: the release, the contract versions it loads and
+/// the wasmtime that runs them.
+fn version_line() -> &'static str {
+    static LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let contracts: Vec<String> = crate::runtime::WIT_VERSIONS
+            .iter()
+            .map(|v| format!("dataslo:policy@{v}"))
+            .collect();
+        format!(
+            "{} (policies: {}; wasmtime {})",
+            env!("CARGO_PKG_VERSION"),
+            contracts.join(", "),
+            env!("DATASLO_WASMTIME_VERSION")
+        )
+    });
+    &LINE
 }
