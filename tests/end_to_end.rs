@@ -12,6 +12,7 @@ mod budget_properties;
 mod builtins;
 mod builtins_history;
 mod cli_eval;
+mod cli_manners;
 mod compile_bounds;
 mod contract_versions;
 mod dashboard;

@@ -3,7 +3,15 @@ use std::path::PathBuf;
 
 /// dataslo checks data against Service Level Objectives with WebAssembly policies.
 #[derive(Debug, Parser)]
-#[command(name = "dataslo", version = version_line(), about)]
+#[command(
+    name = "dataslo",
+    version = version_line(),
+    about,
+    after_help = "Examples:\n  \
+        dataslo demo\n  \
+        dataslo eval --policy builtin:freshness --config '{\"max_age\": \"2h\"}' --observation obs.json\n  \
+        dataslo run --config dataslo.toml slos.yaml"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -26,10 +34,18 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate one policy on one observation, without a ledger.
+    #[command(after_help = "Examples:\n  \
+        dataslo eval --policy builtin:freshness --config '{\"max_age\": \"2h\"}' \\\n    \
+        --observation examples/orders.json\n  \
+        dataslo eval --policy my_policy.wasm --config @config.json --observation - --format json < obs.json")]
     Eval(EvalArgs),
     /// Run a policy's test cases (PATH/tests/*.yaml, see docs/policy-tests.md)
     /// through the sandbox; build the policy crate first when needed. Exit 1
     /// when a case fails.
+    #[command(after_help = "Examples:\n  \
+        dataslo test\n  \
+        dataslo test policies/uniqueness --junit target/cases.xml\n  \
+        dataslo test my-policy --format json")]
     Test(TestArgs),
     /// List the built-in policies.
     Policies {
@@ -65,6 +81,10 @@ pub enum Command {
         wait: bool,
     },
     /// Run the scheduler and ledger until SIGINT or SIGTERM.
+    #[command(after_help = "Examples:\n  \
+        dataslo run --config dataslo.toml\n  \
+        dataslo run --data-dir ./data slos.yaml\n  \
+        dataslo run --config dataslo.toml --once")]
     Run {
         #[command(flatten)]
         #[allow(missing_docs)]
@@ -77,12 +97,18 @@ pub enum Command {
     },
     /// Evaluate at the edge as `run` does, and publish every record to NATS
     /// JetStream for the config's `[agent] tenant`, until SIGINT or SIGTERM.
+    #[command(after_help = "Examples:\n  \
+        dataslo agent --config agent.toml\n  \
+        dataslo agent --config agent.toml --log-format json")]
     Agent {
         #[command(flatten)]
         #[allow(missing_docs)]
         setup: super::setup::SetupArgs,
     },
     /// Serve the HTTP API for the config's tenants, with the scheduler and ledger.
+    #[command(after_help = "Examples:\n  \
+        dataslo serve --config dataslo.toml\n  \
+        dataslo serve --config dataslo.toml --log-format json")]
     Serve {
         #[command(flatten)]
         #[allow(missing_docs)]
@@ -116,6 +142,16 @@ pub enum Command {
     /// Work with SLO definitions.
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "Examples:\n  \
+        dataslo completions bash > ~/.local/share/bash-completion/completions/dataslo\n  \
+        dataslo completions zsh > ~/.zfunc/_dataslo\n  \
+        dataslo completions fish > ~/.config/fish/completions/dataslo.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Show a component's sha256, world, version, describe() and imports, without evaluating it.
     Inspect {
         /// The component file.
@@ -137,6 +173,9 @@ pub enum SloCommand {
     /// Check OpenSLO files as `run` would: each SLO's policy loaded, its config
     /// validated by the policy and its SLI looked up; list evaluable SLOs,
     /// skipped documents, every error and every warning.
+    #[command(after_help = "Examples:\n  \
+        dataslo slo validate examples/slos.yaml\n  \
+        dataslo slo validate slos/*.yaml --format json")]
     Validate {
         /// OpenSLO v1 YAML files (several documents per file allowed).
         #[arg(required = true)]
@@ -153,11 +192,12 @@ pub enum ImportCommand {
     /// dbt source freshness (`sources.json`) and test results
     /// (`run_results.json`), named through `manifest.json` as OpenLineage's
     /// dbt integration names datasets (see docs/dbt.md).
-    #[command(
-        after_help = "Example:\n  dataslo import dbt --manifest target/manifest.json \\\n    \
+    #[command(after_help = "Examples:\n  \
+            dataslo import dbt --manifest target/manifest.json --run-results target/run_results.json \\\n    \
+            --namespace postgres://db:5432 -o observations.ndjson\n  \
+            dataslo import dbt --manifest target/manifest.json \\\n    \
                             --sources target/sources.json --namespace postgres://db:5432 \\\n    \
-                            | dataslo observe -"
-    )]
+                            | dataslo observe -")]
     Dbt(DbtArgs),
 }
 
@@ -273,6 +313,23 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to FILE, for CI.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+impl Command {
+    /// The output format the command was given; `table` for commands that
+    /// take no `--format`.
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Eval(EvalArgs { format, .. })
+            | Command::Test(TestArgs { format, .. })
+            | Command::Policies { format }
+            | Command::Status { format, .. }
+            | Command::Inspect { format, .. }
+            | Command::Slo(SloCommand::Validate { format, .. })
+            | Command::Import(ImportCommand::Dbt(DbtArgs { format, .. })) => *format,
+            _ => Format::Table,
+        }
+    }
 }
 
 /// How results are printed.

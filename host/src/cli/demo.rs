@@ -3,9 +3,10 @@
 
 use super::Failure;
 use super::status::render;
-use crate::demo::simulate;
+use crate::demo::simulate_with_progress;
 use crate::ledger::{DEFAULT_TENANT, Ledger};
 use crate::status::status_report;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -24,7 +25,10 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
     println!("dataslo demo: {days} days of 5 datasets in virtual time");
     println!("data directory: {}\n", dir.display());
     let started = Instant::now();
-    let report = simulate(&dir, days, now).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut progress = progress_line();
+    let report = simulate_with_progress(&dir, days, now, &mut progress);
+    progress(days + 1, days);
+    let report = report.map_err(|e| Failure::Input(e.to_string()))?;
     println!(
         "simulated {} to {}: {} observations, {} evaluations, in {:.1} s\n",
         report.start,
@@ -55,4 +59,24 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
         report.end
     );
     Ok(())
+}
+
+/// `simulating day 12/30` on stderr, rewritten in place, when stderr is a
+/// terminal; nothing otherwise, so captured output holds no carriage returns.
+/// The last call (`day > days`) clears the line.
+fn progress_line() -> impl FnMut(i64, i64) {
+    let terminal = std::io::stderr().is_terminal();
+    move |day, days| {
+        if !terminal {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        // A progress line that cannot be written is no reason to stop.
+        let _ = if day <= days {
+            write!(err, "\rsimulating day {day}/{days}")
+        } else {
+            write!(err, "\r\x1b[2K")
+        };
+        let _ = err.flush();
+    }
 }

@@ -16,6 +16,16 @@ pub enum Failure {
         /// The typed error, rendered.
         message: String,
     },
+    /// A failure the command's own output already reports (exit 1), such as
+    /// `slo validate`'s invalid documents or `test`'s failed cases: with
+    /// `--format json` that report is the whole of stdout, so no error
+    /// object follows it.
+    Reported {
+        /// Stable name of the failure.
+        code: &'static str,
+        /// What failed, in one line.
+        message: String,
+    },
 }
 
 impl Failure {
@@ -23,8 +33,39 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Input(_) => 2,
-            Failure::Policy { .. } => 1,
+            Failure::Policy { .. } | Failure::Reported { .. } => 1,
         }
+    }
+
+    /// The stable name of the failure's kind: `input` for bad arguments or
+    /// unreadable input, else the policy's error code.
+    pub fn kind(&self) -> &str {
+        match self {
+            Failure::Input(_) => "input",
+            Failure::Policy { code, .. } | Failure::Reported { code, .. } => code,
+        }
+    }
+
+    /// The failure's message, without the `error:` prefix.
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Input(message)
+            | Failure::Policy { message, .. }
+            | Failure::Reported { message, .. } => message,
+        }
+    }
+
+    /// The failure as `--format json` prints it on stdout: one line,
+    /// `{"error": {"kind": ..., "message": ...}}`; none when the command's
+    /// own report already carries it.
+    pub fn json_line(&self) -> Option<String> {
+        if let Failure::Reported { .. } = self {
+            return None;
+        }
+        let value = serde_json::json!({
+            "error": {"kind": self.kind(), "message": self.message()}
+        });
+        Some(value.to_string())
     }
 }
 
@@ -32,7 +73,9 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Input(message) => write!(f, "error: {message}"),
-            Failure::Policy { code, message } => write!(f, "error[{code}]: {message}"),
+            Failure::Policy { code, message } | Failure::Reported { code, message } => {
+                write!(f, "error[{code}]: {message}")
+            }
         }
     }
 }

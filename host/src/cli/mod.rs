@@ -5,6 +5,7 @@
 
 mod agent;
 mod args;
+mod completions;
 mod demo;
 mod eval;
 mod failure;
@@ -46,7 +47,11 @@ pub fn main() -> ExitCode {
         let code = crate::runtime::compile_child_main(&args);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let json = cli.command.format() == Format::Json;
     if !matches!(
         cli.command,
         Command::Serve { .. } | Command::Run { .. } | Command::Agent { .. }
@@ -61,9 +66,51 @@ pub fn main() -> ExitCode {
         Err(failure) => {
             // Errors quote policies and inputs.
             eprintln!("{}", crate::model::escape_control(&failure.to_string()));
+            if let Some(line) = json.then(|| failure.json_line()).flatten() {
+                println!("{line}");
+            }
             ExitCode::from(failure.exit_code())
         }
     }
+}
+
+/// Prints clap's answer to arguments it refused (or `--help`, `--version`)
+/// and gives its exit code; under `--format json` the refusal is also an
+/// error object on stdout, kind `usage`.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let code = e.exit_code();
+    // Failing to print help or an error leaves nothing better to do.
+    let _ = e.print();
+    let helping = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !helping && asked_for_json(std::env::args_os().skip(1)) {
+        // clap's first paragraph, without the usage and help lines after it.
+        let rendered = e.render().to_string();
+        let paragraph: Vec<&str> = rendered
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let text = paragraph.join(" ");
+        let message = text.strip_prefix("error: ").unwrap_or(&text);
+        let value = serde_json::json!({"error": {"kind": "usage", "message": message}});
+        println!("{value}");
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// Whether raw arguments clap refused ask for `--format json`.
+fn asked_for_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<_> = args.collect();
+    args.iter().any(|a| a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json")
 }
 
 /// A command whose reader goes away (`dataslo status | head -1`) ends
@@ -83,6 +130,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Policies { format } => policies::run(format),
+        Command::Completions { shell } => completions::run(shell),
         Command::Test(args) => policy_test::run(args),
         Command::Inspect {
             file,

@@ -27,7 +27,7 @@ pub fn run(args: TestArgs) -> Result<(), Failure> {
     if report.all_passed() {
         Ok(())
     } else {
-        Err(Failure::Policy {
+        Err(Failure::Reported {
             code: "case_failed",
             message: format!("{} of {} case(s) failed", report.failed, report.cases.len()),
         })

@@ -24,7 +24,7 @@ pub fn validate(files: &[PathBuf], format: Format) -> Result<(), Failure> {
     if invalid == 0 {
         Ok(())
     } else {
-        Err(Failure::Policy {
+        Err(Failure::Reported {
             code: "invalid_slo",
             message: format!("{invalid} invalid document(s)"),
         })

@@ -161,6 +161,17 @@ pub fn simulate(
     days: i64,
     today: jiff::Timestamp,
 ) -> Result<DemoReport, DemoError> {
+    simulate_with_progress(data_dir, days, today, &mut |_, _| {})
+}
+
+/// [`simulate`], calling `on_day(day, days)` as each virtual day starts
+/// (from 1 to `days`), for a progress line.
+pub fn simulate_with_progress(
+    data_dir: &Path,
+    days: i64,
+    today: jiff::Timestamp,
+    on_day: &mut dyn FnMut(i64, i64),
+) -> Result<DemoReport, DemoError> {
     let catalog = parse_text(SLOS, "demo-slos.yaml");
     if let Some(e) = catalog.errors.first() {
         return Err(DemoError::Setup(e.to_string()));
@@ -213,6 +224,9 @@ pub fn simulate(
     let mut evaluations = 0;
     let mut transitions = Vec::new();
     for h in 0..days * 24 {
+        if h % 24 == 0 {
+            on_day(h / 24 + 1, days);
+        }
         let mut data = hour_of_data(start, h, &mut rng);
         data.sort_by_key(|o| o.observed_at);
         for step in 0..12 {
