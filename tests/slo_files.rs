@@ -120,6 +120,46 @@ fn a_valid_dataslo_slo_parses() {
 }
 
 #[test]
+fn a_ratio_slo_on_a_dataslo_policy_needs_no_good_source() {
+    let short = r#"
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: email-nulls }
+spec:
+  indicator:
+    metadata: { name: nulls }
+    spec:
+      ratioMetric:
+        total:
+          metricSource:
+            type: dataslo
+            spec:
+              dataset: { namespace: "s3://lake", name: crm.customers }
+              policy: builtin:null-rate
+              config: { columns: [email], max_null_fraction: 0.01 }
+              sli: "null_rate:email"
+              trigger: observation
+  timeWindow: [{ duration: 7d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99 }]
+"#;
+    let catalog = parse_text(short, "slos.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    assert_eq!(
+        catalog.slos[0].indicator,
+        dataslo::slo::Indicator::Ratio,
+        "the policy's good and total are the events"
+    );
+    // Another source's total still needs its good or bad.
+    let other = short.replace("type: dataslo", "type: prometheus");
+    assert!(
+        only_error(&other).contains("needs total and one of good or bad"),
+        "{}",
+        only_error(&other)
+    );
+}
+
+#[test]
 fn errors_name_the_file_the_document_and_the_field() {
     let cases = [
         (

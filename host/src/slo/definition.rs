@@ -278,10 +278,15 @@ pub fn dataslo_source(
             (Some(total), Some(_), _) | (Some(total), _, Some(_)) => {
                 (Indicator::Ratio, &total.metric_source)
             }
+            // A dataslo policy counts good and total itself: `good` adds
+            // nothing, so it may be left out.
+            (Some(total), None, None) if total.metric_source.source_type == "dataslo" => {
+                (Indicator::Ratio, &total.metric_source)
+            }
             _ => {
                 return err(
                     format!("{field}.ratioMetric"),
-                    "needs total and one of good or bad",
+                    "needs total and one of good or bad (with a dataslo total, good may be left out)",
                 );
             }
         },
