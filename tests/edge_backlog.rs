@@ -4,6 +4,7 @@
 //! storing nothing; once the stream takes records again, they are taken.
 
 use crate::edge::{await_records, central_config, central_records, observations, spawn, terminate};
+use crate::edge_http::await_listening;
 use crate::serve_process::free_port;
 use crate::support::nats::NatsServer;
 use dataslo::service::token_hash;
@@ -52,19 +53,7 @@ fn an_agent_refuses_http_ingest_at_its_buffer_bound_and_takes_it_again_once_publ
     let agent_log = edge.path().join("agent.log");
     let logs = [agent_log.as_path(), serve_log.as_path()];
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while crate::server::agent()
-        .get(&format!("{base}/healthz"))
-        .call()
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never listened: {}",
-            std::fs::read_to_string(&agent_log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    await_listening(&base, &agent_log);
 
     // Four batches of ten observations, each a record at the agent.
     let all = observations(40, jiff::Timestamp::now());

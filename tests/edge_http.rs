@@ -33,19 +33,7 @@ fn observations_posted_to_an_agent_are_evaluated_there_and_reach_central() {
     );
     let agent_log = edge.path().join("agent.log");
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while crate::server::agent()
-        .get(&format!("{base}/healthz"))
-        .call()
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never listened: {}",
-            std::fs::read_to_string(&agent_log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    await_listening(&base, &agent_log);
 
     let batch = observations(12, jiff::Timestamp::now());
     let post = |token: &str| {
@@ -95,4 +83,22 @@ fn observations_posted_to_an_agent_are_evaluated_there_and_reach_central() {
             .contains("dataslo agent stopped cleanly")
     );
     assert_eq!(terminate(serve), Some(0));
+}
+
+/// Waits (at most a minute, to catch a hang) until the agent at `base`
+/// answers `/healthz`; its log `log` says why if it never does.
+pub(crate) fn await_listening(base: &str, log: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while crate::server::agent()
+        .get(&format!("{base}/healthz"))
+        .call()
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never listened: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
