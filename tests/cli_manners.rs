@@ -155,3 +155,217 @@ fn the_demo_writes_no_progress_line_when_stderr_is_not_a_terminal() {
     assert!(!stderr.contains("simulating day"), "{stderr}");
     assert!(!stderr.contains('\r'), "{stderr}");
 }
+
+/// The subcommands `dataslo HELP_ARGS --help` lists, as paths
+/// (`ledger verify`), groups opened up.
+fn command_paths(parent: &[&str]) -> Vec<String> {
+    let mut args: Vec<&str> = parent.to_vec();
+    args.push("--help");
+    let help = stdout_of(&dataslo(&args));
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|name| name != "help")
+        .collect();
+    let mut paths = Vec::new();
+    for name in names {
+        let mut path: Vec<&str> = parent.to_vec();
+        path.push(&name);
+        let inner = command_paths(&path);
+        if inner.is_empty() {
+            paths.push(path.join(" "));
+        } else {
+            paths.extend(inner);
+        }
+    }
+    paths
+}
+
+/// Standard output as JSON: one document, or NDJSON (one per line).
+fn json_documents(out: &std::process::Output) -> Vec<serde_json::Value> {
+    let stdout = stdout_of(out);
+    if let Ok(value) = serde_json::from_str(&stdout) {
+        return vec![value];
+    }
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: not JSON: {stdout}")))
+        .collect()
+}
+
+/// Commands with no data output of their own, or owned elsewhere.
+const NOT_WALKED: [&str; 3] = ["completions", "new", "replay"];
+
+#[test]
+fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let data = path("data");
+    // A policy project: the built-in freshness component and its cases.
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("tests")).unwrap();
+    std::fs::write(
+        project.join("freshness.wasm"),
+        dataslo::runtime::builtin_bytes("freshness").unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(
+        workspace().join("policies/freshness/tests/freshness.yaml"),
+        project.join("tests/freshness.yaml"),
+    )
+    .unwrap();
+    let component = path("project/freshness.wasm");
+    let demo = path("demo");
+    let project = path("project");
+    let manifest = "tests/data/dbt/btc/manifest.json";
+    let sources = "tests/data/dbt/btc/sources.json";
+    let eval = [
+        "eval",
+        "--policy",
+        "builtin:freshness",
+        "--config",
+        r#"{"max_age":"2h"}"#,
+        "--now",
+        "2026-11-26T08:00:00Z",
+        "--observation",
+    ];
+    // In order: `observe` fills the ledger `run`, `status` and `ledger` read.
+    // (path, arguments that succeed, arguments that are refused); long-running
+    // commands are only refused.
+    let walk: Vec<(&str, Option<Vec<&str>>, Vec<&str>)> = vec![
+        (
+            "eval",
+            Some([&eval[..], &["examples/orders.json"]].concat()),
+            [&eval[..], &["no/such.json"]].concat(),
+        ),
+        (
+            "test",
+            Some(vec!["test", &project]),
+            vec!["test", "no/such/project"],
+        ),
+        (
+            "policies",
+            Some(vec!["policies"]),
+            vec!["policies", "surplus"],
+        ),
+        (
+            "observe",
+            Some(vec!["observe", "--data-dir", &data, "examples/orders.json"]),
+            vec!["observe", "--data-dir", &data, "no/such.json"],
+        ),
+        (
+            "run",
+            Some(vec![
+                "run",
+                "--data-dir",
+                &data,
+                "--once",
+                "examples/slos.yaml",
+            ]),
+            vec!["run", "--config", "no/such.toml"],
+        ),
+        ("agent", None, vec!["agent", "--config", "no/such.toml"]),
+        ("serve", None, vec!["serve", "--data-dir", &data]),
+        (
+            "status",
+            Some(vec!["status", "--data-dir", &data]),
+            vec!["status", "--data-dir", &data, "--at", "yesterday"],
+        ),
+        (
+            "ledger verify",
+            Some(vec!["ledger", "verify", "--data-dir", &data]),
+            vec!["ledger", "verify", "--config", "no/such.toml"],
+        ),
+        (
+            "ledger export",
+            Some(vec!["ledger", "export", "--data-dir", &data]),
+            vec![
+                "ledger",
+                "export",
+                "--data-dir",
+                &data,
+                "--since",
+                "yesterday",
+            ],
+        ),
+        (
+            "ledger rebuild",
+            None,
+            vec!["ledger", "rebuild", "--data-dir", &data],
+        ),
+        (
+            "ledger migrate",
+            Some(vec!["ledger", "migrate", "--data-dir", &data]),
+            vec!["ledger", "migrate", "--config", "no/such.toml"],
+        ),
+        (
+            "import dbt",
+            Some(vec![
+                "import",
+                "dbt",
+                "--manifest",
+                manifest,
+                "--sources",
+                sources,
+                "--namespace",
+                "snowflake://acct",
+            ]),
+            vec![
+                "import",
+                "dbt",
+                "--manifest",
+                "no/such.json",
+                "--sources",
+                sources,
+                "--namespace",
+                "x",
+            ],
+        ),
+        (
+            "slo validate",
+            Some(vec!["slo", "validate", "examples/slos.yaml"]),
+            vec!["slo", "validate", "no/such.yaml"],
+        ),
+        (
+            "inspect",
+            Some(vec!["inspect", &component]),
+            vec!["inspect", "no/such.wasm"],
+        ),
+        (
+            "demo",
+            Some(vec!["demo", "--days", "1", "--data-dir", &demo]),
+            vec!["demo", "--days", "1", "--data-dir", &demo],
+        ),
+    ];
+    let walked: Vec<&str> = walk.iter().map(|(name, _, _)| *name).collect();
+    for command in command_paths(&[]) {
+        assert!(
+            walked.contains(&command.as_str()) || NOT_WALKED.contains(&command.as_str()),
+            "`{command}` is not walked: give it --format json and a line here"
+        );
+    }
+    for (name, success, refused) in &walk {
+        if let Some(args) = success {
+            let out = dataslo(&[&args[..], &["--format", "json"]].concat());
+            assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr_of(&out));
+            let documents = json_documents(&out);
+            assert!(!documents.is_empty(), "{name}: nothing on stdout");
+            assert!(
+                documents.iter().all(|d| d["error"]["kind"].is_null()),
+                "{name}: {documents:?}"
+            );
+        }
+        let out = dataslo(&[&refused[..], &["--format", "json"]].concat());
+        assert_ne!(out.status.code(), Some(0), "{name}: {}", stdout_of(&out));
+        let documents = json_documents(&out);
+        assert_eq!(documents.len(), 1, "{name}: {}", stdout_of(&out));
+        let answer = &documents[0];
+        // `slo validate` reports an unreadable file in its own report.
+        let reported = answer["valid"] == false && answer["errors"][0]["message"].is_string();
+        let error = answer["error"]["kind"].is_string() && answer["error"]["message"].is_string();
+        assert!(error || reported, "{name}: {answer}");
+    }
+}

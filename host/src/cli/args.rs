@@ -62,6 +62,9 @@ pub enum Command {
         /// Days to simulate.
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=400))]
         days: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Store observations (JSON object, array, or NDJSON) in the ledger; prints
     /// the acknowledgement only after they are flushed to disk.
@@ -79,6 +82,9 @@ pub enum Command {
         /// of evaluation records.
         #[arg(long)]
         wait: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Run the scheduler and ledger until SIGINT or SIGTERM.
     #[command(after_help = "Examples:\n  \
@@ -94,6 +100,9 @@ pub enum Command {
         /// One pass (pending observations, spool, clock), then exit.
         #[arg(long)]
         once: bool,
+        /// Output format: `json` writes errors, and the summary of `--once`, as JSON.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Evaluate at the edge as `run` does, and publish every record to NATS
     /// JetStream for the config's `[agent] tenant`, until SIGINT or SIGTERM.
@@ -104,6 +113,9 @@ pub enum Command {
         #[command(flatten)]
         #[allow(missing_docs)]
         setup: super::setup::SetupArgs,
+        /// Output format: `json` writes a failure to start as a JSON object on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Serve the HTTP API for the config's tenants, with the scheduler and ledger.
     #[command(after_help = "Examples:\n  \
@@ -113,6 +125,9 @@ pub enum Command {
         #[command(flatten)]
         #[allow(missing_docs)]
         setup: super::setup::SetupArgs,
+        /// Output format: `json` writes a failure to start as a JSON object on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// One row per SLO: SLI, budget remaining, burn rates, errors.
     Status {
@@ -237,6 +252,9 @@ pub enum LedgerCommand {
         /// config, or `default` when it has none.
         #[arg(long = "tenant", value_name = "TENANT")]
         tenants: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Write evaluation records as NDJSON.
     Export {
@@ -253,6 +271,10 @@ pub enum LedgerCommand {
         /// config, or `default` when it has none.
         #[arg(long = "tenant", value_name = "TENANT")]
         tenants: Vec<String>,
+        /// The records are NDJSON in either format; `json` also writes a
+        /// failure as a JSON object on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Fill an empty ledger with the records the NATS stream holds for the
     /// config's tenants (central's config: `[nats]` and `[[tenants]]`).
@@ -263,12 +285,18 @@ pub enum LedgerCommand {
         /// Only this tenant (repeatable). Default: every tenant of the config.
         #[arg(long = "tenant", value_name = "TENANT")]
         tenants: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Bring the ledger to the layout this dataslo reads; safe to rerun.
     Migrate {
         #[command(flatten)]
         #[allow(missing_docs)]
         setup: super::setup::SetupArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -320,6 +348,17 @@ impl Command {
     /// take no `--format`.
     pub fn format(&self) -> Format {
         match self {
+            Command::Demo { format, .. }
+            | Command::Observe { format, .. }
+            | Command::Run { format, .. }
+            | Command::Agent { format, .. }
+            | Command::Serve { format, .. }
+            | Command::Ledger(
+                LedgerCommand::Verify { format, .. }
+                | LedgerCommand::Export { format, .. }
+                | LedgerCommand::Rebuild { format, .. }
+                | LedgerCommand::Migrate { format, .. },
+            ) => *format,
             Command::Eval(EvalArgs { format, .. })
             | Command::Test(TestArgs { format, .. })
             | Command::Policies { format }

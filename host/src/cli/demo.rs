@@ -2,15 +2,17 @@
 //! table and the alert timeline, and leaves the data directory for `status`.
 
 use super::Failure;
+use super::args::Format;
 use super::status::render;
 use crate::demo::simulate_with_progress;
 use crate::ledger::{DEFAULT_TENANT, Ledger};
+use crate::model::to_json_pretty;
 use crate::status::status_report;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
+pub fn run(data_dir: Option<PathBuf>, days: i64, format: Format) -> Result<(), Failure> {
     let now = jiff::Timestamp::now();
     let dir = data_dir
         .unwrap_or_else(|| std::env::temp_dir().join(format!("dataslo-demo-{}", now.as_second())));
@@ -22,13 +24,38 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
     }
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::Input(format!("cannot create {}: {e}", dir.display())))?;
-    println!("dataslo demo: {days} days of 5 datasets in virtual time");
-    println!("data directory: {}\n", dir.display());
+    let json = format == Format::Json;
+    if !json {
+        println!("dataslo demo: {days} days of 5 datasets in virtual time");
+        println!("data directory: {}\n", dir.display());
+    }
     let started = Instant::now();
     let mut progress = progress_line();
     let report = simulate_with_progress(&dir, days, now, &mut progress);
     progress(days + 1, days);
     let report = report.map_err(|e| Failure::Input(e.to_string()))?;
+    let ledger = Ledger::open(&dir.join("ledger"), DEFAULT_TENANT, 100)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let status = status_report(&ledger, report.slos.clone(), report.end)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    if json {
+        let alerts: Vec<_> = report
+            .transitions
+            .iter()
+            .filter(|t| t.to.is_notified())
+            .collect();
+        let all = serde_json::json!({
+            "data_dir": dir,
+            "start": report.start,
+            "end": report.end,
+            "observations": report.observations,
+            "evaluations": report.evaluations,
+            "status": status,
+            "alerts": alerts,
+        });
+        println!("{}", to_json_pretty(&all).unwrap_or_default());
+        return Ok(());
+    }
     println!(
         "simulated {} to {}: {} observations, {} evaluations, in {:.1} s\n",
         report.start,
@@ -37,10 +64,6 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
         report.evaluations,
         started.elapsed().as_secs_f64()
     );
-    let ledger = Ledger::open(&dir.join("ledger"), DEFAULT_TENANT, 100)
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    let status = status_report(&ledger, report.slos, report.end)
-        .map_err(|e| Failure::Input(e.to_string()))?;
     print!("{}", render(&status));
     println!("\nalert timeline (firing and resolved):");
     for t in report.transitions.iter().filter(|t| t.to.is_notified()) {

@@ -1,56 +1,77 @@
 //! `dataslo ledger verify`, `dataslo ledger export` and `dataslo ledger migrate`.
 
 use super::Failure;
+use super::args::Format;
 use super::setup::SetupArgs;
 use super::tenant_scope::{Source, existing_ledger, selected, trees};
-use crate::ledger::{EvalRecord, Mismatch, Outcome, VerifyReport};
-use crate::model::escape_control;
+use crate::ledger::{
+    EvalRecord, LedgerVerification, Mismatch, Outcome, TenantVerification, VerifyReport,
+};
+use crate::model::{escape_control, to_json_pretty};
 use crate::service::control;
 use serde::Serialize;
 use std::io::Write;
 
 /// Verifies each tenant in scope; exit 1 on a mismatch, 2 when a tenant
 /// cannot be read at all.
-pub fn verify(setup: &SetupArgs, tenants: &[String]) -> Result<(), Failure> {
+pub fn verify(setup: &SetupArgs, tenants: &[String], format: Format) -> Result<(), Failure> {
     let config = setup.config(&[])?;
     let source = existing_ledger(&config)?;
-    let mut problems = 0;
-    let mut unreadable = Vec::new();
+    let mut found = LedgerVerification::default();
     for tenant in selected(&config, &source, tenants)? {
-        let report = source.verify(&tenant);
-        match report {
-            Ok(Some(report)) => {
-                print_report(&tenant, &report);
-                problems += report.mismatches.len();
-            }
+        let (report, unreadable) = match source.verify(&tenant) {
+            Ok(Some(report)) => (Some(report), None),
             // `serve` makes a tenant's trees when it starts: a configured
             // tenant without them points at the wrong data directory.
-            Ok(None) => {
-                println!("unreadable  tenant {tenant}: not in this ledger (is --data-dir right?)");
-                unreadable.push(tenant);
-            }
-            Err(e) => {
-                println!(
-                    "unreadable  tenant {tenant}: {}",
-                    escape_control(&e.to_string())
-                );
-                unreadable.push(tenant);
+            Ok(None) => (
+                None,
+                Some("not in this ledger (is --data-dir right?)".into()),
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        found.tenants.push(TenantVerification {
+            tenant,
+            report,
+            unreadable,
+        });
+    }
+    let problems = found.problems();
+    let unreadable = found.unreadable().join(", ");
+    found.valid = problems == 0 && unreadable.is_empty();
+    match format {
+        Format::Json => println!("{}", to_json_pretty(&found).unwrap_or_default()),
+        Format::Table => {
+            for t in &found.tenants {
+                match (&t.report, &t.unreadable) {
+                    (Some(report), _) => print_report(&t.tenant, report),
+                    (None, reason) => println!(
+                        "unreadable  tenant {}: {}",
+                        t.tenant,
+                        escape_control(reason.as_deref().unwrap_or_default())
+                    ),
+                }
             }
         }
     }
+    // Under `--format json` the report above is the whole answer.
+    let failure = |code, message| match format {
+        Format::Json => Failure::Reported { code, message },
+        Format::Table if code == "input" => Failure::Input(message),
+        Format::Table => Failure::Policy { code, message },
+    };
     if !unreadable.is_empty() {
-        return Err(Failure::Input(format!(
-            "tenant(s) {} cannot be read",
-            unreadable.join(", ")
-        )));
+        return Err(failure(
+            "input",
+            format!("tenant(s) {unreadable} cannot be read"),
+        ));
     }
     if problems == 0 {
         Ok(())
     } else {
-        Err(Failure::Policy {
-            code: "ledger_mismatch",
-            message: format!("{problems} problem(s) found"),
-        })
+        Err(failure(
+            "ledger_mismatch",
+            format!("{problems} problem(s) found"),
+        ))
     }
 }
 
@@ -211,10 +232,14 @@ fn export_tenant(
     Ok(())
 }
 
-pub fn migrate(setup: &SetupArgs) -> Result<(), Failure> {
+pub fn migrate(setup: &SetupArgs, format: Format) -> Result<(), Failure> {
     let config = setup.config(&[])?;
     let done = crate::ledger::migrate(&config.data_dir.join("ledger"))
         .map_err(|e| Failure::Input(e.to_string()))?;
+    if format == Format::Json {
+        println!("{}", to_json_pretty(&done).unwrap_or_default());
+        return Ok(());
+    }
     let dir = done.dir.display();
     for (from, what) in &done.steps {
         println!("layout {from} -> {}: {what}", from + 1);

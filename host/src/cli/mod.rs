@@ -143,15 +143,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             source,
             openlineage,
             wait,
-        } => observe::run(&setup, &source, openlineage, wait),
-        Command::Demo { data_dir, days } => demo::run(data_dir, days),
-        Command::Serve { setup } => serve::run(&setup),
-        Command::Agent { setup } => agent::run(&setup),
+            format,
+        } => observe::run(&setup, &source, openlineage, wait, format),
+        Command::Demo {
+            data_dir,
+            days,
+            format,
+        } => demo::run(data_dir, days, format),
+        Command::Serve { setup, .. } => serve::run(&setup),
+        Command::Agent { setup, .. } => agent::run(&setup),
         Command::Run {
             setup,
             slo_files,
             once,
-        } => run::run(&setup, &slo_files, once),
+            format,
+        } => run::run(&setup, &slo_files, once, format),
         Command::Status {
             setup,
             slo_files,
@@ -159,14 +165,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             format,
             tenants,
         } => status::run(&setup, &slo_files, at.as_deref(), format, &tenants),
-        Command::Ledger(args::LedgerCommand::Verify { setup, tenants }) => {
-            ledger_cmd::verify(&setup, &tenants)
-        }
+        Command::Ledger(args::LedgerCommand::Verify {
+            setup,
+            tenants,
+            format,
+        }) => ledger_cmd::verify(&setup, &tenants, format),
         Command::Ledger(args::LedgerCommand::Export {
             setup,
             slo,
             since,
             tenants,
+            ..
         }) => ledger_cmd::export(
             &setup,
             ledger_cmd::ExportFilter {
@@ -176,9 +185,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             },
         ),
         Command::Import(args::ImportCommand::Dbt(args)) => import_dbt::run(&args),
-        Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
-        Command::Ledger(args::LedgerCommand::Rebuild { setup, tenants }) => {
-            ledger_rebuild::run(&setup, &tenants)
+        Command::Ledger(args::LedgerCommand::Migrate { setup, format }) => {
+            ledger_cmd::migrate(&setup, format)
         }
+        Command::Ledger(args::LedgerCommand::Rebuild {
+            setup,
+            tenants,
+            format,
+        }) => ledger_rebuild::run(&setup, &tenants, format),
     }
 }

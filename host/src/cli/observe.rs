@@ -2,18 +2,25 @@
 //! to the ingest log; acknowledge only after a flush. When `run` holds the
 //! ledger, they go through its spool folder and it answers.
 
+use super::args::Format;
 use super::setup::SetupArgs;
 use super::{Failure, input};
 use crate::config::Config;
 use crate::ledger::LedgerError;
-use crate::model::{Observation, TimeFields, TimeSanity, parse_observations};
+use crate::model::{Observation, TimeFields, TimeSanity, parse_observations, to_json};
 use crate::service::{Ingested, Service, ServiceError, hand_off, holder, open_ledger};
 use std::time::Duration;
 
 /// How long `observe` waits for a running `run` to take its file.
 const HAND_OFF_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Result<(), Failure> {
+pub fn run(
+    setup: &SetupArgs,
+    source: &str,
+    openlineage: bool,
+    wait: bool,
+    format: Format,
+) -> Result<(), Failure> {
     let config = setup.config(&[])?;
     let text = input::read_text(source)?;
     let (observations, fields, ignored) = if openlineage {
@@ -32,7 +39,7 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
     TimeSanity::new(jiff::Timestamp::now(), config.max_future_skew)
         .check_observations(&observations, source, fields)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let answer = match store_here(&config, &observations, wait) {
+    let mut answer = match store_here(&config, &observations, wait) {
         Err(ServiceError::Ledger(LedgerError::Busy { .. })) => {
             if holder(&config.data_dir).as_deref() == Some("serve") {
                 return Err(Failure::Input(format!(
@@ -45,6 +52,11 @@ pub fn run(setup: &SetupArgs, source: &str, openlineage: bool, wait: bool) -> Re
         }
         other => other?,
     };
+    if format == Format::Json {
+        answer.ignored = openlineage.then_some(ignored);
+        println!("{}", to_json(&answer).unwrap_or_default());
+        return Ok(());
+    }
     let evaluations = answer
         .evaluations
         .map(|n| format!(", {n} evaluation(s)"))

@@ -1,12 +1,19 @@
 //! `dataslo run`: the scheduler and ledger on one machine, until SIGINT/SIGTERM.
 
 use super::Failure;
+use super::args::Format;
 use super::setup::SetupArgs;
-use crate::service::{Service, Tenant, ingest_spool};
+use crate::model::to_json;
+use crate::service::{ClockReport, Service, SpoolReport, Tenant, ingest_spool};
 use std::path::Path;
 use std::sync::Arc;
 
-pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> Result<(), Failure> {
+pub fn run(
+    setup: &SetupArgs,
+    slo_files: &[std::path::PathBuf],
+    once: bool,
+    format: Format,
+) -> Result<(), Failure> {
     let config = setup.config(slo_files)?;
     let service = Arc::new(Service::single(&config)?);
     let Some(tenant) = service.tenants.first().cloned() else {
@@ -33,7 +40,17 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
         );
     }
     if once {
-        return pass_once(&tenant, &spool);
+        let (spool, clock) = pass_once(&tenant, &spool)?;
+        if format == Format::Json {
+            let summary = serde_json::json!({
+                "pending": pass,
+                "spool": spool,
+                "ticked": clock.ticked,
+                "transitions": clock.transitions,
+            });
+            println!("{}", to_json(&summary).unwrap_or_default());
+        }
+        return Ok(());
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,7 +63,7 @@ pub fn run(setup: &SetupArgs, slo_files: &[std::path::PathBuf], once: bool) -> R
                 .map_err(|e| Failure::Input(format!("cannot watch SIGTERM: {e}")))?;
         loop {
             tokio::select! {
-                _ = interval.tick() => pass_once(&tenant, &spool)?,
+                _ = interval.tick() => drop(pass_once(&tenant, &spool)?),
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
             }
@@ -64,9 +81,12 @@ pub(super) fn storage(e: crate::ledger::LedgerError) -> Failure {
 }
 
 /// One pass: the spool, then the clock.
-pub(super) fn pass_once(tenant: &Arc<Tenant>, spool: &Path) -> Result<(), Failure> {
+pub(super) fn pass_once(
+    tenant: &Arc<Tenant>,
+    spool: &Path,
+) -> Result<(SpoolReport, ClockReport), Failure> {
     let now = jiff::Timestamp::now();
-    ingest_spool(tenant, spool, &tenant.time_sanity(now))?;
-    tenant.clock_pass(now).map_err(storage)?;
-    Ok(())
+    let spooled = ingest_spool(tenant, spool, &tenant.time_sanity(now))?;
+    let clock = tenant.clock_pass(now).map_err(storage)?;
+    Ok((spooled, clock))
 }

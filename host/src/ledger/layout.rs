@@ -39,8 +39,8 @@ const _: () = {
     }
 };
 
-/// What [`migrate`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What [`migrate`] did (as `ledger migrate --format json` prints it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Migration {
     /// The ledger's directory.
     pub dir: PathBuf,

@@ -37,6 +37,7 @@ mod migrations;
 mod observations;
 mod series;
 mod uploads;
+mod verification;
 mod verify;
 
 pub use agents::AgentReport;
@@ -51,6 +52,7 @@ pub use layout::{CURRENT_LAYOUT, Migration, migrate};
 pub use observations::{ObservationReceipt, digest};
 pub use series::{Counting, Series, SeriesObjective};
 pub use uploads::PolicyEntry;
+pub use verification::{LedgerVerification, TenantVerification};
 pub use verify::{Mismatch, VerifyReport};
 
 use std::path::Path;

@@ -52,7 +52,7 @@ pub struct Scheduler {
 }
 
 /// What one pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Pass {
     /// Records written.
     pub recorded: usize,

@@ -73,8 +73,8 @@ pub enum RebuildError {
     },
 }
 
-/// What the rebuild of one tenant filed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the rebuild of one tenant filed (as `ledger rebuild --format json` prints it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rebuilt {
     /// The tenant.
     pub tenant: String,
