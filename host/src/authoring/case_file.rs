@@ -4,9 +4,9 @@
 //! answer. Unknown keys are refused with their line.
 
 use super::TestError;
-use crate::model::{Observation, parse_observation};
+use crate::model::{FieldError, ModelError, Observation, from_value, join_field};
 use crate::runtime::ErrorCode;
-use crate::slo::check_yaml;
+use crate::slo::{check_yaml, yaml_line};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -138,8 +138,13 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile, TestError> {
         })?
     };
     let mut cases: Vec<Case> = Vec::with_capacity(raw.len());
-    for raw in raw {
-        let case = check_case(path, raw)?;
+    for (index, raw) in raw.into_iter().enumerate() {
+        let at = Located {
+            file: path,
+            text: &text,
+            index,
+        };
+        let case = check_case(&at, raw)?;
         if cases.iter().any(|c| c.name == case.name) {
             return Err(TestError::Case {
                 file: path.to_path_buf(),
@@ -155,7 +160,15 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile, TestError> {
     })
 }
 
-fn check_case(file: &Path, raw: RawCase) -> Result<Case, TestError> {
+/// A case in its file, to name the line of a field.
+struct Located<'a> {
+    file: &'a Path,
+    text: &'a str,
+    index: usize,
+}
+
+fn check_case(at: &Located<'_>, raw: RawCase) -> Result<Case, TestError> {
+    let file = at.file;
     let fail = |reason: String| TestError::Case {
         file: file.to_path_buf(),
         case: raw.name.clone(),
@@ -168,14 +181,19 @@ fn check_case(file: &Path, raw: RawCase) -> Result<Case, TestError> {
         None => "{}".to_string(),
         Some(value) => serde_json::to_string(value).map_err(|e| fail(format!("config: {e}")))?,
     };
-    let observation = observation_of(&raw.observation, "observation").map_err(&fail)?;
+    let observation_at = |value: &serde_json::Value, field: &str| {
+        observation_of(value, field, at).map_err(|error| TestError::Observation {
+            case: raw.name.clone(),
+            error,
+        })
+    };
+    let observation = observation_at(&raw.observation, "observation")?;
     let history = raw
         .history
         .iter()
         .enumerate()
-        .map(|(i, v)| observation_of(v, &format!("history[{i}]")))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(&fail)?;
+        .map(|(i, v)| observation_at(v, &format!("history[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
     let now = match &raw.now {
         None => observation.observed_at,
         Some(text) => text
@@ -217,9 +235,35 @@ fn check_case(file: &Path, raw: RawCase) -> Result<Case, TestError> {
     })
 }
 
-fn observation_of(value: &serde_json::Value, field: &str) -> Result<Observation, String> {
-    let text = serde_json::to_string(value).map_err(|e| format!("{field}: {e}"))?;
-    parse_observation(&text, field).map_err(|e| e.to_string())
+/// The observation at `field` of the case; an error names the field path
+/// and its line in the case file.
+fn observation_of(
+    value: &serde_json::Value,
+    field: &str,
+    at: &Located<'_>,
+) -> Result<Observation, FieldError> {
+    let file = at.file.display().to_string();
+    let checked = from_value::<Observation>(value, &file)
+        .map_err(ModelError::from)
+        .and_then(|o| o.check(&file).map(|()| o));
+    checked.map_err(|e| {
+        let e = match e {
+            ModelError::Field(e) => e,
+            ModelError::Invalid {
+                source_name,
+                field,
+                reason,
+            } => FieldError {
+                file: source_name,
+                field,
+                line: None,
+                reason,
+            },
+        };
+        let e = e.under(field);
+        let line = yaml_line(at.text, &join_field(&format!("[{}]", at.index), &e.field));
+        FieldError { line, ..e }
+    })
 }
 
 fn error_kind(kind: &str) -> Result<ErrorCode, String> {

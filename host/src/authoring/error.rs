@@ -1,5 +1,6 @@
 //! Why `dataslo test` could not run: each names the file (and case) to fix.
 
+use crate::model::FieldError;
 use crate::slo::YamlError;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -41,6 +42,15 @@ pub enum TestError {
         case: String,
         /// What is wrong, naming the field.
         reason: String,
+    },
+    /// A case's observation (or history item) that is no valid
+    /// observation: the file, its line and the field path.
+    #[error("{error} (case `{case}`)")]
+    Observation {
+        /// The case's name.
+        case: String,
+        /// Where and what.
+        error: FieldError,
     },
     /// No `tests/*.yaml` with a case.
     #[error("no cases: {} holds no *.yaml case file (see docs/policy-tests.md)", dir.display())]

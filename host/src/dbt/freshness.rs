@@ -101,7 +101,7 @@ pub(super) fn observation(
 /// The model's own checks (times the contract can carry), naming the result.
 pub(super) fn check(obs: &Observation, doc: &Doc<'_>, path: &str) -> Result<(), DbtError> {
     obs.check(doc.file).map_err(|e| match e {
-        crate::model::ModelError::Invalid { field, reason, .. } => {
+        crate::model::ModelError::Field(crate::model::FieldError { field, reason, .. }) => {
             doc.error(path, format!("the observation's {field}: {reason}"))
         }
         other => doc.error(path, other.to_string()),

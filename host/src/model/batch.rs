@@ -1,7 +1,7 @@
 //! Observation input as callers send it: one JSON object, a JSON array, or
 //! NDJSON (one object per line, errors naming the line).
 
-use super::{ModelError, Observation, parse_history, parse_observation};
+use super::{ModelError, Observation, parse_history, parse_observation, parse_observation_at};
 
 /// Parses `text` from `source`: an object, an array, or one object per line.
 pub fn parse_observations(text: &str, source: &str) -> Result<Vec<Observation>, ModelError> {
@@ -19,7 +19,7 @@ pub fn parse_observations(text: &str, source: &str) -> Result<Vec<Observation>, 
     }
     lines
         .into_iter()
-        .map(|(i, line)| parse_observation(line, &format!("{source}:{}", i + 1)))
+        .map(|(i, line)| parse_observation_at(line, source, i + 1))
         .collect()
 }
 

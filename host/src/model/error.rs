@@ -1,17 +1,13 @@
+use super::FieldError;
 use thiserror::Error;
 
 /// Input that does not fit the model. Every variant names where it came from.
 #[derive(Debug, Error)]
 pub enum ModelError {
-    /// The JSON is malformed or does not match the format; serde's message names
-    /// the field, line and column.
-    #[error("{source_name}: {error}")]
-    Json {
-        /// The file (or `-` for standard input) the text came from.
-        source_name: String,
-        /// What serde found.
-        error: serde_json::Error,
-    },
+    /// The text is malformed, or a value does not fit the format: the file,
+    /// the field path and the line.
+    #[error(transparent)]
+    Field(#[from] FieldError),
     /// A value is well-formed JSON but not acceptable.
     #[error("{source_name}: {field}: {reason}")]
     Invalid {

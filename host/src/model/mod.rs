@@ -10,6 +10,7 @@
 mod alert;
 mod batch;
 mod error;
+mod field_error;
 mod json;
 mod measurement;
 mod notifier;
@@ -23,12 +24,13 @@ mod time_sanity;
 pub use alert::{AlertName, AlertWindow, NameError, Severity, TransitionState};
 pub use batch::parse_observations;
 pub use error::ModelError;
+pub use field_error::{FieldError, from_json, from_value, join as join_field};
 pub use json::{escape_json, to_json, to_json_pretty};
 pub use measurement::{Measurement, SumOverflow, sum_events};
 pub use notifier::Notifier;
 pub use observation::{
     Assertion, ColumnMetrics, DatasetRef, Observation, Quantiles, RunState, SchemaField,
-    parse_history, parse_observation, quantiles_from_map,
+    parse_history, parse_observation, parse_observation_at, quantiles_from_map,
 };
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};

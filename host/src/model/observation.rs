@@ -1,6 +1,6 @@
 //! The observation JSON format (documented in `docs/observation-format.md`).
 
-use super::{ModelError, SharedText};
+use super::{FieldError, ModelError, SharedText, from_json};
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use std::collections::BTreeMap;
@@ -200,21 +200,25 @@ fn check_range(ts: Timestamp, field: &str, source_name: &str) -> Result<(), Mode
     if i64::try_from(ts.as_nanosecond()).is_ok() {
         Ok(())
     } else {
-        Err(ModelError::Invalid {
-            source_name: source_name.into(),
+        Err(ModelError::Field(FieldError {
+            file: source_name.into(),
             field: field.into(),
+            line: None,
             reason: format!("{ts} is outside the supported range (years 1678 to 2262)"),
-        })
+        }))
     }
 }
 
 impl Observation {
     /// Checks what serde cannot: names present, timestamps in range.
     pub fn check(&self, source_name: &str) -> Result<(), ModelError> {
-        let invalid = |field: &str, reason: &str| ModelError::Invalid {
-            source_name: source_name.into(),
-            field: field.into(),
-            reason: reason.into(),
+        let invalid = |field: &str, reason: &str| {
+            ModelError::Field(FieldError {
+                file: source_name.into(),
+                field: field.into(),
+                line: None,
+                reason: reason.into(),
+            })
         };
         if self.dataset.name.is_empty() {
             return Err(invalid("dataset.name", "must not be empty"));
@@ -233,26 +237,47 @@ impl Observation {
     }
 }
 
-/// Parses one observation from JSON text that came from `source_name`.
+/// Parses one observation from JSON text that came from `source_name`; an
+/// error names the field path and the line.
 pub fn parse_observation(text: &str, source_name: &str) -> Result<Observation, ModelError> {
-    let obs: Observation = serde_json::from_str(text).map_err(|error| ModelError::Json {
-        source_name: source_name.into(),
-        error,
+    parse_observation_at(text, source_name, 1)
+}
+
+/// [`parse_observation`] of text that starts at line `first_line` of the
+/// file (a line of NDJSON).
+pub fn parse_observation_at(
+    text: &str,
+    source_name: &str,
+    first_line: usize,
+) -> Result<Observation, ModelError> {
+    let obs: Observation = from_json(text, source_name, first_line)?;
+    obs.check(source_name).map_err(|e| match e {
+        // One line of text: the whole observation is on it.
+        ModelError::Field(mut e) if e.line.is_none() && !text.trim().contains('\n') => {
+            e.line = Some(first_line);
+            ModelError::Field(e)
+        }
+        other => other,
     })?;
-    obs.check(source_name)?;
     Ok(obs)
 }
 
 /// Parses a JSON array of observations (a history), newest or oldest first.
 pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<Observation>, ModelError> {
-    let list: Vec<Observation> = serde_json::from_str(text).map_err(|error| ModelError::Json {
-        source_name: source_name.into(),
-        error,
-    })?;
+    let list: Vec<Observation> = from_json(text, source_name, 1)?;
     for (i, obs) in list.iter().enumerate() {
-        obs.check(&format!("{source_name}[{i}]"))?;
+        obs.check(source_name)
+            .map_err(|e| under(e, &format!("[{i}]")))?;
     }
     Ok(list)
+}
+
+/// A check's error, its field under `parent`.
+fn under(e: ModelError, parent: &str) -> ModelError {
+    match e {
+        ModelError::Field(e) => ModelError::Field(e.under(parent)),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -276,7 +301,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("obs.json: unknown field `rowcount`"),
+            err.starts_with("obs.json:1: rowcount: unknown field `rowcount`"),
             "{err}"
         );
     }
@@ -287,7 +312,7 @@ mod tests {
         let err = parse_observation(&text, "obs.json")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("obs.json") && err.contains("line 1"), "{err}");
+        assert!(err.starts_with("obs.json:1: observed_at: "), "{err}");
         let offset = MINIMAL.replace("08:00:00Z", "10:00:00+02:00");
         assert_eq!(
             parse_observation(&offset, "x").unwrap(),
@@ -312,7 +337,7 @@ mod tests {
     fn timestamps_beyond_the_contract_range_are_refused_with_the_field() {
         let text = MINIMAL.replace("2026-11-26", "2300-01-01");
         let err = parse_observation(&text, "x").unwrap_err().to_string();
-        assert!(err.starts_with("x: observed_at:"), "{err}");
+        assert!(err.starts_with("x:1: observed_at:"), "{err}");
     }
 
     #[test]
@@ -354,6 +379,6 @@ mod tests {
     fn history_errors_name_the_entry() {
         let text = format!("[{MINIMAL},{}]", MINIMAL.replace("events", ""));
         let err = parse_history(&text, "h.json").unwrap_err().to_string();
-        assert!(err.starts_with("h.json[1]: dataset.name"), "{err}");
+        assert!(err.starts_with("h.json: [1].dataset.name"), "{err}");
     }
 }

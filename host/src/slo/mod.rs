@@ -19,6 +19,7 @@ mod sites;
 mod warnings;
 mod yaml_events;
 mod yaml_limits;
+mod yaml_lines;
 mod yaml_value;
 
 /// Alert severities and threshold comparisons are the ledger's too, so they
@@ -35,3 +36,4 @@ pub use warnings::SloWarning;
 pub use yaml_limits::{
     MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_EXPANDED_BYTES, MAX_YAML_VALUES, YamlError, check_yaml,
 };
+pub use yaml_lines::yaml_line;

@@ -15,12 +15,16 @@ pub(super) enum Event {
     CollectionStart {
         anchor: Option<Vec<u8>>,
         line: usize,
+        /// A mapping, not a sequence.
+        mapping: bool,
     },
     CollectionEnd,
     Scalar {
         anchor: Option<Vec<u8>>,
         bytes: usize,
         line: usize,
+        /// The scalar's text, for finding a key (`yaml_lines`).
+        text: Vec<u8>,
     },
     Alias {
         anchor: Vec<u8>,
@@ -93,10 +97,12 @@ impl Iterator for Events<'_> {
                 unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::CollectionStart {
                     anchor: anchor(event.data.sequence_start.anchor),
                     line,
+                    mapping: false,
                 },
                 unsafe_sys::YAML_MAPPING_START_EVENT => Event::CollectionStart {
                     anchor: anchor(event.data.mapping_start.anchor),
                     line,
+                    mapping: true,
                 },
                 unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
                     Event::CollectionEnd
@@ -105,6 +111,7 @@ impl Iterator for Events<'_> {
                     anchor: anchor(event.data.scalar.anchor),
                     bytes: event.data.scalar.length as usize,
                     line,
+                    text: scalar_text(event.data.scalar.value, event.data.scalar.length as usize),
                 },
                 unsafe_sys::YAML_ALIAS_EVENT => Event::Alias {
                     anchor: anchor(event.data.alias.anchor).unwrap_or_default(),
@@ -116,6 +123,18 @@ impl Iterator for Events<'_> {
             Some(read)
         }
     }
+}
+
+/// A scalar's bytes.
+///
+/// # Safety
+/// `value` is null or points to `length` bytes libyaml owns.
+unsafe fn scalar_text(value: *const u8, length: usize) -> Vec<u8> {
+    if value.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: as the caller promises.
+    unsafe { std::slice::from_raw_parts(value, length) }.to_vec()
 }
 
 /// The anchor's name, if the event has one.
@@ -146,7 +165,8 @@ mod tests {
         let events: Vec<_> = Events::new(b"a: &x [1]\nb: *x\n").unwrap().collect();
         assert!(events.contains(&Event::CollectionStart {
             anchor: Some(b"x".to_vec()),
-            line: 1
+            line: 1,
+            mapping: false,
         }));
         assert!(events.contains(&Event::Alias {
             anchor: b"x".to_vec(),
@@ -155,7 +175,8 @@ mod tests {
         assert!(events.contains(&Event::Scalar {
             anchor: None,
             bytes: 1,
-            line: 1
+            line: 1,
+            text: b"a".to_vec(),
         }));
     }
 

@@ -107,7 +107,7 @@ pub fn check_yaml(text: &str) -> Result<(), YamlError> {
                 anchors.clear();
                 continue;
             }
-            Event::CollectionStart { anchor, line } => {
+            Event::CollectionStart { anchor, line, .. } => {
                 if open.len() >= MAX_YAML_DEPTH {
                     return Err(YamlError::TooDeep {
                         line,
@@ -131,6 +131,7 @@ pub fn check_yaml(text: &str) -> Result<(), YamlError> {
                 anchor,
                 bytes,
                 line,
+                ..
             } => {
                 let size = Size {
                     values: 1,
