@@ -44,4 +44,42 @@ fn main() {
     println!("cargo:rustc-env=DATASLO_WASMTIME_VERSION={wasmtime}");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("builtins.rs"), code).expect("write builtins.rs");
+    std::fs::write(out.join("builtin_cases.rs"), case_files(&found))
+        .expect("write builtin_cases.rs");
+}
+
+/// Each built-in's case files (`policies/NAME/tests/*.yaml`), embedded for
+/// `slo validate`'s examples (see `authoring/builtin_cases.rs`).
+fn case_files(found: &[(String, dataslo_wasm_build::Guest)]) -> String {
+    let mut code = String::from(
+        "/// Built-in policies' case files: (name, [(file name, YAML)]).\n\
+         pub static BUILTIN_CASES: &[(&str, &[(&str, &str)])] = &[\n",
+    );
+    for (name, guest) in found {
+        let tests = guest.dir.join("tests");
+        println!("cargo:rerun-if-changed={}", tests.display());
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&tests)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect();
+        files.sort();
+        writeln!(code, "    ({name:?}, &[").expect("write to String");
+        for file in files {
+            println!("cargo:rerun-if-changed={}", file.display());
+            let shown = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            writeln!(
+                code,
+                "        ({:?}, include_str!({:?})),",
+                shown.unwrap_or_default(),
+                file.display().to_string()
+            )
+            .expect("write to String");
+        }
+        code.push_str("    ]),\n");
+    }
+    code.push_str("];\n");
+    code
 }

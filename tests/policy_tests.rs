@@ -49,7 +49,7 @@ fn the_freshness_crate_passes_its_own_cases_in_the_sandbox() {
     );
     assert!(stdout.contains(FRESH_CASE), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
-    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
@@ -57,10 +57,10 @@ fn the_results_are_json_for_scripts() {
     let out = dataslo_test(&["policies/freshness", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    assert_eq!(report["passed"], 5, "{report}");
+    assert_eq!(report["passed"], 6, "{report}");
     assert_eq!(report["failed"], 0, "{report}");
     let cases = report["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 5);
+    assert_eq!(cases.len(), 6);
     assert_eq!(cases[0]["file"], "tests/freshness.yaml");
     assert_eq!(cases[0]["case"], FRESH_CASE);
     assert_eq!(cases[0]["passed"], true);
@@ -100,11 +100,11 @@ fn a_wrong_expected_value_fails_the_run_naming_the_case_in_the_table_and_the_jun
         row.contains("`freshness`: value 3600, expected 3601"),
         "{row}"
     );
-    assert!(stdout.contains("4 passed, 1 failed"), "{stdout}");
-    assert!(text(&out.stderr).contains("1 of 5 case(s) failed"));
+    assert!(stdout.contains("5 passed, 1 failed"), "{stdout}");
+    assert!(text(&out.stderr).contains("1 of 6 case(s) failed"));
 
     let xml = std::fs::read_to_string(&junit).expect("the JUnit XML is written");
-    assert!(xml.contains("tests=\"5\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("tests=\"6\" failures=\"1\""), "{xml}");
     let case = xml
         .split("<testcase ")
         .find(|c| c.contains("name=\"dbt&apos;s stg_customers an hour after its run is fresh\""))

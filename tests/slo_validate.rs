@@ -308,3 +308,56 @@ fn format_json_lists_files_slos_errors_and_warnings() {
     assert_eq!(report["warnings"][0]["suggestion"], "SLO");
     assert_eq!(report["skipped"][0]["kind"], "Slo");
 }
+
+/// A freshness SLO whose config is `max_age` and whose objective is `op value`.
+fn freshness_objective(name: &str, max_age: &str, op: &str, value: &str) -> String {
+    slo(
+        name,
+        "builtin:freshness",
+        &format!("{{ max_age: {max_age} }}"),
+        "freshness",
+    )
+    .replace("op: lte, value: 7200", &format!("op: {op}, value: {value}"))
+}
+
+#[test]
+fn a_threshold_contradicting_the_policys_verdict_on_its_examples_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[freshness_objective("late", "1h", "lt", "7200")],
+    );
+    let out = validate(dir.path(), &["slos.yaml"]);
+    let stdout = stdout_of(&out);
+    // A warning: `run` arms it as written.
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr_of(&out));
+    line(&stdout, "ok ", "SLO `late`");
+    let warning = line(&stdout, "warning ", "slos.yaml (document 1, `late`)");
+    for needle in [
+        "spec.objectives[0].value",
+        "objective `objective 1`",
+        "example `dbt's stg_customers 90 minutes after its run is fresh within 2h`",
+        "policies/freshness/tests/freshness.yaml",
+        "the policy says bad",
+        "`lt 7200`",
+        "value 5400 as good",
+        "docs/measurements.md",
+    ] {
+        assert!(warning.contains(needle), "no {needle:?} in {warning}");
+    }
+    assert!(stdout.contains("1 warning(s)"), "{stdout}");
+}
+
+#[test]
+fn a_threshold_agreeing_with_the_policy_on_every_example_is_no_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[freshness_objective("agreed", "2h", "lte", "7200")],
+    );
+    let out = validate(dir.path(), &["slos.yaml", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["warnings"], serde_json::json!([]), "{report}");
+    assert_eq!(report["slos"][0]["verdict"], "ok", "{report}");
+}

@@ -54,7 +54,7 @@ fn the_observation_endpoint_refuses_a_time_ahead_of_its_clock_naming_the_field()
         body["detail"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("body: observed_at: 2300")
+            .starts_with("body:1: observed_at: 2300")
     );
     let (status, body) = post(&s, "/v1/observations", ACME, JSON, &obs(&in_minutes(2)));
     assert_eq!(status, 200, "within the skew: {body}");

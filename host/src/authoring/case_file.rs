@@ -125,6 +125,11 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile, TestError> {
         path: path.to_path_buf(),
         error,
     })?;
+    parse_case_file(&text, path)
+}
+
+/// Reads the cases of `text`, a case file's content; errors name `path`.
+pub fn parse_case_file(text: &str, path: &Path) -> Result<CaseFile, TestError> {
     check_yaml(&text).map_err(|error| TestError::YamlLimits {
         file: path.to_path_buf(),
         error,
@@ -132,7 +137,7 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile, TestError> {
     let raw: Vec<RawCase> = if text.trim().is_empty() {
         Vec::new()
     } else {
-        serde_yaml_ng::from_str(&text).map_err(|error| TestError::Yaml {
+        serde_yaml_ng::from_str(text).map_err(|error| TestError::Yaml {
             file: path.to_path_buf(),
             error,
         })?
@@ -141,7 +146,7 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile, TestError> {
     for (index, raw) in raw.into_iter().enumerate() {
         let at = Located {
             file: path,
-            text: &text,
+            text,
             index,
         };
         let case = check_case(&at, raw)?;

@@ -10,12 +10,16 @@ mod case_file;
 mod compare;
 mod component;
 mod error;
+mod examples;
 mod junit;
 mod run;
 
-pub use case_file::{Case, CaseFile, Expect, ExpectedMeasurement, read_case_dir, read_case_file};
+pub use case_file::{
+    Case, CaseFile, Expect, ExpectedMeasurement, parse_case_file, read_case_dir, read_case_file,
+};
 pub use compare::{DEFAULT_TOLERANCE, compare};
 pub use component::{Component, Origin, find_component};
 pub use error::TestError;
+pub use examples::policy_examples;
 pub use junit::junit_xml;
 pub use run::{CaseOutcome, TestReport, run_cases};

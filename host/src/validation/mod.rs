@@ -3,15 +3,18 @@
 //! its config validated by the policy in the sandbox
 //! ([`Armed::policy_for`]); its `sli` must be one the policy declares. Every
 //! failure names the file, the document and the field, and a misspelt name
-//! the closest valid one.
+//! the closest valid one. A threshold that contradicts the policy's own
+//! verdict on its examples is a warning ([`threshold_verdict`]).
 //!
-//! Depends on scheduler, runtime, slo and model.
+//! Depends on scheduler, authoring, runtime, slo and model.
 
 mod names;
 mod report;
+mod threshold_verdict;
 
 pub use report::{Finding, Report, Skipped, SloReport, Verdict};
 
+use crate::authoring::policy_examples;
 use crate::model::PolicyRef;
 use crate::runtime::{EvalErrorKind, GuestError, Known, LoadErrorKind, Runtime, builtin_names};
 use crate::scheduler::{ArmFailure, Armed};
@@ -55,6 +58,12 @@ pub fn check_catalog(runtime: &Runtime, catalog: Catalog, base: &Path) -> Report
                     report.errors.push(finding);
                     Verdict::Invalid
                 };
+                if verdict == Verdict::Ok {
+                    let examples = policy_examples(&slo.policy.spec, base);
+                    let warnings =
+                        threshold_verdict::contradictions(runtime, &policy, &slo, &examples);
+                    report.warnings.extend(warnings);
+                }
                 (verdict, Some(policy.sha256_hex()))
             }
             Err(ArmFailure::NoUpload(name)) => {
