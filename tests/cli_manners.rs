@@ -196,6 +196,10 @@ fn json_documents(out: &std::process::Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A command's path, the arguments it succeeds with (none for a
+/// long-running one) and arguments it refuses.
+type Walked<'a> = (&'a str, Option<Vec<&'a str>>, Vec<&'a str>);
+
 /// Commands with no data output of their own, or owned elsewhere.
 const NOT_WALKED: [&str; 3] = ["completions", "new", "replay"];
 
@@ -235,7 +239,7 @@ fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on
     // In order: `observe` fills the ledger `run`, `status` and `ledger` read.
     // (path, arguments that succeed, arguments that are refused); long-running
     // commands are only refused.
-    let walk: Vec<(&str, Option<Vec<&str>>, Vec<&str>)> = vec![
+    let walk: Vec<Walked> = vec![
         (
             "eval",
             Some([&eval[..], &["examples/orders.json"]].concat()),

@@ -130,7 +130,7 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile, TestError> {
 
 /// Reads the cases of `text`, a case file's content; errors name `path`.
 pub fn parse_case_file(text: &str, path: &Path) -> Result<CaseFile, TestError> {
-    check_yaml(&text).map_err(|error| TestError::YamlLimits {
+    check_yaml(text).map_err(|error| TestError::YamlLimits {
         file: path.to_path_buf(),
         error,
     })?;
