@@ -361,3 +361,44 @@ fn a_threshold_agreeing_with_the_policy_on_every_example_is_no_warning() {
     assert_eq!(report["warnings"], serde_json::json!([]), "{report}");
     assert_eq!(report["slos"][0]["verdict"], "ok", "{report}");
 }
+
+#[test]
+fn a_policy_files_examples_are_the_case_files_of_its_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    // A policy crate as `dataslo test` lays it out, its component built into
+    // the crate's own target folder.
+    let project = dir.path().join("my-freshness");
+    let release = project.join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::create_dir_all(project.join("tests")).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        "[package]\nname = \"my-freshness\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        release.join("my_freshness.wasm"),
+        dataslo::runtime::builtin_bytes("freshness").unwrap(),
+    )
+    .unwrap();
+    let case = "- name: ninety minutes old\n  now: 2026-11-26T09:30:00Z\n  observation: {dataset: {namespace: n, name: t}, observed_at: 2026-11-26T08:00:00Z, last_modified: 2026-11-26T08:00:00Z}\n  measurements: [{sli: freshness, good: 1, total: 1}]\n";
+    std::fs::write(project.join("tests/cases.yaml"), case).unwrap();
+    let policy = "my-freshness/target/wasm32-wasip2/release/my_freshness.wasm";
+    let late = slo("late", policy, "{ max_age: 1h }", "freshness")
+        .replace("op: lte, value: 7200", "op: lt, value: 7200");
+    write(dir.path(), &[late]);
+    let out = validate(dir.path(), &["slos.yaml"]);
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr_of(&out));
+    let warning = line(&stdout, "warning ", "`late`");
+    assert!(
+        warning.contains("example `ninety minutes old` (my-freshness/tests/cases.yaml)"),
+        "{warning}"
+    );
+
+    // Without case files beside it, the component has no examples: no warning.
+    std::fs::remove_dir_all(project.join("tests")).unwrap();
+    let out = validate(dir.path(), &["slos.yaml"]);
+    let stdout = stdout_of(&out);
+    assert!(stdout.contains("0 warning(s)"), "{stdout}");
+}

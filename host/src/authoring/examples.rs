@@ -16,11 +16,18 @@ include!(concat!(env!("OUT_DIR"), "/builtin_cases.rs"));
 pub fn policy_examples(spec: &PolicyRef, base: &Path) -> Vec<CaseFile> {
     match spec {
         PolicyRef::Builtin(name) => builtin_examples(name),
-        PolicyRef::File(path) => project_of(&base.join(path))
-            .and_then(|dir| read_case_dir(&dir.join("tests")).ok())
-            .unwrap_or_default(),
+        // Shown as written when read from the working directory.
+        PolicyRef::File(path) if base == Path::new(".") => project_examples(path),
+        PolicyRef::File(path) => project_examples(&base.join(path)),
         PolicyRef::Uploaded(_) => Vec::new(),
     }
+}
+
+/// The case files of the crate of the component at `wasm`.
+fn project_examples(wasm: &Path) -> Vec<CaseFile> {
+    project_of(wasm)
+        .and_then(|dir| read_case_dir(&dir.join("tests")).ok())
+        .unwrap_or_default()
 }
 
 /// The embedded case files of built-in `name`.
