@@ -1,17 +1,22 @@
-//! The policy author's kit: `dataslo test` finds (and, for a Cargo project,
-//! builds) a policy component, reads the cases of its `tests/*.yaml`, runs
+//! The policy author's kit: `dataslo test` finds (and, for a Rust,
+//! JavaScript or Python project, builds) a policy component, reads the cases of its `tests/*.yaml`, runs
 //! each through the sandbox as `dataslo eval` would, and reports them as a
 //! table, JSON or JUnit XML. The case format is `docs/policy-tests.md`; the
 //! Rust SDK's `testing::run_case_file` reads the same files natively.
 //!
-//! Depends on [`crate::model`], [`crate::runtime`] and [`crate::slo`] (its YAML limits).
+//! Depends on [`crate::model`], [`crate::runtime`], [`crate::scaffold`] (the
+//! toolchain versions it pins) and [`crate::slo`] (its YAML limits).
 
+mod build_js;
+mod build_python;
+mod build_rust;
 mod case_file;
 mod compare;
 mod component;
 mod error;
 mod junit;
 mod run;
+mod toolchain;
 
 pub use case_file::{Case, CaseFile, Expect, ExpectedMeasurement, read_case_dir, read_case_file};
 pub use compare::{DEFAULT_TOLERANCE, compare};
