@@ -43,9 +43,11 @@ fn on_path(tool: &str) -> Option<PathBuf> {
     found
 }
 
-/// `dataslo new NAME EXTRA` then `dataslo test NAME`: every case passes;
-/// then one expected value made wrong: exit 1, naming the case.
-fn new_project_passes_then_fails_on_a_wrong_value(name: &str, extra: &[&str]) {
+/// `dataslo new NAME EXTRA` then `dataslo test NAME`: every case passes, and
+/// the README's `dataslo eval` of the built `component` (a path in the
+/// project, or under the shared target dir) on its `obs.json` is good; then
+/// one expected value made wrong: exit 1, naming the case.
+fn new_project_passes_then_fails_on_a_wrong_value(name: &str, extra: &[&str], component: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let engine = engine_config(dir.path());
     let mut args = vec!["new", name];
@@ -63,6 +65,31 @@ fn new_project_passes_then_fails_on_a_wrong_value(name: &str, extra: &[&str]) {
     let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+
+    let project = dir.path().join(name);
+    let component = project.join(component).display().to_string();
+    let config = r#"{"min_rows": 1000}"#;
+    let args = [
+        "eval",
+        "--policy",
+        &component,
+        "--config",
+        config,
+        "--observation",
+        "obs.json",
+    ];
+    let out = dataslo_in(
+        &project,
+        &[&args[..], &["--engine-config", &engine, "--format", "json"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let m = &answer["measurements"][0];
+    assert_eq!(
+        (&m["sli"], &m["good"], &m["total"]),
+        (&"min_rows".into(), &1.into(), &1.into()),
+        "{answer}"
+    );
 
     let cases = dir.path().join(name).join("tests/cases.yaml");
     let text = std::fs::read_to_string(&cases).expect("read the cases");
@@ -84,13 +111,20 @@ fn new_project_passes_then_fails_on_a_wrong_value(name: &str, extra: &[&str]) {
 
 #[test]
 fn a_new_rust_project_with_the_sdk_it_carries_builds_and_passes_its_cases() {
-    new_project_passes_then_fails_on_a_wrong_value("rows-floor", &[]);
+    let built = workspace().join("target/policy-new/wasm32-wasip2/release/rows_floor.wasm");
+    new_project_passes_then_fails_on_a_wrong_value("rows-floor", &[], &built.display().to_string());
 }
 
 #[test]
 fn a_new_rust_project_on_a_checkouts_sdk_builds_and_passes_its_cases() {
     let sdk = workspace().join("guest-sdk").display().to_string();
-    new_project_passes_then_fails_on_a_wrong_value("rows-floor-checkout", &["--sdk-path", &sdk]);
+    let built =
+        workspace().join("target/policy-new/wasm32-wasip2/release/rows_floor_checkout.wasm");
+    new_project_passes_then_fails_on_a_wrong_value(
+        "rows-floor-checkout",
+        &["--sdk-path", &sdk],
+        &built.display().to_string(),
+    );
 }
 
 #[test]
@@ -98,7 +132,11 @@ fn a_new_javascript_project_builds_with_componentize_js_and_passes_its_cases() {
     if on_path("componentize-js").is_none() {
         return;
     }
-    new_project_passes_then_fails_on_a_wrong_value("rows-js", &["--lang", "javascript"]);
+    new_project_passes_then_fails_on_a_wrong_value(
+        "rows-js",
+        &["--lang", "javascript"],
+        "target/policy.wasm",
+    );
 }
 
 #[test]
@@ -106,7 +144,11 @@ fn a_new_python_project_builds_with_componentize_py_and_passes_its_cases() {
     if on_path("componentize-py").is_none() {
         return;
     }
-    new_project_passes_then_fails_on_a_wrong_value("rows_py", &["--lang", "python"]);
+    new_project_passes_then_fails_on_a_wrong_value(
+        "rows_py",
+        &["--lang", "python"],
+        "target/policy.wasm",
+    );
 }
 
 #[test]
@@ -159,4 +201,27 @@ fn a_missing_toolchain_is_an_input_error_naming_the_tool_and_its_install() {
         message.contains("`componentize-js` is not installed") && message.contains("npm install"),
         "{message}"
     );
+}
+
+#[test]
+fn new_help_shows_examples_and_json_lists_what_it_wrote() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dataslo_in(dir.path(), &["new", "--help"]);
+    let help = stdout_of(&out);
+    assert!(
+        help.contains("Examples:") && help.contains("dataslo new min-rows --lang python"),
+        "{help}"
+    );
+    let out = dataslo_in(
+        dir.path(),
+        &["new", "rows", "--lang", "python", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(made["lang"], "python", "{made}");
+    assert_eq!(made["install"], "pip install -r requirements.txt", "{made}");
+    for file in made["files"].as_array().expect("files") {
+        let file = file.as_str().expect("a path");
+        assert!(dir.path().join("rows").join(file).is_file(), "{file}");
+    }
 }

@@ -52,8 +52,8 @@ pub enum Command {
     /// and tests it.
     #[command(after_help = "Examples:\n  \
         dataslo new min-rows && cd min-rows && dataslo test\n  \
-        dataslo new orders-check --lang javascript\n  \
-        dataslo new orders-check --lang python\n  \
+        dataslo new min-rows --lang javascript\n  \
+        dataslo new min-rows --lang python\n  \
         dataslo new my-policy --sdk-path ~/src/dataslo/guest-sdk")]
     New(NewArgs),
     /// List the built-in policies.

@@ -81,6 +81,11 @@ pub fn create(
             "tests/cases.yaml".into(),
             include_bytes!("templates/cases.yaml").to_vec(),
         ),
+        // An observation for the README's `dataslo eval`.
+        (
+            "obs.json".into(),
+            include_bytes!("templates/obs.json").to_vec(),
+        ),
     ];
     let text = |path: &str, template: &str| (path.to_string(), fill(template).into_bytes());
     let install = match lang {
@@ -198,7 +203,13 @@ mod tests {
         assert_eq!(created.dir, dir.path().join("min-rows"));
         assert_eq!(created.install, None);
         let read = |p: &str| std::fs::read_to_string(created.dir.join(p)).unwrap();
-        for file in ["Cargo.toml", "src/lib.rs", "README.md", "tests/cases.yaml"] {
+        for file in [
+            "Cargo.toml",
+            "src/lib.rs",
+            "README.md",
+            "tests/cases.yaml",
+            "obs.json",
+        ] {
             assert!(created.files.iter().any(|f| f == file), "{file}");
         }
         let manifest = read("Cargo.toml");
