@@ -46,6 +46,8 @@ fn main() {
     std::fs::write(out.join("builtins.rs"), code).expect("write builtins.rs");
     std::fs::write(out.join("builtin_cases.rs"), case_files(&found))
         .expect("write builtin_cases.rs");
+    std::fs::write(out.join("scaffold_files.rs"), scaffold_files(&workspace))
+        .expect("write scaffold_files.rs");
 }
 
 /// Each built-in's case files (`policies/NAME/tests/*.yaml`), embedded for
@@ -81,5 +83,57 @@ fn case_files(found: &[(String, dataslo_wasm_build::Guest)]) -> String {
         code.push_str("    ]),\n");
     }
     code.push_str("];\n");
+    code
+}
+
+/// What `dataslo new` writes into a project: the SDK's source, the WIT and
+/// the workspace manifest its versions are read from (see `scaffold/`).
+fn scaffold_files(workspace: &std::path::Path) -> String {
+    let sdk = workspace.join("guest-sdk");
+    let wit = workspace.join("wit/policy.wit");
+    let manifest = workspace.join("Cargo.toml");
+    for path in [&sdk, &wit, &manifest] {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    let mut files = Vec::new();
+    let mut todo = vec![sdk.clone()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read guest-sdk/").flatten() {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if hidden || path.ends_with("target") {
+                continue;
+            }
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut code = String::from(
+        "/// The SDK's files: (path under guest-sdk/, bytes).\npub static SDK_FILES: &[(&str, &[u8])] = &[\n",
+    );
+    for path in &files {
+        let relative = path.strip_prefix(&sdk).expect("under guest-sdk/");
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        writeln!(
+            code,
+            "    ({relative:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to String");
+    }
+    code.push_str("];\n");
+    writeln!(
+        code,
+        "/// wit/policy.wit.\npub static WIT: &[u8] = include_bytes!({:?});\n\
+         /// The workspace's Cargo.toml: the versions the SDK inherits.\n\
+         pub static WORKSPACE_MANIFEST: &str = include_str!({:?});",
+        wit.display().to_string(),
+        manifest.display().to_string()
+    )
+    .expect("write to String");
     code
 }

@@ -48,6 +48,7 @@ mod output_edges;
 mod overflow;
 mod parallel;
 mod policies_api;
+mod policy_new;
 mod policy_tests;
 mod pool_limits;
 mod python_guest;

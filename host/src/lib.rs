@@ -10,7 +10,7 @@
 //!
 //! | layer | modules | what they hold |
 //! | --- | --- | --- |
-//! | 0 | model, executor | plain data (observations, measurements, alerts, policy references); the fair worker pool |
+//! | 0 | model, executor, scaffold | plain data (observations, measurements, alerts, policy references); the fair worker pool; the policy projects of `dataslo new`, with the SDK and WIT the binary carries |
 //! | 1 | runtime, slo, ledger, openlineage, dbt | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations; dbt artifacts (source freshness, test results) to observations |
 //! | 2 | config, budget, registry, authoring | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`) |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
@@ -35,6 +35,7 @@ pub mod model;
 pub mod openlineage;
 pub mod registry;
 pub mod runtime;
+pub mod scaffold;
 pub mod scheduler;
 pub mod server;
 pub mod service;

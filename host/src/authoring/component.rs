@@ -1,15 +1,12 @@
 //! Finding the component a `dataslo test PATH` tests: a policy crate's
-//! `wasm32-wasip2` build (built first when missing or older than its
-//! sources), or else the one `.wasm` file in PATH (a component built by
-//! another language's toolchain).
+//! `wasm32-wasip2` build, a JavaScript project's (package.json and
+//! policy.js) or a Python project's (app.py) `target/policy.wasm`, each built
+//! first when missing or older than its sources; or else the one `.wasm`
+//! file in PATH (a component built by another toolchain).
 
-use super::TestError;
+use super::{TestError, build_js, build_python, build_rust};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::SystemTime;
-
-/// The target policy crates are built for.
-const TARGET: &str = "wasm32-wasip2";
 
 /// The component to test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,44 +15,37 @@ pub struct Component {
     pub path: PathBuf,
     /// How it was found.
     pub origin: Origin,
+    /// Where compiled code of it may be cached between runs: the project's
+    /// `target/` for a JavaScript or Python project, whose components take
+    /// seconds to compile.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// How the component was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// Cargo built it just now.
+    /// Its toolchain built it just now.
     Built,
-    /// A crate's build, newer than its sources.
+    /// A project's build, newer than its sources.
     UpToDate,
     /// The one `.wasm` file in the folder.
     File,
 }
 
-/// The component of the policy in `dir`. A crate is built with
-/// `cargo build --release --target wasm32-wasip2` (cargo's output goes to
-/// stderr) when its component is missing or older than its `Cargo.toml`,
-/// `Cargo.lock`, `build.rs`, `src/` or `wit/`.
+/// The component of the policy in `dir`: a Cargo crate (`Cargo.toml`), a
+/// JavaScript project (`package.json` and `policy.js`) or a Python project
+/// (`app.py`) is built when its component is missing or older than its
+/// sources (the toolchain's output goes to stderr); else the folder's one
+/// `.wasm` file.
 pub fn find_component(dir: &Path) -> Result<Component, TestError> {
-    let manifest = dir.join("Cargo.toml");
-    if manifest.is_file() {
-        let path = crate_component(&manifest)?;
-        if is_fresh(&path, dir) {
-            return Ok(Component {
-                path,
-                origin: Origin::UpToDate,
-            });
-        }
-        build(&manifest)?;
-        if !path.is_file() {
-            return Err(TestError::Cargo {
-                manifest,
-                reason: format!("built, but {} is missing", path.display()),
-            });
-        }
-        return Ok(Component {
-            path,
-            origin: Origin::Built,
-        });
+    if dir.join("Cargo.toml").is_file() {
+        return build_rust::component(dir);
+    }
+    if dir.join("package.json").is_file() && dir.join("policy.js").is_file() {
+        return build_js::component(dir);
+    }
+    if dir.join("app.py").is_file() {
+        return build_python::component(dir);
     }
     let entries = std::fs::read_dir(dir).map_err(|error| TestError::Read {
         path: dir.to_path_buf(),
@@ -74,6 +64,7 @@ pub fn find_component(dir: &Path) -> Result<Component, TestError> {
         1 => Ok(Component {
             path: found.remove(0),
             origin: Origin::File,
+            cache_dir: None,
         }),
         _ => Err(TestError::SeveralComponents {
             dir: dir.to_path_buf(),
@@ -87,103 +78,26 @@ pub fn find_component(dir: &Path) -> Result<Component, TestError> {
     }
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// Where cargo puts the crate's component: asks `cargo metadata`, which
-/// knows the target directory (a workspace's, or `CARGO_TARGET_DIR`) and the
-/// library's name.
-fn crate_component(manifest: &Path) -> Result<PathBuf, TestError> {
-    let fail = |reason: String| TestError::Cargo {
-        manifest: manifest.to_path_buf(),
-        reason,
-    };
-    let output = cargo()
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(manifest)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("cannot run cargo metadata: {e}")))?;
-    if !output.status.success() {
-        return Err(fail(
-            "cargo metadata failed; see its output above".to_string(),
-        ));
-    }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| fail(format!("cargo metadata answered no JSON: {e}")))?;
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .ok_or_else(|| fail("cargo metadata names no target directory".into()))?;
-    let wanted = std::fs::canonicalize(manifest).unwrap_or_else(|_| manifest.to_path_buf());
-    let package = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| {
-            p["manifest_path"]
-                .as_str()
-                .is_some_and(|m| std::fs::canonicalize(m).is_ok_and(|m| m == wanted))
-        })
-        .ok_or_else(|| fail("is no package (a virtual workspace?)".into()))?;
-    let library = package["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| {
-            t["crate_types"]
-                .as_array()
-                .is_some_and(|types| types.iter().any(|k| k == "cdylib"))
-        })
-        .and_then(|t| t["name"].as_str())
-        .ok_or_else(|| TestError::NotAPolicyCrate {
-            manifest: manifest.to_path_buf(),
-        })?;
-    Ok(Path::new(target_dir)
-        .join(TARGET)
-        .join("release")
-        .join(format!("{}.wasm", library.replace('-', "_"))))
-}
-
-fn build(manifest: &Path) -> Result<(), TestError> {
-    let status = cargo()
-        .args(["build", "--release", "--target", TARGET, "--manifest-path"])
-        .arg(manifest)
-        // Our stdout is the report; cargo's messages are for the terminal.
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .status()
-        .map_err(|e| TestError::Cargo {
-            manifest: manifest.to_path_buf(),
-            reason: format!("cannot run cargo build: {e}"),
-        })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(TestError::Cargo {
-            manifest: manifest.to_path_buf(),
-            reason: format!(
-                "cargo build --release --target {TARGET} failed ({status}); see its output above \
-                 (is the target installed? `rustup target add {TARGET}`)"
-            ),
-        })
-    }
-}
-
-/// Whether `component` exists and is newer than every source of `dir`.
-fn is_fresh(component: &Path, dir: &Path) -> bool {
+/// Whether `component` exists and is newer than every source of `dir`: the
+/// files or folders `names`, and its top-level files ending in one of
+/// `extensions`.
+pub(super) fn is_fresh(component: &Path, dir: &Path, names: &[&str], extensions: &[&str]) -> bool {
     let Some(built) = modified(component) else {
         return false;
     };
     let mut newest = None;
-    for name in ["Cargo.toml", "Cargo.lock", "build.rs", "src", "wit"] {
+    for name in names {
         newest = newest.max(newest_in(&dir.join(name)));
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        {
+            newest = newest.max(modified(&path));
+        }
     }
     newest.is_none_or(|source| source <= built)
 }
@@ -228,7 +142,8 @@ mod tests {
         let component = dir.path().join("p.wasm");
         std::fs::create_dir(dir.path().join("src")).unwrap();
         std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
-        assert!(!is_fresh(&component, dir.path()), "missing is stale");
+        let fresh = |c: &Path| is_fresh(c, dir.path(), &["src"], &["py"]);
+        assert!(!fresh(&component), "missing is stale");
         std::fs::write(&component, b"").unwrap();
         let old = SystemTime::now() - std::time::Duration::from_secs(60);
         std::fs::File::options()
@@ -237,13 +152,23 @@ mod tests {
             .unwrap()
             .set_modified(old)
             .unwrap();
-        assert!(!is_fresh(&component, dir.path()));
+        assert!(!fresh(&component));
         std::fs::File::options()
             .write(true)
             .open(&component)
             .unwrap()
             .set_modified(SystemTime::now() + std::time::Duration::from_secs(60))
             .unwrap();
-        assert!(is_fresh(&component, dir.path()));
+        assert!(fresh(&component));
+        // A top-level source of a listed extension counts too.
+        std::fs::write(dir.path().join("app.py"), "").unwrap();
+        assert!(fresh(&component));
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("app.py"))
+            .unwrap()
+            .set_modified(SystemTime::now() + std::time::Duration::from_secs(120))
+            .unwrap();
+        assert!(!fresh(&component));
     }
 }

@@ -58,9 +58,10 @@ pub enum TestError {
         /// The folder searched.
         dir: PathBuf,
     },
-    /// Neither a Cargo project nor a component.
+    /// Neither a project nor a component.
     #[error(
-        "no policy in {}: it has neither a Cargo.toml (a policy crate) nor a .wasm component",
+        "no policy in {}: it has no Cargo.toml (a policy crate), package.json and policy.js \
+         (JavaScript), app.py (Python) or .wasm component",
         dir.display()
     )]
     NoPolicy {
@@ -89,6 +90,29 @@ pub enum TestError {
     Cargo {
         /// The project's Cargo.toml.
         manifest: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// A JavaScript or Python project whose toolchain is not installed.
+    #[error(
+        "cannot build {}: `{tool}` is not installed (searched the project and PATH); {install}",
+        dir.display()
+    )]
+    MissingTool {
+        /// The project's folder.
+        dir: PathBuf,
+        /// The executable.
+        tool: &'static str,
+        /// How to install it.
+        install: String,
+    },
+    /// A JavaScript or Python project's toolchain failed.
+    #[error("cannot build {}: {reason}", dir.display())]
+    Build {
+        /// The project's folder.
+        dir: PathBuf,
+        /// The executable.
+        tool: &'static str,
         /// What failed.
         reason: String,
     },

@@ -1,11 +1,15 @@
-//! The policy author's kit: `dataslo test` finds (and, for a Cargo project,
-//! builds) a policy component, reads the cases of its `tests/*.yaml`, runs
+//! The policy author's kit: `dataslo test` finds (and, for a Rust,
+//! JavaScript or Python project, builds) a policy component, reads the cases of its `tests/*.yaml`, runs
 //! each through the sandbox as `dataslo eval` would, and reports them as a
 //! table, JSON or JUnit XML. The case format is `docs/policy-tests.md`; the
 //! Rust SDK's `testing::run_case_file` reads the same files natively.
 //!
-//! Depends on [`crate::model`], [`crate::runtime`] and [`crate::slo`] (its YAML limits).
+//! Depends on [`crate::model`], [`crate::runtime`], [`crate::scaffold`] (the
+//! toolchain versions it pins) and [`crate::slo`] (its YAML limits).
 
+mod build_js;
+mod build_python;
+mod build_rust;
 mod case_file;
 mod compare;
 mod component;
@@ -13,6 +17,7 @@ mod error;
 mod examples;
 mod junit;
 mod run;
+mod toolchain;
 
 pub use case_file::{
     Case, CaseFile, Expect, ExpectedMeasurement, parse_case_file, read_case_dir, read_case_file,

@@ -47,6 +47,15 @@ pub enum Command {
         dataslo test policies/uniqueness --junit target/cases.xml\n  \
         dataslo test my-policy --format json")]
     Test(TestArgs),
+    /// Write a new policy project in ./NAME: a small row-count policy with a
+    /// strict config, its test cases and a README; `dataslo test NAME` builds
+    /// and tests it.
+    #[command(after_help = "Examples:\n  \
+        dataslo new min-rows && cd min-rows && dataslo test\n  \
+        dataslo new min-rows --lang javascript\n  \
+        dataslo new min-rows --lang python\n  \
+        dataslo new my-policy --sdk-path ~/src/dataslo/guest-sdk")]
+    New(NewArgs),
     /// List the built-in policies.
     Policies {
         /// Output format.
@@ -328,6 +337,35 @@ pub struct EvalArgs {
     pub format: Format,
 }
 
+/// Arguments of `dataslo new`.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The policy's name, also its folder's and package's: lowercase letters,
+    /// digits, `-` and `_`, starting with a letter.
+    pub name: String,
+    /// The project's language.
+    #[arg(long, value_enum, default_value_t = Lang::Rust)]
+    pub lang: Lang,
+    /// Rust only: depend on the SDK of this checkout (its `guest-sdk/`
+    /// folder) instead of writing a copy into the project.
+    #[arg(long, value_name = "DIR")]
+    pub sdk_path: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The language of `dataslo new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// Cargo, on dataslo's Rust SDK.
+    Rust,
+    /// componentize-js.
+    Javascript,
+    /// componentize-py.
+    Python,
+}
+
 /// Arguments of `dataslo test`.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -341,6 +379,12 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to FILE, for CI.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// A `dataslo.toml` whose `[engine]` and `[limits]` build the sandbox
+    /// (deadline, memory, pool limits, compile cache), as `serve` would.
+    /// Default: the default limits, compiled code cached under a JavaScript
+    /// or Python project's target/.
+    #[arg(long, value_name = "FILE")]
+    pub engine_config: Option<PathBuf>,
 }
 
 impl Command {
@@ -361,6 +405,7 @@ impl Command {
             ) => *format,
             Command::Eval(EvalArgs { format, .. })
             | Command::Test(TestArgs { format, .. })
+            | Command::New(NewArgs { format, .. })
             | Command::Policies { format }
             | Command::Status { format, .. }
             | Command::Inspect { format, .. }

@@ -52,7 +52,14 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
 
 /// Starts the runtime with default limits, compiling policies in a child.
 pub fn runtime() -> Result<Runtime, Failure> {
+    runtime_caching(None)
+}
+
+/// Starts the runtime with default limits and engine, keeping compiled
+/// components in `cache_dir` when given.
+pub fn runtime_caching(cache_dir: Option<std::path::PathBuf>) -> Result<Runtime, Failure> {
     let options = EngineOptions {
+        cache_dir,
         compile: CompileOptions {
             compiler: Compiler::this_program(),
             ..CompileOptions::default()

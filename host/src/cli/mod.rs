@@ -15,6 +15,7 @@ mod inspect;
 mod ledger_cmd;
 mod ledger_rebuild;
 mod logging;
+mod new;
 mod observe;
 mod policies;
 mod policy_test;
@@ -132,6 +133,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Policies { format } => policies::run(format),
         Command::Completions { shell } => completions::run(shell),
         Command::Test(args) => policy_test::run(args),
+        Command::New(args) => new::run(args),
         Command::Inspect {
             file,
             format,

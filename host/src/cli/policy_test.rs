@@ -14,10 +14,15 @@ pub fn run(args: TestArgs) -> Result<(), Failure> {
     if component.origin == Origin::Built {
         eprintln!("built {}", component.path.display());
     }
-    let runtime = input::runtime()?;
+    let runtime = match &args.engine_config {
+        Some(path) => input::runtime_from(Some(path))?,
+        None => input::runtime_caching(component.cache_dir)?,
+    };
     let label = component.path.display().to_string();
     let bytes = input::read_bytes(&component.path)?;
-    let policy = runtime.load(&label, &bytes)?;
+    let policy = runtime
+        .load(&label, &bytes)
+        .map_err(|f| input::naming_engine_config(f.into(), args.engine_config.as_deref()))?;
     let report = run_cases(&runtime, &policy, &args.path, &cases);
     if let Some(path) = &args.junit {
         std::fs::write(path, junit_xml(&report))
