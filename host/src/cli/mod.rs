@@ -18,6 +18,8 @@ mod logging;
 mod observe;
 mod policies;
 mod policy_test;
+mod progress;
+mod replay;
 mod run;
 mod serve;
 mod setup;
@@ -176,6 +178,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             },
         ),
         Command::Import(args::ImportCommand::Dbt(args)) => import_dbt::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Ledger(args::LedgerCommand::Migrate { setup }) => ledger_cmd::migrate(&setup),
         Command::Ledger(args::LedgerCommand::Rebuild { setup, tenants }) => {
             ledger_rebuild::run(&setup, &tenants)
