@@ -242,6 +242,35 @@ fn since_replays_the_later_evaluations_with_the_earlier_observations_as_history(
     assert!(report.new.alerts.is_empty(), "the incident was before noon");
 }
 
+#[test]
+fn the_demos_freshness_slo_replayed_with_a_stricter_max_age_has_more_bad_events_and_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let end: jiff::Timestamp = "2026-11-26T00:00:00Z".parse().unwrap();
+    // Nine days hold the late load of day 8.
+    let demo = dataslo::demo::simulate(dir.path(), 9, end).unwrap();
+    let slo = demo.slos.iter().find(|s| s.name == "orders-fresh").unwrap();
+    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
+    let report = replay_with(&ledger, slo, r#"{"max_age": "1h"}"#);
+    // Every load of the nine days is kept, beyond the history depth of 100:
+    // one an hour, but seven hours of the late load.
+    assert_eq!(report.observations, 9 * 24 - 7);
+    let (old, new) = (&report.old.objectives[0], &report.new.objectives[0]);
+    assert!(new.bad > old.bad, "{old:?} {new:?}");
+    assert!(new.budget_remaining < old.budget_remaining);
+    let fired = |side: &dataslo::replay::Side| {
+        side.alerts
+            .iter()
+            .filter(|a| a.to == "firing")
+            .map(|a| a.at)
+            .min()
+            .unwrap()
+    };
+    assert!(
+        fired(&report.new) < fired(&report.old),
+        "a stricter limit pages earlier in the late load"
+    );
+}
+
 /// A data directory whose ledger holds [`run`]'s history under `max_age: 2h`.
 fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
