@@ -409,7 +409,11 @@ fn the_json_report_holds_both_sides_with_figures_and_alerts() {
 #[test]
 fn each_mistake_is_named_with_what_to_fix() {
     let dir = data_dir();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--slo", "orders-fresh", "--policy", "uploaded:fresh-v2"],
+            "policy `uploaded:fresh-v2` lives on a server",
+        ),
         (
             &["--slo", "orders-frsh"],
             "no SLO named \"orders-frsh\"; did you mean \"orders-fresh\"?",

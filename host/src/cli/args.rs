@@ -319,9 +319,8 @@ pub struct ReplayArgs {
     /// The SLO to replay.
     #[arg(long, value_name = "NAME")]
     pub slo: String,
-    /// Another policy: a component file, `builtin:NAME` or `uploaded:NAME`.
-    /// Default: the SLO's.
-    #[arg(long, value_name = "FILE|REF")]
+    /// Another policy: a component file or `builtin:NAME`. Default: the SLO's.
+    #[arg(long, value_name = "FILE|builtin:NAME")]
     pub policy: Option<String>,
     /// Another config for the policy: JSON text, or `@FILE`. Default: the SLO's.
     #[arg(long, value_name = "JSON")]

@@ -40,6 +40,16 @@ pub enum ReplayError {
         /// Why.
         error: PolicyRefError,
     },
+    /// An `uploaded:` policy: those live on a server.
+    #[error(
+        "SLO `{slo}`: policy `uploaded:{name}` lives on a server; give its component file with --policy"
+    )]
+    Uploaded {
+        /// The SLO.
+        slo: String,
+        /// The upload's name.
+        name: String,
+    },
     /// The policy does not load, its file is missing, or it refuses the config.
     #[error("SLO `{slo}`: {source}")]
     Policy {

@@ -14,21 +14,21 @@
 //! Depends on scheduler, budget, ledger, runtime, slo and model.
 
 mod apply;
+mod arm;
 mod error;
+mod evaluate;
 mod report;
 mod select;
+mod steps;
 
 pub use apply::{apply, series_name};
 pub use error::ReplayError;
 pub use report::{AlertChange, Applied, Figures, Report, Side};
 pub use select::{definitions, find};
 
-use crate::budget::sync_series;
-use crate::ledger::{Ledger, LedgerError, Transition};
-use crate::model::{Observation, PolicyRef};
-use crate::runtime::{Known, Runtime};
-use crate::scheduler::{Armed, Scheduler, tick_key};
-use crate::slo::{Indicator, PinnedPolicy, Slo, Trigger};
+use crate::ledger::{Ledger, LedgerError};
+use crate::runtime::Runtime;
+use crate::slo::{Indicator, Slo, Trigger};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -40,7 +40,7 @@ pub struct Request<'a> {
     pub runtime: &'a Arc<Runtime>,
     /// The SLO, as defined now.
     pub slo: &'a Slo,
-    /// `--policy`: a file, `builtin:NAME` or `uploaded:NAME`; `None`: the SLO's.
+    /// `--policy`: a component file or `builtin:NAME`; `None`: the SLO's.
     pub policy: Option<&'a str>,
     /// `--policy-config`: JSON; `None`: the SLO's.
     pub policy_config: Option<&'a str>,
@@ -68,7 +68,7 @@ pub fn replay(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Replayed, ReplayError> {
     let Request { ledger, slo, .. } = *request;
-    let armed = arm(request)?;
+    let armed = arm::arm(request)?;
     let observations = ledger.observations_of(&slo.dataset)?;
     let first = observations.first().map(|o| o.observed_at);
     let from = match (first, request.since) {
@@ -77,7 +77,7 @@ pub fn replay(
         (None, Some(_)) => None,
     };
     let steps = match from {
-        Some(from) => steps(ledger, slo, &observations, from)?,
+        Some(from) => steps::steps(ledger, slo, &observations, from)?,
         None => Vec::new(),
     };
     let (Some(from), Some(&to)) = (from, steps.last()) else {
@@ -88,7 +88,7 @@ pub fn replay(
         });
     };
     let scratch = Ledger::scratch(ledger.tenant(), request.history_depth)?;
-    let transitions = evaluate(
+    let transitions = evaluate::evaluate(
         request,
         &armed,
         &scratch,
@@ -143,141 +143,6 @@ pub fn replay(
     })
 }
 
-/// The SLO with the other policy and config, armed: its policy loaded (a
-/// pin only holds for the SLO's own policy) and the config validated by it.
-fn arm(request: &Request<'_>) -> Result<Armed, ReplayError> {
-    let mut slo = request.slo.clone();
-    if let Some(spec) = request.policy {
-        let parsed: PolicyRef = spec.parse().map_err(|error| ReplayError::PolicyRef {
-            spec: spec.to_string(),
-            error,
-        })?;
-        slo.policy = PinnedPolicy {
-            spec: parsed,
-            sha256: None,
-        };
-    }
-    if let Some(config) = request.policy_config {
-        serde_json::from_str::<serde_json::Value>(config).map_err(|e| {
-            ReplayError::ConfigNotJson {
-                error: e.to_string(),
-            }
-        })?;
-        slo.config = config.to_string();
-    }
-    let policy = Armed::policy_for(
-        request.runtime,
-        &slo,
-        Some(request.files),
-        &mut Known::new(),
-    )
-    .map_err(|source| ReplayError::Policy {
-        slo: slo.name.clone(),
-        source,
-    })?;
-    Ok(Armed { slo, policy })
-}
-
-/// The evaluation times from `from` on: each observation's (observation
-/// trigger), or each tick the ledger recorded (schedule), or, for a
-/// scheduled SLO that recorded none, every tick up to the last observation.
-fn steps(
-    ledger: &Ledger,
-    slo: &Slo,
-    observations: &[Observation],
-    from: jiff::Timestamp,
-) -> Result<Vec<jiff::Timestamp>, LedgerError> {
-    let mut times: Vec<jiff::Timestamp> = match slo.trigger {
-        Trigger::Observation => observations
-            .iter()
-            .map(|o| o.observed_at)
-            .filter(|t| *t >= from)
-            .collect(),
-        Trigger::Schedule(every) => {
-            let mut ticks = Vec::new();
-            for record in ledger.records(Some(&slo.name), Some(from)) {
-                let record = record?;
-                let ns = i64::try_from(record.time.as_nanosecond()).unwrap_or(i64::MAX);
-                if record.key == tick_key(ns) {
-                    ticks.push(record.time);
-                }
-            }
-            if ticks.is_empty() {
-                ticks = grid(every, from, observations.last().map(|o| o.observed_at));
-            }
-            ticks
-        }
-    };
-    times.sort();
-    times.dedup();
-    Ok(times)
-}
-
-/// The ticks of period `every` from `from` to `to`.
-fn grid(
-    every: std::time::Duration,
-    from: jiff::Timestamp,
-    to: Option<jiff::Timestamp>,
-) -> Vec<jiff::Timestamp> {
-    let Some(to) = to else { return Vec::new() };
-    let step = i128::try_from(every.as_nanos()).unwrap_or(i128::MAX).max(1);
-    let mut t = (from.as_nanosecond() + step - 1).div_euclid(step) * step;
-    let mut out = Vec::new();
-    while t <= to.as_nanosecond() {
-        match jiff::Timestamp::from_nanosecond(t) {
-            Ok(at) => out.push(at),
-            Err(_) => break,
-        }
-        t += step;
-    }
-    out
-}
-
-/// Runs the armed SLO over the observations in `scratch`, step by step,
-/// with the real scheduler, judging alerts after each step; returns the
-/// alert transitions.
-fn evaluate(
-    request: &Request<'_>,
-    armed: &Armed,
-    scratch: &Ledger,
-    observations: &[Observation],
-    from: jiff::Timestamp,
-    steps: &[jiff::Timestamp],
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<Transition>, LedgerError> {
-    // Those before the span are history only: stored, never evaluated.
-    let start = observations.partition_point(|o| o.observed_at < from);
-    let (before, during) = observations.split_at(start);
-    if !before.is_empty() {
-        scratch.put_observations(before)?;
-        let last = scratch.ingest_next()?.saturating_sub(1);
-        scratch.record_batch_at(&[], Some(last))?;
-        scratch.forget_logged(last)?;
-    }
-    sync_series(scratch, &armed.slo, from)?;
-    let mut scheduler = Scheduler::new(
-        request.runtime.clone(),
-        scratch.clone(),
-        vec![armed.clone()],
-        request.history_depth,
-    );
-    scheduler.set_durable(false);
-    let mut transitions = Vec::new();
-    let mut next = 0;
-    for (done, &at) in steps.iter().enumerate() {
-        let due = during[next..].partition_point(|o| o.observed_at <= at);
-        scheduler.ingest(&during[next..next + due])?;
-        next += due;
-        if let Trigger::Schedule(_) = armed.slo.trigger {
-            scheduler.tick(at, 1)?;
-        }
-        // Nothing is late in a replay: records come in time order.
-        transitions.extend(scheduler.evaluate_alerts(at, &[], std::time::Duration::ZERO)?);
-        progress(done + 1, steps.len());
-    }
-    Ok(transitions)
-}
-
 /// The policy the newest record in the span names.
 fn old_policy_sha256(
     ledger: &Ledger,
@@ -296,29 +161,4 @@ fn old_policy_sha256(
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(text: &str) -> jiff::Timestamp {
-        text.parse().unwrap()
-    }
-
-    #[test]
-    fn the_grid_starts_at_the_first_tick_not_before_from_and_ends_at_to() {
-        let five = std::time::Duration::from_secs(300);
-        let ticks = grid(
-            five,
-            t("2026-11-26T08:02:00Z"),
-            Some(t("2026-11-26T08:15:00Z")),
-        );
-        let expected: Vec<_> = ["08:05", "08:10", "08:15"]
-            .iter()
-            .map(|hm| t(&format!("2026-11-26T{hm}:00Z")))
-            .collect();
-        assert_eq!(ticks, expected);
-        assert!(grid(five, t("2026-11-26T08:02:00Z"), None).is_empty());
-    }
 }
