@@ -57,6 +57,10 @@ pub fn run(data_dir: Option<PathBuf>, days: i64) -> Result<(), Failure> {
         dir.display(),
         report.end
     );
+    println!(
+        "with a stricter limit: dataslo replay --data-dir {} --slo orders-fresh --policy-config '{{\"max_age\": \"1h\"}}'",
+        dir.display()
+    );
     Ok(())
 }
 
