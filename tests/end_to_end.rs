@@ -54,6 +54,7 @@ mod pool_limits;
 mod python_guest;
 mod read_commands;
 mod read_while_running;
+mod replay;
 mod scheduler;
 mod serve_process;
 mod server;

@@ -15,7 +15,7 @@
 //! | 2 | config, budget, registry, authoring | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`) |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
 //! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
-//! | 5 | service, metrics, validation | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition; `slo validate`'s checks against each SLO's policy |
+//! | 5 | service, metrics, validation, replay | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition; `slo validate`'s checks against each SLO's policy; `dataslo replay`: stored observations evaluated again with another policy or config |
 //! | 6 | server, dashboard, demo | the HTTP API of `serve` and `agent`; its HTML pages; the simulated month of `dataslo demo` |
 //! | 7 | cli | the `dataslo` command: parses arguments and prints |
 
@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod model;
 pub mod openlineage;
 pub mod registry;
+pub mod replay;
 pub mod runtime;
 pub mod scaffold;
 pub mod scheduler;

@@ -156,6 +156,14 @@ pub enum Command {
         #[arg(long = "tenant", value_name = "TENANT")]
         tenants: Vec<String>,
     },
+    /// Evaluate an SLO's stored observations again with another policy or
+    /// config, and show old against new: events, SLI, budget and the alerts
+    /// that would have fired. Writes nothing unless `--apply` (see docs/replay.md).
+    #[command(after_help = "Examples:\n  \
+        dataslo replay --data-dir ./data --slo orders-fresh --policy-config '{\"max_age\": \"1h\"}'\n  \
+        dataslo replay --slo orders-volume --policy ./volume-v2.wasm --since 2026-11-20T00:00:00Z\n  \
+        dataslo replay --slo orders-fresh --policy-config @stricter.json --format json --apply")]
+    Replay(ReplayArgs),
     /// Check, export or migrate the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -355,6 +363,35 @@ pub struct NewArgs {
     pub format: Format,
 }
 
+/// Arguments of `dataslo replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub setup: super::setup::SetupArgs,
+    /// SLO files with the SLO's definition. Default: those the ledger saved last.
+    pub slo_files: Vec<PathBuf>,
+    /// The SLO to replay.
+    #[arg(long, value_name = "NAME")]
+    pub slo: String,
+    /// Another policy: a component file or `builtin:NAME`. Default: the SLO's.
+    #[arg(long, value_name = "FILE|builtin:NAME")]
+    pub policy: Option<String>,
+    /// Another config for the policy: JSON text, or `@FILE`. Default: the SLO's.
+    #[arg(long, value_name = "JSON")]
+    pub policy_config: Option<String>,
+    /// Replay only evaluations at or after this time (RFC 3339). Default:
+    /// every retained observation.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Write the new evaluations to the ledger as a new series, `SLO@REV`.
+    #[arg(long)]
+    pub apply: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 /// The language of `dataslo new`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Lang {
@@ -406,6 +443,7 @@ impl Command {
             Command::Eval(EvalArgs { format, .. })
             | Command::Test(TestArgs { format, .. })
             | Command::New(NewArgs { format, .. })
+            | Command::Replay(ReplayArgs { format, .. })
             | Command::Policies { format }
             | Command::Status { format, .. }
             | Command::Inspect { format, .. }

@@ -8,7 +8,6 @@ use crate::demo::simulate_with_progress;
 use crate::ledger::{DEFAULT_TENANT, Ledger};
 use crate::model::to_json_pretty;
 use crate::status::status_report;
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -81,25 +80,15 @@ pub fn run(data_dir: Option<PathBuf>, days: i64, format: Format) -> Result<(), F
         dir.display(),
         report.end
     );
+    println!(
+        "with a stricter limit: dataslo replay --data-dir {} --slo orders-fresh --policy-config '{{\"max_age\": \"1h\"}}'",
+        dir.display()
+    );
     Ok(())
 }
 
-/// `simulating day 12/30` on stderr, rewritten in place, when stderr is a
-/// terminal; nothing otherwise, so captured output holds no carriage returns.
-/// The last call (`day > days`) clears the line.
+/// `simulating day 12/30` on stderr, on a terminal (see [`super::progress`]).
 fn progress_line() -> impl FnMut(i64, i64) {
-    let terminal = std::io::stderr().is_terminal();
-    move |day, days| {
-        if !terminal {
-            return;
-        }
-        let mut err = std::io::stderr().lock();
-        // A progress line that cannot be written is no reason to stop.
-        let _ = if day <= days {
-            write!(err, "\rsimulating day {day}/{days}")
-        } else {
-            write!(err, "\r\x1b[2K")
-        };
-        let _ = err.flush();
-    }
+    let mut line = super::progress::line("simulating day");
+    move |day, days| line(day.max(0) as u64, days.max(0) as u64)
 }

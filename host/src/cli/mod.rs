@@ -19,6 +19,8 @@ mod new;
 mod observe;
 mod policies;
 mod policy_test;
+mod progress;
+mod replay;
 mod run;
 mod serve;
 mod setup;
@@ -187,6 +189,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             },
         ),
         Command::Import(args::ImportCommand::Dbt(args)) => import_dbt::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Ledger(args::LedgerCommand::Migrate { setup, format }) => {
             ledger_cmd::migrate(&setup, format)
         }

@@ -27,6 +27,9 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The default of `observation_retention`: a 30-day window and a margin.
+pub const OBSERVATION_RETENTION: Duration = Duration::from_secs(35 * 86_400);
+
 /// The whole configuration. Unknown keys are errors, naming the key.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,6 +47,11 @@ pub struct Config {
     /// How long evaluation records are kept, e.g. `"400d"`. Default 400 days.
     #[serde(with = "humantime_serde")]
     pub retention: Duration,
+    /// How long observations are kept for `dataslo replay`, counted back
+    /// from each dataset's newest; `history_depth` of them are kept whatever
+    /// their age. Default 35 days: the default 30-day window and a margin.
+    #[serde(with = "humantime_serde")]
+    pub observation_retention: Duration,
     /// Threads that run evaluations, shared fairly by the tenants. Default 0:
     /// one per core.
     pub workers: usize,
@@ -85,6 +93,7 @@ impl Default for Config {
             spool_dir: None,
             history_depth: Limits::default().history_depth as usize,
             retention: Duration::from_secs(400 * 86_400),
+            observation_retention: OBSERVATION_RETENTION,
             workers: 0,
             poll_interval: Duration::from_secs(1),
             max_future_skew: Duration::from_secs(300),
@@ -203,6 +212,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("data_dri") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn observations_are_kept_35_days_by_default_and_at_most_400() {
+        assert_eq!(
+            Config::default().observation_retention,
+            Duration::from_secs(35 * 86_400)
+        );
+        let c: Config = toml::from_str("observation_retention = \"90d\"\n").unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.observation_retention, Duration::from_secs(90 * 86_400));
+        let c: Config = toml::from_str("observation_retention = \"2y\"\n").unwrap();
+        assert!(
+            matches!(c.validate(), Err(e) if e.field == "observation_retention"),
+            "too long"
+        );
+        let err = toml::from_str::<Config>("observation_retention = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("observation_retention"), "{err}");
     }
 
     #[test]

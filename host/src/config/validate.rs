@@ -17,6 +17,9 @@ const MIN_COMPILE_MEMORY_MIB: u64 = 64;
 const MAX_COMPILE_MEMORY_MIB: u64 = 1 << 20;
 /// A compile longer than this holds its tenant's changes too long.
 const MAX_COMPILE_TIME: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The longest observation retention: each trim of a dataset's history may
+/// walk what is kept.
+const MAX_OBSERVATION_RETENTION: std::time::Duration = std::time::Duration::from_secs(400 * 86_400);
 /// The longest lateness horizon: a late pass judges each of its minutes.
 const MAX_LATENESS_HORIZON: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
@@ -51,6 +54,15 @@ impl Config {
                 format!(
                     "at most {} (each late pass judges every minute of it again)",
                     humantime::format_duration(MAX_LATENESS_HORIZON)
+                ),
+            ));
+        }
+        if self.observation_retention > MAX_OBSERVATION_RETENTION {
+            return Err(ValidationError::new(
+                "observation_retention",
+                format!(
+                    "at most {} (each trim of a dataset's history walks what it keeps)",
+                    humantime::format_duration(MAX_OBSERVATION_RETENTION)
                 ),
             ));
         }

@@ -3,8 +3,8 @@
 //! with five incidents: a late load, a stalled pipeline, a volume drop, a null
 //! spike and a schema change.
 //!
-//! Depends on service, ledger, runtime, slo and model; only the
-//! CLI depends on it.
+//! Depends on config (the default observation retention), service, ledger,
+//! runtime, slo and model; only the CLI depends on it.
 
 use crate::ledger::{DEFAULT_TENANT, Ledger, LedgerError, Transition};
 use crate::model::{ColumnMetrics, DatasetRef, Observation, SchemaField};
@@ -176,7 +176,9 @@ pub fn simulate_with_progress(
     if let Some(e) = catalog.errors.first() {
         return Err(DemoError::Setup(e.to_string()));
     }
-    let ledger = Ledger::open(&data_dir.join("ledger"), DEFAULT_TENANT, 100)?;
+    // Every observation of the month stays for `dataslo replay`.
+    let ledger = Ledger::open(&data_dir.join("ledger"), DEFAULT_TENANT, 100)?
+        .with_observation_retention(crate::config::OBSERVATION_RETENTION);
     ledger.save_slo_sources(&[("demo-slos.yaml".into(), SLOS.into())])?;
     let engine = EngineOptions {
         cache_dir: Some(data_dir.join("cache")),

@@ -35,6 +35,7 @@ mod late;
 pub mod layout;
 mod migrations;
 mod observations;
+mod scratch;
 mod series;
 mod uploads;
 mod verification;
@@ -79,6 +80,9 @@ pub struct Ledger {
     meta: sled::Tree,
     policies: sled::Tree,
     history_depth: usize,
+    /// Observations younger than this (ns, from their dataset's newest) are
+    /// kept beyond `history_depth`, for `replay`. Zero: the depth alone.
+    observation_retention: i64,
     /// Writers of records hold it shared; a rebuild of buckets after an SLO's
     /// definition changed holds it alone. One for the database.
     series_lock: std::sync::Arc<std::sync::RwLock<()>>,
@@ -110,13 +114,22 @@ impl Ledger {
 
     /// The same database, another tenant's trees.
     pub fn for_tenant(&self, tenant: &str) -> Result<Self, LedgerError> {
-        Self::with_db(
+        let mut other = Self::with_db(
             self.db.clone(),
             self.commits.clone(),
             self.series_lock.clone(),
             tenant,
             self.history_depth,
-        )
+        )?;
+        other.observation_retention = self.observation_retention;
+        Ok(other)
+    }
+
+    /// This ledger keeping, beyond the history depth, every observation
+    /// observed within `keep` of its dataset's newest (`observation_retention`).
+    pub fn with_observation_retention(mut self, keep: std::time::Duration) -> Self {
+        self.observation_retention = i64::try_from(keep.as_nanos()).unwrap_or(i64::MAX);
+        self
     }
 
     fn with_db(
@@ -151,6 +164,7 @@ impl Ledger {
             commits,
             series_lock,
             history_depth: history_depth.max(1),
+            observation_retention: 0,
             untrimmed: Default::default(),
             judged: Default::default(),
             tenant: tenant.to_string(),

@@ -204,13 +204,52 @@ impl Ledger {
         false
     }
 
-    /// Drops the oldest observations of a dataset beyond the history depth.
+    /// Drops the oldest observations of a dataset beyond the history depth
+    /// and older than the observation retention (counted back from its
+    /// newest). Reads only the kept depth and what it drops.
     fn trim_history(&self, dataset_key: &[u8]) -> Result<(), LedgerError> {
-        let newest_first = self.observations.scan_prefix(dataset_key).keys().rev();
-        for key in newest_first.skip(self.history_depth) {
+        let kept = self
+            .observations
+            .scan_prefix(dataset_key)
+            .keys()
+            .rev()
+            .take(self.history_depth)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Every key older than the oldest of the newest `history_depth` may go.
+        let (Some(newest), Some(oldest_kept)) = (kept.first(), kept.last()) else {
+            return Ok(());
+        };
+        if kept.len() < self.history_depth {
+            return Ok(());
+        }
+        let mut end = oldest_kept.to_vec();
+        if self.observation_retention > 0 {
+            let key = keys::ObservationKey::parse(newest)
+                .ok_or_else(|| LedgerError::bad_key("observations", newest))?;
+            let cutoff = keys::ObservationKey {
+                observed_at: key.observed_at.saturating_sub(self.observation_retention),
+                digest: [0; 8],
+                ..key
+            }
+            .encode();
+            end = end.min(cutoff);
+        }
+        for key in self.observations.range(dataset_key.to_vec()..end).keys() {
             self.observations.remove(key?)?;
         }
         Ok(())
+    }
+
+    /// Every stored observation of `dataset`, oldest first: what `replay`
+    /// reads again.
+    pub fn observations_of(&self, dataset: &DatasetRef) -> Result<Vec<Observation>, LedgerError> {
+        self.observations
+            .scan_prefix(keys::dataset(dataset))
+            .map(|item| {
+                let (key, bytes) = item?;
+                codec::decode("observations", &key, &bytes)
+            })
+            .collect()
     }
 
     /// The newest observation of `dataset`.
@@ -398,6 +437,31 @@ mod tests {
             .collect();
         let newest: Vec<u64> = ((total - depth) as u64..total as u64).collect();
         assert_eq!(rows, newest, "exactly the newest {depth} are kept");
+    }
+
+    #[test]
+    fn observations_within_the_retention_outlive_the_history_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let depth = 4;
+        let ledger = Ledger::open(dir.path(), "default", depth)
+            .unwrap()
+            .with_observation_retention(std::time::Duration::from_secs(10 * 3600));
+        // One an hour for two days: the newest 10 hours' are kept (11
+        // observations, the one exactly 10 h old too), and never fewer than 4.
+        let at = |i: usize| format!("2026-11-{:02}T{:02}:00:00Z", 1 + i / 24, i % 24);
+        for i in 0..48 {
+            let o = obs(&at(i), i as u64);
+            ledger.put_observation(&o).unwrap();
+            ledger.trim_evaluated([&o.dataset]).unwrap();
+        }
+        let rows: Vec<u64> = ledger
+            .observations()
+            .map(|o| o.unwrap().row_count.unwrap())
+            .collect();
+        // The last trim came with the 48th (every 4th, the depth being 4).
+        assert_eq!(rows, (37..48).collect::<Vec<u64>>());
+        let d = obs(&at(0), 0).dataset;
+        assert_eq!(ledger.observations_of(&d).unwrap().len(), 11);
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub fn open_ledger(config: &Config) -> Result<Ledger, ServiceError> {
         &config.data_dir.join("ledger"),
         DEFAULT_TENANT,
         config.history_depth,
-    )?)
+    )?
+    .with_observation_retention(config.observation_retention))
 }
 
 /// The sandbox, with the config's limits and engine.
