@@ -327,12 +327,12 @@ fn inspect_of_another_version_reports_it_and_exits_1() {
 }
 
 #[test]
-fn the_readme_policy_is_the_example_crate_and_runs_through_eval() {
-    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+fn the_documented_policy_is_the_example_crate_and_runs_through_eval() {
+    let guide = std::fs::read_to_string(workspace().join("docs/writing-policies.md")).unwrap();
     let source = std::fs::read_to_string(workspace().join("examples/min-rows/src/lib.rs")).unwrap();
     assert!(
-        readme.contains(source.trim()),
-        "README.md must show examples/min-rows/src/lib.rs verbatim"
+        guide.contains(source.trim()),
+        "docs/writing-policies.md must show examples/min-rows/src/lib.rs verbatim"
     );
     assert!(
         source.lines().count() < 30,
