@@ -39,6 +39,7 @@ mod load;
 mod logging;
 mod metrics;
 mod metrics_prometheus;
+mod oci;
 mod openlineage;
 mod openlineage_http;
 mod openlineage_producers;

@@ -17,6 +17,7 @@ mod ledger_rebuild;
 mod logging;
 mod observe;
 mod policies;
+mod policy_cmd;
 mod policy_test;
 mod run;
 mod serve;
@@ -138,6 +139,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             engine_config,
         } => inspect::run(&file, format, engine_config.as_deref()),
         Command::Slo(args::SloCommand::Validate { files, format }) => slo::validate(&files, format),
+        Command::Policy(command) => policy_cmd::run(command),
         Command::Observe {
             setup,
             source,

@@ -14,6 +14,7 @@ mod json;
 mod measurement;
 mod notifier;
 mod observation;
+mod oci_ref;
 mod op;
 mod policy_ref;
 mod shared_text;
@@ -30,6 +31,7 @@ pub use observation::{
     Assertion, ColumnMetrics, DatasetRef, Observation, Quantiles, RunState, SchemaField,
     parse_history, parse_observation, quantiles_from_map,
 };
+pub use oci_ref::{OCI_SCHEME, OciRef, OciRefError, OciTarget};
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
 pub use shared_text::SharedText;
