@@ -267,6 +267,41 @@ fn slos_put_at_central_run_at_the_agent_and_after_its_restart_offline() {
     assert_eq!(terminate(agent), Some(0));
 }
 
+#[test]
+fn an_oci_policy_central_armed_runs_at_the_agent_with_its_component() {
+    let test = "an_oci_policy_central_armed_runs_at_the_agent_with_its_component";
+    let Some(nats) = NatsServer::start(test) else {
+        return;
+    };
+    let Some(registry) = crate::support::registry::Registry::start(test) else {
+        return;
+    };
+    let tag = registry.reference("policies/volume:v1");
+    let out = dataslo(&["policy", "push", "builtin:volume", &tag, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pushed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let edge = Edge::start(&nats);
+    let (code, body) = edge.put(
+        "/v1/slos",
+        "application/yaml",
+        slo_yaml("orders-oci", &tag, "volume").as_bytes(),
+    );
+    assert_eq!(code, 200, "{body}");
+    await_agent_runs(edge.edge.path(), "orders-oci");
+    spool(
+        edge.edge.path(),
+        "a.ndjson",
+        &observations(3, jiff::Timestamp::now()),
+    );
+    let events = edge.await_events("orders-oci");
+    assert_eq!(events[0]["policy_sha256"], pushed["sha256"], "{events:?}");
+    edge.stop();
+}
+
 /// Puts other bytes in acme's Object Store under the name (sha256) of a policy.
 fn corrupt_policy_object(nats: &NatsServer, sha256: &str) {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -40,6 +40,7 @@ mod logging;
 mod metrics;
 mod metrics_prometheus;
 mod observation_errors;
+mod oci;
 mod openlineage;
 mod openlineage_http;
 mod openlineage_producers;

@@ -50,6 +50,7 @@ fn tenant(
         executor: Some(executor.clone()),
         durable: true,
         site: None,
+        oci: None,
     };
     let tenant = ledger.for_tenant(name).unwrap();
     let known = Default::default();

@@ -12,7 +12,7 @@
 //! | --- | --- | --- |
 //! | 0 | model, executor, scaffold | plain data (observations, measurements, alerts, policy references); the fair worker pool; the policy projects of `dataslo new`, with the SDK and WIT the binary carries |
 //! | 1 | runtime, slo, ledger, openlineage, dbt | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations; dbt artifacts (source freshness, test results) to observations |
-//! | 2 | config, budget, registry, authoring | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`) |
+//! | 2 | config, budget, registry, authoring, oci | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`); policies pushed to and pulled from OCI registries, cached by digest |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
 //! | 4 | scheduler, status | observations in, evaluations recorded; the status report |
 //! | 5 | service, metrics, validation, replay | what every process shape shares: tenants, the clock pass, the spool, the agent, central's replica, ledger rebuild; the Prometheus exposition; `slo validate`'s checks against each SLO's policy; `dataslo replay`: stored observations evaluated again with another policy or config |
@@ -32,6 +32,7 @@ pub mod jetstream;
 pub mod ledger;
 pub mod metrics;
 pub mod model;
+pub mod oci;
 pub mod openlineage;
 pub mod registry;
 pub mod replay;

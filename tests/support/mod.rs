@@ -6,6 +6,7 @@ pub mod browser;
 pub mod load;
 pub mod nats;
 pub mod python;
+pub mod registry;
 pub mod server;
 pub mod webhook;
 

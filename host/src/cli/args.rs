@@ -174,6 +174,9 @@ pub enum Command {
     /// Work with SLO definitions.
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Push policies to and pull them from OCI registries.
+    #[command(subcommand)]
+    Policy(super::policy_cmd::PolicyCommand),
     /// Print a shell completion script to stdout.
     #[command(after_help = "Examples:\n  \
         dataslo completions bash > ~/.local/share/bash-completion/completions/dataslo\n  \
@@ -449,6 +452,7 @@ impl Command {
             | Command::Inspect { format, .. }
             | Command::Slo(SloCommand::Validate { format, .. })
             | Command::Import(ImportCommand::Dbt(DbtArgs { format, .. })) => *format,
+            Command::Policy(command) => command.format(),
             _ => Format::Table,
         }
     }

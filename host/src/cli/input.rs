@@ -41,6 +41,12 @@ pub fn load_policy(runtime: &Runtime, spec: &str) -> Result<Policy, Failure> {
         Ok(PolicyRef::Uploaded(_)) => Err(Failure::Input(format!(
             "policy {spec:?}: uploaded policies live on a server; give the component file"
         ))),
+        Ok(PolicyRef::Oci(r)) => {
+            let pulled = crate::oci::Oci::new(None, Vec::new())
+                .resolve(&r)
+                .map_err(|e| Failure::Input(e.to_string()))?;
+            Ok(runtime.load(spec, &pulled.bytes)?)
+        }
         Err(e) => Err(Failure::Input(e.to_string())),
     }
 }

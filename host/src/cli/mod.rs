@@ -18,6 +18,7 @@ mod logging;
 mod new;
 mod observe;
 mod policies;
+mod policy_cmd;
 mod policy_test;
 mod progress;
 mod replay;
@@ -142,6 +143,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             engine_config,
         } => inspect::run(&file, format, engine_config.as_deref()),
         Command::Slo(args::SloCommand::Validate { files, format }) => slo::validate(&files, format),
+        Command::Policy(command) => policy_cmd::run(command),
         Command::Observe {
             setup,
             source,

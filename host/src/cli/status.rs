@@ -264,6 +264,7 @@ mod tests {
                 window: "28d".into(),
                 objectives: vec![figures(Some(since)), figures(None)],
                 firing: Vec::new(),
+                policy_pin: None,
             }],
         };
         let table = render(&report);

@@ -10,6 +10,7 @@ mod central;
 mod edge;
 mod engine;
 mod error;
+mod oci;
 mod server;
 mod tenants;
 mod validate;
@@ -19,6 +20,7 @@ pub use central::{CentralConfig, edge_name_ok};
 pub use edge::{AgentConfig, NatsConfig};
 pub use engine::{EngineConfig, LimitsConfig};
 pub use error::{ConfigError, ValidationError};
+pub use oci::OciConfig;
 pub use server::{NotifiersConfig, ServerConfig};
 pub use tenants::{TenantConfig, TenantLimits};
 
@@ -83,6 +85,8 @@ pub struct Config {
     pub agent: Option<AgentConfig>,
     /// Which replica of the central service `serve` is.
     pub central: CentralConfig,
+    /// How `oci://` policies are fetched.
+    pub oci: OciConfig,
 }
 
 impl Default for Config {
@@ -106,6 +110,7 @@ impl Default for Config {
             nats: NatsConfig::default(),
             agent: None,
             central: CentralConfig::default(),
+            oci: OciConfig::default(),
         }
     }
 }

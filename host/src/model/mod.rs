@@ -15,6 +15,7 @@ mod json;
 mod measurement;
 mod notifier;
 mod observation;
+mod oci_ref;
 mod op;
 mod policy_ref;
 mod shared_text;
@@ -32,6 +33,7 @@ pub use observation::{
     Assertion, ColumnMetrics, DatasetRef, Observation, Quantiles, RunState, SchemaField,
     parse_history, parse_observation, parse_observation_at, quantiles_from_map,
 };
+pub use oci_ref::{OCI_SCHEME, OciRef, OciRefError, OciTarget};
 pub use op::Op;
 pub use policy_ref::{PolicyRef, PolicyRefError};
 pub use shared_text::SharedText;

@@ -1,6 +1,7 @@
 //! A policy reference, as SLOs and `--policy` name a policy: `builtin:NAME`,
-//! `uploaded:NAME` or a component file. Parsed here and nowhere else.
+//! `uploaded:NAME`, `oci://…` or a component file. Parsed here and nowhere else.
 
+use super::oci_ref::{OCI_SCHEME, OciRef, OciRefError};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -15,6 +16,8 @@ pub enum PolicyRef {
     Builtin(String),
     /// `uploaded:NAME`: one a tenant uploaded through the API.
     Uploaded(String),
+    /// `oci://host[:port]/repo:tag` or `…@sha256:HEX`: one in an OCI registry.
+    Oci(Box<OciRef>),
     /// Any other text: a component file.
     File(PathBuf),
 }
@@ -23,7 +26,7 @@ pub enum PolicyRef {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyRefError {
     /// Nothing at all.
-    #[error("the policy is empty; use `builtin:NAME`, `uploaded:NAME` or a file")]
+    #[error("the policy is empty; use `builtin:NAME`, `uploaded:NAME`, `oci://…` or a file")]
     Empty,
     /// `builtin:` or `uploaded:` with nothing after it.
     #[error("policy {text:?}: no name after `{prefix}`")]
@@ -44,6 +47,9 @@ pub enum PolicyRefError {
         /// The name after the prefix.
         name: String,
     },
+    /// `oci://` text that is not an OCI reference.
+    #[error(transparent)]
+    Oci(#[from] OciRefError),
 }
 
 impl PolicyRef {
@@ -82,6 +88,8 @@ impl FromStr for PolicyRef {
             named(BUILTIN, name).map(PolicyRef::Builtin)
         } else if let Some(name) = text.strip_prefix(UPLOADED) {
             named(UPLOADED, name).map(PolicyRef::Uploaded)
+        } else if text.starts_with(OCI_SCHEME) {
+            Ok(PolicyRef::Oci(Box::new(text.parse()?)))
         } else if text.is_empty() {
             Err(PolicyRefError::Empty)
         } else {
@@ -95,6 +103,7 @@ impl fmt::Display for PolicyRef {
         match self {
             PolicyRef::Builtin(name) => write!(f, "{BUILTIN}{name}"),
             PolicyRef::Uploaded(name) => write!(f, "{UPLOADED}{name}"),
+            PolicyRef::Oci(r) => write!(f, "{r}"),
             PolicyRef::File(path) => write!(f, "{}", path.display()),
         }
     }
@@ -129,6 +138,9 @@ mod tests {
             PolicyRef::Uploaded("v2.schema_drift".into()),
             PolicyRef::File("policies/min_rows.wasm".into()),
             PolicyRef::File("/abs/path with space.wasm".into()),
+            PolicyRef::Oci(Box::new(
+                "oci://localhost:5000/policies/volume:v1".parse().unwrap(),
+            )),
         ] {
             assert_eq!(parse(&r.to_string()), Ok(r.clone()), "{r}");
         }
@@ -187,6 +199,13 @@ mod tests {
             assert!(matches!(e, PolicyRefError::BadName { .. }), "{text}: {e:?}");
             assert!(e.to_string().contains(&format!("{text:?}")), "{e}");
         }
+    }
+
+    #[test]
+    fn oci_text_must_be_a_whole_reference() {
+        let e = parse("oci://localhost:5000/policies").unwrap_err();
+        assert!(matches!(e, PolicyRefError::Oci(_)), "{e:?}");
+        assert!(e.to_string().contains("no tag or digest"), "{e}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub struct Policy {
     pub(super) pre: PolicyPre,
     pub(super) info: PolicyInfo,
     pub(super) interface: InterfaceInfo,
+    pub(super) manifest: Option<String>,
 }
 
 impl Policy {
@@ -41,6 +42,14 @@ impl Policy {
     /// The component's world, version, imports and exports.
     pub fn interface(&self) -> &InterfaceInfo {
         &self.interface
+    }
+    /// The OCI manifest digest (hex) it was pulled as, for an `oci://` policy.
+    pub fn manifest_digest(&self) -> Option<&str> {
+        self.manifest.as_deref()
+    }
+    /// Records the OCI manifest digest (hex) the component was pulled as.
+    pub fn set_manifest_digest(&mut self, hex: String) {
+        self.manifest = Some(hex);
     }
     /// The version of `dataslo:policy` it was built against, e.g. `0.2.0`.
     pub fn contract_version(&self) -> &'static str {
@@ -262,6 +271,7 @@ impl Runtime {
                 config_schema: serde_json::Value::Null,
             },
             interface,
+            manifest: None,
         };
         policy.info = self
             .describe(&policy)

@@ -1,9 +1,14 @@
 //! Arming an SLO: its policy loaded (and its sha256 pin checked), its config
-//! validated by the policy, once, at load time.
+//! validated by the policy, once, at load time. An `oci://` policy is
+//! resolved to a manifest digest here, and stays pinned to it until the SLO
+//! is armed again.
 
+use crate::ledger::{Ledger, LedgerError, PolicyPin};
 use crate::model::PolicyRef;
+use crate::oci::Oci;
 use crate::runtime::{EvalError, Known, LoadError, Policy, Runtime};
 use crate::slo::Slo;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,6 +52,10 @@ pub enum ArmFailure {
         "policy {0:?}: SLOs sent to the API use `builtin:NAME` or `uploaded:NAME` policies, not files"
     )]
     FileRefused(String),
+    /// An `oci://` policy where no registry is consulted (the API's
+    /// `slo validate`, an agent's set without its bytes).
+    #[error("policy {0}: OCI policies are resolved when `run` or `serve` arms the SLO")]
+    OciUnresolved(String),
     /// The component does not load (or the built-in does not exist).
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -66,6 +75,31 @@ pub enum ArmFailure {
 }
 
 impl Armed {
+    /// For an `oci://` policy, what the ledger records of it at `now`.
+    pub fn pin(&self, now: jiff::Timestamp) -> Option<PolicyPin> {
+        let manifest = self.policy.manifest_digest()?;
+        matches!(self.slo.policy.spec, PolicyRef::Oci(_)).then(|| PolicyPin {
+            reference: self.slo.policy.spec.to_string(),
+            manifest: format!("sha256:{manifest}"),
+            sha256: self.policy.sha256_hex(),
+            since: now,
+        })
+    }
+
+    /// Records the OCI pin of each of `armed` that has one (unless unchanged).
+    pub fn record_pins(
+        ledger: &Ledger,
+        armed: &[Armed],
+        now: jiff::Timestamp,
+    ) -> Result<(), LedgerError> {
+        for a in armed {
+            if let Some(pin) = a.pin(now) {
+                ledger.record_policy_pin(&a.slo.name, &pin)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Loads the policies of `slos` (each distinct one once; relative paths from
     /// `base`) and validates each SLO's config. Returns the armed SLOs and the errors.
     pub fn all(runtime: &Runtime, slos: Vec<Slo>, base: &Path) -> (Vec<Armed>, Vec<ArmError>) {
@@ -96,6 +130,58 @@ impl Armed {
         (armed, errors)
     }
 
+    /// As [`Armed::with_known`], resolving every `oci://` policy of `slos`
+    /// afresh through `oci` (a tag to its current digest), once per
+    /// reference: the SLOs keep that digest until they are armed again.
+    pub fn with_oci(
+        runtime: &Runtime,
+        slos: Vec<Slo>,
+        files: Option<&Path>,
+        mut loaded: Known,
+        oci: &Oci,
+    ) -> (Vec<Armed>, Vec<ArmError>) {
+        let mut failed: BTreeMap<PolicyRef, String> = BTreeMap::new();
+        let mut resolved = std::collections::BTreeSet::new();
+        for slo in &slos {
+            let spec = &slo.policy.spec;
+            let PolicyRef::Oci(reference) = spec else {
+                continue;
+            };
+            if !resolved.insert(spec.clone()) {
+                continue;
+            }
+            let policy = oci
+                .resolve(reference)
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    let mut policy = runtime
+                        .load(&spec.to_string(), &r.bytes)
+                        .map_err(|e| e.to_string())?;
+                    policy.set_manifest_digest(r.manifest);
+                    Ok(policy)
+                });
+            match policy {
+                Ok(policy) => {
+                    loaded.insert(spec.clone(), Arc::new(policy));
+                }
+                Err(message) => {
+                    loaded.remove(spec);
+                    failed.insert(spec.clone(), message);
+                }
+            }
+        }
+        let (ready, refused): (Vec<Slo>, Vec<Slo>) = slos
+            .into_iter()
+            .partition(|slo| !failed.contains_key(&slo.policy.spec));
+        let (armed, mut errors) = Self::with_known(runtime, ready, files, loaded);
+        errors.extend(refused.into_iter().map(|slo| ArmError {
+            message: failed.get(&slo.policy.spec).cloned().unwrap_or_default(),
+            slo: slo.name,
+            source_file: slo.source.file,
+        }));
+        (armed, errors)
+    }
+
     /// One SLO's policy: from `loaded` or loaded into it, its pin checked and
     /// the SLO's config validated by it.
     pub fn policy_for(
@@ -120,6 +206,9 @@ impl Armed {
                                 error,
                             })?;
                         runtime.load(&spec.to_string(), &bytes)?
+                    }
+                    (PolicyRef::Oci(_), _) => {
+                        return Err(ArmFailure::OciUnresolved(spec.to_string()));
                     }
                     (PolicyRef::File(path), None) => {
                         return Err(ArmFailure::FileRefused(path.display().to_string()));

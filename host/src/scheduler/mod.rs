@@ -9,7 +9,7 @@
 //!
 //! Synchronous on purpose: the service's clock pass drives it, tests call it
 //! directly in virtual time. Depends on alert, budget (an SLO's series),
-//! executor, runtime, slo, ledger and model.
+//! executor, oci (arming `oci://` policies), runtime, slo, ledger and model.
 
 mod arm;
 mod evaluation;
@@ -145,6 +145,7 @@ impl Scheduler {
         for armed in &slos {
             crate::budget::sync_series(&self.ledger, &armed.slo, now)?;
         }
+        Armed::record_pins(&self.ledger, &slos, now)?;
         *self.slos.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(slos);
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 use crate::executor::Executor;
 use crate::ledger::Ledger;
+use crate::oci::Oci;
 use crate::runtime::{Known, Limits, Runtime};
 use crate::scheduler::{ArmError, Armed, Scheduler};
 use crate::slo::Slo;
@@ -25,6 +26,8 @@ pub struct SchedulerSettings {
     pub durable: bool,
     /// The agent's site whose scheduled SLOs it ticks; `None`: central's.
     pub site: Option<String>,
+    /// Where `oci://` policies are resolved; `None` refuses them.
+    pub oci: Option<Oci>,
 }
 
 impl Default for SchedulerSettings {
@@ -35,6 +38,7 @@ impl Default for SchedulerSettings {
             executor: None,
             durable: true,
             site: None,
+            oci: None,
         }
     }
 }
@@ -50,7 +54,10 @@ pub fn assemble(
     files: Option<&Path>,
     settings: SchedulerSettings,
 ) -> Result<Scheduler, Vec<ArmError>> {
-    let (armed, errors) = Armed::with_known(runtime, slos, files, known);
+    let (armed, errors) = match &settings.oci {
+        Some(oci) => Armed::with_oci(runtime, slos, files, known, oci),
+        None => Armed::with_known(runtime, slos, files, known),
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -65,6 +72,13 @@ pub fn assemble(
             }]
         })?;
     }
+    Armed::record_pins(&ledger, &armed, now).map_err(|e| {
+        vec![ArmError {
+            slo: String::new(),
+            source_file: String::new(),
+            message: format!("cannot record the OCI policies' digests in the ledger: {e}"),
+        }]
+    })?;
     let mut scheduler = Scheduler::new(runtime.clone(), ledger, armed, settings.history_depth);
     if let Some(limits) = settings.limits {
         scheduler.set_limits(limits);

@@ -108,6 +108,10 @@ pub fn current_set(tenant: &Tenant, files: &[SetDocument]) -> Result<SloSet, Str
             PolicyRef::File(path) => std::fs::metadata(Path::new(".").join(path))
                 .ok()
                 .map(|m| m.len()),
+            PolicyRef::Oci(_) => tenant
+                .oci
+                .cached_component(&armed.policy.sha256_hex())
+                .map(|b| b.len() as u64),
         };
         let Some(bytes) = bytes else {
             return Err(format!(
@@ -130,6 +134,10 @@ fn policy_bytes(tenant: &Tenant, policy: &SetPolicy) -> Result<Vec<u8>, String> 
         Ok(PolicyRef::Uploaded(name)) => tenant.registry.bytes(&name).map_err(|e| e.to_string()),
         Ok(PolicyRef::File(path)) => std::fs::read(Path::new(".").join(&path))
             .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        Ok(PolicyRef::Oci(r)) => tenant
+            .oci
+            .cached_component(&policy.sha256)
+            .ok_or_else(|| format!("{r}: its component is no longer in the OCI cache")),
         Ok(PolicyRef::Builtin(_)) => Err("builtin policies are not shipped".into()),
         Err(e) => Err(e.to_string()),
     }?;

@@ -85,7 +85,7 @@ impl Tenant {
             .iter()
             .map(|n| format!("{}: {}", n.source, n.reason))
             .collect();
-        let armed = self.arm(catalog.slos, self.known())?;
+        let armed = self.arm(catalog.slos, self.known(), true)?;
         self.scheduler.ledger().save_uploaded_slos(text)?;
         self.scheduler.ledger().flush()?;
         let total = armed.len();
@@ -128,7 +128,7 @@ impl Tenant {
         let mut known = self.known();
         known.insert(spec.clone(), policy.clone());
         let current = self.scheduler.slos();
-        let armed = self.arm(self.sent_slos(&current), known)?;
+        let armed = self.arm(self.sent_slos(&current), known, false)?;
         let entry = self.registry.store(name, bytes, policy, now)?;
         let used_by = armed
             .iter()
@@ -159,11 +159,17 @@ impl Tenant {
             .collect()
     }
 
-    /// Arms the config's SLOs and `sent` with `known`, all or nothing.
-    fn arm(&self, sent: Vec<Slo>, known: Known) -> Result<Vec<Armed>, ChangeError> {
+    /// Arms the config's SLOs and `sent` with `known`, all or nothing; with
+    /// `resolve`, `oci://` policies are resolved again (a tag to its current
+    /// digest), else they keep the digest they run.
+    fn arm(&self, sent: Vec<Slo>, known: Known, resolve: bool) -> Result<Vec<Armed>, ChangeError> {
         let mut slos = self.config_slos.clone();
         slos.extend(sent);
-        let (armed, errors) = Armed::with_known(&self.runtime, slos, None, known);
+        let (armed, errors) = if resolve {
+            Armed::with_oci(&self.runtime, slos, None, known, &self.oci)
+        } else {
+            Armed::with_known(&self.runtime, slos, None, known)
+        };
         if !errors.is_empty() {
             for _ in &errors {
                 self.scheduler.stats().load_failed();

@@ -18,7 +18,7 @@
 //! - [`control`]: the socket through which `status` and `ledger …` ask the
 //!   process that holds the ledger.
 //!
-//! Depends on scheduler, status, alert, jetstream, budget, registry,
+//! Depends on scheduler, status, alert, jetstream, budget, registry, oci,
 //! executor, config, ledger, runtime, slo and model; server, dashboard, demo and cli depend on
 //! it.
 

@@ -9,6 +9,7 @@ use crate::executor::Executor;
 use crate::jetstream::tick_hold::TickHold;
 use crate::ledger::{Ledger, LedgerError};
 use crate::model::Observation;
+use crate::oci::Oci;
 use crate::registry::Registry;
 use crate::runtime::{Known, Runtime};
 use crate::scheduler::{Armed, Scheduler};
@@ -32,6 +33,8 @@ pub struct Tenant {
     rate: Option<governor::DefaultDirectRateLimiter>,
     /// Its uploaded policies.
     pub registry: Registry,
+    /// Where its `oci://` policies come from.
+    pub(super) oci: Oci,
     pub(super) runtime: Arc<Runtime>,
     /// The SLOs of its config files; those sent to the API come on top.
     pub(super) config_slos: Vec<Slo>,
@@ -79,6 +82,8 @@ pub struct Shared {
     pub max_future_skew: std::time::Duration,
     /// The agent's site whose scheduled SLOs the tenants tick; `None`: central's.
     pub site: Option<String>,
+    /// Where `oci://` policies come from, cached under `<data_dir>/oci`.
+    pub oci: Oci,
 }
 
 /// The sha256 of a token, in hex, as stored in the config.
@@ -148,6 +153,7 @@ impl Tenant {
             executor: shared.executor.clone(),
             durable: true,
             site: shared.site.clone(),
+            oci: Some(shared.oci.clone()),
         };
         let known = registry.known();
         let scheduler = assemble(
@@ -183,6 +189,7 @@ impl Tenant {
             max_future_skew: shared.max_future_skew,
             rate,
             registry,
+            oci: shared.oci.clone(),
             runtime,
             config_slos,
             max_policies: limits.max_policies,

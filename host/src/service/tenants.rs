@@ -53,6 +53,10 @@ fn shared(config: &Config, runtime: Arc<Runtime>) -> Result<Shared, ServiceError
         clock: ClockSettings::from_config(config),
         max_future_skew: config.max_future_skew,
         site: config.agent.as_ref().map(|a| a.site.clone()),
+        oci: crate::oci::Oci::new(
+            Some(config.data_dir.join("oci")),
+            config.oci.insecure_registries.clone(),
+        ),
     })
 }
 

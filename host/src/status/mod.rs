@@ -4,7 +4,7 @@
 //! Depends on budget, alert, ledger, slo and model.
 
 use crate::budget::{ObjectiveFigures, objective_figures};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, PolicyPin};
 use crate::model::DatasetRef;
 use crate::slo::{Slo, TimeWindow};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,10 @@ pub struct SloStatus {
     pub objectives: Vec<ObjectiveFigures>,
     /// Alerts firing at `at`, from the stored transitions.
     pub firing: Vec<String>,
+    /// For an `oci://` policy: the manifest digest and component sha256 it
+    /// was last armed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_pin: Option<PolicyPin>,
 }
 
 /// The status of `slos` at `at`, from the ledger's buckets and alert states.
@@ -53,7 +57,9 @@ pub fn status_report(
         };
         let firing = crate::alert::firing_at(ledger, &slo, at)?;
         let firing = firing.iter().map(ToString::to_string).collect();
+        let policy_pin = ledger.policy_pins(&slo.name)?.pop();
         report.slos.push(SloStatus {
+            policy_pin,
             slo: slo.name,
             dataset: slo.dataset,
             window,

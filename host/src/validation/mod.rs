@@ -142,9 +142,10 @@ fn refusal(slo: &Slo, known: &Known, at: &str, failure: ArmFailure) -> Finding {
             Finding::at(&slo.source, format!("{at}.policy"), message)
                 .suggesting(suggestion.as_deref())
         }
-        ArmFailure::Read { .. } | ArmFailure::NoUpload(_) | ArmFailure::FileRefused(_) => {
-            Finding::at(&slo.source, format!("{at}.policy"), message)
-        }
+        ArmFailure::Read { .. }
+        | ArmFailure::NoUpload(_)
+        | ArmFailure::FileRefused(_)
+        | ArmFailure::OciUnresolved(_) => Finding::at(&slo.source, format!("{at}.policy"), message),
     }
 }
 

@@ -27,6 +27,7 @@
 //! | `t/{tenant}/meta` | [`JudgedKey`]: SLO | the minute its alerts were last judged at |
 //! | `t/{tenant}/meta` | [`LateKey`]: SLO | the minutes filed behind it since ([`LateMark`](super::LateMark)) |
 //! | `t/{tenant}/meta` | [`LateEpisodeKey`]: SLO, alert | the spans of minutes late records made it fire for |
+//! | `t/{tenant}/meta` | [`PinKey`]: SLO | the OCI policies it was armed with ([`PolicyPin`](super::PolicyPin)s) |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
 //! (`codec`). Depends on [`crate::model`] and the bucket [`Level`](super::Level).
@@ -111,6 +112,21 @@ impl<'a> AgentKey<'a> {
         let mut r = Reader(key.strip_prefix(Self::PREFIX)?);
         let site = r.str()?;
         r.end(AgentKey(site))
+    }
+}
+
+/// In `meta`: the `oci://` policies an SLO was armed with, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinKey<'a>(pub &'a str);
+
+impl PinKey<'_> {
+    const PREFIX: &'static [u8] = b"policy_pins/";
+
+    /// The key's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut key = Self::PREFIX.to_vec();
+        push_str(&mut key, self.0);
+        key
     }
 }
 
