@@ -338,6 +338,13 @@ fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on
             Some(vec!["inspect", &component]),
             vec!["inspect", "no/such.wasm"],
         ),
+        // Success needs a registry: tests/oci.rs pushes and pulls with JSON.
+        (
+            "policy push",
+            None,
+            vec!["policy", "push", "no/such.wasm", "oci://127.0.0.1:9/p:1"],
+        ),
+        ("policy pull", None, vec!["policy", "pull", "oci://"]),
         (
             "demo",
             Some(vec!["demo", "--days", "1", "--data-dir", &demo]),

@@ -266,6 +266,26 @@ fn an_uploaded_policy_is_a_warning_that_the_server_checks_it() {
 }
 
 #[test]
+fn an_oci_policy_is_a_warning_that_it_is_resolved_when_armed() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = "oci://127.0.0.1:5000/policies/freshness:1";
+    write(
+        dir.path(),
+        &[slo("shipped", reference, "{ x: 1 }", "anything")],
+    );
+    let out = validate(dir.path(), &["slos.yaml"]);
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let warning = line(&stdout, "warning ", "(document 1, `shipped`)");
+    assert!(
+        warning.contains(&format!(
+            "{SOURCE}.policy: {reference} is resolved when `run` or `serve` arms the SLO"
+        )),
+        "{warning}"
+    );
+}
+
+#[test]
 fn format_json_lists_files_slos_errors_and_warnings() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 include!(concat!(env!("OUT_DIR"), "/builtin_cases.rs"));
 
 /// The case files of the policy `spec` (file policies read from `base`);
-/// none for an upload, for a file whose crate has none, or for a case file
+/// none for an upload or an OCI reference, for a file whose crate has none, or for a case file
 /// that does not read (the policy's `dataslo test` names it).
 pub fn policy_examples(spec: &PolicyRef, base: &Path) -> Vec<CaseFile> {
     match spec {
@@ -19,7 +19,7 @@ pub fn policy_examples(spec: &PolicyRef, base: &Path) -> Vec<CaseFile> {
         // Shown as written when read from the working directory.
         PolicyRef::File(path) if base == Path::new(".") => project_examples(path),
         PolicyRef::File(path) => project_examples(&base.join(path)),
-        PolicyRef::Uploaded(_) => Vec::new(),
+        PolicyRef::Uploaded(_) | PolicyRef::Oci(_) => Vec::new(),
     }
 }
 

@@ -75,6 +75,16 @@ pub fn check_catalog(runtime: &Runtime, catalog: Catalog, base: &Path) -> Report
                 report.warnings.push(finding);
                 (Verdict::Unchecked, None)
             }
+            Err(ArmFailure::OciUnresolved(reference)) => {
+                let message = format!(
+                    "{reference} is resolved when `run` or `serve` arms the SLO, so its config \
+                     and sli are not checked here; `dataslo policy pull {reference} -o FILE` \
+                     fetches the component to validate against"
+                );
+                let finding = Finding::at(&slo.source, format!("{at}.policy"), message);
+                report.warnings.push(finding);
+                (Verdict::Unchecked, None)
+            }
             Err(failure) => {
                 let sha256 = known.get(&slo.policy.spec).map(|p| p.sha256_hex());
                 report.errors.push(refusal(&slo, &known, &at, failure));
