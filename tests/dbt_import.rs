@@ -425,14 +425,21 @@ fn a_freshness_slo_evaluates_the_imported_source_freshness() {
         spool.join("btc.ndjson").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // A loaded machine must not turn a slow debug build's call into a
+    // deadline error: this test is about the data, not the limits.
+    let config = dir.path().join("dataslo.toml");
+    std::fs::write(&config, "[limits]\ndeadline = \"10s\"\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_dataslo"))
-        .args(["run", "--once", "--data-dir"])
+        .args(["run", "--once", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
         .arg(dir.path().join("data"))
         .arg(dir.path().join("slo.yaml"))
         .env_remove("RUST_LOG")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let said = stderr_of(&out);
     let ledger = Ledger::open(&dir.path().join("data/ledger"), "default", 100)
         .unwrap()
         .for_tenant("default")
@@ -444,7 +451,7 @@ fn a_freshness_slo_evaluates_the_imported_source_freshness() {
             .map(|r| r.unwrap())
             .collect();
         let [record] = records.as_slice() else {
-            panic!("{slo}: {} records", records.len())
+            panic!("{slo}: {} records; run said: {said}", records.len())
         };
         assert_eq!(
             record.outcome,
