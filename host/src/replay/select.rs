@@ -3,19 +3,13 @@
 
 use super::ReplayError;
 use crate::ledger::Ledger;
-use crate::slo::{Catalog, Slo, closest, load_files, parse_text};
+use crate::slo::{Slo, closest, load_files, parse_texts};
 use std::path::PathBuf;
 
 /// The SLOs of `files`, or, when none is given, those `ledger` saved.
 pub fn definitions(ledger: &Ledger, files: &[PathBuf]) -> Result<Vec<Slo>, ReplayError> {
     let catalog = if files.is_empty() {
-        let mut merged = Catalog::default();
-        for (name, text) in ledger.slo_sources()? {
-            let part = parse_text(&text, &name);
-            merged.slos.extend(part.slos);
-            merged.errors.extend(part.errors);
-        }
-        merged
+        parse_texts(&ledger.slo_sources()?)
     } else {
         load_files(files)
     };
@@ -60,7 +54,7 @@ mod tests {
             slo("orders-fresh"),
             slo("customers-email-nulls")
         );
-        let catalog = parse_text(&text, "slos.yaml");
+        let catalog = crate::slo::parse_text(&text, "slos.yaml");
         assert!(catalog.errors.is_empty(), "{:?}", catalog.errors);
         let err = find(&catalog.slos, "orders-frsh").unwrap_err();
         assert!(

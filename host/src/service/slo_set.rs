@@ -8,19 +8,13 @@ use super::error::ServiceError;
 use super::tenant::UPLOADED_SLOS_FILE;
 use crate::config::{Config, TenantConfig};
 use crate::ledger::Ledger;
-use crate::slo::{Catalog, Slo, load_files, parse_text};
+use crate::slo::{Slo, load_files, parse_text, parse_texts};
 
 /// Reads the SLO files (and saves their text in `ledger`), or the saved ones.
 /// Any invalid document is an error, every one listed.
 pub fn load(config: &Config, ledger: &Ledger) -> Result<Vec<Slo>, ServiceError> {
     let catalog = if config.slo_files.is_empty() {
-        let mut merged = Catalog::default();
-        for (name, text) in ledger.slo_sources()? {
-            let part = parse_text(&text, &name);
-            merged.slos.extend(part.slos);
-            merged.errors.extend(part.errors);
-        }
-        merged
+        parse_texts(&ledger.slo_sources()?)
     } else {
         let catalog = load_files(&config.slo_files);
         let sources: Vec<(String, String)> = config

@@ -142,6 +142,18 @@ pub fn parse_text(text: &str, file: &str) -> Catalog {
     catalog
 }
 
+/// Checks saved texts, each `(file, text)`, together as `load_files` checks
+/// files: the SLO files a ledger saved, read back.
+pub fn parse_texts(sources: &[(String, String)]) -> Catalog {
+    let mut docs = Vec::new();
+    let mut catalog = Catalog::default();
+    for (file, text) in sources {
+        split(text, file, &mut docs, &mut catalog.errors);
+    }
+    check(docs, &mut catalog);
+    catalog
+}
+
 fn split(text: &str, file: &str, docs: &mut Vec<RawDoc>, errors: &mut Vec<SloError>) {
     // Limits first: the full parse of a deep or explosive text is what costs.
     if let Err(e) = check_yaml(text) {

@@ -25,7 +25,9 @@ mod yaml_value;
 /// Alert severities and threshold comparisons are the ledger's too, so they
 /// live in the model.
 pub use crate::model::{Op, Severity};
-pub use catalog::{Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text};
+pub use catalog::{
+    Catalog, DocumentRef, NotEvaluable, SloError, load_files, parse_text, parse_texts,
+};
 pub use closest::closest;
 pub use definition::{
     Alerting, Budgeting, BurnRule, DEFAULT_RULES, Indicator, Objective, PinnedPolicy, Slo,
