@@ -223,6 +223,8 @@ fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on
     .unwrap();
     let component = path("project/freshness.wasm");
     let demo = path("demo");
+    let key = path("team.key");
+    const PUBLIC: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     let project = path("project");
     let manifest = "tests/data/dbt/btc/manifest.json";
     let sources = "tests/data/dbt/btc/sources.json";
@@ -345,6 +347,22 @@ fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on
             vec!["policy", "push", "no/such.wasm", "oci://127.0.0.1:9/p:1"],
         ),
         ("policy pull", None, vec!["policy", "pull", "oci://"]),
+        (
+            "policy keygen",
+            Some(vec!["policy", "keygen", "-o", &key]),
+            vec!["policy", "keygen", "-o", &key],
+        ),
+        (
+            "policy sign",
+            Some(vec!["policy", "sign", &component, "--key", &key]),
+            vec!["policy", "sign", "no/such.wasm", "--key", &key],
+        ),
+        // The built-in's bytes: trusted by digest, whatever key is given.
+        (
+            "policy verify",
+            Some(vec!["policy", "verify", &component, "--trust", PUBLIC]),
+            vec!["policy", "verify", "no/such.wasm", "--trust", PUBLIC],
+        ),
         (
             "demo",
             Some(vec!["demo", "--days", "1", "--data-dir", &demo]),

@@ -67,3 +67,4 @@ mod slo_yaml;
 mod slow_clients;
 mod status_at;
 mod time_sanity;
+mod trust;

@@ -69,6 +69,8 @@ fn config_for(dir: &Path, policy: &str) -> Config {
             token_sha256: vec![token_hash("acme-secret")],
             slo_files: vec![dir.join("slo.yaml")],
             limits: Default::default(),
+            trusted_keys: Vec::new(),
+            revoked_keys: Vec::new(),
         }],
         ..Config::default()
     }

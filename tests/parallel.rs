@@ -51,6 +51,7 @@ fn tenant(
         durable: true,
         site: None,
         oci: None,
+        trust: None,
     };
     let tenant = ledger.for_tenant(name).unwrap();
     let known = Default::default();

@@ -22,6 +22,8 @@ pub fn tenant(dir: &std::path::Path, name: &str, limits: TenantLimits) -> Tenant
         token_sha256: vec![token_hash(&format!("{name}-secret"))],
         slo_files: vec![dir.join("slo.yaml")],
         limits,
+        trusted_keys: Vec::new(),
+        revoked_keys: Vec::new(),
     }
 }
 

@@ -76,6 +76,8 @@ fn tenant(dir: &Path, name: &str, yaml: &str) -> TenantConfig {
         token_sha256: vec![token_hash(&format!("{name}-secret"))],
         slo_files: vec![file],
         limits: Default::default(),
+        trusted_keys: Vec::new(),
+        revoked_keys: Vec::new(),
     }
 }
 

@@ -59,6 +59,8 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
             token_sha256: vec![token_hash("load-secret")],
             slo_files: vec![dir.path().join("slo.yaml")],
             limits: Default::default(),
+            trusted_keys: Vec::new(),
+            revoked_keys: Vec::new(),
         }],
         ..Config::default()
     };

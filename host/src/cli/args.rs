@@ -334,6 +334,11 @@ pub struct EvalArgs {
     /// default engine, with no cache. Not the policy's config: that is `--config`.
     #[arg(long, value_name = "FILE")]
     pub engine_config: Option<PathBuf>,
+    /// Refuse the policy unless this public key (base64) signed it; repeat
+    /// for several. Added to `--engine-config`'s `trusted_keys` (its
+    /// `revoked_keys` apply too).
+    #[arg(long = "trust", value_name = "PUBLIC_KEY")]
+    pub trust: Vec<String>,
     /// The observation JSON file, or `-` for standard input.
     #[arg(long)]
     pub observation: String,

@@ -2,8 +2,13 @@
 
 use super::args::{EvalArgs, Format};
 use super::{Failure, input, table};
+use crate::config::Config;
+use crate::model::PolicyRef;
 use crate::model::{Measurement, escape_control, parse_history, parse_observation, to_json_pretty};
+use crate::oci::Oci;
 use crate::runtime::{Evaluation, EvaluationInput, Policy};
+use crate::scheduler::TrustCheck;
+use crate::trust::Trust;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -43,6 +48,7 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
     let runtime = input::runtime_from(engine_config)?;
     let policy = input::load_policy(&runtime, &args.policy)
         .map_err(|f| input::naming_engine_config(f, engine_config))?;
+    check_trust(&args, &policy)?;
     runtime.validate_config(&policy, &config)?;
     let evaluation = runtime.evaluate(
         &policy,
@@ -62,6 +68,37 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
         render(&args.policy, &policy, &evaluation, args.format)
     );
     Ok(())
+}
+
+/// Under `--trust` (or `--engine-config`'s `trusted_keys`), refuses a
+/// policy no trusted key signed.
+fn check_trust(args: &EvalArgs, policy: &Policy) -> Result<(), Failure> {
+    let (mut trusted, revoked) = match &args.engine_config {
+        Some(path) => {
+            let config = Config::load(path).map_err(|e| Failure::Input(e.to_string()))?;
+            (config.trusted_keys, config.revoked_keys)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    trusted.extend(args.trust.iter().cloned());
+    let refused = |code: &'static str, message: String| Failure::Policy { code, message };
+    let Some(trust) = Trust::from_config(&trusted, &revoked)
+        .map_err(|e| Failure::Input(format!("--trust: {e}")))?
+    else {
+        return Ok(());
+    };
+    let spec: PolicyRef = args
+        .policy
+        .parse()
+        .map_err(|e: crate::model::PolicyRefError| Failure::Input(e.to_string()))?;
+    let check = TrustCheck {
+        trust,
+        known: Default::default(),
+    };
+    let oci = Oci::new(None, Vec::new());
+    check
+        .judge(&spec, policy, Some(std::path::Path::new(".")), Some(&oci))
+        .map_err(|e| refused(e.code(), e.to_string()))
 }
 
 fn render(label: &str, policy: &Policy, evaluation: &Evaluation, format: Format) -> String {

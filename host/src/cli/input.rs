@@ -45,7 +45,9 @@ pub fn load_policy(runtime: &Runtime, spec: &str) -> Result<Policy, Failure> {
             let pulled = crate::oci::Oci::new(None, Vec::new())
                 .resolve(&r)
                 .map_err(|e| Failure::Input(e.to_string()))?;
-            Ok(runtime.load(spec, &pulled.bytes)?)
+            let mut policy = runtime.load(spec, &pulled.bytes)?;
+            policy.set_manifest_digest(pulled.manifest);
+            Ok(policy)
         }
         Err(e) => Err(Failure::Input(e.to_string())),
     }

@@ -19,6 +19,7 @@ mod new;
 mod observe;
 mod policies;
 mod policy_cmd;
+mod policy_sign;
 mod policy_test;
 mod progress;
 mod replay;

@@ -1,5 +1,5 @@
 //! `dataslo policy push` and `dataslo policy pull`: policies to and from OCI
-//! registries.
+//! registries; `keygen`, `sign` and `verify` (in `policy_sign`).
 
 use super::args::Format;
 use super::{Failure, input};
@@ -45,6 +45,54 @@ pub enum PolicyCommand {
         #[allow(missing_docs)]
         common: Common,
     },
+    /// Make a new ed25519 key pair for signing policies: the private key goes
+    /// to a new file readable by you alone (0600), the public key (base64,
+    /// for `trusted_keys`) to stdout.
+    #[command(after_help = "Examples:\n  \
+        dataslo policy keygen -o team.key\n  \
+        dataslo policy keygen -o team.key --format json")]
+    Keygen {
+        /// The private key file to create (never overwritten).
+        #[arg(short, long, value_name = "FILE", default_value = "dataslo-policy.key")]
+        output: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Sign a policy: an ed25519 signature of its component's sha256, added
+    /// to `FILE.sig` beside a file, or to the tag `sha256-<manifest hex>.sig`
+    /// beside an OCI reference (other keys' signatures are kept).
+    #[command(after_help = "Examples:\n  \
+        dataslo policy sign my_policy.wasm --key team.key\n  \
+        dataslo policy sign oci://registry.example.com/policies/my-policy:1.0.0 --key team.key")]
+    Sign {
+        /// A component file, or `oci://HOST[:PORT]/REPO:TAG|@sha256:HEX`.
+        policy: String,
+        /// The private key file `dataslo policy keygen` wrote.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: Common,
+    },
+    /// Check that a policy is signed by a trusted key (and by no revoked key
+    /// alone): exit 0 naming the key, or 1 naming why not.
+    #[command(after_help = "Examples:\n  \
+        dataslo policy verify my_policy.wasm --trust 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n  \
+        dataslo policy verify oci://localhost:5000/policies/p:v1 --trust NEW_KEY --revoked OLD_KEY --format json")]
+    Verify {
+        /// A component file, or an `oci://` reference.
+        policy: String,
+        /// A public key (base64) to trust; repeat for several.
+        #[arg(long = "trust", value_name = "PUBLIC_KEY", required = true)]
+        trust: Vec<String>,
+        /// A revoked public key: its signatures never count.
+        #[arg(long = "revoked", value_name = "PUBLIC_KEY")]
+        revoked: Vec<String>,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        common: Common,
+    },
 }
 
 /// What push and pull share.
@@ -62,9 +110,11 @@ impl PolicyCommand {
     /// The output format it was given.
     pub fn format(&self) -> Format {
         match self {
-            PolicyCommand::Push { common, .. } | PolicyCommand::Pull { common, .. } => {
-                common.format
-            }
+            PolicyCommand::Push { common, .. }
+            | PolicyCommand::Pull { common, .. }
+            | PolicyCommand::Sign { common, .. }
+            | PolicyCommand::Verify { common, .. } => common.format,
+            PolicyCommand::Keygen { format, .. } => *format,
         }
     }
 }
@@ -92,6 +142,18 @@ fn failed(e: OciError) -> Failure {
 
 pub fn run(command: PolicyCommand) -> Result<(), Failure> {
     match command {
+        PolicyCommand::Keygen { output, format } => super::policy_sign::keygen(&output, format),
+        PolicyCommand::Sign {
+            policy,
+            key,
+            common,
+        } => super::policy_sign::sign(&policy, &key, common.insecure, common.format),
+        PolicyCommand::Verify {
+            policy,
+            trust,
+            revoked,
+            common,
+        } => super::policy_sign::verify(&policy, &trust, &revoked, common.insecure, common.format),
         PolicyCommand::Push {
             source,
             reference: text,

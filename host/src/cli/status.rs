@@ -119,6 +119,8 @@ fn tenant_slos(config: &Config, tenant: &str, trees: &Ledger) -> Result<Vec<Slo>
         token_sha256: Vec::new(),
         slo_files: Vec::new(),
         limits: Default::default(),
+        trusted_keys: Vec::new(),
+        revoked_keys: Vec::new(),
     };
     Ok(slo_set::of_tenant(&unconfigured, trees)?)
 }

@@ -4,7 +4,7 @@
 //! `runtime`'s own. Plain data: [`Config::validate`] holds every check, and
 //! nothing here starts threads or opens anything but the file.
 //!
-//! Depends on nothing else in the crate but `runtime`'s option types.
+//! Depends on nothing else in the crate but `runtime`'s option types and `trust`'s keys.
 
 mod central;
 mod edge;
@@ -13,6 +13,7 @@ mod error;
 mod oci;
 mod server;
 mod tenants;
+mod trust;
 mod validate;
 mod validate_edge;
 
@@ -87,6 +88,11 @@ pub struct Config {
     pub central: CentralConfig,
     /// How `oci://` policies are fetched.
     pub oci: OciConfig,
+    /// Public keys (base64) whose signatures `run` (and `eval
+    /// --engine-config`) accepts; when set, unsigned policies are refused.
+    pub trusted_keys: Vec<String>,
+    /// Keys whose signatures never count, even when also trusted.
+    pub revoked_keys: Vec<String>,
 }
 
 impl Default for Config {
@@ -111,6 +117,8 @@ impl Default for Config {
             agent: None,
             central: CentralConfig::default(),
             oci: OciConfig::default(),
+            trusted_keys: Vec::new(),
+            revoked_keys: Vec::new(),
         }
     }
 }

@@ -18,6 +18,13 @@ pub struct TenantConfig {
     /// Its own limits; unset ones fall back to the service's.
     #[serde(default)]
     pub limits: TenantLimits,
+    /// Public keys (base64) whose policy signatures it accepts; when set,
+    /// unsigned and untrusted policies are refused.
+    #[serde(default)]
+    pub trusted_keys: Vec<String>,
+    /// Keys whose signatures never count, even when also trusted.
+    #[serde(default)]
+    pub revoked_keys: Vec<String>,
 }
 
 /// `[tenants.limits]`.

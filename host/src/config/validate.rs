@@ -42,6 +42,7 @@ impl Config {
     /// Checks every value, alone and against the others. [`Config::load`]
     /// calls it; a `Config` built in code is checked the same way.
     pub fn validate(&self) -> Checked {
+        super::trust::check_keys("", &self.trusted_keys, &self.revoked_keys)?;
         if self.poll_interval.is_zero() {
             return Err(ValidationError::new(
                 "poll_interval",
@@ -122,6 +123,7 @@ impl Config {
         for (j, hash) in tenant.token_sha256.iter().enumerate() {
             sha256_hex(field(&format!("token_sha256[{j}]")), hash)?;
         }
+        super::trust::check_keys(&field(""), &tenant.trusted_keys, &tenant.revoked_keys)?;
         let limits = &tenant.limits;
         if let Some(mib) = limits.memory_mib {
             memory_in_range(field("limits.memory_mib"), mib)?;
@@ -576,6 +578,8 @@ mod tests {
             token_sha256: vec![HASH_A.into()],
             slo_files: Vec::new(),
             limits: Default::default(),
+            trusted_keys: Vec::new(),
+            revoked_keys: Vec::new(),
         });
         assert_eq!(config.validate().unwrap_err().field, "tenants[0].name");
         config.tenants[0].name = "acme".into();

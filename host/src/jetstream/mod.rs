@@ -15,7 +15,7 @@
 //! - [`sets`]: a tenant's SLO set (KV) and its policies (Object Store).
 //! - [`agents`]: agents' heartbeats (KV).
 //!
-//! Depends on config and ledger; service and cli depend on it.
+//! Depends on config, trust (a set's policy signatures) and ledger; service and cli depend on it.
 
 pub mod agents;
 mod connect;

@@ -72,6 +72,10 @@ pub struct SetPolicy {
     pub sha256: String,
     /// Its size.
     pub bytes: u64,
+    /// The signatures central holds of it, for agents with `trusted_keys`
+    /// (absent when none, so sets without signatures keep their version).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<crate::trust::Signature>,
 }
 
 /// A set's content, in the order its version hashes it.
@@ -380,6 +384,7 @@ mod tests {
             reference: reference.into(),
             sha256: hex::encode(Sha256::digest(bytes)),
             bytes: bytes.len() as u64,
+            signatures: Vec::new(),
         }
     }
 

@@ -2,7 +2,8 @@
 //! `blobs/<sha256>.wasm` (the component, named by its own sha256, which is
 //! its layer digest), `manifests/<sha256>.json` (a manifest digest to its
 //! layer) and `tags/<sha256 of the reference>.json` (a tag to the manifest it
-//! was last resolved to). Each file is written whole, then renamed.
+//! was last resolved to), `signatures/<manifest sha256>.json` (the signature
+//! document of its `sha256-<hex>.sig` tag). Each file is written whole, then renamed.
 
 use super::OciError;
 use crate::model::OciRef;
@@ -84,6 +85,20 @@ impl Cache {
     /// Records a manifest digest's layer.
     pub fn put_manifest(&self, hex: &str, record: &ManifestRecord) -> Result<(), OciError> {
         write_whole(&self.manifest_path(hex), &to_json(record))
+    }
+
+    fn signatures_path(&self, manifest: &str) -> PathBuf {
+        self.dir.join("signatures").join(format!("{manifest}.json"))
+    }
+
+    /// The signature document last pulled for manifest `manifest` (hex).
+    pub fn signatures(&self, manifest: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.signatures_path(manifest)).ok()
+    }
+
+    /// Keeps the signature document pulled for manifest `manifest`.
+    pub fn put_signatures(&self, manifest: &str, bytes: &[u8]) -> Result<(), OciError> {
+        write_whole(&self.signatures_path(manifest), bytes)
     }
 
     /// What `reference` (a tag) was last resolved to.

@@ -71,6 +71,9 @@ pub enum OciError {
         /// Why.
         error: std::io::Error,
     },
+    /// A signature document that cannot be read.
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
     /// The client's threads or TLS could not start.
     #[error("cannot start the OCI client: {0}")]
     Client(String),
@@ -89,6 +92,7 @@ impl OciError {
             OciError::Registry { .. } => "oci_registry",
             OciError::Cache { .. } => "oci_cache",
             OciError::Client(_) => "oci_client",
+            OciError::Trust(e) => e.code(),
         }
     }
 }

@@ -6,21 +6,27 @@
 //! offline (a tag from its last resolution). Registries on a loopback
 //! address, and those listed as insecure, are spoken to over plain HTTP.
 //!
-//! Depends on runtime and model; the service layer, the scheduler's arming and
+//! Signatures live in the tag `sha256-<manifest hex>.sig` beside the policy
+//! (see `signatures`), cached too.
+//!
+//! Depends on runtime, trust and model; the service layer, the scheduler's arming and
 //! the CLI depend on it.
 
 mod artifact;
 mod cache;
 mod error;
 mod remote;
+mod signatures;
 
 pub use artifact::{CONFIG_MEDIA_TYPE, ComponentInfo, LAYER_MEDIA_TYPE, WasmConfig};
 pub use cache::{Cache, ManifestRecord, TagRecord};
 pub use error::OciError;
 pub use remote::{Remote, WasmManifest, is_loopback};
+pub use signatures::signature_tag;
 
 use crate::model::{OciRef, OciTarget};
 use crate::runtime::Runtime;
+use crate::trust::{SecretKey, Signature, Signatures};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -181,5 +187,51 @@ impl Oci {
             manifest,
             component: hex,
         })
+    }
+
+    /// The signatures of manifest `manifest` (hex) in `r`'s repository:
+    /// from its signature tag (kept in the cache), or, when the registry
+    /// cannot be reached, those cached. None is an empty list.
+    pub fn signatures(&self, r: &OciRef, manifest: &str) -> Result<Signatures, OciError> {
+        let source = signature_tag(r, manifest).to_string();
+        let bytes = match self.remote.signatures(r, manifest) {
+            Ok(Some(bytes)) => {
+                if let Some(cache) = &self.cache {
+                    cache.put_signatures(manifest, &bytes)?;
+                }
+                bytes
+            }
+            Ok(None) => return Ok(Signatures::default()),
+            Err(e @ OciError::Unreachable { .. }) => {
+                match self.cache.as_ref().and_then(|c| c.signatures(manifest)) {
+                    Some(bytes) => bytes,
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Signatures::decode(&source, &bytes)?)
+    }
+
+    /// The signatures of manifest `manifest` this client fetched before;
+    /// none when it never did.
+    pub fn cached_signatures(&self, manifest: &str) -> Signatures {
+        self.cache
+            .as_ref()
+            .and_then(|c| c.signatures(manifest))
+            .and_then(|bytes| Signatures::decode(manifest, &bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Signs the component `r` resolves to with `key`, adding the signature
+    /// to those of its manifest's signature tag.
+    pub fn sign(&self, r: &OciRef, key: &SecretKey) -> Result<(Resolved, Signature), OciError> {
+        let resolved = self.resolve(r)?;
+        let mut all = self.signatures(r, &resolved.manifest)?;
+        let signature = key.sign(&resolved.component);
+        all.add(signature.clone());
+        self.remote
+            .push_signatures(r, &resolved.manifest, all.encode())?;
+        Ok((resolved, signature))
     }
 }

@@ -41,7 +41,7 @@ pub fn is_loopback(registry: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn reference(r: &OciRef) -> Reference {
+pub(super) fn reference(r: &OciRef) -> Reference {
     match &r.target {
         OciTarget::Tag(tag) => {
             Reference::with_tag(r.registry.clone(), r.repository.clone(), tag.clone())
@@ -55,7 +55,7 @@ fn reference(r: &OciRef) -> Reference {
 }
 
 /// The hex of `sha256:<hex>`.
-fn hex_of(digest: &str) -> &str {
+pub(super) fn hex_of(digest: &str) -> &str {
     digest.strip_prefix("sha256:").unwrap_or(digest)
 }
 
@@ -70,7 +70,7 @@ impl Remote {
         is_loopback(registry) || self.insecure.iter().any(|r| r == registry)
     }
 
-    fn client(&self, registry: &str) -> Result<Client, OciError> {
+    pub(super) fn client(&self, registry: &str) -> Result<Client, OciError> {
         // reqwest is built without a TLS provider of its own: ring, the one
         // the rest of the tree uses. Installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -205,7 +205,9 @@ fn wasm_layer(
 
 /// Runs the future `make` builds on a thread of its own with a current-thread
 /// runtime: never nested in a caller's runtime, which would panic.
-fn block<T: Send, F: Future<Output = T>>(make: impl FnOnce() -> F + Send) -> Result<T, OciError> {
+pub(super) fn block<T: Send, F: Future<Output = T>>(
+    make: impl FnOnce() -> F + Send,
+) -> Result<T, OciError> {
     std::thread::scope(|s| {
         s.spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -220,7 +222,7 @@ fn block<T: Send, F: Future<Output = T>>(make: impl FnOnce() -> F + Send) -> Res
 }
 
 /// The registry's error, as a user reads it.
-fn classify(r: &OciRef, error: OciDistributionError) -> OciError {
+pub(super) fn classify(r: &OciRef, error: OciDistributionError) -> OciError {
     let not_found = || OciError::NotFound {
         reference: r.to_string(),
     };

@@ -4,11 +4,15 @@
 //! to the tenant's ledger, and at start every entry is loaded again, its file
 //! checked against the sha256 on record.
 //!
-//! Depends on runtime, ledger and model; the service and the server depend on it.
+//! An upload's signatures are kept beside it, `<dir>/<sha256>.sig`, for the
+//! arming that checks them under `trusted_keys`.
+//!
+//! Depends on runtime, ledger, trust and model; the service and the server depend on it.
 
 use crate::ledger::{Ledger, LedgerError, PolicyEntry};
 use crate::model::PolicyRef;
 use crate::runtime::{Known, LoadError, Policy, Runtime};
+use crate::trust::{Signature, Signatures};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -59,6 +63,7 @@ pub struct Registry {
     dir: PathBuf,
     ledger: Ledger,
     loaded: RwLock<BTreeMap<String, (PolicyEntry, Arc<Policy>)>>,
+    signatures: RwLock<BTreeMap<String, Vec<Signature>>>,
 }
 
 /// Whether `name` may name an uploaded policy.
@@ -86,7 +91,14 @@ impl Registry {
     /// Loads every policy `ledger` lists from `dir`.
     pub fn open(runtime: &Runtime, ledger: Ledger, dir: PathBuf) -> Result<Self, RegistryError> {
         let mut loaded = BTreeMap::new();
+        let mut signatures = BTreeMap::new();
         for entry in ledger.policies()? {
+            let sig = dir.join(format!("{}.sig", entry.sha256));
+            if let Ok(bytes) = std::fs::read(&sig)
+                && let Ok(doc) = Signatures::decode(&sig.display().to_string(), &bytes)
+            {
+                signatures.insert(entry.sha256.clone(), doc.signatures);
+            }
             let path = dir.join(format!("{}.wasm", entry.sha256));
             let io = |error| RegistryError::Io {
                 name: entry.name.clone(),
@@ -110,6 +122,7 @@ impl Registry {
             dir,
             ledger,
             loaded: RwLock::new(loaded),
+            signatures: RwLock::new(signatures),
         })
     }
 
@@ -119,6 +132,14 @@ impl Registry {
             .iter()
             .map(|(name, (_, policy))| (PolicyRef::Uploaded(name.clone()), policy.clone()))
             .collect()
+    }
+
+    /// The signatures that came with the uploads, by component sha256.
+    pub fn signatures(&self) -> BTreeMap<String, Vec<Signature>> {
+        self.signatures
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Every entry, by name.
@@ -180,6 +201,7 @@ impl Registry {
         name: &str,
         bytes: &[u8],
         policy: Arc<Policy>,
+        signatures: &[Signature],
         now: jiff::Timestamp,
     ) -> Result<PolicyEntry, RegistryError> {
         let info = policy.info();
@@ -199,6 +221,22 @@ impl Registry {
             path: path.display().to_string(),
             error,
         })?;
+        if !signatures.is_empty() {
+            let mut doc = Signatures::default();
+            for s in signatures {
+                doc.add(s.clone());
+            }
+            let sig = self.dir.join(format!("{}.sig", entry.sha256));
+            write_whole(&sig, &doc.encode()).map_err(|error| RegistryError::Io {
+                name: name.to_string(),
+                path: sig.display().to_string(),
+                error,
+            })?;
+            self.signatures
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(entry.sha256.clone(), doc.signatures);
+        }
         self.ledger.put_policy(&entry)?;
         self.ledger.flush()?;
         self.loaded
@@ -214,8 +252,9 @@ impl Registry {
 fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = path.to_path_buf();
-    tmp.set_extension("wasm.partial");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;

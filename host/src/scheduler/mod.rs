@@ -9,18 +9,21 @@
 //!
 //! Synchronous on purpose: the service's clock pass drives it, tests call it
 //! directly in virtual time. Depends on alert, budget (an SLO's series),
-//! executor, oci (arming `oci://` policies), runtime, slo, ledger and model.
+//! executor, oci (arming `oci://` policies), trust (signed policies), runtime,
+//! slo, ledger and model.
 
 mod arm;
 mod evaluation;
 mod ingest;
 mod spool;
 mod stats;
+mod trusted;
 
 pub use arm::{ArmError, ArmFailure, Armed};
 pub use ingest::Appended;
 pub use spool::{SpoolFile, take_spool};
 pub use stats::{OutcomeCounts, Stats, outcome_names};
+pub use trusted::{TrustCheck, TrustFailure, builtin_digests, file_signatures, signature_file};
 
 use crate::executor::Executor;
 use crate::ledger::{EvalRecord, Ledger, LedgerError, Outcome, Stored, Transition, digest};

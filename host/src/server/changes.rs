@@ -8,6 +8,7 @@ use crate::model::PolicyRef;
 use crate::registry::RegistryError;
 use crate::runtime::LoadErrorKind;
 use crate::service::{ChangeError, PolicyStored, SlosApplied, Tenant};
+use crate::trust::{Signature, TrustError};
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
@@ -34,11 +35,43 @@ impl From<ChangeError> for ApiError {
                 _ => (StatusCode::UNPROCESSABLE_ENTITY, ApiCode::InvalidPolicy),
             },
             ChangeError::Ledger(e) => super::error::storage_status(e),
+            ChangeError::Untrusted(e) => trust_status(e),
             ChangeError::Registry(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiCode::Internal),
         };
         ApiError::new(status, code, e.to_string())
     }
 }
+
+/// A refusal under `trusted_keys` is 403; a signature that does not parse, 400.
+fn trust_status(e: &TrustError) -> (StatusCode, ApiCode) {
+    let forbidden = |code| (StatusCode::FORBIDDEN, code);
+    match e {
+        TrustError::Unsigned { .. } => forbidden(ApiCode::PolicyUnsigned),
+        TrustError::Untrusted { .. } => forbidden(ApiCode::PolicyUntrusted),
+        TrustError::Revoked { .. } => forbidden(ApiCode::PolicyRevoked),
+        TrustError::BadSignature { .. } => forbidden(ApiCode::PolicyBadSignature),
+        TrustError::Tampered { .. } => forbidden(ApiCode::PolicyTampered),
+        _ => (StatusCode::BAD_REQUEST, ApiCode::SignatureInvalid),
+    }
+}
+
+/// The `Dataslo-Signature` headers of an upload of `bytes`: `<base64 public
+/// key>:<base64 signature>` each, signing the body's sha256.
+fn signatures(headers: &HeaderMap, bytes: &[u8]) -> Result<Vec<Signature>, ApiError> {
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    headers
+        .get_all(SIGNATURE_HEADER)
+        .iter()
+        .map(|value| {
+            let text = value.to_str().unwrap_or_default();
+            Signature::from_header(text, &sha256)
+                .map_err(|e| ApiError::from(ChangeError::Untrusted(e)))
+        })
+        .collect()
+}
+
+/// The header an upload's signatures come in (one per key).
+pub(super) const SIGNATURE_HEADER: &str = "dataslo-signature";
 
 /// Runs a change on the blocking pool: it compiles and calls policies.
 async fn blocking<T: Send + 'static>(
@@ -76,8 +109,9 @@ pub(super) async fn put_policy(
     crate::registry::check_name(&name).map_err(ChangeError::from)?;
     // The server's max_policy_bytes bounds uploads, not the tenant's JSON limit.
     let bytes = body_bytes(None, &tenant.name, payload)?;
+    let signatures = signatures(&headers, &bytes)?;
     let stored = blocking(tenant, move |t| {
-        t.put_policy(&name, &bytes, jiff::Timestamp::now())
+        t.put_policy(&name, &bytes, &signatures, jiff::Timestamp::now())
     })
     .await?;
     let status = if stored.created {

@@ -57,11 +57,23 @@ pub enum ApiCode {
     /// Observations sent to an agent whose unpublished records reached
     /// `[agent] max_unpublished` (503, with `Retry-After`).
     BufferFull,
+    /// An upload without a signature, where the tenant sets `trusted_keys` (403).
+    PolicyUnsigned,
+    /// An upload signed by no trusted key (403).
+    PolicyUntrusted,
+    /// An upload signed only by revoked keys (403).
+    PolicyRevoked,
+    /// An upload whose trusted signature does not verify (403).
+    PolicyBadSignature,
+    /// An upload whose trusted signature signs other bytes (403).
+    PolicyTampered,
+    /// A `Dataslo-Signature` header that does not parse (400).
+    SignatureInvalid,
 }
 
 impl ApiCode {
     /// Every code, for reading them back.
-    pub const ALL: [ApiCode; 23] = [
+    pub const ALL: [ApiCode; 29] = [
         ApiCode::InvalidObservation,
         ApiCode::InvalidEvent,
         ApiCode::InvalidQuery,
@@ -85,6 +97,12 @@ impl ApiCode {
         ApiCode::RequestTimeout,
         ApiCode::CentralOnly,
         ApiCode::BufferFull,
+        ApiCode::PolicyUnsigned,
+        ApiCode::PolicyUntrusted,
+        ApiCode::PolicyRevoked,
+        ApiCode::PolicyBadSignature,
+        ApiCode::PolicyTampered,
+        ApiCode::SignatureInvalid,
     ];
 
     /// The code as sent, e.g. `not_found`.
@@ -113,6 +131,12 @@ impl ApiCode {
             ApiCode::RequestTimeout => "request_timeout",
             ApiCode::CentralOnly => "central_only",
             ApiCode::BufferFull => "buffer_full",
+            ApiCode::PolicyUnsigned => "policy_unsigned",
+            ApiCode::PolicyUntrusted => "policy_untrusted",
+            ApiCode::PolicyRevoked => "policy_revoked",
+            ApiCode::PolicyBadSignature => "policy_bad_signature",
+            ApiCode::PolicyTampered => "policy_tampered",
+            ApiCode::SignatureInvalid => "signature_invalid",
         }
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! Depends on service, metrics, status, openlineage, registry (upload
 //! names and their errors), runtime (the built-ins' names, the kinds of
-//! load errors), ledger, model and config. The pages beside the API (the
+//! load errors), trust (upload signatures), ledger, model and config. The pages beside the API (the
 //! dashboard's) are handed in by the caller, so the server and the dashboard
 //! do not depend on each other.
 

@@ -7,7 +7,7 @@ use crate::executor::Executor;
 use crate::ledger::Ledger;
 use crate::oci::Oci;
 use crate::runtime::{Known, Limits, Runtime};
-use crate::scheduler::{ArmError, Armed, Scheduler};
+use crate::scheduler::{ArmError, Armed, Scheduler, TrustCheck};
 use crate::slo::Slo;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +28,8 @@ pub struct SchedulerSettings {
     pub site: Option<String>,
     /// Where `oci://` policies are resolved; `None` refuses them.
     pub oci: Option<Oci>,
+    /// The keys a policy must be signed by; `None` loads any.
+    pub trust: Option<TrustCheck>,
 }
 
 impl Default for SchedulerSettings {
@@ -39,6 +41,7 @@ impl Default for SchedulerSettings {
             durable: true,
             site: None,
             oci: None,
+            trust: None,
         }
     }
 }
@@ -58,6 +61,11 @@ pub fn assemble(
         Some(oci) => Armed::with_oci(runtime, slos, files, known, oci),
         None => Armed::with_known(runtime, slos, files, known),
     };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (armed, errors) =
+        Armed::keep_trusted(armed, settings.trust.as_ref(), files, settings.oci.as_ref());
     if !errors.is_empty() {
         return Err(errors);
     }

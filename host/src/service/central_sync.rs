@@ -123,9 +123,38 @@ pub fn current_set(tenant: &Tenant, files: &[SetDocument]) -> Result<SloSet, Str
             reference: armed.slo.policy.spec.to_string(),
             sha256: armed.policy.sha256_hex(),
             bytes,
+            signatures: signatures_of(tenant, armed),
         });
     }
     Ok(SloSet::new(&tenant.name, documents, policies))
+}
+
+/// The signatures central holds of `armed`'s policy, for agents that check
+/// them: an upload's, a file's `.sig`, an OCI policy's as last fetched.
+fn signatures_of(tenant: &Tenant, armed: &crate::scheduler::Armed) -> Vec<crate::trust::Signature> {
+    let sha256 = armed.policy.sha256_hex();
+    let mut found = tenant
+        .registry
+        .signatures()
+        .remove(&sha256)
+        .unwrap_or_default();
+    match &armed.slo.policy.spec {
+        PolicyRef::File(path) => {
+            let name = armed.slo.policy.spec.to_string();
+            let path = Path::new(".").join(path);
+            found.extend(crate::scheduler::file_signatures(&name, &path).unwrap_or_default());
+        }
+        PolicyRef::Oci(_) => {
+            if let Some(manifest) = armed.policy.manifest_digest() {
+                found.extend(tenant.oci.cached_signatures(manifest).signatures);
+            }
+        }
+        _ => {}
+    }
+    found.retain(|s| s.sha256 == sha256);
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// The bytes of `policy` as `tenant` runs it, checked against its sha256.

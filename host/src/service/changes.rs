@@ -7,8 +7,9 @@ use crate::ledger::{LedgerError, PolicyEntry};
 use crate::model::PolicyRef;
 use crate::registry::{RegistryError, validate};
 use crate::runtime::Known;
-use crate::scheduler::Armed;
+use crate::scheduler::{Armed, TrustCheck};
 use crate::slo::{Slo, parse_text};
+use crate::trust::{Signature, TrustError};
 use serde::Serialize;
 use std::sync::{Arc, PoisonError};
 
@@ -37,6 +38,9 @@ pub enum ChangeError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The upload is not signed by a key the tenant trusts.
+    #[error(transparent)]
+    Untrusted(#[from] TrustError),
 }
 
 /// What `PUT /v1/slos` applied.
@@ -97,12 +101,14 @@ impl Tenant {
         })
     }
 
-    /// Validates and stores a policy under `name`; SLOs that use
-    /// `uploaded:NAME` run it from now on.
+    /// Validates and stores a policy under `name` with the `signatures`
+    /// sent with it (checked under the tenant's `trusted_keys`); SLOs that
+    /// use `uploaded:NAME` run it from now on.
     pub fn put_policy(
         &self,
         name: &str,
         bytes: &[u8],
+        signatures: &[Signature],
         now: jiff::Timestamp,
     ) -> Result<PolicyStored, ChangeError> {
         let _one = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
@@ -113,6 +119,13 @@ impl Tenant {
                 return Err(e.into());
             }
         };
+        if let Some(trust) = &self.trust {
+            let label = PolicyRef::Uploaded(name.to_string()).to_string();
+            let sha256 = policy.sha256_hex();
+            if !crate::scheduler::builtin_digests().contains(&sha256) {
+                trust.check(&label, &sha256, signatures)?;
+            }
+        }
         let created = self.registry.entry(name).is_none();
         if let Some(max) = self.max_policies
             && created
@@ -128,8 +141,8 @@ impl Tenant {
         let mut known = self.known();
         known.insert(spec.clone(), policy.clone());
         let current = self.scheduler.slos();
-        let armed = self.arm(self.sent_slos(&current), known, false)?;
-        let entry = self.registry.store(name, bytes, policy, now)?;
+        let armed = self.arm_with(self.sent_slos(&current), known, false, signatures)?;
+        let entry = self.registry.store(name, bytes, policy, signatures, now)?;
         let used_by = armed
             .iter()
             .filter(|a| a.slo.policy.spec == spec)
@@ -163,13 +176,35 @@ impl Tenant {
     /// `resolve`, `oci://` policies are resolved again (a tag to its current
     /// digest), else they keep the digest they run.
     fn arm(&self, sent: Vec<Slo>, known: Known, resolve: bool) -> Result<Vec<Armed>, ChangeError> {
+        self.arm_with(sent, known, resolve, &[])
+    }
+
+    /// As [`Tenant::arm`], with `upload`'s signatures known beside the stored ones.
+    fn arm_with(
+        &self,
+        sent: Vec<Slo>,
+        known: Known,
+        resolve: bool,
+        upload: &[Signature],
+    ) -> Result<Vec<Armed>, ChangeError> {
         let mut slos = self.config_slos.clone();
         slos.extend(sent);
-        let (armed, errors) = if resolve {
+        let (armed, mut errors) = if resolve {
             Armed::with_oci(&self.runtime, slos, None, known, &self.oci)
         } else {
             Armed::with_known(&self.runtime, slos, None, known)
         };
+        let check = self.trust.clone().map(|trust| {
+            let mut known = self.registry.signatures();
+            for s in upload {
+                known.entry(s.sha256.clone()).or_default().push(s.clone());
+            }
+            TrustCheck { trust, known }
+        });
+        // Config SLOs' files are read from where the tenant's start read them.
+        let files = Some(std::path::Path::new("."));
+        let (armed, refused) = Armed::keep_trusted(armed, check.as_ref(), files, Some(&self.oci));
+        errors.extend(refused);
         if !errors.is_empty() {
             for _ in &errors {
                 self.scheduler.stats().load_failed();

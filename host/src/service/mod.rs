@@ -19,7 +19,7 @@
 //!   process that holds the ledger.
 //!
 //! Depends on scheduler, status, alert, jetstream, budget, registry, oci,
-//! executor, config, ledger, runtime, slo and model; server, dashboard, demo and cli depend on
+//! executor, config, ledger, runtime, slo, trust and model; server, dashboard, demo and cli depend on
 //! it.
 
 mod agent;

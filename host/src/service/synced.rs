@@ -20,7 +20,7 @@ use crate::jetstream::sets::{
 use crate::ledger::{AgentReport, LedgerError};
 use crate::model::PolicyRef;
 use crate::runtime::Known;
-use crate::scheduler::Armed;
+use crate::scheduler::{Armed, TrustCheck};
 use crate::slo::parse_text;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -130,8 +130,21 @@ impl Tenant {
                 .map_err(|e| failed(e.to_string()))?;
             known.insert(reference, Arc::new(loaded));
         }
-        // No file of this machine is read: the set brings every policy.
-        let (armed, errors) = Armed::with_known(&self.runtime, slos, None, known);
+        // No file of this machine is read: the set brings every policy, and
+        // the signatures central holds of each.
+        let (armed, mut errors) = Armed::with_known(&self.runtime, slos, None, known);
+        let check = self.trust.clone().map(|trust| {
+            let mut known: BTreeMap<String, Vec<_>> = BTreeMap::new();
+            for p in &set.policies {
+                known
+                    .entry(p.sha256.clone())
+                    .or_default()
+                    .extend(p.signatures.iter().cloned());
+            }
+            TrustCheck { trust, known }
+        });
+        let (armed, refused) = Armed::keep_trusted(armed, check.as_ref(), None, None);
+        errors.extend(refused);
         if !errors.is_empty() {
             return Err(SyncError::Invalid(
                 errors.iter().map(ToString::to_string).collect(),

@@ -12,7 +12,7 @@ use crate::model::Observation;
 use crate::oci::Oci;
 use crate::registry::Registry;
 use crate::runtime::{Known, Runtime};
-use crate::scheduler::{Armed, Scheduler};
+use crate::scheduler::{Armed, Scheduler, TrustCheck};
 use crate::slo::{Slo, load_files, parse_text};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -39,6 +39,8 @@ pub struct Tenant {
     /// The SLOs of its config files; those sent to the API come on top.
     pub(super) config_slos: Vec<Slo>,
     pub(super) max_policies: Option<usize>,
+    /// The keys its policies must be signed by; `None` loads any.
+    pub(super) trust: Option<crate::trust::Trust>,
     /// One change of SLOs or policies at a time.
     pub(super) changes: Mutex<()>,
     clock: Mutex<ClockPass>,
@@ -154,6 +156,10 @@ impl Tenant {
             durable: true,
             site: shared.site.clone(),
             oci: Some(shared.oci.clone()),
+            trust: config.trust().map(|trust| TrustCheck {
+                trust,
+                known: registry.signatures(),
+            }),
         };
         let known = registry.known();
         let scheduler = assemble(
@@ -193,6 +199,7 @@ impl Tenant {
             runtime,
             config_slos,
             max_policies: limits.max_policies,
+            trust: config.trust(),
             changes: Mutex::new(()),
             clock: Mutex::new(ClockPass::new(shared.clock.clone())),
             hold: Arc::new(TickHold::always()),

@@ -107,6 +107,8 @@ impl Service {
                 .unwrap_or_default(),
             slo_files: config.slo_files.clone(),
             limits: Default::default(),
+            trusted_keys: config.trusted_keys.clone(),
+            revoked_keys: config.revoked_keys.clone(),
         };
         let tenant = Tenant::with_slos(&tenant, &shared, ledger.clone(), slos.clone(), slos)?;
         Ok(Service {
