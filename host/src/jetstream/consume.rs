@@ -167,6 +167,16 @@ pub(super) fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalR
         .map_err(|e| Refused::Never(format!("not a record: {e}")))?;
     record.key = stream::filed_key(site, &record.key)
         .ok_or_else(|| Refused::Never(format!("key {:?} is not of site {site:?}", record.key)))?;
+    // An agent's record carries its link in the site's chain: one whose
+    // hash does not recompute was changed after its agent filed it.
+    if let Some(link) = record.chain.as_ref().filter(|_| site != stream::CENTRAL) {
+        if !crate::ledger::chain::recomputes(&record, link) {
+            return Err(Refused::Never(format!(
+                "SLO {:?} record {} seq {}: its chain hash does not recompute (changed after its agent filed it)",
+                record.slo, record.key, link.seq
+            )));
+        }
+    }
     // An agent's sandbox refuses these; a record claiming one was not made by it.
     if let Some(e) = record.events.iter().find(|e| e.good > e.total) {
         return Err(Refused::Never(format!(
