@@ -14,6 +14,10 @@
 //! the SLO set it last synced; central's keeps its agents' heartbeats
 //! ([`AgentReport`]).
 //!
+//! Every record is a link in its SLO's hash chain at its site ([`chain`]):
+//! `verify` walks the chains, `export` carries the links, [`audit`] checks an
+//! export offline (docs/ledger-chain.md).
+//!
 //! Every key is built and parsed in [`keys`], which maps the trees. The
 //! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
 //! a ledger of another layout, and only [`migrate`] (`dataslo ledger migrate`)
