@@ -186,8 +186,9 @@ pub enum Filed {
     /// Next in its chain.
     Linked,
     /// An agent's link that does not follow central's head for its chain:
-    /// kept as the agent made it (acknowledged data is never dropped),
-    /// logged as an error, and `ledger verify` reports the break.
+    /// kept as the agent made it when ahead of the head (acknowledged data
+    /// is never dropped; `ledger verify` then names the gap), replaced by
+    /// central's next link when at or behind it; logged as an error.
     Break {
         /// The chain's head before it.
         head: u64,
@@ -257,7 +258,16 @@ impl<'a> Heads<'a> {
                     prev: hex::encode(head.hash),
                     hash: hex::encode(hash),
                 };
-                (link, Filed::Linked, Tip { seq, hash })
+                // An agent's link at or behind the head (a fork: its ledger
+                // was rebuilt, or migrated apart from central's) is replaced.
+                let filed = match (&record.chain, keep && !site.is_empty()) {
+                    (Some(theirs), true) => Filed::Break {
+                        head: head.seq,
+                        seq: theirs.seq,
+                    },
+                    _ => Filed::Linked,
+                };
+                (link, filed, Tip { seq, hash })
             }
         };
         let index = keys::ChainKey {
