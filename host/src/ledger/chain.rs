@@ -81,11 +81,29 @@ pub fn link_hash(record: &EvalRecord, seq: u64, prev: &[u8; 32]) -> [u8; 32] {
         None => h.update([0]),
         Some(v) => {
             h.update([1]);
-            h.update(v.to_bits().to_be_bytes());
+            h.update(settled(v).to_bits().to_be_bytes());
         }
     }
     text(&mut h, &record.detail);
     h.finalize().into()
+}
+
+/// `v` as it reads back from the ledger's JSON. serde_json parses some
+/// 17-digit numbers one ULP off (without its `float_roundtrip` feature), so
+/// a value is stored settled: written and read until it reads back as
+/// itself. The hash binds the settled bits, which any correct parser gets
+/// from the exported text.
+pub fn settled(mut v: f64) -> f64 {
+    for _ in 0..8 {
+        let Ok(text) = serde_json::to_string(&v) else {
+            return v; // not finite: stored as null
+        };
+        match serde_json::from_str::<f64>(&text) {
+            Ok(back) if back.to_bits() != v.to_bits() => v = back,
+            _ => return v,
+        }
+    }
+    v
 }
 
 /// The link of `record` as number `seq` after `prev`.
@@ -186,12 +204,19 @@ pub enum Filed {
     /// Next in its chain.
     Linked,
     /// An agent's link that does not follow central's head for its chain:
-    /// kept as the agent made it when ahead of the head (acknowledged data
-    /// is never dropped; `ledger verify` then names the gap), replaced by
-    /// central's next link when at or behind it; logged as an error.
-    Break {
+    /// ahead of it (the records between are on their way again, or lost),
+    /// or behind it (a late one filling a gap). Kept with the agent's link;
+    /// a gap that stays is named by `ledger verify`.
+    Gap {
         /// The chain's head before it.
         head: u64,
+        /// The link's sequence number.
+        seq: u64,
+    },
+    /// An agent's link whose seq another record already holds (its ledger
+    /// was rebuilt, or migrated apart from central's): the record is kept
+    /// outside the chain, logged as an error, and `verify` names it.
+    Fork {
         /// The link's sequence number.
         seq: u64,
     },
@@ -221,9 +246,11 @@ impl<'a> Heads<'a> {
         Ok(tip)
     }
 
-    /// Gives `record` (stored under `key`) the next link of its chain, or,
-    /// with `keep` (an agent's record read from the stream), keeps the link
-    /// it carries when that one is ahead of the head; indexes it.
+    /// Gives `record` (stored under `key`) the next link of its chain and
+    /// indexes it. With `keep` (read from the stream), an agent's record
+    /// keeps the link it carries, indexed at its seq: the stream may deliver
+    /// a record again after later ones (a central killed before its ack),
+    /// so a record ahead of the head leaves a gap that the late ones fill.
     pub(super) fn file(
         &mut self,
         meta: &TransactionalTree,
@@ -234,50 +261,49 @@ impl<'a> Heads<'a> {
     ) -> TxResult<(Link, Filed)> {
         let (site, _) = site_of(&record.key);
         let head = self.tip(meta, &record.slo, site)?;
-        let carried = match (&record.chain, keep && !site.is_empty()) {
-            (Some(link), true) if link.seq > head.seq => Tip::of(link).map(|tip| (link, tip)),
-            _ => None,
-        };
-        let (link, filed, tip) = match carried {
-            Some((link, tip)) => {
-                let follows = link.seq == head.seq + 1 && link.prev == hex::encode(head.hash);
-                let filed = match follows {
-                    true => Filed::Linked,
-                    false => Filed::Break {
-                        head: head.seq,
-                        seq: link.seq,
-                    },
-                };
-                (link.clone(), filed, tip)
+        if let (Some(theirs), true) = (&record.chain, keep && !site.is_empty()) {
+            let index = keys::ChainKey {
+                slo: &record.slo,
+                site,
+                seq: theirs.seq,
             }
-            None => {
-                let seq = head.seq + 1;
-                let hash = link_hash(record, seq, &head.hash);
-                let link = Link {
-                    seq,
-                    prev: hex::encode(head.hash),
-                    hash: hex::encode(hash),
-                };
-                // An agent's link at or behind the head (a fork: its ledger
-                // was rebuilt, or migrated apart from central's) is replaced.
-                let filed = match (&record.chain, keep && !site.is_empty()) {
-                    (Some(theirs), true) => Filed::Break {
-                        head: head.seq,
-                        seq: theirs.seq,
-                    },
-                    _ => Filed::Linked,
-                };
-                (link, filed, Tip { seq, hash })
+            .encode();
+            if chains.get(&index)?.is_some() {
+                // Another record holds its place: filed outside the chain,
+                // which `verify` reports as inserted.
+                return Ok((theirs.clone(), Filed::Fork { seq: theirs.seq }));
             }
+            chains.insert(index, Entry::Record(key.to_vec()).encode())?;
+            let follows = theirs.seq == head.seq + 1 && theirs.prev == hex::encode(head.hash);
+            let filed = match follows {
+                true => Filed::Linked,
+                false => Filed::Gap {
+                    head: head.seq,
+                    seq: theirs.seq,
+                },
+            };
+            if theirs.seq > head.seq
+                && let Some(tip) = Tip::of(theirs)
+            {
+                self.tips.insert((&record.slo, site), tip);
+            }
+            return Ok((theirs.clone(), filed));
+        }
+        let seq = head.seq + 1;
+        let hash = link_hash(record, seq, &head.hash);
+        let link = Link {
+            seq,
+            prev: hex::encode(head.hash),
+            hash: hex::encode(hash),
         };
         let index = keys::ChainKey {
             slo: &record.slo,
             site,
-            seq: link.seq,
+            seq,
         };
         chains.insert(index.encode(), Entry::Record(key.to_vec()).encode())?;
-        self.tips.insert((&record.slo, site), tip);
-        Ok((link, filed))
+        self.tips.insert((&record.slo, site), Tip { seq, hash });
+        Ok((link, Filed::Linked))
     }
 
     /// Writes every head moved.

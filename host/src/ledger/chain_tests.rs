@@ -227,7 +227,8 @@ fn central_keeps_an_agents_links_and_reports_a_lost_record_as_a_gap() {
     let head = central.chain_head("s", "edge-1").unwrap();
     assert_eq!(head, agent.chain_head("s", "").unwrap().clone_at(2, &agent));
     assert!(chain_breaks(&central).is_empty());
-    // Seq 3 is lost on the way: seq 4 is kept, and verify names the gap.
+    // Seq 3 is not delivered yet (or lost): seq 4 is kept, and verify
+    // names the gap while it stays.
     central.record_consumed(&[forwarded(4)]).unwrap();
     assert_eq!(central.records(None, None).count(), 3, "nothing dropped");
     let breaks = chain_breaks(&central);
@@ -236,6 +237,36 @@ fn central_keeps_an_agents_links_and_reports_a_lost_record_as_a_gap() {
         (breaks[0].site.as_str(), breaks[0].seq, breaks[0].kind),
         ("edge-1", 3, BreakKind::Deleted)
     );
+    // Delivered again after the later one (a central killed before its
+    // ack): it fills the gap.
+    central.record_consumed(&[forwarded(3)]).unwrap();
+    assert!(chain_breaks(&central).is_empty());
+    assert_eq!(central.chain_head("s", "edge-1").unwrap().seq, 4);
+    // Another record claiming a seq that is taken forks the chain: kept
+    // outside it, and named.
+    let mut fork = record("s", "2026-11-30T13:00:00Z", "edge-1.z", 1);
+    fork.chain = forwarded(2).chain;
+    central.record_consumed(&[fork]).unwrap();
+    let breaks = chain_breaks(&central);
+    assert_eq!(breaks.len(), 1, "{breaks:?}");
+    assert_eq!(breaks[0].kind, BreakKind::Inserted);
+    assert_eq!(breaks[0].key.as_deref(), Some("edge-1.z"));
+}
+
+#[test]
+fn a_value_serde_json_reads_back_one_ulp_off_is_stored_settled_and_verifies() {
+    let off = (1..1_000_000)
+        .map(|i| f64::from(i).sqrt() / 7.0)
+        .find(|v| serde_json::from_str::<f64>(&serde_json::to_string(v).unwrap()).unwrap() != *v)
+        .expect("serde_json misreads some double");
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    let mut r = record("s", "2026-11-30T08:00:00Z", "a", 1);
+    r.value = Some(off);
+    ledger.record(&r).unwrap();
+    assert!(ledger.verify().unwrap().mismatches.is_empty());
+    let lines = export(&ledger);
+    assert!(audited(&lines).valid);
 }
 
 impl chain::Tip {

@@ -194,11 +194,12 @@ impl Ledger {
                     }
                     // Only a new record extends its chain, in this transaction.
                     let (link, filed) = heads.file(meta, chains, record, key, consumed)?;
-                    if let Filed::Break { head, seq } = filed {
-                        breaks.push((record.slo.clone(), record.key.clone(), head, seq));
+                    if filed != Filed::Linked {
+                        breaks.push((record.slo.clone(), record.key.clone(), filed));
                     }
                     let linked = EvalRecord {
                         chain: Some(link),
+                        value: record.value.map(super::chain::settled),
                         ..record.clone()
                     };
                     evaluations.insert(key.as_slice(), codec::encode(&linked))?;
@@ -249,16 +250,27 @@ impl Ledger {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => e.into(),
             })?;
-        for (slo, key, head, seq) in breaks {
-            // Kept, not dropped: it was acknowledged upstream. `verify` names the break.
-            tracing::error!(
-                tenant = %self.tenant,
-                slo,
-                key,
-                head,
-                seq,
-                "record breaks its site's hash chain: a record was lost or the chain was rewritten"
-            );
+        for (slo, key, filed) in breaks {
+            // Kept, not dropped: it was acknowledged upstream. `verify` names
+            // a gap that stays, and a fork.
+            match filed {
+                Filed::Gap { head, seq } => tracing::warn!(
+                    tenant = %self.tenant,
+                    slo,
+                    key,
+                    head,
+                    seq,
+                    "record out of its site's chain order: the records between are redelivered later, or were lost (`ledger verify` names a gap that stays)"
+                ),
+                Filed::Fork { seq } => tracing::error!(
+                    tenant = %self.tenant,
+                    slo,
+                    key,
+                    seq,
+                    "record forks its site's hash chain: another record holds its seq; kept outside the chain"
+                ),
+                Filed::Linked => {}
+            }
         }
         Ok(stored)
     }

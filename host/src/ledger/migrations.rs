@@ -84,6 +84,7 @@ fn link_batch(
                 let (link, _) = heads.file(meta, chains, record, key, false)?;
                 let linked = EvalRecord {
                     chain: Some(link),
+                    value: record.value.map(super::chain::settled),
                     ..record.clone()
                 };
                 evaluations.insert(key.as_slice(), codec::encode(&linked))?;
