@@ -101,6 +101,7 @@ fn random_records(rng: &mut StdRng, slo: &Slo, n: usize) -> Vec<EvalRecord> {
                 value: None,
                 detail: String::new(),
                 policy_sha256: "00".repeat(32),
+                chain: None,
             }
         })
         .collect()

@@ -226,6 +226,9 @@ fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on
     let key = path("team.key");
     const PUBLIC: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     let project = path("project");
+    // An export with no lines audits clean.
+    let export = path("export.ndjson");
+    std::fs::write(&export, "").unwrap();
     let manifest = "tests/data/dbt/btc/manifest.json";
     let sources = "tests/data/dbt/btc/sources.json";
     let eval = [
@@ -301,6 +304,11 @@ fn every_command_under_format_json_prints_json_on_success_and_an_error_object_on
             "ledger rebuild",
             None,
             vec!["ledger", "rebuild", "--data-dir", &data],
+        ),
+        (
+            "ledger audit",
+            Some(vec!["ledger", "audit", &export]),
+            vec!["ledger", "audit", "no/such.ndjson"],
         ),
         (
             "ledger migrate",

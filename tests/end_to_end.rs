@@ -34,6 +34,7 @@ mod engine;
 mod ingest_log;
 mod late_alerts;
 mod late_records;
+mod ledger_chain;
 mod ledger_layout;
 mod load;
 mod logging;

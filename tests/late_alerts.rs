@@ -68,6 +68,7 @@ fn record_of(site: &str, time: jiff::Timestamp, good: bool) -> EvalRecord {
         value: Some(60.0),
         detail: String::new(),
         policy_sha256: String::new(),
+        chain: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn record(time: jiff::Timestamp, key: &str, good: u64) -> EvalRecord {
         value: Some(50.0),
         detail: String::new(),
         policy_sha256: String::new(),
+        chain: None,
     }
 }
 

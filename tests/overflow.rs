@@ -323,6 +323,7 @@ fn record(slo: &str, at: &str, good: u64, total: u64) -> EvalRecord {
         value: None,
         detail: String::new(),
         policy_sha256: String::new(),
+        chain: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn record(slo: &str, minute: i64, key: u64) -> EvalRecord {
         value: Some(120.0),
         detail: "last modified 2m ago".into(),
         policy_sha256: "ab".repeat(32),
+        chain: None,
     }
 }
 

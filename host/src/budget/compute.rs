@@ -231,6 +231,7 @@ spec:
             value: None,
             detail: String::new(),
             policy_sha256: String::new(),
+            chain: None,
         }
     }
 

@@ -276,7 +276,8 @@ pub enum LedgerCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Write evaluation records as NDJSON.
+    /// Write evaluation records as NDJSON, each SLO's in chain order, with
+    /// their links (seq, prev, hash).
     Export {
         #[command(flatten)]
         #[allow(missing_docs)]
@@ -305,6 +306,15 @@ pub enum LedgerCommand {
         /// Only this tenant (repeatable). Default: every tenant of the config.
         #[arg(long = "tenant", value_name = "TENANT")]
         tenants: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Check an export's hash chains offline (no ledger); exit 1 at the
+    /// first tampered line, naming it.
+    Audit {
+        /// The export (`ledger export` output), or `-` for standard input.
+        file: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -446,6 +456,7 @@ impl Command {
                 LedgerCommand::Verify { format, .. }
                 | LedgerCommand::Export { format, .. }
                 | LedgerCommand::Rebuild { format, .. }
+                | LedgerCommand::Audit { format, .. }
                 | LedgerCommand::Migrate { format, .. },
             ) => *format,
             Command::Eval(EvalArgs { format, .. })

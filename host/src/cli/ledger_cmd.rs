@@ -5,11 +5,10 @@ use super::args::Format;
 use super::setup::SetupArgs;
 use super::tenant_scope::{Source, existing_ledger, selected, trees};
 use crate::ledger::{
-    EvalRecord, LedgerVerification, Mismatch, Outcome, TenantVerification, VerifyReport,
+    EvalRecord, ExportLine, LedgerVerification, Mismatch, TenantVerification, VerifyReport,
 };
 use crate::model::{escape_control, to_json_pretty};
 use crate::service::control;
-use serde::Serialize;
 use std::io::Write;
 
 /// Verifies each tenant in scope; exit 1 on a mismatch, 2 when a tenant
@@ -128,32 +127,38 @@ fn print_report(tenant: &str, report: &VerifyReport) {
                 unit(level),
                 u64::MAX
             ),
+            Mismatch::Chain(b) => println!(
+                "chain     tenant {tenant}: SLO {}{} seq {}{}: {}: expected {}, found {}",
+                escape_control(&b.slo),
+                match b.site.as_str() {
+                    "" => String::new(),
+                    site => format!(" site {}", escape_control(site)),
+                },
+                b.seq,
+                match (&b.time, &b.key) {
+                    (Some(time), Some(key)) =>
+                        format!(" (record {time} key {})", escape_control(key)),
+                    _ => String::new(),
+                },
+                match b.kind {
+                    crate::ledger::BreakKind::Edited => "edited",
+                    crate::ledger::BreakKind::Deleted => "deleted (a gap)",
+                    crate::ledger::BreakKind::Inserted => "inserted",
+                    crate::ledger::BreakKind::Reordered => "reordered",
+                },
+                escape_control(&b.expected),
+                escape_control(&b.found),
+            ),
         }
     }
     println!(
-        "tenant {tenant}: {} record(s), {} bucket(s), {} observation(s), {} problem(s)",
+        "tenant {tenant}: {} record(s), {} bucket(s), {} observation(s), {} chain link(s), {} problem(s)",
         report.records,
         report.buckets,
         report.observations,
+        report.links,
         report.mismatches.len()
     );
-}
-
-/// One line of `ledger export`.
-#[derive(Serialize)]
-struct ExportLine<'a> {
-    tenant: &'a str,
-    slo: &'a str,
-    dataset: &'a crate::model::DatasetRef,
-    time: jiff::Timestamp,
-    good: Option<u64>,
-    total: Option<u64>,
-    value: Option<f64>,
-    outcome: &'a str,
-    error: Option<&'a str>,
-    detail: &'a str,
-    key: &'a str,
-    policy_sha256: &'a str,
 }
 
 /// What `ledger export` selects.
@@ -204,29 +209,30 @@ fn export_tenant(
     tenant: &str,
     records: impl Iterator<Item = Result<EvalRecord, Failure>>,
 ) -> Result<(), Failure> {
+    // Records come SLO by SLO; each SLO's go out in chain order (site, then
+    // seq), so `ledger audit` can check each line against the one before.
+    let mut slo: Vec<EvalRecord> = Vec::new();
     for record in records {
         let r = record?;
-        let first = r.events.first();
-        let (outcome, error) = match &r.outcome {
-            Outcome::Measured if first.is_some_and(|e| e.good == e.total) => ("good", None),
-            Outcome::Measured => ("bad", None),
-            Outcome::Error { code, .. } => ("error", Some(code.as_str())),
-        };
-        let line = ExportLine {
-            tenant,
-            slo: &r.slo,
-            dataset: &r.dataset,
-            time: r.time,
-            good: first.map(|e| e.good),
-            total: first.map(|e| e.total),
-            value: r.value,
-            outcome,
-            error,
-            detail: &r.detail,
-            key: &r.key,
-            policy_sha256: &r.policy_sha256,
-        };
-        let text = crate::model::to_json(&line).unwrap_or_default();
+        if slo.first().is_some_and(|first| first.slo != r.slo) {
+            write_chain_order(out, tenant, &mut slo)?;
+        }
+        slo.push(r);
+    }
+    write_chain_order(out, tenant, &mut slo)
+}
+
+fn write_chain_order(
+    out: &mut impl Write,
+    tenant: &str,
+    records: &mut Vec<EvalRecord>,
+) -> Result<(), Failure> {
+    records.sort_by_cached_key(|r| {
+        let site = crate::ledger::chain::site_of(&r.key).0.to_string();
+        (site, r.chain.as_ref().map_or(u64::MAX, |l| l.seq))
+    });
+    for r in records.drain(..) {
+        let text = crate::model::to_json(&ExportLine::of(tenant, &r)).unwrap_or_default();
         writeln!(out, "{text}").map_err(|e| Failure::Input(format!("cannot write: {e}")))?;
     }
     Ok(())

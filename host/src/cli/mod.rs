@@ -12,6 +12,7 @@ mod failure;
 mod import_dbt;
 mod input;
 mod inspect;
+mod ledger_audit;
 mod ledger_cmd;
 mod ledger_rebuild;
 mod logging;
@@ -195,6 +196,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Replay(args) => replay::run(&args),
         Command::Ledger(args::LedgerCommand::Migrate { setup, format }) => {
             ledger_cmd::migrate(&setup, format)
+        }
+        Command::Ledger(args::LedgerCommand::Audit { file, format }) => {
+            ledger_audit::audit(&file, format)
         }
         Command::Ledger(args::LedgerCommand::Rebuild {
             setup,

@@ -139,6 +139,21 @@ async fn consume(
     }
 }
 
+/// An agent's record carries its link in the site's chain: one whose hash
+/// does not recompute was changed after its agent filed it. (Central's own
+/// records are chained again by the replica that files them.)
+fn chain_intact(site: &str, record: &EvalRecord) -> Result<(), Refused> {
+    match record.chain.as_ref().filter(|_| site != stream::CENTRAL) {
+        Some(link) if !crate::ledger::chain::recomputes(record, link) => {
+            Err(Refused::Never(format!(
+                "SLO {:?} record {} seq {}: its chain hash does not recompute (changed after its agent filed it)",
+                record.slo, record.key, link.seq
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(super) enum Refused {
     /// A format this dataslo does not read: asked for again later.
     Later(String),
@@ -167,6 +182,7 @@ pub(super) fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalR
         .map_err(|e| Refused::Never(format!("not a record: {e}")))?;
     record.key = stream::filed_key(site, &record.key)
         .ok_or_else(|| Refused::Never(format!("key {:?} is not of site {site:?}", record.key)))?;
+    chain_intact(site, &record)?;
     // An agent's sandbox refuses these; a record claiming one was not made by it.
     if let Some(e) = record.events.iter().find(|e| e.good > e.total) {
         return Err(Refused::Never(format!(
@@ -175,4 +191,39 @@ pub(super) fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalR
         )));
     }
     Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::chain::{GENESIS, link};
+
+    fn record() -> EvalRecord {
+        serde_json::from_value(serde_json::json!({
+            "slo": "s", "dataset": {"namespace": "n", "name": "d"},
+            "time": "2026-12-02T00:05:00Z", "key": "edge-1.ab",
+            "outcome": {"kind": "measured"}, "events": [{"good": 0, "total": 1}],
+            "value": 3.0, "detail": "3 rows", "policy_sha256": "00"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_agents_record_whose_hash_does_not_recompute_is_refused_naming_it() {
+        let mut r = record();
+        r.chain = Some(link(&r, 1, &GENESIS));
+        assert!(chain_intact("edge-1", &r).is_ok());
+        r.events[0].good = 1;
+        let Err(Refused::Never(why)) = chain_intact("edge-1", &r) else {
+            panic!("an edited record passes");
+        };
+        assert!(
+            why.contains("edge-1.ab seq 1") && why.contains("does not recompute"),
+            "{why}"
+        );
+        assert!(
+            chain_intact("central", &r).is_ok(),
+            "central's own are chained again"
+        );
+    }
 }

@@ -302,6 +302,7 @@ mod tests {
             value: None,
             detail: String::new(),
             policy_sha256: String::new(),
+            chain: None,
         }
     }
 

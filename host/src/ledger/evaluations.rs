@@ -1,6 +1,7 @@
 //! Evaluation records and their per-minute buckets, written together.
 
 use super::buckets::{Bucket, Level, index_of};
+use super::chain::{Filed, Heads, Link};
 use super::series::{Series, counted};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
@@ -60,6 +61,10 @@ pub struct EvalRecord {
     pub detail: String,
     /// sha256 of the policy component.
     pub policy_sha256: String,
+    /// Its link in its SLO's chain at its site (see `chain`), given when it
+    /// is filed; a record read from an agent's stream carries the agent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<Link>,
 }
 
 /// Whether a record was new.
@@ -76,9 +81,9 @@ pub fn minute_of(t: jiff::Timestamp) -> i64 {
     t.as_second().div_euclid(60)
 }
 
-/// A record ready to write: its key, value, its three bucket keys and the
-/// events it counts for its SLO's objectives.
-type Prepared = (Vec<u8>, Vec<u8>, [Vec<u8>; 3], Vec<Events>);
+/// A record ready to write: its key, its three bucket keys and the events it
+/// counts for its SLO's objectives.
+type Prepared = (Vec<u8>, [Vec<u8>; 3], Vec<Events>);
 
 impl Ledger {
     /// Writes `record` and folds it into its buckets, atomically. Not yet
@@ -103,14 +108,17 @@ impl Ledger {
         records: &[EvalRecord],
         cursor: Option<u64>,
     ) -> Result<Vec<Stored>, LedgerError> {
-        self.write_batch(records, cursor, self.feeding())
+        self.write_batch(records, cursor, self.feeding(), false)
     }
 
     /// As [`Ledger::record_batch`], for records made elsewhere and read from
     /// the stream: they never enter this ledger's feed, so a central that
-    /// publishes its own records does not publish them again.
+    /// publishes its own records does not publish them again. An agent's
+    /// record keeps the link it carries in its site's chain; one that does
+    /// not follow the chain's head is kept, logged as an error, and reported
+    /// by `ledger verify` (see `chain::Filed::Break`).
     pub fn record_consumed(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
-        self.write_batch(records, None, false)
+        self.write_batch(records, None, false, true)
     }
 
     fn write_batch(
@@ -118,6 +126,7 @@ impl Ledger {
         records: &[EvalRecord],
         cursor: Option<u64>,
         feeding: bool,
+        consumed: bool,
     ) -> Result<Vec<Stored>, LedgerError> {
         // No SLO's buckets are rebuilt while its records are written.
         let _writing = self
@@ -144,11 +153,18 @@ impl Ledger {
                     .encode()
                 });
                 let key = keys::RecordKey::new(&r.slo, r.time, &r.key).encode();
-                (key, codec::encode(r), bucket_keys, counted)
+                (key, bucket_keys, counted)
             })
             .collect();
-        (&self.evaluations, &self.buckets, &self.meta, &self.feed)
-            .transaction(|(evaluations, buckets, meta, feed)| {
+        let (stored, breaks) = (
+            &self.evaluations,
+            &self.buckets,
+            &self.meta,
+            &self.feed,
+            &self.chains,
+        )
+            .transaction(|(evaluations, buckets, meta, feed, chains)| {
+                let mut breaks = Vec::new();
                 if let Some(cursor) = cursor {
                     meta.insert(keys::INGEST_CURSOR, &keys::sequence(cursor))?;
                 }
@@ -170,12 +186,23 @@ impl Ledger {
                 // one at a time, so a judgement is before or after it.
                 let mut judged: HashMap<&str, Option<i64>> = HashMap::new();
                 let mut late: HashMap<&str, (i64, i64)> = HashMap::new();
-                for (record, (key, value, bucket_keys, counted)) in records.iter().zip(&prepared) {
+                let mut heads = Heads::default();
+                for (record, (key, bucket_keys, counted)) in records.iter().zip(&prepared) {
                     if !seen.insert(key.as_slice()) || evaluations.get(key)?.is_some() {
                         outcome.push(Stored::Duplicate);
                         continue;
                     }
-                    evaluations.insert(key.as_slice(), value.as_slice())?;
+                    // Only a new record extends its chain, in this transaction.
+                    let (link, filed) = heads.file(meta, chains, record, key, consumed)?;
+                    if filed != Filed::Linked {
+                        breaks.push((record.slo.clone(), record.key.clone(), filed));
+                    }
+                    let linked = EvalRecord {
+                        chain: Some(link),
+                        value: record.value.map(super::chain::settled),
+                        ..record.clone()
+                    };
+                    evaluations.insert(key.as_slice(), codec::encode(&linked))?;
                     if feeding {
                         feed.insert(&keys::FeedKey(feed_next).encode(), key.as_slice())?;
                         feed_next += 1;
@@ -216,12 +243,36 @@ impl Ledger {
                 if feeding {
                     meta.insert(keys::FEED_NEXT, &keys::sequence(feed_next))?;
                 }
-                Ok(outcome)
+                heads.store(meta)?;
+                Ok((outcome, breaks))
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => e.into(),
-            })
+            })?;
+        for (slo, key, filed) in breaks {
+            // Kept, not dropped: it was acknowledged upstream. `verify` names
+            // a gap that stays, and a fork.
+            match filed {
+                Filed::Gap { head, seq } => tracing::warn!(
+                    tenant = %self.tenant,
+                    slo,
+                    key,
+                    head,
+                    seq,
+                    "record out of its site's chain order: the records between are redelivered later, or were lost (`ledger verify` names a gap that stays)"
+                ),
+                Filed::Fork { seq } => tracing::error!(
+                    tenant = %self.tenant,
+                    slo,
+                    key,
+                    seq,
+                    "record forks its site's hash chain: another record holds its seq; kept outside the chain"
+                ),
+                Filed::Linked => {}
+            }
+        }
+        Ok(stored)
     }
 
     /// Records, of one SLO or all, from `since` on, in key order.
@@ -291,13 +342,19 @@ impl Ledger {
         // the cutoff and keep matching their records.
         let cutoff_minute = index_of(minute_of(before), Level::Day) * Level::Day.minutes();
         let mut removed = 0;
+        let mut chains = std::collections::BTreeSet::new();
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
             let record: EvalRecord = codec::decode("evaluations", &key, &bytes)?;
             if minute_of(record.time) < cutoff_minute {
-                self.evaluations.remove(&key)?;
+                self.prune_record(&key, &record)?;
+                let site = super::chain::site_of(&record.key).0.to_string();
+                chains.insert((record.slo, site));
                 removed += 1;
             }
+        }
+        for (slo, site) in chains {
+            self.advance_anchor(&slo, &site)?;
         }
         for item in self.buckets.iter() {
             let (key, _) = item?;
@@ -331,6 +388,7 @@ mod tests {
             value: None,
             detail: String::new(),
             policy_sha256: String::new(),
+            chain: None,
         }
     }
 

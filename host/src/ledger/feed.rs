@@ -136,6 +136,7 @@ mod tests {
             value: None,
             detail: String::new(),
             policy_sha256: String::new(),
+            chain: None,
         }
     }
 

@@ -8,7 +8,7 @@ use super::{LedgerError, keys};
 use std::path::{Path, PathBuf};
 
 /// The layout this dataslo reads and writes.
-pub const CURRENT_LAYOUT: u32 = 2;
+pub const CURRENT_LAYOUT: u32 = 3;
 
 /// The layout of a ledger that stores no version: written before there was one.
 pub const UNVERSIONED_LAYOUT: u32 = 1;
@@ -23,11 +23,18 @@ struct Step {
 }
 
 /// Every step, in order.
-const STEPS: &[Step] = &[Step {
-    from: 1,
-    what: "an ingest log for each tenant, holding the observations it stored",
-    run: super::migrations::ingest_log,
-}];
+const STEPS: &[Step] = &[
+    Step {
+        from: 1,
+        what: "an ingest log for each tenant, holding the observations it stored",
+        run: super::migrations::ingest_log,
+    },
+    Step {
+        from: 2,
+        what: "a hash chain per SLO and site, linking the records stored",
+        run: super::migrations::chains,
+    },
+];
 
 // Step i goes from layout i + 1, and the last one ends at the current layout.
 const _: () = {
@@ -238,7 +245,7 @@ mod tests {
                 e,
                 LedgerError::OlderLayout {
                     found: 1,
-                    reads: 2,
+                    reads: CURRENT_LAYOUT,
                     ..
                 }
             ),
@@ -256,15 +263,15 @@ mod tests {
         assert!(matches!(
             e,
             LedgerError::NewerLayout {
-                found: 3,
-                reads: 2,
+                found,
+                reads: CURRENT_LAYOUT,
                 ..
-            }
+            } if found == CURRENT_LAYOUT + 1
         ));
         let text = e.to_string();
         for part in [
-            "at layout 3",
-            "reads layout 2",
+            &format!("at layout {}", CURRENT_LAYOUT + 1),
+            &format!("reads layout {CURRENT_LAYOUT}"),
             "newer dataslo",
             "ledger migrate",
         ] {
@@ -277,20 +284,21 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let dir = data.path().join("ledger");
         let ledger = Ledger::open(&dir, "default", 10).unwrap();
-        let e = check_reading(&ledger.db, &dir, 3).unwrap_err();
+        let reads = CURRENT_LAYOUT + 1;
+        let e = check_reading(&ledger.db, &dir, reads).unwrap_err();
         let migrate = format!(
             "run `dataslo ledger migrate --data-dir {}`",
             data.path().display()
         );
         let expected = |found| {
             format!(
-                "ledger {} is at layout {found}, this dataslo reads layout 3: {migrate}",
+                "ledger {} is at layout {found}, this dataslo reads layout {reads}: {migrate}",
                 dir.display()
             )
         };
-        assert_eq!(e.to_string(), expected(2));
+        assert_eq!(e.to_string(), expected(CURRENT_LAYOUT));
         ledger.db.remove(keys::LAYOUT_VERSION).unwrap();
-        let e = check_reading(&ledger.db, &dir, 3).unwrap_err();
+        let e = check_reading(&ledger.db, &dir, reads).unwrap_err();
         assert_eq!(e.to_string(), expected(1), "no version is layout 1");
     }
 
@@ -310,13 +318,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(unversioned(dir.path()));
         let done = reopening(dir.path(), migrate);
-        assert_eq!((done.from, done.to, done.recorded), (1, 2, false));
-        assert_eq!(done.steps.len(), 1);
+        let now = CURRENT_LAYOUT;
+        assert_eq!((done.from, done.to, done.recorded), (1, now, false));
+        assert_eq!(done.steps.len(), STEPS.len());
         let again = reopening(dir.path(), migrate);
-        assert_eq!((again.from, again.to, again.recorded), (2, 2, false));
+        assert_eq!((again.from, again.to, again.recorded), (now, now, false));
         assert!(again.steps.is_empty());
         let ledger = reopening(dir.path(), |d| Ledger::open(d, "default", 10));
-        assert_eq!(version(&ledger.db), Some(2));
+        assert_eq!(version(&ledger.db), Some(now));
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The steps of `dataslo ledger migrate`, one per layout, each safe to rerun
 //! after a crash (the version that claims it is written only after it).
 
-use super::{LedgerError, keys};
+use super::chain::Heads;
+use super::evaluations::EvalRecord;
+use super::{LedgerError, codec, keys};
+use sled::Transactional;
+use sled::transaction::TransactionError;
 
 /// Layout 1 → 2: each tenant gets an ingest log holding the observations it
 /// stored, in their stored order, with its cursor before the first. Those
@@ -28,4 +32,67 @@ pub(super) fn ingest_log(db: &sled::Db) -> Result<(), LedgerError> {
         meta.insert(keys::INGEST_NEXT, &keys::sequence(next))?;
     }
     Ok(())
+}
+
+/// Records linked per transaction by [`chains`].
+const CHAIN_BATCH: usize = 1_000;
+
+/// Layout 2 → 3: each record gets its link in its SLO's chain at its site,
+/// in stored order (SLO, then time), with the chains' index and heads. A
+/// batch of records, their index entries and the heads commit together; a
+/// rerun skips the records already linked and goes on from the heads. A
+/// record that does not decode is left for `ledger verify` to report.
+pub(super) fn chains(db: &sled::Db) -> Result<(), LedgerError> {
+    for name in db.tree_names() {
+        let Some((tenant, "evaluations")) = keys::parse_tenant_tree(&name) else {
+            continue;
+        };
+        let evaluations = db.open_tree(&name)?;
+        let meta = db.open_tree(keys::tenant_tree(tenant, "meta"))?;
+        let chains = db.open_tree(keys::tenant_tree(tenant, "chains"))?;
+        let mut batch = Vec::with_capacity(CHAIN_BATCH);
+        for item in evaluations.iter() {
+            let (key, bytes) = item?;
+            match codec::decode::<EvalRecord>("evaluations", &key, &bytes) {
+                Ok(record) if record.chain.is_none() => batch.push((key.to_vec(), record)),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, tenant, "record left unlinked"),
+            }
+            if batch.len() == CHAIN_BATCH {
+                link_batch(&evaluations, &meta, &chains, &batch)?;
+                batch.clear();
+            }
+        }
+        link_batch(&evaluations, &meta, &chains, &batch)?;
+    }
+    Ok(())
+}
+
+fn link_batch(
+    evaluations: &sled::Tree,
+    meta: &sled::Tree,
+    chains: &sled::Tree,
+    batch: &[(Vec<u8>, EvalRecord)],
+) -> Result<(), LedgerError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    (evaluations, meta, chains)
+        .transaction(|(evaluations, meta, chains)| {
+            let mut heads = Heads::default();
+            for (key, record) in batch {
+                let (link, _) = heads.file(meta, chains, record, key, false)?;
+                let linked = EvalRecord {
+                    chain: Some(link),
+                    value: record.value.map(super::chain::settled),
+                    ..record.clone()
+                };
+                evaluations.insert(key.as_slice(), codec::encode(&linked))?;
+            }
+            heads.store(meta)
+        })
+        .map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        })
 }

@@ -14,6 +14,10 @@
 //! the SLO set it last synced; central's keeps its agents' heartbeats
 //! ([`AgentReport`]).
 //!
+//! Every record is a link in its SLO's hash chain at its site ([`chain`]):
+//! `verify` walks the chains, `export` carries the links, [`audit`] checks an
+//! export offline (docs/ledger-chain.md).
+//!
 //! Every key is built and parsed in [`keys`], which maps the trees. The
 //! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
 //! a ledger of another layout, and only [`migrate`] (`dataslo ledger migrate`)
@@ -24,9 +28,15 @@
 mod agents;
 mod alerts;
 mod buckets;
+pub mod chain;
+mod chain_prune;
+#[cfg(test)]
+mod chain_tests;
+mod chain_verify;
 mod codec;
 mod error;
 mod evaluations;
+mod export;
 mod feed;
 mod group_commit;
 mod health;
@@ -45,8 +55,11 @@ mod verify;
 pub use agents::AgentReport;
 pub use alerts::{AlertPhase, AlertState, LateHeld, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
+pub use chain::Link;
+pub use chain_verify::{BreakKind, ChainBreak};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
+pub use export::{AuditBreak, AuditReport, ExportLine, audit};
 pub use feed::FeedEntry;
 pub use health::StorageHealth;
 pub use late::{LateMark, ReadMark};
@@ -81,6 +94,8 @@ pub struct Ledger {
     outbox: sled::Tree,
     meta: sled::Tree,
     policies: sled::Tree,
+    /// The hash chains' index (see `chain`).
+    chains: sled::Tree,
     history_depth: usize,
     /// Observations younger than this (ns, from their dataset's newest) are
     /// kept beyond `history_depth`, for `replay`. Zero: the depth alone.
@@ -162,6 +177,7 @@ impl Ledger {
             outbox: tree("outbox")?,
             meta,
             policies: tree("policies")?,
+            chains: tree("chains")?,
             db,
             commits,
             series_lock,

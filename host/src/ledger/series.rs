@@ -274,6 +274,7 @@ mod tests {
             value: Some(value),
             detail: String::new(),
             policy_sha256: String::new(),
+            chain: None,
         }
     }
 

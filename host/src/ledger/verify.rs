@@ -1,9 +1,11 @@
 //! `ledger verify`: recompute every bucket from the raw records (counted
 //! under their SLO's series) and report each mismatch and each corrupt value,
 //! each record or bucket with more good events than events, and each bucket
-//! whose records sum past `u64::MAX` (saturated there).
+//! whose records sum past `u64::MAX` (saturated there); and walk the hash
+//! chains (`chain_verify`), naming each chain's first broken link.
 
 use super::buckets::{Bucket, Level, index_of};
+use super::chain_verify::ChainBreak;
 use super::evaluations::{EvalRecord, minute_of};
 use super::series::{Series, counted};
 use super::{Ledger, LedgerError, codec, keys};
@@ -67,6 +69,8 @@ pub enum Mismatch {
         /// Index at that level.
         index: i64,
     },
+    /// The first broken link of a chain (or a record outside the chains).
+    Chain(ChainBreak),
 }
 
 /// A bucket recomputed from its records: its SLO, level, index, sums, and
@@ -88,6 +92,9 @@ pub struct VerifyReport {
     pub buckets: usize,
     /// Observations read.
     pub observations: usize,
+    /// Links of the hash chains walked.
+    #[serde(default)]
+    pub links: usize,
     /// Every problem.
     pub mismatches: Vec<Mismatch>,
 }
@@ -229,6 +236,11 @@ impl Ledger {
                 stored: None,
             });
         }
+        let (breaks, links) = self.verify_chains()?;
+        report.links = links;
+        report
+            .mismatches
+            .extend(breaks.into_iter().map(Mismatch::Chain));
         for item in self.observations.iter() {
             let (key, bytes) = item?;
             report.observations += 1;

@@ -68,6 +68,7 @@ impl Evaluator {
             value: None,
             detail: String::new(),
             policy_sha256: armed.policy.sha256_hex(),
+            chain: None,
         };
         let fail = |mut record: EvalRecord, code: ErrorCode, message: String| {
             record.outcome = Outcome::Error {

@@ -28,16 +28,20 @@
 //! | `t/{tenant}/meta` | [`LateKey`]: SLO | the minutes filed behind it since ([`LateMark`](super::LateMark)) |
 //! | `t/{tenant}/meta` | [`LateEpisodeKey`]: SLO, alert | the spans of minutes late records made it fire for |
 //! | `t/{tenant}/meta` | [`PinKey`]: SLO | the OCI policies it was armed with ([`PolicyPin`](super::PolicyPin)s) |
+//! | `t/{tenant}/chains` | [`ChainKey`]: SLO, site, sequence | 0 then the record's [`RecordKey`], or 1 then the pruned record's prev and hash (layout 3) |
+//! | `t/{tenant}/meta` | [`ChainMetaKey`]: head or anchor, SLO, site | the chain's last link, or the last link retention removed (layout 3) |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON
 //! (`codec`). Depends on [`crate::model`] and the bucket [`Level`](super::Level).
 
 mod alerts;
+mod chains;
 mod evaluations;
 mod late;
 mod observations;
 
 pub use alerts::{AlertKey, AlertLogKey, OutboxKey, alert_log_until};
+pub use chains::{ChainKey, ChainMetaKey, chain};
 pub use evaluations::{BucketKey, RecordKey, records_until, slo};
 pub use late::{JudgedKey, LateEpisodeKey, LateKey};
 pub use observations::{ObservationKey, dataset, observations_until};
@@ -57,7 +61,7 @@ pub fn parse_layout_version(value: &[u8]) -> Option<u32> {
 }
 
 /// Every tree a tenant has.
-pub const TENANT_TREES: [&str; 11] = [
+pub const TENANT_TREES: [&str; 12] = [
     "ingest",
     "feed",
     "observations",
@@ -69,6 +73,7 @@ pub const TENANT_TREES: [&str; 11] = [
     "outbox",
     "meta",
     "policies",
+    "chains",
 ];
 
 /// The sled name of `tenant`'s tree `tree` (one of [`TENANT_TREES`]).
