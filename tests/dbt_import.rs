@@ -425,10 +425,15 @@ fn a_freshness_slo_evaluates_the_imported_source_freshness() {
         spool.join("btc.ndjson").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    // A loaded machine must not turn a slow debug build's call into a
-    // deadline error: this test is about the data, not the limits.
+    // The artifacts are from 2025: a retention counted from today would
+    // remove their records. And a loaded machine must not turn a slow debug
+    // build's call into a deadline error: this test is about the data.
     let config = dir.path().join("dataslo.toml");
-    std::fs::write(&config, "[limits]\ndeadline = \"10s\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "retention = \"36500d\"\n[limits]\ndeadline = \"10s\"\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_dataslo"))
         .args(["run", "--once", "--config"])
         .arg(&config)

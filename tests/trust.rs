@@ -77,6 +77,36 @@ fn files(dir: &Path, trusted: &SecretKey, revoked: &SecretKey) -> Files {
     }
 }
 
+/// A set synced from central may list any bytes under any reference: a
+/// `builtin:` name proves nothing, only a built-in's digest does.
+#[test]
+fn a_builtin_name_on_other_bytes_is_judged_as_those_bytes() {
+    use dataslo::model::PolicyRef;
+    use dataslo::runtime::Runtime;
+    use dataslo::scheduler::TrustCheck;
+    let runtime = Runtime::with_engine(Default::default(), Default::default()).unwrap();
+    let trust = dataslo::trust::Trust::from_config(&[public(&key(1))], &[])
+        .unwrap()
+        .unwrap();
+    let check = TrustCheck {
+        trust,
+        known: Default::default(),
+    };
+    let name = PolicyRef::Builtin("volume".into());
+    let real = runtime
+        .load("builtin:volume", builtin_bytes("volume").unwrap())
+        .unwrap();
+    assert!(check.judge(&name, &real, None, None).is_ok());
+    let other = runtime
+        .load("builtin:volume", &volume_like("posing"))
+        .unwrap();
+    let refused = check
+        .judge(&name, &other, None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("not signed"), "{refused}");
+}
+
 fn slo_yaml(name: &str, policy: &str) -> String {
     format!(
         r#"apiVersion: openslo/v1

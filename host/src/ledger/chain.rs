@@ -77,7 +77,8 @@ pub fn link_hash(record: &EvalRecord, seq: u64, prev: &[u8; 32]) -> [u8; 32] {
     for o in &record.objectives {
         text(&mut h, o);
     }
-    match record.value {
+    // Not finite: stored as null, so it reads back as none.
+    match record.value.filter(|v| v.is_finite()) {
         None => h.update([0]),
         Some(v) => {
             h.update([1]);
@@ -268,7 +269,19 @@ impl<'a> Heads<'a> {
                 seq: theirs.seq,
             }
             .encode();
-            if chains.get(&index)?.is_some() {
+            let anchor_key = keys::ChainMetaKey::Anchor(&record.slo, site).encode();
+            let anchored = match meta.get(&anchor_key)? {
+                Some(bytes) => {
+                    Tip::decode(&anchor_key, &bytes)
+                        .map_err(ConflictableTransactionError::Abort)?
+                        .seq
+                }
+                None => 0,
+            };
+            // Seq 0, one folded into the anchor, or the last seq (no link can
+            // follow it) has no place a verify walks: outside the chain.
+            let placeless = theirs.seq <= anchored || theirs.seq == u64::MAX;
+            if placeless || chains.get(&index)?.is_some() {
                 // Another record holds its place: filed outside the chain,
                 // which `verify` reports as inserted.
                 return Ok((theirs.clone(), Filed::Fork { seq: theirs.seq }));

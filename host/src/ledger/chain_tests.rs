@@ -269,6 +269,40 @@ fn a_value_serde_json_reads_back_one_ulp_off_is_stored_settled_and_verifies() {
     assert!(audited(&lines).valid);
 }
 
+#[test]
+fn a_value_that_is_not_finite_is_stored_as_none_and_its_link_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    for (key, value) in [("a", f64::INFINITY), ("b", f64::NAN)] {
+        let mut r = record("s", "2026-11-30T08:00:00Z", key, 1);
+        r.value = Some(value);
+        ledger.record(&r).unwrap();
+    }
+    assert!(chain_breaks(&ledger).is_empty());
+    assert!(audited(&export(&ledger)).valid);
+}
+
+#[test]
+fn an_agents_link_at_seq_zero_or_the_last_seq_is_kept_outside_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = Ledger::open(dir.path(), "default", 10).unwrap();
+    for (key, seq) in [("edge-1.x", 0), ("edge-1.y", u64::MAX)] {
+        let mut r = record("s", "2026-11-30T08:00:00Z", key, 1);
+        r.chain = Some(chain::Link {
+            seq,
+            prev: hex::encode(GENESIS),
+            hash: hex::encode(link_hash(&r, seq, &GENESIS)),
+        });
+        central.record_consumed(&[r]).unwrap();
+    }
+    assert_eq!(central.records(None, None).count(), 2, "nothing dropped");
+    // The first break of the chain is named; neither moved its head.
+    let breaks = chain_breaks(&central);
+    assert_eq!(breaks.len(), 1, "{breaks:?}");
+    assert_eq!(breaks[0].kind, BreakKind::Inserted);
+    assert_eq!(central.chain_head("s", "edge-1").unwrap().seq, 0);
+}
+
 impl chain::Tip {
     /// The tip of `ledger`'s own chain of `s` at `seq`.
     fn clone_at(self, seq: u64, ledger: &Ledger) -> chain::Tip {

@@ -94,7 +94,7 @@ pub fn file_signatures(policy: &str, path: &Path) -> Result<Vec<Signature>, Trus
 }
 
 impl TrustCheck {
-    /// Whether `policy`, armed as `spec`, may run: a built-in, or signed by
+    /// Whether `policy`, armed as `spec`, may run: a built-in's bytes, or signed by
     /// a trusted key. Files are read from `files`, OCI signatures through `oci`.
     pub fn judge(
         &self,
@@ -104,7 +104,9 @@ impl TrustCheck {
         oci: Option<&Oci>,
     ) -> Result<(), TrustFailure> {
         let sha256 = policy.sha256_hex();
-        if matches!(spec, PolicyRef::Builtin(_)) || builtin_digests().contains(&sha256) {
+        // By digest only: a `builtin:` name is no proof, since a synced set
+        // may list any bytes under it.
+        if builtin_digests().contains(&sha256) {
             return Ok(());
         }
         let name = spec.to_string();
