@@ -277,12 +277,20 @@ fn run_results_of_docs_generate_give_no_passed_test() {
     );
 }
 
-/// OpenLineage's own dbt test (tests/data/openlineage/upstream/.../dbt/test)
-/// keeps the artifacts it read beside the events it expects: both name each
-/// relation and its assertions alike.
-#[test]
-fn datasets_and_assertions_are_those_of_openlineages_dbt_integration() {
-    let upstream = test_data("openlineage/upstream/integration/common/tests/dbt/test");
+/// The folder of OpenLineage's own dbt test `name`: the artifacts it read
+/// (`target/`) and the events it expects (`result.json`).
+fn upstream_dbt(name: &str) -> std::path::PathBuf {
+    test_data(&format!(
+        "openlineage/upstream/integration/common/tests/dbt/{name}"
+    ))
+}
+
+/// The observations `import dbt` makes of the artifacts OpenLineage's own
+/// dbt test `name` read (tests/data/openlineage/upstream/.../dbt/NAME).
+fn upstream_import(name: &str) -> Vec<Observation> {
+    let upstream = test_data(&format!(
+        "openlineage/upstream/integration/common/tests/dbt/{name}"
+    ));
     let out = dataslo(&[
         "import",
         "dbt",
@@ -294,8 +302,16 @@ fn datasets_and_assertions_are_those_of_openlineages_dbt_integration() {
         "bigquery",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let mut ours: Vec<(String, String, serde_json::Value)> = parse_observations(&stdout_of(&out), "stdout")
-        .unwrap()
+    parse_observations(&stdout_of(&out), "stdout").unwrap()
+}
+
+/// OpenLineage's own dbt test (tests/data/openlineage/upstream/.../dbt/test)
+/// keeps the artifacts it read beside the events it expects: both name each
+/// relation and its assertions alike.
+#[test]
+fn datasets_and_assertions_are_those_of_openlineages_dbt_integration() {
+    let upstream = upstream_dbt("test");
+    let mut ours: Vec<(String, String, serde_json::Value)> = upstream_import("test")
         .into_iter()
         .map(|o| {
             let assertions = o
@@ -477,19 +493,8 @@ fn a_freshness_slo_evaluates_the_imported_source_freshness() {
 /// run completed are the outputs of its COMPLETE events, by the same names.
 #[test]
 fn completed_model_runs_are_named_as_openlineages_complete_outputs() {
-    let upstream = test_data("openlineage/upstream/integration/common/tests/dbt/fail");
-    let out = dataslo(&[
-        "import",
-        "dbt",
-        "--manifest",
-        upstream.join("target/manifest.json").to_str().unwrap(),
-        "--run-results",
-        upstream.join("target/run_results.json").to_str().unwrap(),
-        "--namespace",
-        "bigquery",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let ours = parse_observations(&stdout_of(&out), "stdout").unwrap();
+    let upstream = upstream_dbt("fail");
+    let ours = upstream_import("fail");
     let mut completed: Vec<String> = ours
         .iter()
         .filter(|o| o.run_state == Some(RunState::Complete))

@@ -43,22 +43,9 @@ fn with_custom_section(bytes: &[u8], payload: &str) -> Vec<u8> {
     out
 }
 
+/// An SLO on the orders dataset run by `policy`, emitting `volume`.
 fn slo_yaml(name: &str, policy: &str) -> String {
-    format!(
-        r#"apiVersion: openslo/v1
-kind: SLO
-metadata: {{ name: {name} }}
-spec:
-  indicator:
-    metadata: {{ name: rows }}
-    spec:
-      thresholdMetric:
-        metricSource: {{ type: dataslo, spec: {{ dataset: {{ namespace: "postgres://prod", name: orders }}, policy: "{policy}", config: {{ min_rows: 10 }}, sli: volume, trigger: observation }} }}
-  timeWindow: [{{ duration: 1d, isRolling: true }}]
-  budgetingMethod: Occurrences
-  objectives: [{{ op: gte, value: 10, target: 0.9 }}]
-"#
-    )
+    crate::edge_sync::slo_yaml(name, policy, "volume")
 }
 
 fn config_for(dir: &Path, policy: &str) -> Config {

@@ -107,22 +107,9 @@ fn a_builtin_name_on_other_bytes_is_judged_as_those_bytes() {
     assert!(refused.contains("not signed"), "{refused}");
 }
 
+/// An SLO on the orders dataset run by `policy`, emitting `volume`.
 fn slo_yaml(name: &str, policy: &str) -> String {
-    format!(
-        r#"apiVersion: openslo/v1
-kind: SLO
-metadata: {{ name: {name} }}
-spec:
-  indicator:
-    metadata: {{ name: rows }}
-    spec:
-      thresholdMetric:
-        metricSource: {{ type: dataslo, spec: {{ dataset: {{ namespace: "postgres://prod", name: orders }}, policy: "{policy}", config: {{ min_rows: 10 }}, sli: volume, trigger: observation }} }}
-  timeWindow: [{{ duration: 1d, isRolling: true }}]
-  budgetingMethod: Occurrences
-  objectives: [{{ op: gte, value: 10, target: 0.9 }}]
-"#
-    )
+    crate::edge_sync::slo_yaml(name, policy, "volume")
 }
 
 const OBSERVATION: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T06:30:00Z","row_count":50}"#;
