@@ -28,6 +28,9 @@ pub fn audit(file: &Path, format: Format) -> Result<(), Failure> {
                 report.lines,
                 report.chains
             );
+            if let Some(note) = &report.note {
+                println!("{}: {note}", file.display());
+            }
         }
         return Ok(());
     };
@@ -41,10 +44,19 @@ pub fn audit(file: &Path, format: Format) -> Result<(), Failure> {
         Some("") | None => String::new(),
         Some(site) => format!(" site {}", escape_control(site)),
     };
+    let (place, tenant) = match b.at_end {
+        true => (
+            format!("end (chain cut after line {})", b.line),
+            format!(
+                "tenant {} ",
+                escape_control(b.tenant.as_deref().unwrap_or("?"))
+            ),
+        ),
+        false => (format!("line {}", b.line), String::new()),
+    };
     let message = format!(
-        "{} line {}: SLO {}{site} seq {}: {kind}: expected {}, found {}",
+        "{} {place}: {tenant}SLO {}{site} seq {}: {kind}: expected {}, found {}",
         file.display(),
-        b.line,
         escape_control(b.slo.as_deref().unwrap_or("?")),
         b.seq.map_or("?".into(), |s| s.to_string()),
         escape_control(&b.expected),

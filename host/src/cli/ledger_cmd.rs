@@ -4,9 +4,7 @@ use super::Failure;
 use super::args::Format;
 use super::setup::SetupArgs;
 use super::tenant_scope::{Source, existing_ledger, selected, trees};
-use crate::ledger::{
-    EvalRecord, ExportLine, LedgerVerification, Mismatch, TenantVerification, VerifyReport,
-};
+use crate::ledger::{LedgerVerification, Mismatch, TenantVerification, VerifyReport};
 use crate::model::{escape_control, to_json_pretty};
 use crate::service::control;
 use std::io::Write;
@@ -183,59 +181,25 @@ pub fn export(setup: &SetupArgs, filter: ExportFilter<'_>) -> Result<(), Failure
     let source = existing_ledger(&config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let write = |e: std::io::Error| Failure::Input(format!("cannot write: {e}"));
     for tenant in selected(&config, &source, filter.tenants)? {
-        let storage = |e: crate::ledger::LedgerError| Failure::Input(e.to_string());
         match &source {
             Source::Ledger(ledger) => {
                 if let Some(trees) = trees(ledger, &tenant)? {
-                    let records = trees.records(filter.slo, since).map(|r| r.map_err(storage));
-                    export_tenant(&mut out, &tenant, records)?;
+                    trees
+                        .export(&tenant, filter.slo, since, &mut out)
+                        .map_err(|e| Failure::Input(e.to_string()))?;
                 }
             }
             Source::Running(dir, running) => {
                 if running.contains(&tenant) {
-                    let records = control::ask_records(dir, &tenant, filter.slo, since)?;
-                    export_tenant(&mut out, &tenant, records.into_iter().map(Ok))?;
+                    let text = control::ask_export(dir, &tenant, filter.slo, since)?;
+                    out.write_all(text.as_bytes()).map_err(write)?;
                 }
             }
         }
     }
-    out.flush()
-        .map_err(|e| Failure::Input(format!("cannot write: {e}")))
-}
-
-fn export_tenant(
-    out: &mut impl Write,
-    tenant: &str,
-    records: impl Iterator<Item = Result<EvalRecord, Failure>>,
-) -> Result<(), Failure> {
-    // Records come SLO by SLO; each SLO's go out in chain order (site, then
-    // seq), so `ledger audit` can check each line against the one before.
-    let mut slo: Vec<EvalRecord> = Vec::new();
-    for record in records {
-        let r = record?;
-        if slo.first().is_some_and(|first| first.slo != r.slo) {
-            write_chain_order(out, tenant, &mut slo)?;
-        }
-        slo.push(r);
-    }
-    write_chain_order(out, tenant, &mut slo)
-}
-
-fn write_chain_order(
-    out: &mut impl Write,
-    tenant: &str,
-    records: &mut Vec<EvalRecord>,
-) -> Result<(), Failure> {
-    records.sort_by_cached_key(|r| {
-        let site = crate::ledger::chain::site_of(&r.key).0.to_string();
-        (site, r.chain.as_ref().map_or(u64::MAX, |l| l.seq))
-    });
-    for r in records.drain(..) {
-        let text = crate::model::to_json(&ExportLine::of(tenant, &r)).unwrap_or_default();
-        writeln!(out, "{text}").map_err(|e| Failure::Input(format!("cannot write: {e}")))?;
-    }
-    Ok(())
+    out.flush().map_err(write)
 }
 
 pub fn migrate(setup: &SetupArgs, format: Format) -> Result<(), Failure> {

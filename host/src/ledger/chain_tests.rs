@@ -345,13 +345,24 @@ fn migration_links_unchained_records_in_stored_order_and_reruns_safely() {
     assert!(chain_breaks(&ledger).is_empty());
 }
 
+/// `ledger export`'s lines of `ledger`, as tenant `default`.
 fn export(ledger: &Ledger) -> Vec<String> {
-    let mut records: Vec<EvalRecord> = ledger.records(None, None).map(Result::unwrap).collect();
-    records.sort_by_key(|r| r.chain.as_ref().unwrap().seq);
-    records
-        .iter()
-        .map(|r| serde_json::to_string(&ExportLine::of("default", r)).unwrap())
+    export_as(ledger, "default", None)
+}
+
+fn export_as(ledger: &Ledger, tenant: &str, since: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let since = since.map(|t| t.parse().unwrap());
+    ledger.export(tenant, None, since, &mut out).unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
         .collect()
+}
+
+fn json(line: &str) -> serde_json::Value {
+    serde_json::from_str(line).unwrap()
 }
 
 fn audited(lines: &[String]) -> AuditReport {
@@ -369,23 +380,27 @@ fn an_untouched_export_audits_clean() {
     };
     failed.events.clear();
     ledger.record(&failed).unwrap();
-    let report = audited(&export(&ledger));
+    let lines = export(&ledger);
+    let header = json(&lines[0]);
+    assert_eq!(header["chain"]["from_seq"], 1, "{header}");
+    assert_eq!(header["chain"]["to_seq"], 5, "{header}");
+    let report = audited(&lines);
     assert!(report.valid, "{report:?}");
-    assert_eq!((report.lines, report.chains), (5, 1));
+    assert_eq!((report.lines, report.chains, report.note), (6, 1, None));
 }
 
 #[test]
 fn an_edited_export_line_fails_the_audit_at_that_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines = export(&four(dir.path()));
-    lines[2] = lines[2].replace("\"detail\":\"1 good\"", "\"detail\":\"fine\"");
+    lines[3] = lines[3].replace("\"detail\":\"1 good\"", "\"detail\":\"fine\"");
     let report = audited(&lines);
     let b = report.first_break.unwrap();
-    assert_eq!((b.line, b.kind), (3, BreakKind::Edited));
+    assert_eq!((b.line, b.kind), (4, BreakKind::Edited));
     // An outcome flipped without its events is caught too.
     let mut lines = export(&four(tempfile::tempdir().unwrap().path()));
-    lines[1] = lines[1].replace("\"good\":1", "\"good\":0");
-    assert_eq!(audited(&lines).first_break.unwrap().line, 2);
+    lines[2] = lines[2].replace("\"good\":1", "\"good\":0");
+    assert_eq!(audited(&lines).first_break.unwrap().line, 3);
 }
 
 #[test]
@@ -393,10 +408,185 @@ fn a_deleted_or_reordered_export_line_fails_the_audit_where_the_chain_skips() {
     let dir = tempfile::tempdir().unwrap();
     let lines = export(&four(dir.path()));
     let mut deleted = lines.clone();
+    deleted.remove(2);
+    let b = audited(&deleted).first_break.unwrap();
+    assert_eq!((b.line, b.kind, b.seq), (3, BreakKind::Deleted, Some(3)));
+    let mut swapped = lines.clone();
+    swapped.swap(2, 3);
+    assert_eq!(audited(&swapped).first_break.unwrap().line, 3);
+}
+
+#[test]
+fn an_export_since_a_time_starts_each_chain_there_keeps_its_late_records_and_audits_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = four(dir.path());
+    // Late: seq 5, timed before the cut.
+    ledger
+        .record(&record("s", "2026-11-30T07:00:00Z", "late", 1))
+        .unwrap();
+    let lines = export_as(&ledger, "default", Some("2026-11-30T09:30:00Z"));
+    let seqs: Vec<_> = lines[1..].iter().map(|l| json(l)["seq"].clone()).collect();
+    assert_eq!(seqs, [3, 4, 5], "from seq 3 (10:00) on, the late 07:00 too");
+    let (_, third) = at_seq(&ledger, 3);
+    let header = &json(&lines[0])["chain"];
+    assert_eq!(header["from_seq"], 3);
+    assert_eq!(header["from_prev"], third.chain.unwrap().prev.as_str());
+    let head = ledger.chain_head("s", "").unwrap();
+    assert_eq!(header["to_seq"], 5);
+    assert_eq!(header["to_hash"], hex::encode(head.hash).as_str());
+    let report = audited(&lines);
+    assert!(report.valid, "{report:?}");
+    assert_eq!(report.lines, 4);
+    // `verify --format json` lists the same head, for an auditor to compare.
+    let heads = ledger.verify().unwrap().heads;
+    assert_eq!(
+        (heads[0].seq, heads[0].hash.as_str()),
+        (5, header["to_hash"].as_str().unwrap())
+    );
+    // Nothing at or after the time: the chain is declared, empty, and clean.
+    let lines = export_as(&ledger, "default", Some("2026-12-01T00:00:00Z"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(audited(&lines).valid);
+}
+
+#[test]
+fn an_export_after_retention_pruned_a_record_inside_a_chain_audits_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    for (at, key) in [
+        ("2026-01-02T00:00:00Z", "a"),
+        ("2026-11-01T00:00:00Z", "b"),
+        ("2026-01-01T00:00:00Z", "late"), // seq 3: pruned, between kept ones
+        ("2026-11-02T00:00:00Z", "c"),
+    ] {
+        ledger.record(&record("s", at, key, 1)).unwrap();
+    }
+    let (_, late) = at_seq(&ledger, 3);
+    ledger
+        .prune("2026-10-01T00:00:00Z".parse().unwrap())
+        .unwrap();
+    let lines = export(&ledger);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(json(&lines[0])["chain"]["from_seq"], 2, "after the anchor");
+    let pruned = json(&lines[2]);
+    let link = late.chain.unwrap();
+    assert_eq!(
+        pruned,
+        serde_json::json!({"tenant": "default", "slo": "s", "site": "", "seq": 3,
+            "prev": link.prev, "hash": link.hash, "pruned": true})
+    );
+    let report = audited(&lines);
+    assert!(report.valid, "{report:?}");
+    // Its prev still binds it: a pruned line edited fails there.
+    let mut edited = lines.clone();
+    edited[2] = edited[2].replace(&link.prev, &"0".repeat(64));
+    let b = audited(&edited).first_break.unwrap();
+    assert_eq!((b.line, b.kind), (3, BreakKind::Inserted));
+    // And `--since` after the pruned record's time still carries it.
+    let lines = export_as(&ledger, "default", Some("2026-10-15T00:00:00Z"));
+    assert!(audited(&lines).valid, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("\"pruned\":true")));
+}
+
+#[test]
+fn removing_a_chains_first_line_fails_the_audit_at_the_line_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = export(&four(dir.path()));
+    lines.remove(1);
+    let b = audited(&lines).first_break.unwrap();
+    assert_eq!(
+        (b.line, b.seq, b.kind, b.at_end),
+        (2, Some(2), BreakKind::Deleted, false)
+    );
+    assert_eq!(b.expected, "seq 1");
+}
+
+#[test]
+fn removing_a_chains_last_line_fails_the_audit_at_the_end_naming_the_chain_and_its_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = export(&four(dir.path()));
+    lines.pop();
+    let report = audited(&lines);
+    assert!(!report.valid);
+    let b = report.first_break.unwrap();
+    assert!(b.at_end, "{b:?}");
+    assert_eq!((b.line, b.seq, b.kind), (4, Some(4), BreakKind::Deleted));
+    assert_eq!(
+        (b.tenant.as_deref(), b.slo.as_deref(), b.site.as_deref()),
+        (Some("default"), Some("s"), Some(""))
+    );
+    assert_eq!(b.expected, "links up to the head, seq 4");
+}
+
+/// One SLO with two sites' chains, `east` and `west`, of two records each.
+fn two_sites(dir: &std::path::Path) -> Ledger {
+    let ledger = Ledger::open(dir, "default", 10).unwrap();
+    for (at, key) in [
+        ("2026-11-30T08:00:00Z", "east.a"),
+        ("2026-11-30T08:00:00Z", "west.a"),
+        ("2026-11-30T09:00:00Z", "east.b"),
+        ("2026-11-30T09:00:00Z", "west.b"),
+    ] {
+        ledger.record(&record("s", at, key, 1)).unwrap();
+    }
+    ledger
+}
+
+#[test]
+fn a_line_moved_to_another_chain_by_its_site_prefix_or_tenant_fails_at_that_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = two_sites(dir.path());
+    // Two tenants' exports of the same records: chains alike but for the tenant.
+    let mut lines = export_as(&ledger, "acme", None);
+    lines.extend(export_as(&ledger, "globex", None));
+    assert_eq!(lines.len(), 12);
+    assert!(audited(&lines).valid, "{lines:?}");
+    assert!(lines[3].contains("\"key\":\"east.b\""), "{}", lines[3]);
+
+    // east.b filed under west: west's chain starts at seq 1, not 2.
+    let mut moved = lines.clone();
+    moved[3] = moved[3].replace("\"key\":\"east.b\"", "\"key\":\"west.b\"");
+    let b = audited(&moved).first_break.unwrap();
+    assert_eq!(
+        (b.line, b.kind, b.site.as_deref()),
+        (4, BreakKind::Deleted, Some("west"))
+    );
+
+    // A site no header declares.
+    let mut moved = lines.clone();
+    moved[3] = moved[3].replace("\"key\":\"east.b\"", "\"key\":\"north.b\"");
+    let b = audited(&moved).first_break.unwrap();
+    assert_eq!((b.line, b.kind), (4, BreakKind::Edited));
+
+    // globex's east.b (line 10) edited into acme's chain, already complete.
+    assert!(lines[9].contains("\"tenant\":\"globex\""), "{}", lines[9]);
+    let mut moved = lines.clone();
+    moved[9] = moved[9].replace("\"tenant\":\"globex\"", "\"tenant\":\"acme\"");
+    let b = audited(&moved).first_break.unwrap();
+    assert_eq!(
+        (b.line, b.kind, b.tenant.as_deref()),
+        (10, BreakKind::Reordered, Some("acme"))
+    );
+
+    // A tenant no header declares.
+    let mut moved = lines.clone();
+    moved[9] = moved[9].replace("\"tenant\":\"globex\"", "\"tenant\":\"initech\"");
+    let b = audited(&moved).first_break.unwrap();
+    assert_eq!((b.line, b.kind), (10, BreakKind::Edited));
+}
+
+#[test]
+fn an_export_without_chain_headers_audits_as_before_and_says_what_it_cannot_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = export(&four(dir.path()))
+        .into_iter()
+        .filter(|l| !l.starts_with("{\"chain\""))
+        .collect();
+    let report = audited(&lines[..3]);
+    assert!(report.valid, "a cut tail goes unseen without headers");
+    assert_eq!(report.note.as_deref(), Some(NO_HEADERS));
+    let mut deleted = lines.clone();
     deleted.remove(1);
     let b = audited(&deleted).first_break.unwrap();
-    assert_eq!((b.line, b.kind, b.seq), (2, BreakKind::Deleted, Some(3)));
-    let mut swapped = lines.clone();
-    swapped.swap(1, 2);
-    assert_eq!(audited(&swapped).first_break.unwrap().line, 2);
+    assert_eq!((b.line, b.kind), (2, BreakKind::Deleted));
 }

@@ -44,7 +44,35 @@ pub struct ChainBreak {
     pub kind: BreakKind,
 }
 
+/// A chain's head as `ledger verify --format json` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    /// The SLO.
+    pub slo: String,
+    /// The site; "" for the ledger's own records.
+    pub site: String,
+    /// Its last seq.
+    pub seq: u64,
+    /// Its last hash (hex).
+    pub hash: String,
+}
+
 impl Ledger {
+    /// Every chain's head.
+    pub(super) fn chain_heads(&self) -> Result<Vec<ChainHead>, LedgerError> {
+        let mut heads = Vec::new();
+        for (slo, site) in self.chains()? {
+            let tip = self.chain_head(&slo, &site)?;
+            heads.push(ChainHead {
+                slo,
+                site,
+                seq: tip.seq,
+                hash: hex::encode(tip.hash),
+            });
+        }
+        Ok(heads)
+    }
+
     /// The first break of every chain, then every record outside the chains
     /// (one per chain); and how many links were walked.
     pub(super) fn verify_chains(&self) -> Result<(Vec<ChainBreak>, usize), LedgerError> {

@@ -1,14 +1,16 @@
-//! `ledger export`'s lines, and `ledger audit`: an export checked offline,
-//! line by line, against the hash chains its lines carry. Each SLO's
-//! records are exported in chain order (site, then sequence number), so a
-//! deleted, reordered or edited line breaks the audit at that line.
+//! `ledger export`: per tenant, one header line per chain (where its
+//! exported links start, and its head), then each chain's links in
+//! sequence order: a record's line, or a pruned link's line where
+//! retention removed the record. [`super::audit`] checks such an export
+//! offline (docs/ledger-chain.md).
 
-use super::chain::{GENESIS, link_hash, parse_hash, site_of};
-use super::chain_verify::BreakKind;
+use super::chain::Entry;
 use super::evaluations::{EvalRecord, Events, Outcome};
+use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::io::Write;
 
 /// One line of `ledger export`: the record, its tenant, and its link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,7 +90,7 @@ impl ExportLine {
     }
 
     /// The record the line stands for, when its summary fields agree with it.
-    fn record(&self) -> Result<EvalRecord, String> {
+    pub(super) fn record(&self) -> Result<EvalRecord, String> {
         let first = self.events.first();
         let label = match first {
             _ if self.error.is_some() => "error",
@@ -128,147 +130,224 @@ impl ExportLine {
     }
 }
 
-/// What `ledger audit` found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditReport {
-    /// Whether every line checked out: exit 0.
-    pub valid: bool,
-    /// Lines read (up to the first break).
-    pub lines: usize,
-    /// Chains (tenant, SLO, site) seen.
-    pub chains: usize,
-    /// The first tampered line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_break: Option<AuditBreak>,
+/// The line that declares one chain of an export, before any of its links:
+/// `{"chain": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderLine {
+    /// The chain.
+    pub chain: ChainHeader,
 }
 
-/// The first line that does not check out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditBreak {
-    /// Its line number, from 1.
-    pub line: usize,
-    /// Its chain's tenant, SLO and site, when the line reads.
-    pub tenant: Option<String>,
+/// Which links of a chain an export holds: from `from_seq` (after
+/// `from_prev`) to the chain's head, `to_seq` and `to_hash`. A chain with
+/// nothing to export has `from_seq` one past `to_seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHeader {
+    /// The tenant.
+    pub tenant: String,
     /// The SLO.
-    pub slo: Option<String>,
+    pub slo: String,
     /// The site ("" for the exporting ledger's own records).
-    pub site: Option<String>,
-    /// Its sequence number.
-    pub seq: Option<u64>,
-    /// What the chain expects.
-    pub expected: String,
-    /// What the line holds.
-    pub found: String,
-    /// What it looks like.
-    pub kind: BreakKind,
+    pub site: String,
+    /// The first exported link's seq.
+    pub from_seq: u64,
+    /// Its prev (hex).
+    pub from_prev: String,
+    /// The chain's head: its seq.
+    pub to_seq: u64,
+    /// And its hash (hex).
+    pub to_hash: String,
 }
 
-/// Checks an export, line by line; stops at the first line that does not
-/// check out. Blank lines are skipped. Each chain's first line is taken as
-/// its start (an export `--since` a time begins mid-chain); one at seq 1
-/// must follow the genesis hash.
-pub fn audit(input: impl std::io::BufRead) -> std::io::Result<AuditReport> {
-    let mut tips: HashMap<(String, String, String), (u64, String)> = HashMap::new();
-    let mut report = AuditReport {
-        valid: true,
-        lines: 0,
-        chains: 0,
-        first_break: None,
-    };
-    for (i, text) in input.lines().enumerate() {
-        let text = text?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        report.lines += 1;
-        if let Some(b) = check_line(i + 1, &text, &mut tips) {
-            report.valid = false;
-            report.first_break = Some(b);
-            break;
-        }
+/// A link whose record retention removed; its chain's index keeps its prev
+/// and hash, so the chain around it still checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrunedLine {
+    /// The tenant.
+    pub tenant: String,
+    /// The SLO.
+    pub slo: String,
+    /// The site.
+    pub site: String,
+    /// Its seq.
+    pub seq: u64,
+    /// The previous link's hash.
+    pub prev: String,
+    /// Its hash.
+    pub hash: String,
+    /// Always true: what tells this line from a record's.
+    pub pruned: bool,
+}
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Writing the export failed.
+    #[error("cannot write the export: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+impl From<sled::Error> for ExportError {
+    fn from(e: sled::Error) -> Self {
+        ExportError::Ledger(e.into())
     }
-    report.chains = tips.len();
-    Ok(report)
 }
 
-type Tips = HashMap<(String, String, String), (u64, String)>;
+impl Ledger {
+    /// Writes `tenant`'s export (its SLOs, or only `slo`) to `out`: a header
+    /// per chain, then each chain's links from its first link whose record
+    /// is at or after `since` (or from its anchor) up to its head, whatever
+    /// their times, so each chain's exported part is contiguous; then the
+    /// records no chain holds (at or after `since`), which `ledger verify`
+    /// names as inserted and the audit fails. Returns the lines written.
+    pub fn export(
+        &self,
+        tenant: &str,
+        slo: Option<&str>,
+        since: Option<jiff::Timestamp>,
+        out: &mut impl Write,
+    ) -> Result<usize, ExportError> {
+        let mut plans = Vec::new();
+        for (name, site) in self.chains()? {
+            if slo.is_none_or(|s| s == name) {
+                plans.push(self.plan(tenant, &name, &site, since)?);
+            }
+        }
+        let mut lines = 0;
+        for plan in &plans {
+            write_line(
+                out,
+                &HeaderLine {
+                    chain: plan.clone(),
+                },
+            )?;
+            lines += 1;
+        }
+        let mut held = HashSet::new();
+        for plan in &plans {
+            lines += self.export_links(plan, &mut held, out)?;
+        }
+        let records = self.records(slo, since);
+        for record in records {
+            let record = record?;
+            let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
+            if !held.contains(&key) {
+                write_line(out, &ExportLine::of(tenant, &record))?;
+                lines += 1;
+            }
+        }
+        Ok(lines)
+    }
 
-fn check_line(number: usize, text: &str, tips: &mut Tips) -> Option<AuditBreak> {
-    let broken = |line: Option<&ExportLine>, expected: String, found: String, kind| {
-        Some(AuditBreak {
-            line: number,
-            tenant: line.map(|l| l.tenant.clone()),
-            slo: line.map(|l| l.slo.clone()),
-            site: line.map(|l| site_of(&l.key).0.to_string()),
-            seq: line.and_then(|l| l.seq),
-            expected,
-            found,
-            kind,
+    /// Where a chain's export starts and ends.
+    fn plan(
+        &self,
+        tenant: &str,
+        slo: &str,
+        site: &str,
+        since: Option<jiff::Timestamp>,
+    ) -> Result<ChainHeader, LedgerError> {
+        let anchor = self.chain_tip(keys::ChainMetaKey::Anchor(slo, site))?;
+        let head = self.chain_head(slo, site)?;
+        let mut from = (anchor.seq + 1, hex::encode(anchor.hash));
+        if let Some(since) = since {
+            // Nothing at or after `since`: an empty range past the head.
+            from = (head.seq + 1, hex::encode(head.hash));
+            let since = since.as_nanosecond();
+            for item in self.chains.scan_prefix(keys::chain(slo, site)) {
+                let (key, value) = item?;
+                let seq = keys::ChainKey::parse(&key)
+                    .ok_or_else(|| LedgerError::bad_key("chains", &key))?
+                    .seq;
+                let Some(Entry::Record(record_key)) = Entry::decode(&value) else {
+                    continue; // a pruned link has no time: it only follows
+                };
+                let at = keys::RecordKey::parse(&record_key)
+                    .ok_or_else(|| LedgerError::bad_key("chains", &key))?
+                    .time;
+                if seq <= anchor.seq || i128::from(at) < since {
+                    continue;
+                }
+                // Its prev: the record's own link (a missing or unlinked
+                // record starts the range after the link before it).
+                let prev = match self.evaluations.get(&record_key)? {
+                    Some(bytes) => codec::decode::<EvalRecord>("evaluations", &record_key, &bytes)?
+                        .chain
+                        .map(|l| l.prev),
+                    None => None,
+                };
+                from = (seq, prev.unwrap_or_default());
+                break;
+            }
+        }
+        Ok(ChainHeader {
+            tenant: tenant.to_string(),
+            slo: slo.to_string(),
+            site: site.to_string(),
+            from_seq: from.0,
+            from_prev: from.1,
+            to_seq: head.seq,
+            to_hash: hex::encode(head.hash),
         })
-    };
-    let line: ExportLine = match serde_json::from_str(text) {
-        Ok(l) => l,
-        Err(e) => {
-            return broken(
-                None,
-                "an exported record".into(),
-                format!("{e}"),
-                BreakKind::Edited,
-            );
-        }
-    };
-    let l = Some(&line);
-    let (Some(seq), Some(prev_hex), Some(hash)) = (line.seq, &line.prev, &line.hash) else {
-        return broken(
-            l,
-            "seq, prev and hash".into(),
-            "no link".into(),
-            BreakKind::Edited,
-        );
-    };
-    let record = match line.record() {
-        Ok(r) => r,
-        Err(why) => return broken(l, "a consistent line".into(), why, BreakKind::Edited),
-    };
-    let Some(prev) = parse_hash(prev_hex) else {
-        return broken(l, "a hex prev".into(), prev_hex.clone(), BreakKind::Edited);
-    };
-    let recomputed = hex::encode(link_hash(&record, seq, &prev));
-    if &recomputed != hash {
-        return broken(l, recomputed, hash.clone(), BreakKind::Edited);
     }
-    let id = (
-        line.tenant.clone(),
-        line.slo.clone(),
-        site_of(&line.key).0.to_string(),
-    );
-    match tips.get(&id) {
-        Some((last, last_hash)) => {
-            if seq > last + 1 {
-                return broken(
-                    l,
-                    format!("seq {}", last + 1),
-                    format!("seq {seq}"),
-                    BreakKind::Deleted,
-                );
+
+    /// Writes a chain's links from its planned start, in seq order; adds
+    /// each record written to `held`.
+    fn export_links(
+        &self,
+        h: &ChainHeader,
+        held: &mut HashSet<Vec<u8>>,
+        out: &mut impl Write,
+    ) -> Result<usize, ExportError> {
+        let mut lines = 0;
+        for item in self.chains.scan_prefix(keys::chain(&h.slo, &h.site)) {
+            let (key, value) = item?;
+            let seq = keys::ChainKey::parse(&key)
+                .ok_or_else(|| LedgerError::bad_key("chains", &key))?
+                .seq;
+            if seq < h.from_seq {
+                continue;
             }
-            if seq <= *last {
-                return broken(
-                    l,
-                    format!("seq {}", last + 1),
-                    format!("seq {seq}"),
-                    BreakKind::Reordered,
-                );
+            let mut entry = Entry::decode(&value);
+            if let Some(Entry::Record(record_key)) = &entry {
+                match self.evaluations.get(record_key)? {
+                    Some(bytes) => {
+                        let record: EvalRecord = codec::decode("evaluations", record_key, &bytes)?;
+                        write_line(out, &ExportLine::of(&h.tenant, &record))?;
+                        held.insert(record_key.clone());
+                        lines += 1;
+                        continue;
+                    }
+                    // Pruned since the index was read: its entry now says so.
+                    None => entry = self.chains.get(&key)?.and_then(|v| Entry::decode(&v)),
+                }
             }
-            if prev_hex != last_hash {
-                return broken(l, last_hash.clone(), prev_hex.clone(), BreakKind::Inserted);
+            if let Some(Entry::Pruned { prev, hash }) = entry {
+                write_line(
+                    out,
+                    &PrunedLine {
+                        tenant: h.tenant.clone(),
+                        slo: h.slo.clone(),
+                        site: h.site.clone(),
+                        seq,
+                        prev: hex::encode(prev),
+                        hash: hex::encode(hash),
+                        pruned: true,
+                    },
+                )?;
+                lines += 1;
             }
+            // Anything else is a gap `ledger verify` names; the audit does too.
         }
-        None if seq == 1 && prev != GENESIS => {
-            return broken(l, hex::encode(GENESIS), prev_hex.clone(), BreakKind::Edited);
-        }
-        None => {}
+        Ok(lines)
     }
-    tips.insert(id, (seq, hash.clone()));
-    None
+}
+
+fn write_line(out: &mut impl Write, line: &impl Serialize) -> Result<(), ExportError> {
+    let text = crate::model::to_json(line).unwrap_or_default();
+    writeln!(out, "{text}")?;
+    Ok(())
 }

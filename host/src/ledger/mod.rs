@@ -15,8 +15,8 @@
 //! ([`AgentReport`]).
 //!
 //! Every record is a link in its SLO's hash chain at its site ([`chain`]):
-//! `verify` walks the chains, `export` carries the links, [`audit`] checks an
-//! export offline (docs/ledger-chain.md).
+//! `verify` walks the chains, [`Ledger::export`] writes them (a header per
+//! chain, then its links), [`audit`] checks an export offline (docs/ledger-chain.md).
 //!
 //! Every key is built and parsed in [`keys`], which maps the trees. The
 //! database stores its layout's version ([`layout`]): [`Ledger::open`] refuses
@@ -27,6 +27,7 @@
 
 mod agents;
 mod alerts;
+mod audit;
 mod buckets;
 pub mod chain;
 mod chain_prune;
@@ -54,12 +55,13 @@ mod verify;
 
 pub use agents::AgentReport;
 pub use alerts::{AlertPhase, AlertState, LateHeld, OutboxEntry, Transition};
+pub use audit::{AuditBreak, AuditReport, NO_HEADERS, audit};
 pub use buckets::{Bucket, Level, decompose};
 pub use chain::Link;
-pub use chain_verify::{BreakKind, ChainBreak};
+pub use chain_verify::{BreakKind, ChainBreak, ChainHead};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
-pub use export::{AuditBreak, AuditReport, ExportLine, audit};
+pub use export::{ChainHeader, ExportError, ExportLine, HeaderLine, PrunedLine};
 pub use feed::FeedEntry;
 pub use health::StorageHealth;
 pub use late::{LateMark, ReadMark};

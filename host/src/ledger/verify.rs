@@ -97,6 +97,9 @@ pub struct VerifyReport {
     pub links: usize,
     /// Every problem.
     pub mismatches: Vec<Mismatch>,
+    /// Each chain's head, to compare with an export's chain headers.
+    #[serde(default)]
+    pub heads: Vec<super::ChainHead>,
 }
 
 impl Ledger {
@@ -238,6 +241,7 @@ impl Ledger {
         }
         let (breaks, links) = self.verify_chains()?;
         report.links = links;
+        report.heads = self.chain_heads()?;
         report
             .mismatches
             .extend(breaks.into_iter().map(Mismatch::Chain));

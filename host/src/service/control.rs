@@ -7,7 +7,7 @@
 
 use super::error::ServiceError;
 use super::tenants::Service;
-use crate::ledger::{EvalRecord, VerifyReport};
+use crate::ledger::VerifyReport;
 use crate::status::{StatusReport, status_report};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -35,7 +35,8 @@ pub enum Question {
         /// The tenant.
         tenant: String,
     },
-    /// A tenant's records, of one SLO or all, from a time on.
+    /// A tenant's export (see `Ledger::export`), of one SLO or all, from a
+    /// time on.
     Export {
         /// The tenant.
         tenant: String,
@@ -143,13 +144,12 @@ fn body(service: &Service, question: Question) -> Result<String, String> {
             since,
         } => {
             let t = tenant(&name)?;
-            let mut text = String::new();
-            for record in t.scheduler.ledger().records(slo.as_deref(), since) {
-                let record = record.map_err(|e| e.to_string())?;
-                text.push_str(&serde_json::to_string(&record).unwrap_or_default());
-                text.push('\n');
-            }
-            Ok(text)
+            let mut text = Vec::new();
+            t.scheduler
+                .ledger()
+                .export(&name, slo.as_deref(), since, &mut text)
+                .map_err(|e| e.to_string())?;
+            String::from_utf8(text).map_err(|e| e.to_string())
         }
         Question::Agents { tenant: name } => {
             let reports = tenant(&name)?
@@ -213,20 +213,19 @@ pub fn ask_verify(data_dir: &Path, tenant: &str) -> Result<VerifyReport, Service
     decode(data_dir, &ask(data_dir, &question)?)
 }
 
-/// A tenant's records from the running process.
-pub fn ask_records(
+/// A tenant's export (`ledger export`'s lines) from the running process.
+pub fn ask_export(
     data_dir: &Path,
     tenant: &str,
     slo: Option<&str>,
     since: Option<jiff::Timestamp>,
-) -> Result<Vec<EvalRecord>, ServiceError> {
+) -> Result<String, ServiceError> {
     let question = Question::Export {
         tenant: tenant.into(),
         slo: slo.map(str::to_string),
         since,
     };
-    let text = ask(data_dir, &question)?;
-    text.lines().map(|line| decode(data_dir, line)).collect()
+    ask(data_dir, &question)
 }
 
 /// A tenant's agents' last heartbeats, from the running process.
