@@ -61,6 +61,7 @@ fn try_exported_keys(config: &Path) -> Result<Vec<String>, String> {
     Ok(String::from_utf8(out.stdout)
         .unwrap()
         .lines()
+        .filter(|l| !l.starts_with(r#"{"chain":"#)) // chain headers
         .map(|l| {
             let line: serde_json::Value = serde_json::from_str(l).unwrap();
             line["key"].as_str().unwrap().to_string()

@@ -108,6 +108,7 @@ pub(crate) fn exported(config: &Path) -> Vec<(String, String, String)> {
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
+        .filter(|l| !l.starts_with(r#"{"chain":"#)) // chain headers
         .map(|l| {
             let r: serde_json::Value = serde_json::from_str(l).unwrap();
             let field = |f: &str| r[f].as_str().unwrap().to_string();
