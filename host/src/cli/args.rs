@@ -277,7 +277,9 @@ pub enum LedgerCommand {
         format: Format,
     },
     /// Write evaluation records as NDJSON, each SLO's in chain order, with
-    /// their links (seq, prev, hash).
+    /// their links (seq, prev, hash); first a `{"chain": …}` header line per
+    /// chain, and a `"pruned": true` line for a link whose record retention
+    /// removed, so that `ledger audit` can check the export offline.
     Export {
         #[command(flatten)]
         #[allow(missing_docs)]
@@ -285,7 +287,9 @@ pub enum LedgerCommand {
         /// Only this SLO.
         #[arg(long)]
         slo: Option<String>,
-        /// Only records at or after this time (RFC 3339).
+        /// Start each chain at its first record at or after this time (RFC
+        /// 3339); every later link of that chain follows, whatever its time
+        /// (a late record too), so each exported chain is contiguous.
         #[arg(long)]
         since: Option<String>,
         /// Only this tenant (repeatable). Default: every tenant of the
@@ -311,7 +315,8 @@ pub enum LedgerCommand {
         format: Format,
     },
     /// Check an export's hash chains offline (no ledger); exit 1 at the
-    /// first tampered line, naming it.
+    /// first tampered line, naming it, or at the end for a chain cut short
+    /// of the head its header declares.
     Audit {
         /// The export (`ledger export` output), or `-` for standard input.
         file: PathBuf,
