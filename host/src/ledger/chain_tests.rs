@@ -590,3 +590,23 @@ fn an_export_without_chain_headers_audits_as_before_and_says_what_it_cannot_see(
     let b = audited(&deleted).first_break.unwrap();
     assert_eq!((b.line, b.kind), (2, BreakKind::Deleted));
 }
+
+#[test]
+fn a_record_no_chain_holds_is_exported_last_and_fails_the_audit_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = four(dir.path());
+    let (_, real) = at_seq(&ledger, 2);
+    let mut forged = record("s", "2026-11-30T08:30:00Z", "e", 1);
+    forged.chain = real.chain.clone();
+    let key = keys::RecordKey::new("s", forged.time, "e").encode();
+    ledger.raw_put_record(&key, &forged).unwrap();
+    let lines = export(&ledger);
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    assert!(lines[5].contains("\"key\":\"e\""), "{}", lines[5]);
+    let b = audited(&lines).first_break.unwrap();
+    assert_eq!(
+        (b.line, b.kind),
+        (6, BreakKind::Edited),
+        "its copied link does not recompute"
+    );
+}

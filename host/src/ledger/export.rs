@@ -234,12 +234,27 @@ impl Ledger {
         for record in records {
             let record = record?;
             let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
-            if !held.contains(&key) {
+            // One a chain holds but not exported was filed after its header.
+            if !held.contains(&key) && !self.in_chain(&key, &record)? {
                 write_line(out, &ExportLine::of(tenant, &record))?;
                 lines += 1;
             }
         }
         Ok(lines)
+    }
+
+    /// Whether the chain index holds `record` (stored under `key`) at its seq.
+    fn in_chain(&self, key: &[u8], record: &EvalRecord) -> Result<bool, LedgerError> {
+        let Some(link) = &record.chain else {
+            return Ok(false);
+        };
+        let index = keys::ChainKey {
+            slo: &record.slo,
+            site: super::chain::site_of(&record.key).0,
+            seq: link.seq,
+        };
+        let entry = self.chains.get(index.encode())?;
+        Ok(entry.and_then(|v| Entry::decode(&v)) == Some(Entry::Record(key.to_vec())))
     }
 
     /// Where a chain's export starts and ends.
@@ -310,6 +325,9 @@ impl Ledger {
                 .seq;
             if seq < h.from_seq {
                 continue;
+            }
+            if seq > h.to_seq {
+                break; // filed after the header was written
             }
             let mut entry = Entry::decode(&value);
             if let Some(Entry::Record(record_key)) = &entry {
