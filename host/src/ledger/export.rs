@@ -9,7 +9,6 @@ use super::evaluations::{EvalRecord, Events, Outcome};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::io::Write;
 
 /// One line of `ledger export`: the record, its tenant, and its link.
@@ -226,16 +225,16 @@ impl Ledger {
             )?;
             lines += 1;
         }
-        let mut held = HashSet::new();
         for plan in &plans {
-            lines += self.export_links(plan, &mut held, out)?;
+            lines += self.export_links(plan, out)?;
         }
         let records = self.records(slo, since);
         for record in records {
             let record = record?;
             let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
-            // One a chain holds but not exported was filed after its header.
-            if !held.contains(&key) && !self.in_chain(&key, &record)? {
+            // Those a chain holds are exported with it, or were filed after
+            // its header.
+            if !self.in_chain(&key, &record)? {
                 write_line(out, &ExportLine::of(tenant, &record))?;
                 lines += 1;
             }
@@ -309,14 +308,9 @@ impl Ledger {
         })
     }
 
-    /// Writes a chain's links from its planned start, in seq order; adds
-    /// each record written to `held`.
-    fn export_links(
-        &self,
-        h: &ChainHeader,
-        held: &mut HashSet<Vec<u8>>,
-        out: &mut impl Write,
-    ) -> Result<usize, ExportError> {
+    /// Writes a chain's links from its header's start to its head, in seq
+    /// order.
+    fn export_links(&self, h: &ChainHeader, out: &mut impl Write) -> Result<usize, ExportError> {
         let mut lines = 0;
         for item in self.chains.scan_prefix(keys::chain(&h.slo, &h.site)) {
             let (key, value) = item?;
@@ -335,7 +329,6 @@ impl Ledger {
                     Some(bytes) => {
                         let record: EvalRecord = codec::decode("evaluations", record_key, &bytes)?;
                         write_line(out, &ExportLine::of(&h.tenant, &record))?;
-                        held.insert(record_key.clone());
                         lines += 1;
                         continue;
                     }
