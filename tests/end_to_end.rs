@@ -69,3 +69,4 @@ mod slow_clients;
 mod status_at;
 mod time_sanity;
 mod trust;
+mod trust_first;
