@@ -21,6 +21,7 @@ mod demo;
 mod disk_full;
 mod edge;
 mod edge_backlog;
+mod edge_chain;
 mod edge_http;
 mod edge_kills;
 mod edge_late;

@@ -29,6 +29,7 @@ mod agents;
 mod alerts;
 mod buckets;
 pub mod chain;
+mod chain_problems;
 mod chain_prune;
 #[cfg(test)]
 mod chain_tests;
@@ -56,6 +57,7 @@ pub use agents::AgentReport;
 pub use alerts::{AlertPhase, AlertState, LateHeld, OutboxEntry, Transition};
 pub use buckets::{Bucket, Level, decompose};
 pub use chain::Link;
+pub use chain_problems::{ChainProblem, RefusedRecord};
 pub use chain_verify::{BreakKind, ChainBreak};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
