@@ -129,6 +129,25 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
     }
     terminate(serve);
 
+    // `ledger verify` lists them; the ledger itself holds no problem.
+    let data = central.path().join("data");
+    let out = crate::edge::dataslo(&[
+        "ledger",
+        "verify",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--tenant",
+        "acme",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    for key in [&unchained.key, &edited.key] {
+        assert!(
+            said.lines().any(|l| l.starts_with("refused   tenant acme: site edge-x SLO orders-volume")
+                && l.contains(key.as_str())),
+            "{said}"
+        );
+    }
+
     // Kept on disk, whole, with why: nothing acknowledged is lost.
     let ledger = dataslo::ledger::Ledger::open(&central.path().join("data/ledger"), "default", 100)
         .unwrap()

@@ -138,7 +138,7 @@ async fn consume(
                         problem = kept.problem.map_or("invalid", ChainProblem::as_str),
                         why = %kept.reason,
                         stream_sequence = kept.stream_sequence,
-                        "record refused; kept outside the ledger (`ledger refused` lists it)"
+                        "record refused; kept outside the ledger (`ledger verify` lists it)"
                     );
                     refused.push(kept);
                     terminate.push(message);

@@ -97,6 +97,10 @@ pub struct VerifyReport {
     pub links: usize,
     /// Every problem.
     pub mismatches: Vec<Mismatch>,
+    /// Agents' records central refused (no chain, a broken hash, invalid)
+    /// and keeps outside the ledger: listed, not problems of the ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<super::RefusedRecord>,
 }
 
 impl Ledger {
@@ -248,6 +252,10 @@ impl Ledger {
             {
                 report.mismatches.push(Mismatch::Corrupt(e.to_string()));
             }
+        }
+        match self.refused_records() {
+            Ok(refused) => report.refused = refused,
+            Err(e) => report.mismatches.push(Mismatch::Corrupt(e.to_string())),
         }
         Ok(report)
     }
