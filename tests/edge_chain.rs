@@ -66,7 +66,7 @@ fn metric(text: &str, kind: &str) -> Option<f64> {
 
 #[test]
 fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_counts_chain_problems()
- {
+{
     let Some(nats) = NatsServer::start("edge_chain::refused") else {
         return;
     };
@@ -90,14 +90,20 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
     ahead.chain = Some(link(&ahead, 5, &[7; 32]));
     publish(
         &nats.url(),
-        &[first.clone(), unchained.clone(), edited.clone(), ahead.clone()],
+        &[
+            first.clone(),
+            unchained.clone(),
+            edited.clone(),
+            ahead.clone(),
+        ],
     );
 
     let filed = await_records(port, 2, Duration::from_secs(60), &[&log]);
     await_log(&log, "record refused", Duration::from_secs(60));
     let keys: Vec<&str> = filed.iter().filter_map(|r| r["key"].as_str()).collect();
     assert!(
-        keys.iter().all(|k| !k.ends_with(".k2") && !k.ends_with(".k3")),
+        keys.iter()
+            .all(|k| !k.ends_with(".k2") && !k.ends_with(".k3")),
         "a refused record was filed: {keys:?}"
     );
     let text = std::fs::read_to_string(&log).unwrap();
@@ -142,7 +148,8 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
     let said = String::from_utf8_lossy(&out.stdout);
     for key in [&unchained.key, &edited.key] {
         assert!(
-            said.lines().any(|l| l.starts_with("refused   tenant acme: site edge-x SLO orders-volume")
+            said.lines().any(|l| l
+                .starts_with("refused   tenant acme: site edge-x SLO orders-volume")
                 && l.contains(key.as_str())),
             "{said}"
         );
@@ -154,10 +161,8 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
         .for_tenant("acme")
         .unwrap();
     let kept = ledger.refused_records().unwrap();
-    let found: Vec<(Option<String>, Option<ChainProblem>)> = kept
-        .iter()
-        .map(|r| (r.key.clone(), r.problem))
-        .collect();
+    let found: Vec<(Option<String>, Option<ChainProblem>)> =
+        kept.iter().map(|r| (r.key.clone(), r.problem)).collect();
     assert_eq!(
         found,
         vec![
@@ -165,7 +170,10 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
             (Some(edited.key.clone()), Some(ChainProblem::BrokenHash)),
         ]
     );
-    assert!(kept.iter().all(|r| r.site == SITE && r.payload.contains("orders-volume")));
+    assert!(
+        kept.iter()
+            .all(|r| r.site == SITE && r.payload.contains("orders-volume"))
+    );
     let edited_kept: EvalRecord = serde_json::from_str(&kept[1].payload).unwrap();
     assert_eq!(edited_kept.events[0].good, 0, "kept as it arrived");
     assert!(

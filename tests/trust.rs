@@ -440,7 +440,11 @@ pub(crate) fn header(k: &SecretKey, bytes: &[u8]) -> String {
     format!("{}:{}", s.key, s.signature)
 }
 
-pub(crate) fn tenant(trusted: Vec<String>, revoked: Vec<String>, slo_files: Vec<PathBuf>) -> Config {
+pub(crate) fn tenant(
+    trusted: Vec<String>,
+    revoked: Vec<String>,
+    slo_files: Vec<PathBuf>,
+) -> Config {
     Config {
         tenants: vec![TenantConfig {
             name: "acme".into(),

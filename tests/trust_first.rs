@@ -64,7 +64,12 @@ fn an_upload_is_judged_before_it_is_loaded() {
         tenant(vec![public(&trusted)], Vec::new(), Vec::new()),
     );
     let bytes = forger("sli-none");
-    let (code, body) = put_policy(&server.url, "tripwire", &bytes, &[header(&stranger, &bytes)]);
+    let (code, body) = put_policy(
+        &server.url,
+        "tripwire",
+        &bytes,
+        &[header(&stranger, &bytes)],
+    );
     assert_eq!(
         (code, body["error"].as_str()),
         (403, Some("policy_untrusted")),
@@ -97,7 +102,13 @@ fn put_slos_judges_a_re_resolved_oci_policy_before_validating_its_config() {
     push(path.to_str().unwrap(), &reference);
     let key_file = d.join("stranger.key");
     std::fs::write(&key_file, stranger.to_file_text()).unwrap();
-    let out = dataslo(&["policy", "sign", &reference, "--key", key_file.to_str().unwrap()]);
+    let out = dataslo(&[
+        "policy",
+        "sign",
+        &reference,
+        "--key",
+        key_file.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr_of(&out));
 
     let server = start_server(

@@ -219,7 +219,12 @@ pub(super) fn refusal(
 ) -> Result<RefusedRecord, async_nats::Error> {
     let stream_sequence = message.info()?.stream_sequence;
     let named: serde_json::Value = serde_json::from_slice(&message.payload).unwrap_or_default();
-    let text = |field: &str| named.get(field).and_then(|v| v.as_str()).map(str::to_string);
+    let text = |field: &str| {
+        named
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     Ok(RefusedRecord {
         stream_sequence,
         subject: message.subject.to_string(),
@@ -309,7 +314,10 @@ mod tests {
             panic!("an unchained record passes");
         };
         assert_eq!(problem, Some(ChainProblem::Unchained));
-        assert!(why.contains("edge-1.ab") && why.contains("no chain"), "{why}");
+        assert!(
+            why.contains("edge-1.ab") && why.contains("no chain"),
+            "{why}"
+        );
         assert!(chain_intact("central", &r).is_ok());
     }
 }

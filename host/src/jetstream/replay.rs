@@ -141,11 +141,11 @@ async fn write(
         writing.keep_refused(&kept)?;
         writing.record_batch(&batch)
     })
-        .await
-        .map_err(|e| JetStreamError::Stream {
-            what: "writing replayed records".into(),
-            error: e.to_string(),
-        })??;
+    .await
+    .map_err(|e| JetStreamError::Stream {
+        what: "writing replayed records".into(),
+        error: e.to_string(),
+    })??;
     for s in stored {
         match s {
             Stored::New => done.records += 1,

@@ -125,9 +125,10 @@ impl Ledger {
         let mut out = BTreeMap::new();
         for item in self.meta.scan_prefix(keys::CHAIN_PROBLEM_PREFIX) {
             let (key, value) = item?;
-            if let (Some((site, kind)), Some(n)) =
-                (keys::parse_chain_problem(&key), keys::parse_sequence(&value))
-            {
+            if let (Some((site, kind)), Some(n)) = (
+                keys::parse_chain_problem(&key),
+                keys::parse_sequence(&value),
+            ) {
                 out.insert((site.to_string(), kind.to_string()), n);
             }
         }

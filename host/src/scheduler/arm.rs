@@ -5,11 +5,11 @@
 //! resolved to a manifest digest here, and stays pinned to it until the SLO
 //! is armed again.
 
+use super::trusted::{Gate, sha256_hex};
 use crate::ledger::{Ledger, LedgerError, PolicyPin};
 use crate::model::PolicyRef;
 use crate::oci::Oci;
 use crate::runtime::{EvalError, Known, LoadError, Policy, Runtime};
-use super::trusted::{Gate, sha256_hex};
 use crate::slo::Slo;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,9 +1,10 @@
-//! Arming under `trusted_keys`: an armed SLO keeps its policy only when a
-//! trusted, unrevoked key signed the component's sha256. Built-ins (and any
-//! component with a built-in's sha256) are trusted by digest. Signatures come
-//! from `<file>.sig` beside a file, the `sha256-<manifest>.sig` tag of an
+//! Arming under `trusted_keys`: a policy runs only when a trusted, unrevoked
+//! key signed the component's sha256. Built-ins (and any component with a
+//! built-in's sha256) are trusted by digest. Signatures come from
+//! `<file>.sig` beside a file, the `sha256-<manifest>.sig` tag of an
 //! `oci://` policy, or those the caller already holds by sha256 (an upload's,
-//! an agent set's).
+//! an agent set's). The [`Gate`] judges from the sha256 alone, so arming asks
+//! it before the bytes are compiled or any call goes into them.
 
 use crate::model::PolicyRef;
 use crate::oci::Oci;
@@ -173,7 +174,12 @@ impl<'a> Gate<'a> {
 
     /// Whether the component of sha256 `sha256` (hex), armed as `spec`,
     /// may run; the refusal names the digest and the keys.
-    pub fn admit(&self, spec: &PolicyRef, sha256: &str, manifest: Option<&str>) -> Result<(), String> {
+    pub fn admit(
+        &self,
+        spec: &PolicyRef,
+        sha256: &str,
+        manifest: Option<&str>,
+    ) -> Result<(), String> {
         let key = (spec.clone(), sha256.to_ascii_lowercase());
         if let Some(verdict) = self.verdicts.borrow().get(&key) {
             return verdict.clone();

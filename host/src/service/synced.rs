@@ -139,7 +139,8 @@ impl Tenant {
             };
             check_policy(policy, bytes)?;
             if let Some(gate) = &gate {
-                gate.admit(&reference, &policy.sha256, None).map_err(failed)?;
+                gate.admit(&reference, &policy.sha256, None)
+                    .map_err(failed)?;
             }
             let loaded = self
                 .runtime

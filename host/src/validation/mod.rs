@@ -41,7 +41,8 @@ pub fn check_catalog(runtime: &Runtime, catalog: Catalog, base: &Path) -> Report
     let mut known = Known::new();
     for slo in catalog.slos {
         let at = source_field(slo.indicator);
-        let (verdict, sha256) = match Armed::policy_for(runtime, &slo, Some(base), &mut known, None) {
+        let (verdict, sha256) = match Armed::policy_for(runtime, &slo, Some(base), &mut known, None)
+        {
             Ok(policy) => {
                 let listed = &policy.info().slis;
                 let verdict = if names::sli_declared(&slo.sli, listed) {

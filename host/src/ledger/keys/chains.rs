@@ -77,34 +77,6 @@ impl<'a> ChainMetaKey<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_chain_key_is_slo_then_site_then_sequence_and_parses_back() {
-        let key = ChainKey {
-            slo: "s",
-            site: "edge-1",
-            seq: 258,
-        };
-        let bytes = key.encode();
-        assert!(bytes.starts_with(&chain("s", "edge-1")));
-        assert!(bytes.ends_with(&[0, 0, 0, 0, 0, 0, 1, 2]));
-        assert_eq!(ChainKey::parse(&bytes), Some(key));
-        let next = ChainKey { seq: 259, ..key };
-        assert!(bytes < next.encode(), "a chain sorts by sequence");
-    }
-
-    #[test]
-    fn head_keys_parse_back_and_anchor_keys_are_not_heads() {
-        let head = ChainMetaKey::Head("s", "").encode();
-        assert_eq!(ChainMetaKey::parse_head(&head), Some(("s", "")));
-        let anchor = ChainMetaKey::Anchor("s", "").encode();
-        assert_eq!(ChainMetaKey::parse_head(&anchor), None);
-    }
-}
-
 /// In `meta`: how many chain problems of `kind` central found in `site`'s
 /// records (u64, big-endian).
 pub fn chain_problem(site: &str, kind: &str) -> Vec<u8> {
@@ -135,3 +107,31 @@ pub fn refused_record(stream_sequence: u64) -> Vec<u8> {
 
 /// What every [`refused_record`] key starts with.
 pub const REFUSED_PREFIX: &[u8] = b"refused_record/";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_key_is_slo_then_site_then_sequence_and_parses_back() {
+        let key = ChainKey {
+            slo: "s",
+            site: "edge-1",
+            seq: 258,
+        };
+        let bytes = key.encode();
+        assert!(bytes.starts_with(&chain("s", "edge-1")));
+        assert!(bytes.ends_with(&[0, 0, 0, 0, 0, 0, 1, 2]));
+        assert_eq!(ChainKey::parse(&bytes), Some(key));
+        let next = ChainKey { seq: 259, ..key };
+        assert!(bytes < next.encode(), "a chain sorts by sequence");
+    }
+
+    #[test]
+    fn head_keys_parse_back_and_anchor_keys_are_not_heads() {
+        let head = ChainMetaKey::Head("s", "").encode();
+        assert_eq!(ChainMetaKey::parse_head(&head), Some(("s", "")));
+        let anchor = ChainMetaKey::Anchor("s", "").encode();
+        assert_eq!(ChainMetaKey::parse_head(&anchor), None);
+    }
+}
