@@ -115,7 +115,7 @@ pub(crate) fn slo_yaml(name: &str, policy: &str) -> String {
 const OBSERVATION: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T06:30:00Z","row_count":50}"#;
 
 /// `dataslo eval --policy POLICY --trust KEY --format json`: (exit, stdout).
-fn eval(
+pub(crate) fn eval(
     dir: &Path,
     policy: &Path,
     trust: &[String],
@@ -145,7 +145,9 @@ fn eval(
     (out.status.code(), json)
 }
 
-fn refused_kind(answer: &(Option<i32>, serde_json::Value)) -> (Option<i32>, String, String) {
+pub(crate) fn refused_kind(
+    answer: &(Option<i32>, serde_json::Value),
+) -> (Option<i32>, String, String) {
     (
         answer.0,
         answer.1["error"]["kind"]

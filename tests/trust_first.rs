@@ -3,14 +3,16 @@
 //! `describe` (called by every load) breaks the contract, in `naps-validate`
 //! its `validate-config` never returns. Signed by a key nobody trusts, each
 //! is refused with the trust error naming its digest and that key, through
-//! `run`, `PUT /v1/policies` and the re-arm of `PUT /v1/slos`.
+//! `eval`, `run`, `PUT /v1/policies`, the re-arm of `PUT /v1/slos` and a
+//! restart that finds a stored upload whose key was revoked since.
 
 use crate::support::forger;
 use crate::support::registry::Registry;
 use crate::support::server::start_server;
 use crate::support::{dataslo, stderr_of};
 use crate::trust::{
-    header, key, public, push, put_policy, run_config, run_refusal, sha256_hex, slo_yaml, tenant,
+    eval, header, key, public, push, put_policy, refused_kind, run_config, run_refusal, sha256_hex,
+    slo_yaml, tenant,
 };
 use dataslo::trust::{SecretKey, Signatures};
 use std::path::{Path, PathBuf};
@@ -54,6 +56,26 @@ fn run_refuses_an_untrusted_policy_before_loading_it_or_validating_its_config() 
         ));
         assert_refused_as_untrusted(&message, &bytes, &stranger);
     }
+}
+
+#[test]
+fn eval_refuses_an_untrusted_policy_before_loading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trusted, stranger) = (key(1), key(99));
+    let (path, bytes) = signed_forger(dir.path(), "sli-none", &stranger);
+    let (code, kind, message) = refused_kind(&eval(dir.path(), &path, &[], &[]));
+    assert_ne!(
+        kind, "policy_untrusted",
+        "without a key its describe() refuses it"
+    );
+    assert_ne!(code, Some(0), "{message}");
+    let (code, kind, message) = refused_kind(&eval(dir.path(), &path, &[public(&trusted)], &[]));
+    assert_eq!(
+        (code, kind.as_str()),
+        (Some(1), "policy_untrusted"),
+        "{message}"
+    );
+    assert_refused_as_untrusted(&message, &bytes, &stranger);
 }
 
 #[test]
@@ -124,4 +146,41 @@ fn put_slos_judges_a_re_resolved_oci_policy_before_validating_its_config() {
     );
     assert!((400..500).contains(&code), "{code}: {body}");
     assert_refused_as_untrusted(&body, &bytes, &stranger);
+}
+
+#[test]
+fn a_stored_upload_whose_key_was_revoked_since_is_not_loaded_at_start() {
+    use dataslo::ledger::Ledger;
+    use dataslo::runtime::Runtime;
+    use dataslo::service::Service;
+    let (old, new) = (key(1), key(2));
+    let dir = tempfile::tempdir().unwrap();
+    let config = |revoked: Vec<String>| {
+        let mut c = tenant(vec![public(&old), public(&new)], revoked, Vec::new());
+        c.data_dir = dir.path().join("data");
+        c
+    };
+    let runtime = std::sync::Arc::new(Runtime::new(Default::default()).unwrap());
+    let ledger = Ledger::open(&dir.path().join("ledger"), "default", 100).unwrap();
+    let bytes = forger("none");
+    let signature = old.sign(&sha256_hex(&bytes));
+    let service = Service::from_config(&config(Vec::new()), runtime.clone(), &ledger).unwrap();
+    service.tenants[0]
+        .put_policy("p", &bytes, &[signature], jiff::Timestamp::now())
+        .unwrap();
+    assert!(service.tenants[0].registry.entry("p").is_some());
+    drop(service);
+
+    // Restarted with the key revoked: the upload is not loaded (loading calls into it).
+    let service = Service::from_config(&config(vec![public(&old)]), runtime, &ledger).unwrap();
+    let tenant = &service.tenants[0];
+    assert!(tenant.registry.entry("p").is_none());
+    let refused = tenant
+        .put_slos(&slo_yaml("uses-p", "uploaded:p"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("no uploaded policy named \"p\""),
+        "{refused}"
+    );
 }
