@@ -13,15 +13,15 @@ use dataslo::service::{Service, token_hash};
 use dataslo::trust::{SecretKey, Signatures};
 use std::path::{Path, PathBuf};
 
-fn key(seed: u8) -> SecretKey {
+pub(crate) fn key(seed: u8) -> SecretKey {
     SecretKey::from_bytes([seed; 32])
 }
 
-fn public(k: &SecretKey) -> String {
+pub(crate) fn public(k: &SecretKey) -> String {
     k.public().to_string()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
@@ -108,14 +108,14 @@ fn a_builtin_name_on_other_bytes_is_judged_as_those_bytes() {
 }
 
 /// An SLO on the orders dataset run by `policy`, emitting `volume`.
-fn slo_yaml(name: &str, policy: &str) -> String {
+pub(crate) fn slo_yaml(name: &str, policy: &str) -> String {
     crate::edge_sync::slo_yaml(name, policy, "volume")
 }
 
 const OBSERVATION: &str = r#"{"dataset":{"namespace":"postgres://prod","name":"orders"},"observed_at":"2026-11-26T06:30:00Z","row_count":50}"#;
 
 /// `dataslo eval --policy POLICY --trust KEY --format json`: (exit, stdout).
-fn eval(
+pub(crate) fn eval(
     dir: &Path,
     policy: &Path,
     trust: &[String],
@@ -145,7 +145,9 @@ fn eval(
     (out.status.code(), json)
 }
 
-fn refused_kind(answer: &(Option<i32>, serde_json::Value)) -> (Option<i32>, String, String) {
+pub(crate) fn refused_kind(
+    answer: &(Option<i32>, serde_json::Value),
+) -> (Option<i32>, String, String) {
     (
         answer.0,
         answer.1["error"]["kind"]
@@ -278,7 +280,7 @@ fn eval_runs_a_signed_policy_and_refuses_the_others_by_kind() {
 }
 
 /// `run`'s service over `dir` with one SLO per policy file.
-fn run_config(
+pub(crate) fn run_config(
     dir: &Path,
     policies: &[(&str, &Path)],
     trusted: &[String],
@@ -299,7 +301,7 @@ fn run_config(
     }
 }
 
-fn run_refusal(config: &Config) -> String {
+pub(crate) fn run_refusal(config: &Config) -> String {
     match Service::single(config) {
         Ok(_) => panic!("armed, but should be refused"),
         Err(e) => e.to_string(),
@@ -412,7 +414,7 @@ fn a_key_rotation_keeps_policies_signed_by_the_new_key_and_drops_the_old_keys_al
     );
 }
 
-fn put_policy(
+pub(crate) fn put_policy(
     base: &str,
     name: &str,
     bytes: &[u8],
@@ -435,12 +437,16 @@ fn put_policy(
 }
 
 /// The header value of `k`'s signature of `bytes`.
-fn header(k: &SecretKey, bytes: &[u8]) -> String {
+pub(crate) fn header(k: &SecretKey, bytes: &[u8]) -> String {
     let s = k.sign(&sha256_hex(bytes));
     format!("{}:{}", s.key, s.signature)
 }
 
-fn tenant(trusted: Vec<String>, revoked: Vec<String>, slo_files: Vec<PathBuf>) -> Config {
+pub(crate) fn tenant(
+    trusted: Vec<String>,
+    revoked: Vec<String>,
+    slo_files: Vec<PathBuf>,
+) -> Config {
     Config {
         tenants: vec![TenantConfig {
             name: "acme".into(),
@@ -523,7 +529,7 @@ fn serve_stores_a_signed_upload_and_refuses_the_others_with_403_and_their_code()
     assert_eq!(body["sha256"], sha256_hex(&bytes));
 }
 
-fn push(source: &str, reference: &str) -> String {
+pub(crate) fn push(source: &str, reference: &str) -> String {
     let out = dataslo(&["policy", "push", source, reference, "--format", "json"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();

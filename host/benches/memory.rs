@@ -100,7 +100,7 @@ fn main() {
         .map(|(i, p)| (PolicyRef::File(format!("p{i}").into()), p.clone()))
         .collect();
     drop(loaded);
-    let (armed, errors) = Armed::with_known(&runtime, catalog.slos, None, known);
+    let (armed, errors) = Armed::with_known(&runtime, catalog.slos, None, known, None);
     assert!(errors.is_empty(), "{:?}", errors.first());
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dataslo::ledger::Ledger::open(dir.path(), "default", 100).expect("ledger");

@@ -46,9 +46,11 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
 
     let engine_config = args.engine_config.as_deref();
     let runtime = input::runtime_from(engine_config)?;
-    let policy = input::load_policy(&runtime, &args.policy)
-        .map_err(|f| input::naming_engine_config(f, engine_config))?;
-    check_trust(&args, &policy)?;
+    // Judged before it is loaded: loading calls into it.
+    let policy = input::load_policy(&runtime, &args.policy, |sha256, manifest| {
+        check_trust(&args, sha256, manifest)
+    })
+    .map_err(|f| input::naming_engine_config(f, engine_config))?;
     runtime.validate_config(&policy, &config)?;
     let evaluation = runtime.evaluate(
         &policy,
@@ -72,7 +74,7 @@ pub fn run(args: EvalArgs) -> Result<(), Failure> {
 
 /// Under `--trust` (or `--engine-config`'s `trusted_keys`), refuses a
 /// policy no trusted key signed.
-fn check_trust(args: &EvalArgs, policy: &Policy) -> Result<(), Failure> {
+fn check_trust(args: &EvalArgs, sha256: &str, manifest: Option<&str>) -> Result<(), Failure> {
     let (mut trusted, revoked) = match &args.engine_config {
         Some(path) => {
             let config = Config::load(path).map_err(|e| Failure::Input(e.to_string()))?;
@@ -97,7 +99,13 @@ fn check_trust(args: &EvalArgs, policy: &Policy) -> Result<(), Failure> {
     };
     let oci = Oci::new(None, Vec::new());
     check
-        .judge(&spec, policy, Some(std::path::Path::new(".")), Some(&oci))
+        .judge_digest(
+            &spec,
+            sha256,
+            manifest,
+            Some(std::path::Path::new(".")),
+            Some(&oci),
+        )
         .map_err(|e| refused(e.code(), e.to_string()))
 }
 

@@ -4,6 +4,7 @@ use super::Failure;
 use crate::config::Config;
 use crate::model::PolicyRef;
 use crate::runtime::{CompileOptions, Compiler, EngineOptions, ErrorCode, Policy, Runtime};
+use crate::scheduler::sha256_hex;
 use std::io::Read;
 use std::path::Path;
 
@@ -30,12 +31,19 @@ pub fn config_text(arg: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// Loads `builtin:NAME` or a component file.
-pub fn load_policy(runtime: &Runtime, spec: &str) -> Result<Policy, Failure> {
+/// Loads `builtin:NAME`, a component file or an `oci://` policy. `admit`
+/// sees a component's sha256 (hex) and OCI manifest digest first, before
+/// its bytes are compiled (loading calls into them).
+pub fn load_policy(
+    runtime: &Runtime,
+    spec: &str,
+    admit: impl FnOnce(&str, Option<&str>) -> Result<(), Failure>,
+) -> Result<Policy, Failure> {
     match spec.parse::<PolicyRef>() {
         Ok(PolicyRef::Builtin(name)) => Ok(runtime.load_builtin(&name)?),
         Ok(PolicyRef::File(path)) => {
             let bytes = read_bytes(&path)?;
+            admit(&sha256_hex(&bytes), None)?;
             Ok(runtime.load(spec, &bytes)?)
         }
         Ok(PolicyRef::Uploaded(_)) => Err(Failure::Input(format!(
@@ -45,6 +53,7 @@ pub fn load_policy(runtime: &Runtime, spec: &str) -> Result<Policy, Failure> {
             let pulled = crate::oci::Oci::new(None, Vec::new())
                 .resolve(&r)
                 .map_err(|e| Failure::Input(e.to_string()))?;
+            admit(&sha256_hex(&pulled.bytes), Some(&pulled.manifest))?;
             let mut policy = runtime.load(spec, &pulled.bytes)?;
             policy.set_manifest_digest(pulled.manifest);
             Ok(policy)

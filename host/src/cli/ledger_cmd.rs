@@ -149,6 +149,16 @@ fn print_report(tenant: &str, report: &VerifyReport) {
             ),
         }
     }
+    for r in &report.refused {
+        println!(
+            "refused   tenant {tenant}: site {} SLO {} key {} (stream sequence {}): {}; kept outside the ledger",
+            escape_control(&r.site),
+            escape_control(r.slo.as_deref().unwrap_or("?")),
+            escape_control(r.key.as_deref().unwrap_or("?")),
+            r.stream_sequence,
+            escape_control(&r.reason)
+        );
+    }
     println!(
         "tenant {tenant}: {} record(s), {} bucket(s), {} observation(s), {} chain link(s), {} problem(s)",
         report.records,

@@ -2,9 +2,15 @@
 //! each record written into the tenant's ledger (idempotent by key, outside
 //! its feed), flushed, then acknowledged. Every site's records are filed,
 //! `central`'s too: each replica's ledger is a whole view of the stream.
+//!
+//! An agent's record must carry its link in its site's chain, and the link
+//! must recompute. One that does not (and any record that is never valid) is
+//! refused: kept beside the ledger with why ([`Ledger::refused_records`]),
+//! counted (`dataslo_chain_problems_total`), logged with its SLO, key and
+//! site, and then terminated on the stream. It is never filed into a chain.
 
 use super::{JetStreamError, stream};
-use crate::ledger::{EvalRecord, Ledger};
+use crate::ledger::{ChainProblem, EvalRecord, Ledger, RefusedRecord};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -107,6 +113,8 @@ async fn consume(
         }
         let mut records = Vec::with_capacity(messages.len());
         let mut keep = Vec::with_capacity(messages.len());
+        let mut refused = Vec::new();
+        let mut terminate = Vec::new();
         for message in messages {
             match decode(&message, tenant) {
                 Ok(record) => {
@@ -119,15 +127,28 @@ async fn consume(
                         .ack_with(AckKind::Nak(Some(Duration::from_secs(60))))
                         .await;
                 }
-                Err(Refused::Never(why)) => {
-                    tracing::error!(%tenant, subject = %message.subject, why, "record refused");
-                    let _ = message.ack_with(AckKind::Term).await;
+                Err(Refused::Never { why, problem }) => {
+                    let kept = refusal(&message, tenant, why, problem)
+                        .map_err(|e| failed(e.to_string()))?;
+                    tracing::error!(
+                        %tenant,
+                        site = %kept.site,
+                        slo = kept.slo.as_deref().unwrap_or("?"),
+                        key = kept.key.as_deref().unwrap_or("?"),
+                        problem = kept.problem.map_or("invalid", ChainProblem::as_str),
+                        why = %kept.reason,
+                        stream_sequence = kept.stream_sequence,
+                        "record refused; kept outside the ledger (`ledger verify` lists it)"
+                    );
+                    refused.push(kept);
+                    terminate.push(message);
                 }
             }
         }
         let writing = ledger.clone();
         tokio::task::spawn_blocking(move || {
             writing.record_consumed(&records)?;
+            writing.keep_refused(&refused)?;
             writing.flush()
         })
         .await
@@ -136,29 +157,87 @@ async fn consume(
             // A lost acknowledgement means one more delivery, filed as a duplicate.
             let _ = message.ack().await;
         }
+        // Kept durably above: the stream need not deliver them again.
+        for message in terminate {
+            let _ = message.ack_with(AckKind::Term).await;
+        }
     }
 }
 
-/// An agent's record carries its link in the site's chain: one whose hash
-/// does not recompute was changed after its agent filed it. (Central's own
-/// records are chained again by the replica that files them.)
+/// An agent's record carries its link in the site's chain: one without a
+/// link, or whose hash does not recompute (changed after its agent filed
+/// it), is refused. (Central's own records are chained again by the
+/// replica that files them.)
 fn chain_intact(site: &str, record: &EvalRecord) -> Result<(), Refused> {
-    match record.chain.as_ref().filter(|_| site != stream::CENTRAL) {
-        Some(link) if !crate::ledger::chain::recomputes(record, link) => {
-            Err(Refused::Never(format!(
+    if site == stream::CENTRAL {
+        return Ok(());
+    }
+    match record.chain.as_ref() {
+        None => Err(Refused::Never {
+            why: format!(
+                "SLO {:?} record {} of site {site:?} carries no chain link",
+                record.slo, record.key
+            ),
+            problem: Some(ChainProblem::Unchained),
+        }),
+        Some(link) if !crate::ledger::chain::recomputes(record, link) => Err(Refused::Never {
+            why: format!(
                 "SLO {:?} record {} seq {}: its chain hash does not recompute (changed after its agent filed it)",
                 record.slo, record.key, link.seq
-            )))
-        }
-        _ => Ok(()),
+            ),
+            problem: Some(ChainProblem::BrokenHash),
+        }),
+        Some(_) => Ok(()),
     }
 }
 
 pub(super) enum Refused {
     /// A format this dataslo does not read: asked for again later.
     Later(String),
-    /// Never valid.
-    Never(String),
+    /// Never valid: kept outside the ledger, with the chain problem it has.
+    Never {
+        /// Why.
+        why: String,
+        /// The chain problem, when that is why.
+        problem: Option<ChainProblem>,
+    },
+}
+
+impl Refused {
+    fn never(why: String) -> Self {
+        Refused::Never { why, problem: None }
+    }
+}
+
+/// What is kept of a message refused for ever: where it came from, why, and
+/// its payload whole.
+pub(super) fn refusal(
+    message: &jetstream::Message,
+    tenant: &str,
+    why: String,
+    problem: Option<ChainProblem>,
+) -> Result<RefusedRecord, async_nats::Error> {
+    let stream_sequence = message.info()?.stream_sequence;
+    let named: serde_json::Value = serde_json::from_slice(&message.payload).unwrap_or_default();
+    let text = |field: &str| {
+        named
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    Ok(RefusedRecord {
+        stream_sequence,
+        subject: message.subject.to_string(),
+        site: stream::site_of(&message.subject, tenant)
+            .unwrap_or_default()
+            .to_string(),
+        slo: text("slo"),
+        key: text("key"),
+        problem,
+        reason: why,
+        refused_at: jiff::Timestamp::now(),
+        payload: String::from_utf8_lossy(&message.payload).into_owned(),
+    })
 }
 
 /// The record a message carries, checked against its subject: the key must
@@ -177,15 +256,15 @@ pub(super) fn decode(message: &jetstream::Message, tenant: &str) -> Result<EvalR
         )));
     }
     let site = stream::site_of(&message.subject, tenant)
-        .ok_or_else(|| Refused::Never("not a record subject of this tenant".into()))?;
+        .ok_or_else(|| Refused::never("not a record subject of this tenant".into()))?;
     let mut record: EvalRecord = serde_json::from_slice(&message.payload)
-        .map_err(|e| Refused::Never(format!("not a record: {e}")))?;
+        .map_err(|e| Refused::never(format!("not a record: {e}")))?;
     record.key = stream::filed_key(site, &record.key)
-        .ok_or_else(|| Refused::Never(format!("key {:?} is not of site {site:?}", record.key)))?;
+        .ok_or_else(|| Refused::never(format!("key {:?} is not of site {site:?}", record.key)))?;
     chain_intact(site, &record)?;
     // An agent's sandbox refuses these; a record claiming one was not made by it.
     if let Some(e) = record.events.iter().find(|e| e.good > e.total) {
-        return Err(Refused::Never(format!(
+        return Err(Refused::never(format!(
             "SLO {:?} has good {} > total {}",
             record.slo, e.good, e.total
         )));
@@ -214,16 +293,31 @@ mod tests {
         r.chain = Some(link(&r, 1, &GENESIS));
         assert!(chain_intact("edge-1", &r).is_ok());
         r.events[0].good = 1;
-        let Err(Refused::Never(why)) = chain_intact("edge-1", &r) else {
+        let Err(Refused::Never { why, problem }) = chain_intact("edge-1", &r) else {
             panic!("an edited record passes");
         };
         assert!(
             why.contains("edge-1.ab seq 1") && why.contains("does not recompute"),
             "{why}"
         );
+        assert_eq!(problem, Some(ChainProblem::BrokenHash));
         assert!(
             chain_intact("central", &r).is_ok(),
             "central's own are chained again"
         );
+    }
+
+    #[test]
+    fn an_agents_record_without_a_chain_is_refused_and_centrals_own_is_not() {
+        let r = record();
+        let Err(Refused::Never { why, problem }) = chain_intact("edge-1", &r) else {
+            panic!("an unchained record passes");
+        };
+        assert_eq!(problem, Some(ChainProblem::Unchained));
+        assert!(
+            why.contains("edge-1.ab") && why.contains("no chain"),
+            "{why}"
+        );
+        assert!(chain_intact("central", &r).is_ok());
     }
 }

@@ -2,9 +2,9 @@
 //! message of the stream to its last at the start, decoded as central's
 //! consumer decodes them and written into a ledger in batches.
 
-use super::consume::{Refused, decode};
+use super::consume::{Refused, decode, refusal};
 use super::{JetStreamError, stream};
-use crate::ledger::{EvalRecord, Ledger, Stored};
+use crate::ledger::{EvalRecord, Ledger, RefusedRecord, Stored};
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -26,7 +26,9 @@ pub struct Replayed {
     /// Messages carrying a record already filed (the same key twice).
     pub duplicates: u64,
     /// Messages central would not file either (another format, a key of
-    /// another site, an invalid record): logged, skipped.
+    /// another site, an invalid record, an agent's record without its chain
+    /// or with a broken hash): logged, skipped; those never valid are kept
+    /// beside the ledger as central keeps them.
     pub refused: u64,
 }
 
@@ -74,6 +76,7 @@ pub async fn replay_records(
         .await
         .map_err(|e| failed("ordered consumer", e.to_string()))?;
     let mut batch = Vec::with_capacity(BATCH);
+    let mut kept = Vec::new();
     loop {
         let message = match tokio::time::timeout(SILENCE, messages.next()).await {
             Ok(Some(Ok(message))) => message,
@@ -93,14 +96,28 @@ pub async fn replay_records(
         done.messages += 1;
         match decode(&message, tenant) {
             Ok(record) => batch.push(record),
-            Err(Refused::Later(why) | Refused::Never(why)) => {
+            Err(Refused::Later(why)) => {
                 tracing::warn!(%tenant, subject = %message.subject, sequence, why, "message skipped");
                 done.refused += 1;
+            }
+            Err(Refused::Never { why, problem }) => {
+                tracing::warn!(%tenant, subject = %message.subject, sequence, why, "message kept outside the ledger");
+                done.refused += 1;
+                kept.push(
+                    refusal(&message, tenant, why, problem)
+                        .map_err(|e| failed("message info", e.to_string()))?,
+                );
             }
         }
         let end = sequence >= last || left == 0;
         if batch.len() >= BATCH || end {
-            write(ledger, std::mem::take(&mut batch), &mut done).await?;
+            write(
+                ledger,
+                std::mem::take(&mut batch),
+                std::mem::take(&mut kept),
+                &mut done,
+            )
+            .await?;
         }
         if end {
             break;
@@ -116,15 +133,19 @@ pub async fn replay_records(
 async fn write(
     ledger: &Ledger,
     batch: Vec<EvalRecord>,
+    kept: Vec<RefusedRecord>,
     done: &mut Replayed,
 ) -> Result<(), JetStreamError> {
     let writing = ledger.clone();
-    let stored = tokio::task::spawn_blocking(move || writing.record_batch(&batch))
-        .await
-        .map_err(|e| JetStreamError::Stream {
-            what: "writing replayed records".into(),
-            error: e.to_string(),
-        })??;
+    let stored = tokio::task::spawn_blocking(move || {
+        writing.keep_refused(&kept)?;
+        writing.record_batch(&batch)
+    })
+    .await
+    .map_err(|e| JetStreamError::Stream {
+        what: "writing replayed records".into(),
+        error: e.to_string(),
+    })??;
     for s in stored {
         match s {
             Stored::New => done.records += 1,

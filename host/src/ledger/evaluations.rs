@@ -2,6 +2,7 @@
 
 use super::buckets::{Bucket, Level, index_of};
 use super::chain::{Filed, Heads, Link};
+use super::chain_problems::ChainProblem;
 use super::series::{Series, counted};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
@@ -194,6 +195,15 @@ impl Ledger {
                     }
                     // Only a new record extends its chain, in this transaction.
                     let (link, filed) = heads.file(meta, chains, record, key, consumed)?;
+                    let problem = match filed {
+                        Filed::Linked => None,
+                        Filed::Gap { .. } => Some(ChainProblem::Gap),
+                        Filed::Fork { .. } => Some(ChainProblem::Fork),
+                    };
+                    if let Some(problem) = problem {
+                        let (site, _) = super::chain::site_of(&record.key);
+                        super::chain_problems::count(meta, site, problem)?;
+                    }
                     if filed != Filed::Linked {
                         breaks.push((record.slo.clone(), record.key.clone(), filed));
                     }

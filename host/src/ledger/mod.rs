@@ -30,6 +30,7 @@ mod alerts;
 mod audit;
 mod buckets;
 pub mod chain;
+mod chain_problems;
 mod chain_prune;
 #[cfg(test)]
 mod chain_tests;
@@ -58,6 +59,7 @@ pub use alerts::{AlertPhase, AlertState, LateHeld, OutboxEntry, Transition};
 pub use audit::{AuditBreak, AuditReport, NO_HEADERS, audit};
 pub use buckets::{Bucket, Level, decompose};
 pub use chain::Link;
+pub use chain_problems::{ChainProblem, RefusedRecord};
 pub use chain_verify::{BreakKind, ChainBreak, ChainHead};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};

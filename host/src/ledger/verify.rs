@@ -100,6 +100,10 @@ pub struct VerifyReport {
     /// Each chain's head, to compare with an export's chain headers.
     #[serde(default)]
     pub heads: Vec<super::ChainHead>,
+    /// Agents' records central refused (no chain, a broken hash, invalid)
+    /// and keeps outside the ledger: listed, not problems of the ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<super::RefusedRecord>,
 }
 
 impl Ledger {
@@ -252,6 +256,10 @@ impl Ledger {
             {
                 report.mismatches.push(Mismatch::Corrupt(e.to_string()));
             }
+        }
+        match self.refused_records() {
+            Ok(refused) => report.refused = refused,
+            Err(e) => report.mismatches.push(Mismatch::Corrupt(e.to_string())),
         }
         Ok(report)
     }

@@ -182,6 +182,14 @@ impl Collector for Snapshot {
             "Policies refused at load: invalid uploads and SLOs that could not be armed.",
             MetricType::Counter,
             counters(&self.load_failures),
+        )?;
+        family(
+            e,
+            "dataslo_chain_problems",
+            "Agents' records whose hash chain central found wrong, by site and kind: \
+             broken_hash and unchained (refused, kept outside the ledger), gap and fork (filed).",
+            MetricType::Counter,
+            counters(&self.chain_problems),
         )
     }
 }

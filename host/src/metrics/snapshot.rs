@@ -6,7 +6,7 @@
 
 use crate::alert::{RuleBurn, alert_names, rule_burn};
 use crate::budget::{BURN_WINDOWS, objective_figures};
-use crate::ledger::{AlertPhase, LedgerError, minute_of};
+use crate::ledger::{AlertPhase, ChainProblem, LedgerError, minute_of};
 use crate::model::escape_control;
 use crate::scheduler::{Armed, Scheduler, outcome_names};
 use crate::slo::nominal_length;
@@ -36,6 +36,8 @@ pub struct Snapshot {
     pub(super) outcomes: Vec<(Labels, u64)>,
     pub(super) durations: Vec<(Labels, Histogram)>,
     pub(super) load_failures: Vec<(Labels, u64)>,
+    /// Per tenant, site and kind: chain problems central found, all time.
+    pub(super) chain_problems: Vec<(Labels, u64)>,
 }
 
 /// One objective of one SLO.
@@ -88,8 +90,37 @@ impl Snapshot {
             snap.durations
                 .push((tenant.clone(), stats.durations().clone()));
             snap.load_failures.push((tenant, stats.load_failures()));
+            snap.add_chain_problems(scope)?;
         }
         Ok(snap)
+    }
+
+    /// Every kind for each site with a heartbeat or a problem, at zero or at
+    /// its count, so the first problem of a site shows as an increase.
+    fn add_chain_problems(&mut self, scope: &Scope<'_>) -> Result<(), LedgerError> {
+        let ledger = scope.scheduler.ledger();
+        let counts = ledger.chain_problems()?;
+        let mut sites: std::collections::BTreeSet<String> = ledger
+            .agent_reports()?
+            .into_iter()
+            .map(|r| r.site)
+            .collect();
+        sites.extend(counts.keys().map(|(site, _)| site.clone()));
+        for site in &sites {
+            for kind in ChainProblem::ALL {
+                let n = counts
+                    .get(&(site.clone(), kind.as_str().to_string()))
+                    .copied()
+                    .unwrap_or(0);
+                let row = labels(&[
+                    ("tenant", scope.tenant),
+                    ("site", site),
+                    ("kind", kind.as_str()),
+                ]);
+                self.chain_problems.push((row, n));
+            }
+        }
+        Ok(())
     }
 
     fn add_slo(

@@ -5,7 +5,10 @@
 //! checked against the sha256 on record.
 //!
 //! An upload's signatures are kept beside it, `<dir>/<sha256>.sig`, for the
-//! arming that checks them under `trusted_keys`.
+//! arming that checks them under `trusted_keys`. At start, an entry the
+//! caller's check refuses (a key revoked since, `trusted_keys` set since) is
+//! not loaded at all: loading calls into it. It is logged; SLOs naming it
+//! are refused until it is uploaded again, signed.
 //!
 //! Depends on runtime, ledger, trust and model; the service and the server depend on it.
 
@@ -58,6 +61,10 @@ pub enum RegistryError {
     Ledger(#[from] LedgerError),
 }
 
+/// Whether a stored upload may be loaded, from its name, sha256 (hex) and
+/// signatures; the refusal names the digest and the keys.
+pub type Admit<'a> = &'a dyn Fn(&str, &str, &[Signature]) -> Result<(), String>;
+
 /// One tenant's uploaded policies, loaded.
 pub struct Registry {
     dir: PathBuf,
@@ -88,8 +95,13 @@ pub fn validate(runtime: &Runtime, name: &str, bytes: &[u8]) -> Result<Policy, R
 }
 
 impl Registry {
-    /// Loads every policy `ledger` lists from `dir`.
-    pub fn open(runtime: &Runtime, ledger: Ledger, dir: PathBuf) -> Result<Self, RegistryError> {
+    /// Loads every policy `ledger` lists from `dir` that `admit` (when given) lets run.
+    pub fn open(
+        runtime: &Runtime,
+        ledger: Ledger,
+        dir: PathBuf,
+        admit: Option<Admit<'_>>,
+    ) -> Result<Self, RegistryError> {
         let mut loaded = BTreeMap::new();
         let mut signatures = BTreeMap::new();
         for entry in ledger.policies()? {
@@ -114,6 +126,19 @@ impl Registry {
                     expected: entry.sha256.clone(),
                     found,
                 });
+            }
+            if let Some(admit) = admit {
+                let signed = signatures.get(&entry.sha256).cloned().unwrap_or_default();
+                if let Err(why) = admit(&entry.name, &entry.sha256, &signed) {
+                    tracing::warn!(
+                        tenant = %ledger.tenant(),
+                        policy = %entry.name,
+                        sha256 = %entry.sha256,
+                        %why,
+                        "uploaded policy not loaded: upload it again, signed by a trusted key"
+                    );
+                    continue;
+                }
             }
             let policy = validate(runtime, &entry.name, &bytes)?;
             loaded.insert(entry.name.clone(), (entry, Arc::new(policy)));

@@ -39,6 +39,7 @@ pub(super) fn arm(request: &Request<'_>) -> Result<Armed, ReplayError> {
         &slo,
         Some(request.files),
         &mut Known::new(),
+        None,
     )
     .map_err(|source| ReplayError::Policy {
         slo: slo.name.clone(),

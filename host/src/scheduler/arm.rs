@@ -1,8 +1,11 @@
-//! Arming an SLO: its policy loaded (and its sha256 pin checked), its config
-//! validated by the policy, once, at load time. An `oci://` policy is
+//! Arming an SLO: its policy's sha256 pin checked and, under `trusted_keys`,
+//! its signatures judged, before anything of the component is compiled or
+//! called; then the policy loaded and the SLO's config validated by it, once,
+//! at load time. An `oci://` policy is
 //! resolved to a manifest digest here, and stays pinned to it until the SLO
 //! is armed again.
 
+use super::trusted::{Gate, sha256_hex};
 use crate::ledger::{Ledger, LedgerError, PolicyPin};
 use crate::model::PolicyRef;
 use crate::oci::Oci;
@@ -69,6 +72,9 @@ pub enum ArmFailure {
         /// The SLO's `sha256`.
         pin: String,
     },
+    /// Not signed by a key the tenant trusts (or revoked, or tampered).
+    #[error("{0}")]
+    Untrusted(String),
     /// The policy refuses the SLO's config.
     #[error(transparent)]
     Config(EvalError),
@@ -103,22 +109,24 @@ impl Armed {
     /// Loads the policies of `slos` (each distinct one once; relative paths from
     /// `base`) and validates each SLO's config. Returns the armed SLOs and the errors.
     pub fn all(runtime: &Runtime, slos: Vec<Slo>, base: &Path) -> (Vec<Armed>, Vec<ArmError>) {
-        Self::with_known(runtime, slos, Some(base), Known::new())
+        Self::with_known(runtime, slos, Some(base), Known::new(), None)
     }
 
     /// As [`Armed::all`], using the policies in `known` first (`uploaded:`
     /// ones come only from there). With `files` `None`, paths are refused:
     /// SLOs that came through the API must not read the server's files.
+    /// With a `gate`, every policy is judged by it before any call into it.
     pub fn with_known(
         runtime: &Runtime,
         slos: Vec<Slo>,
         files: Option<&Path>,
         mut loaded: Known,
+        gate: Option<&Gate>,
     ) -> (Vec<Armed>, Vec<ArmError>) {
         let mut armed = Vec::new();
         let mut errors = Vec::new();
         for slo in slos {
-            match Self::policy_for(runtime, &slo, files, &mut loaded) {
+            match Self::policy_for(runtime, &slo, files, &mut loaded, gate) {
                 Ok(policy) => armed.push(Armed { slo, policy }),
                 Err(failure) => errors.push(ArmError {
                     slo: slo.name.clone(),
@@ -133,12 +141,14 @@ impl Armed {
     /// As [`Armed::with_known`], resolving every `oci://` policy of `slos`
     /// afresh through `oci` (a tag to its current digest), once per
     /// reference: the SLOs keep that digest until they are armed again.
+    /// With a `gate`, a pulled component is judged before it is compiled.
     pub fn with_oci(
         runtime: &Runtime,
         slos: Vec<Slo>,
         files: Option<&Path>,
         mut loaded: Known,
         oci: &Oci,
+        gate: Option<&Gate>,
     ) -> (Vec<Armed>, Vec<ArmError>) {
         let mut failed: BTreeMap<PolicyRef, String> = BTreeMap::new();
         let mut resolved = std::collections::BTreeSet::new();
@@ -154,6 +164,9 @@ impl Armed {
                 .resolve(reference)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
+                    if let Some(gate) = gate {
+                        gate.admit(spec, &sha256_hex(&r.bytes), Some(&r.manifest))?;
+                    }
                     let mut policy = runtime
                         .load(&spec.to_string(), &r.bytes)
                         .map_err(|e| e.to_string())?;
@@ -173,7 +186,7 @@ impl Armed {
         let (ready, refused): (Vec<Slo>, Vec<Slo>) = slos
             .into_iter()
             .partition(|slo| !failed.contains_key(&slo.policy.spec));
-        let (armed, mut errors) = Self::with_known(runtime, ready, files, loaded);
+        let (armed, mut errors) = Self::with_known(runtime, ready, files, loaded, gate);
         errors.extend(refused.into_iter().map(|slo| ArmError {
             message: failed.get(&slo.policy.spec).cloned().unwrap_or_default(),
             slo: slo.name,
@@ -182,22 +195,45 @@ impl Armed {
         (armed, errors)
     }
 
-    /// One SLO's policy: from `loaded` or loaded into it, its pin checked and
-    /// the SLO's config validated by it.
+    /// One SLO's policy: from `loaded` or loaded into it, its pin checked,
+    /// judged by `gate` (before its bytes are compiled), and the SLO's config
+    /// validated by it.
     pub fn policy_for(
         runtime: &Runtime,
         slo: &Slo,
         files: Option<&Path>,
         loaded: &mut Known,
+        gate: Option<&Gate>,
     ) -> Result<Arc<Policy>, ArmFailure> {
         let spec = &slo.policy.spec;
+        let admit = |sha256: &str, manifest: Option<&str>| -> Result<(), ArmFailure> {
+            if let Some(pin) = &slo.policy.sha256
+                && !pin.eq_ignore_ascii_case(sha256)
+            {
+                return Err(ArmFailure::Pin {
+                    spec: spec.clone(),
+                    found: sha256.to_string(),
+                    pin: pin.clone(),
+                });
+            }
+            match gate {
+                Some(gate) => gate
+                    .admit(spec, sha256, manifest)
+                    .map_err(ArmFailure::Untrusted),
+                None => Ok(()),
+            }
+        };
         let policy = match loaded.get(spec) {
-            Some(p) => p.clone(),
+            Some(p) => {
+                admit(&p.sha256_hex(), p.manifest_digest())?;
+                p.clone()
+            }
             None => {
                 let policy = match (spec, files) {
                     (PolicyRef::Uploaded(name), _) => {
                         return Err(ArmFailure::NoUpload(name.clone()));
                     }
+                    // The binary's own bytes, trusted by their digest.
                     (PolicyRef::Builtin(name), _) => runtime.load_builtin(name)?,
                     (PolicyRef::File(path), Some(base)) => {
                         let bytes =
@@ -205,6 +241,7 @@ impl Armed {
                                 spec: spec.clone(),
                                 error,
                             })?;
+                        admit(&sha256_hex(&bytes), None)?;
                         runtime.load(&spec.to_string(), &bytes)?
                     }
                     (PolicyRef::Oci(_), _) => {
@@ -214,20 +251,12 @@ impl Armed {
                         return Err(ArmFailure::FileRefused(path.display().to_string()));
                     }
                 };
+                admit(&policy.sha256_hex(), policy.manifest_digest())?;
                 let policy = Arc::new(policy);
                 loaded.insert(spec.clone(), policy.clone());
                 policy
             }
         };
-        if let Some(pin) = &slo.policy.sha256
-            && !pin.eq_ignore_ascii_case(&policy.sha256_hex())
-        {
-            return Err(ArmFailure::Pin {
-                spec: spec.clone(),
-                found: policy.sha256_hex(),
-                pin: pin.clone(),
-            });
-        }
         runtime
             .validate_config(&policy, &slo.config)
             .map_err(|e| ArmFailure::Config(e.for_slo(&slo.name)))?;

@@ -23,7 +23,9 @@ pub use arm::{ArmError, ArmFailure, Armed};
 pub use ingest::Appended;
 pub use spool::{SpoolFile, take_spool};
 pub use stats::{OutcomeCounts, Stats, outcome_names};
-pub use trusted::{TrustCheck, TrustFailure, builtin_digests, file_signatures, signature_file};
+pub use trusted::{
+    Gate, TrustCheck, TrustFailure, builtin_digests, file_signatures, sha256_hex, signature_file,
+};
 
 use crate::executor::Executor;
 use crate::ledger::{EvalRecord, Ledger, LedgerError, Outcome, Stored, Transition, digest};

@@ -1,16 +1,17 @@
-//! Arming under `trusted_keys`: an armed SLO keeps its policy only when a
-//! trusted, unrevoked key signed the component's sha256. Built-ins (and any
-//! component with a built-in's sha256) are trusted by digest. Signatures come
-//! from `<file>.sig` beside a file, the `sha256-<manifest>.sig` tag of an
+//! Arming under `trusted_keys`: a policy runs only when a trusted, unrevoked
+//! key signed the component's sha256. Built-ins (and any component with a
+//! built-in's sha256) are trusted by digest. Signatures come from
+//! `<file>.sig` beside a file, the `sha256-<manifest>.sig` tag of an
 //! `oci://` policy, or those the caller already holds by sha256 (an upload's,
-//! an agent set's).
+//! an agent set's). The [`Gate`] judges from the sha256 alone, so arming asks
+//! it before the bytes are compiled or any call goes into them.
 
-use super::{ArmError, Armed};
 use crate::model::PolicyRef;
 use crate::oci::Oci;
 use crate::runtime::{BUILTINS, Policy};
 use crate::trust::{Signature, Signatures, Trust, TrustError};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -103,15 +104,34 @@ impl TrustCheck {
         files: Option<&Path>,
         oci: Option<&Oci>,
     ) -> Result<(), TrustFailure> {
-        let sha256 = policy.sha256_hex();
+        self.judge_digest(
+            spec,
+            &policy.sha256_hex(),
+            policy.manifest_digest(),
+            files,
+            oci,
+        )
+    }
+
+    /// As [`TrustCheck::judge`], from the component's sha256 (hex) and the
+    /// OCI manifest digest (hex) it was pulled as: what is known before the
+    /// bytes are compiled, so nothing of an untrusted component runs.
+    pub fn judge_digest(
+        &self,
+        spec: &PolicyRef,
+        sha256: &str,
+        manifest: Option<&str>,
+        files: Option<&Path>,
+        oci: Option<&Oci>,
+    ) -> Result<(), TrustFailure> {
         // By digest only: a `builtin:` name is no proof, since a synced set
         // may list any bytes under it.
-        if builtin_digests().contains(&sha256) {
+        if builtin_digests().contains(sha256) {
             return Ok(());
         }
         let name = spec.to_string();
-        let mut signatures = self.known.get(&sha256).cloned().unwrap_or_default();
-        match (spec, files, oci, policy.manifest_digest()) {
+        let mut signatures = self.known.get(sha256).cloned().unwrap_or_default();
+        match (spec, files, oci, manifest) {
             (PolicyRef::File(path), Some(base), _, _) => {
                 signatures.extend(file_signatures(&name, &base.join(path))?);
             }
@@ -126,44 +146,54 @@ impl TrustCheck {
             }
             _ => {}
         }
-        self.trust.check(&name, &sha256, &signatures)?;
+        self.trust.check(&name, sha256, &signatures)?;
         Ok(())
     }
 }
 
-impl Armed {
-    /// Keeps those of `armed` whose policy `check` trusts (all of them with
-    /// no check); the others become errors naming the digest and the keys.
-    pub fn keep_trusted(
-        armed: Vec<Armed>,
-        check: Option<&TrustCheck>,
-        files: Option<&Path>,
-        oci: Option<&Oci>,
-    ) -> (Vec<Armed>, Vec<ArmError>) {
-        let Some(check) = check else {
-            return (armed, Vec::new());
-        };
-        let mut verdicts: BTreeMap<PolicyRef, Result<(), String>> = BTreeMap::new();
-        let mut kept = Vec::new();
-        let mut errors = Vec::new();
-        for a in armed {
-            let verdict = verdicts
-                .entry(a.slo.policy.spec.clone())
-                .or_insert_with(|| {
-                    check
-                        .judge(&a.slo.policy.spec, &a.policy, files, oci)
-                        .map_err(|e| e.to_string())
-                })
-                .clone();
-            match verdict {
-                Ok(()) => kept.push(a),
-                Err(message) => errors.push(ArmError {
-                    slo: a.slo.name.clone(),
-                    source_file: a.slo.source.file.clone(),
-                    message,
-                }),
-            }
+/// What arming consults before any call into a component (its compile
+/// included): a [`TrustCheck`] with where signatures are found, remembering
+/// each verdict so a policy shared by many SLOs is judged once.
+pub struct Gate<'a> {
+    check: &'a TrustCheck,
+    files: Option<&'a Path>,
+    oci: Option<&'a Oci>,
+    verdicts: RefCell<BTreeMap<(PolicyRef, String), Result<(), String>>>,
+}
+
+impl<'a> Gate<'a> {
+    /// A gate judging by `check`, files read from `files`, OCI signatures through `oci`.
+    pub fn new(check: &'a TrustCheck, files: Option<&'a Path>, oci: Option<&'a Oci>) -> Self {
+        Gate {
+            check,
+            files,
+            oci,
+            verdicts: RefCell::new(BTreeMap::new()),
         }
-        (kept, errors)
     }
+
+    /// Whether the component of sha256 `sha256` (hex), armed as `spec`,
+    /// may run; the refusal names the digest and the keys.
+    pub fn admit(
+        &self,
+        spec: &PolicyRef,
+        sha256: &str,
+        manifest: Option<&str>,
+    ) -> Result<(), String> {
+        let key = (spec.clone(), sha256.to_ascii_lowercase());
+        if let Some(verdict) = self.verdicts.borrow().get(&key) {
+            return verdict.clone();
+        }
+        let verdict = self
+            .check
+            .judge_digest(spec, &key.1, manifest, self.files, self.oci)
+            .map_err(|e| e.to_string());
+        self.verdicts.borrow_mut().insert(key, verdict.clone());
+        verdict
+    }
+}
+
+/// The sha256 (hex) of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }

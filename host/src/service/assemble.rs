@@ -1,5 +1,6 @@
 //! The one place a runtime, a set of SLOs and a ledger become a scheduler:
-//! every SLO's policy loaded (and its pin checked), its config validated,
+//! every SLO's policy judged (its pin and, under `trusted_keys`, its
+//! signatures) before it is loaded, its config validated,
 //! its objectives recorded as the ledger's series of it, the tenant's limits
 //! and the shared executor set.
 
@@ -7,7 +8,7 @@ use crate::executor::Executor;
 use crate::ledger::Ledger;
 use crate::oci::Oci;
 use crate::runtime::{Known, Limits, Runtime};
-use crate::scheduler::{ArmError, Armed, Scheduler, TrustCheck};
+use crate::scheduler::{ArmError, Armed, Gate, Scheduler, TrustCheck};
 use crate::slo::Slo;
 use std::path::Path;
 use std::sync::Arc;
@@ -57,15 +58,15 @@ pub fn assemble(
     files: Option<&Path>,
     settings: SchedulerSettings,
 ) -> Result<Scheduler, Vec<ArmError>> {
+    // Under `trusted_keys`, every policy is judged before anything of it runs.
+    let gate = settings
+        .trust
+        .as_ref()
+        .map(|check| Gate::new(check, files, settings.oci.as_ref()));
     let (armed, errors) = match &settings.oci {
-        Some(oci) => Armed::with_oci(runtime, slos, files, known, oci),
-        None => Armed::with_known(runtime, slos, files, known),
+        Some(oci) => Armed::with_oci(runtime, slos, files, known, oci, gate.as_ref()),
+        None => Armed::with_known(runtime, slos, files, known, gate.as_ref()),
     };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let (armed, errors) =
-        Armed::keep_trusted(armed, settings.trust.as_ref(), files, settings.oci.as_ref());
     if !errors.is_empty() {
         return Err(errors);
     }

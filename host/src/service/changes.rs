@@ -5,9 +5,9 @@
 use super::tenant::{Tenant, UPLOADED_SLOS_FILE, distinct_policies, known_from};
 use crate::ledger::{LedgerError, PolicyEntry};
 use crate::model::PolicyRef;
-use crate::registry::{RegistryError, validate};
+use crate::registry::{RegistryError, check_name, validate};
 use crate::runtime::Known;
-use crate::scheduler::{Armed, TrustCheck};
+use crate::scheduler::{Armed, Gate, TrustCheck, sha256_hex};
 use crate::slo::{Slo, parse_text};
 use crate::trust::{Signature, TrustError};
 use serde::Serialize;
@@ -112,6 +112,15 @@ impl Tenant {
         now: jiff::Timestamp,
     ) -> Result<PolicyStored, ChangeError> {
         let _one = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        check_name(name)?;
+        // Judged by its sha256 before it is compiled: `validate` calls into it.
+        if let Some(trust) = &self.trust {
+            let label = PolicyRef::Uploaded(name.to_string()).to_string();
+            let sha256 = sha256_hex(bytes);
+            if !crate::scheduler::builtin_digests().contains(&sha256) {
+                trust.check(&label, &sha256, signatures)?;
+            }
+        }
         let policy = match validate(&self.runtime, name, bytes) {
             Ok(p) => Arc::new(p),
             Err(e) => {
@@ -119,13 +128,6 @@ impl Tenant {
                 return Err(e.into());
             }
         };
-        if let Some(trust) = &self.trust {
-            let label = PolicyRef::Uploaded(name.to_string()).to_string();
-            let sha256 = policy.sha256_hex();
-            if !crate::scheduler::builtin_digests().contains(&sha256) {
-                trust.check(&label, &sha256, signatures)?;
-            }
-        }
         let created = self.registry.entry(name).is_none();
         if let Some(max) = self.max_policies
             && created
@@ -189,11 +191,6 @@ impl Tenant {
     ) -> Result<Vec<Armed>, ChangeError> {
         let mut slos = self.config_slos.clone();
         slos.extend(sent);
-        let (armed, mut errors) = if resolve {
-            Armed::with_oci(&self.runtime, slos, None, known, &self.oci)
-        } else {
-            Armed::with_known(&self.runtime, slos, None, known)
-        };
         let check = self.trust.clone().map(|trust| {
             let mut known = self.registry.signatures();
             for s in upload {
@@ -201,10 +198,17 @@ impl Tenant {
             }
             TrustCheck { trust, known }
         });
-        // Config SLOs' files are read from where the tenant's start read them.
+        // Config SLOs' files are read from where the tenant's start read them,
+        // for their signatures only: API SLOs may not name files.
         let files = Some(std::path::Path::new("."));
-        let (armed, refused) = Armed::keep_trusted(armed, check.as_ref(), files, Some(&self.oci));
-        errors.extend(refused);
+        let gate = check
+            .as_ref()
+            .map(|check| Gate::new(check, files, Some(&self.oci)));
+        let (armed, errors) = if resolve {
+            Armed::with_oci(&self.runtime, slos, None, known, &self.oci, gate.as_ref())
+        } else {
+            Armed::with_known(&self.runtime, slos, None, known, gate.as_ref())
+        };
         if !errors.is_empty() {
             for _ in &errors {
                 self.scheduler.stats().load_failed();

@@ -20,7 +20,7 @@ use crate::jetstream::sets::{
 use crate::ledger::{AgentReport, LedgerError};
 use crate::model::PolicyRef;
 use crate::runtime::Known;
-use crate::scheduler::{Armed, TrustCheck};
+use crate::scheduler::{Armed, Gate, TrustCheck};
 use crate::slo::parse_text;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -110,6 +110,20 @@ impl Tenant {
         if !problems.is_empty() {
             return Err(SyncError::Invalid(problems));
         }
+        // Every policy is judged, with the signatures central holds of each,
+        // before its bytes are compiled: loading calls into it.
+        let check = self.trust.clone().map(|trust| {
+            let mut known: BTreeMap<String, Vec<_>> = BTreeMap::new();
+            for p in &set.policies {
+                known
+                    .entry(p.sha256.clone())
+                    .or_default()
+                    .extend(p.signatures.iter().cloned());
+            }
+            TrustCheck { trust, known }
+        });
+        // No file of this machine is read: the set brings every policy.
+        let gate = check.as_ref().map(|check| Gate::new(check, None, None));
         let mut known = Known::new();
         for policy in &set.policies {
             let failed = |error: String| SyncError::Policy {
@@ -124,27 +138,17 @@ impl Tenant {
                 return Err(failed(format!("no bytes of sha256 {}", policy.sha256)));
             };
             check_policy(policy, bytes)?;
+            if let Some(gate) = &gate {
+                gate.admit(&reference, &policy.sha256, None)
+                    .map_err(failed)?;
+            }
             let loaded = self
                 .runtime
                 .load(&policy.reference, bytes)
                 .map_err(|e| failed(e.to_string()))?;
             known.insert(reference, Arc::new(loaded));
         }
-        // No file of this machine is read: the set brings every policy, and
-        // the signatures central holds of each.
-        let (armed, mut errors) = Armed::with_known(&self.runtime, slos, None, known);
-        let check = self.trust.clone().map(|trust| {
-            let mut known: BTreeMap<String, Vec<_>> = BTreeMap::new();
-            for p in &set.policies {
-                known
-                    .entry(p.sha256.clone())
-                    .or_default()
-                    .extend(p.signatures.iter().cloned());
-            }
-            TrustCheck { trust, known }
-        });
-        let (armed, refused) = Armed::keep_trusted(armed, check.as_ref(), None, None);
-        errors.extend(refused);
+        let (armed, errors) = Armed::with_known(&self.runtime, slos, None, known, gate.as_ref());
         if !errors.is_empty() {
             return Err(SyncError::Invalid(
                 errors.iter().map(ToString::to_string).collect(),

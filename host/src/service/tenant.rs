@@ -135,10 +135,20 @@ impl Tenant {
     ) -> Result<Self, ServiceError> {
         let fail = |message: String| failure(config, message);
         let runtime = shared.runtime.clone();
+        // Stored uploads are judged before they are loaded (loading calls into them).
+        let trust = config.trust();
+        let admit = |name: &str, sha256: &str, signed: &[crate::trust::Signature]| match &trust {
+            Some(trust) if !crate::scheduler::builtin_digests().contains(sha256) => trust
+                .check(&format!("uploaded:{name}"), sha256, signed)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            _ => Ok(()),
+        };
         let registry = Registry::open(
             &runtime,
             ledger.clone(),
             shared.policy_dir.join(&config.name),
+            Some(&admit),
         )
         .map_err(|e| fail(e.to_string()))?;
         let limits = &config.limits;

@@ -41,7 +41,8 @@ pub fn check_catalog(runtime: &Runtime, catalog: Catalog, base: &Path) -> Report
     let mut known = Known::new();
     for slo in catalog.slos {
         let at = source_field(slo.indicator);
-        let (verdict, sha256) = match Armed::policy_for(runtime, &slo, Some(base), &mut known) {
+        let (verdict, sha256) = match Armed::policy_for(runtime, &slo, Some(base), &mut known, None)
+        {
             Ok(policy) => {
                 let listed = &policy.info().slis;
                 let verdict = if names::sli_declared(&slo.sli, listed) {
@@ -155,7 +156,8 @@ fn refusal(slo: &Slo, known: &Known, at: &str, failure: ArmFailure) -> Finding {
         ArmFailure::Read { .. }
         | ArmFailure::NoUpload(_)
         | ArmFailure::FileRefused(_)
-        | ArmFailure::OciUnresolved(_) => Finding::at(&slo.source, format!("{at}.policy"), message),
+        | ArmFailure::OciUnresolved(_)
+        | ArmFailure::Untrusted(_) => Finding::at(&slo.source, format!("{at}.policy"), message),
     }
 }
 

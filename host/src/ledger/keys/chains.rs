@@ -77,6 +77,37 @@ impl<'a> ChainMetaKey<'a> {
     }
 }
 
+/// In `meta`: how many chain problems of `kind` central found in `site`'s
+/// records (u64, big-endian).
+pub fn chain_problem(site: &str, kind: &str) -> Vec<u8> {
+    let mut key = CHAIN_PROBLEM_PREFIX.to_vec();
+    push_str(&mut key, site);
+    push_str(&mut key, kind);
+    key
+}
+
+/// What every [`chain_problem`] key starts with.
+pub const CHAIN_PROBLEM_PREFIX: &[u8] = b"chain_problem/";
+
+/// Reads back (site, kind) from a [`chain_problem`] key.
+pub fn parse_chain_problem(key: &[u8]) -> Option<(&str, &str)> {
+    let mut r = Reader(key.strip_prefix(CHAIN_PROBLEM_PREFIX)?);
+    let site = r.str()?;
+    let kind = r.str()?;
+    r.end((site, kind))
+}
+
+/// In `meta`: a record central refused and keeps outside its ledger, by the
+/// stream sequence it was delivered at.
+pub fn refused_record(stream_sequence: u64) -> Vec<u8> {
+    let mut key = REFUSED_PREFIX.to_vec();
+    key.extend_from_slice(&stream_sequence.to_be_bytes());
+    key
+}
+
+/// What every [`refused_record`] key starts with.
+pub const REFUSED_PREFIX: &[u8] = b"refused_record/";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,10 @@ mod late;
 mod observations;
 
 pub use alerts::{AlertKey, AlertLogKey, OutboxKey, alert_log_until};
-pub use chains::{ChainKey, ChainMetaKey, chain};
+pub use chains::{
+    CHAIN_PROBLEM_PREFIX, ChainKey, ChainMetaKey, REFUSED_PREFIX, chain, chain_problem,
+    parse_chain_problem, refused_record,
+};
 pub use evaluations::{BucketKey, RecordKey, records_until, slo};
 pub use late::{JudgedKey, LateEpisodeKey, LateKey};
 pub use observations::{ObservationKey, dataset, observations_until};
