@@ -2,7 +2,8 @@
 //! link, or whose hash does not recompute, is refused: never filed into the
 //! ledger or a chain, but kept beside it (the agent had it acknowledged),
 //! logged with its SLO, key and site, and counted in
-//! `dataslo_chain_problems_total` with the gaps and forks central files.
+//! `dataslo_chain_problems_total` with the gaps, forks and broken links
+//! central files.
 
 use crate::edge::{await_log, await_records, central_config, spawn, terminate};
 use crate::support::nats::NatsServer;
@@ -118,18 +119,31 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
         );
     }
 
-    let (code, metrics) = crate::server::send(
-        "GET",
-        &format!("http://127.0.0.1:{port}/metrics"),
-        Some("acme-secret"),
-        "",
-        b"",
-    );
-    assert_eq!(code, 200, "{metrics}");
+    // The refusals are logged before they are kept and counted: wait for
+    // the counts (the deadline only catches a hang).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        let (code, metrics) = crate::server::send(
+            "GET",
+            &format!("http://127.0.0.1:{port}/metrics"),
+            Some("acme-secret"),
+            "",
+            b"",
+        );
+        assert_eq!(code, 200, "{metrics}");
+        let counted = ["unchained", "broken_hash", "gap"]
+            .iter()
+            .all(|kind| metric(&metrics, kind).is_some_and(|n| n > 0.0));
+        if counted || std::time::Instant::now() > deadline {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(metric(&metrics, "unchained"), Some(1.0), "{metrics}");
     assert_eq!(metric(&metrics, "broken_hash"), Some(1.0), "{metrics}");
     assert_eq!(metric(&metrics, "gap"), Some(1.0), "{metrics}");
     assert_eq!(metric(&metrics, "fork"), Some(0.0), "{metrics}");
+    assert_eq!(metric(&metrics, "broken_link"), Some(0.0), "{metrics}");
     if let Some((clean, said)) = crate::metrics::promtool(&metrics) {
         assert!(clean, "promtool check metrics:\n{said}\n{metrics}");
     }
@@ -170,11 +184,14 @@ fn central_keeps_an_agents_unchained_or_edited_record_outside_its_ledger_and_cou
             (Some(edited.key.clone()), Some(ChainProblem::BrokenHash)),
         ]
     );
-    assert!(
-        kept.iter()
-            .all(|r| r.site == SITE && r.payload.contains("orders-volume"))
-    );
-    let edited_kept: EvalRecord = serde_json::from_str(&kept[1].payload).unwrap();
+    assert!(kept.iter().all(|r| {
+        r.site == SITE
+            && r.payload
+                .text()
+                .is_some_and(|t| t.contains("orders-volume"))
+    }));
+    let edited_kept: EvalRecord =
+        serde_json::from_slice(&kept[1].payload.bytes().unwrap()).unwrap();
     assert_eq!(edited_kept.events[0].good, 0, "kept as it arrived");
     assert!(
         ledger

@@ -8,8 +8,9 @@ use crate::support::registry::Registry;
 use crate::support::server::{agent, start_server};
 use crate::support::{dataslo, stderr_of, stdout_of};
 use dataslo::config::{Config, TenantConfig};
+use dataslo::oci::{CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
 use dataslo::runtime::builtin_bytes;
-use dataslo::service::token_hash;
+use dataslo::service::{Service, token_hash};
 use std::path::Path;
 
 /// `dataslo policy push SOURCE REF --format json`: (manifest digest, component sha256).
@@ -242,6 +243,37 @@ fn a_pull_gives_back_the_pushed_bytes_by_tag_and_by_digest() {
 }
 
 /// `dataslo policy pull REF` that fails: its exit code and stderr.
+#[test]
+fn an_oci_policy_whose_bytes_miss_the_slos_pin_is_refused_before_they_are_loaded() {
+    let Some(registry) = Registry::start("oci::pin_before_load") else {
+        return;
+    };
+    // Not WebAssembly: had it been loaded, the refusal would say so instead.
+    let junk = b"not a component, never to be compiled".to_vec();
+    push_raw_wasm_artifact(&registry.host(), "p/junk", "v1", &junk);
+    let dir = tempfile::tempdir().unwrap();
+    let pin = "0".repeat(64);
+    let yaml = slo_yaml("orders-oci", &registry.reference("p/junk:v1"))
+        .replace(", config:", &format!(", sha256: \"{pin}\", config:"));
+    assert!(yaml.contains(&pin), "{yaml}");
+    std::fs::write(dir.path().join("slo.yaml"), yaml).unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        slo_files: vec![dir.path().join("slo.yaml")],
+        ..Config::default()
+    };
+    let message = match Service::single(&config) {
+        Ok(_) => panic!("armed, but its pin does not match"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        message.contains(&format!("has sha256 {}", sha256_hex(&junk)))
+            && message.contains(&format!("the SLO pins {pin}")),
+        "{message}"
+    );
+    assert!(!message.contains("not WebAssembly"), "{message}");
+}
+
 fn pull_error(reference: &str, dir: &Path) -> (Option<i32>, String) {
     let out = dataslo(&[
         "policy",
@@ -336,15 +368,41 @@ fn registry_errors_name_the_reference_and_what_is_wrong() {
 
 /// Pushes a one-layer container image (not a Wasm artifact) with oci-client.
 fn push_foreign_image(registry: &str, repository: &str, tag: &str) {
-    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+    use oci_client::client::{Config, ImageLayer};
+    let layer = ImageLayer::oci_v1(b"a tarball".to_vec(), None);
+    push_image(
+        registry,
+        repository,
+        tag,
+        layer,
+        Config::oci_v1(b"{}".to_vec(), None),
+    );
+}
+
+/// Pushes a Wasm artifact whose layer is `bytes` as they are, with
+/// oci-client: what `dataslo policy push` would refuse to send.
+fn push_raw_wasm_artifact(registry: &str, repository: &str, tag: &str, bytes: &[u8]) {
+    use oci_client::client::{Config, ImageLayer};
+    let layer = ImageLayer::new(bytes.to_vec(), LAYER_MEDIA_TYPE.into(), None);
+    let config = Config::new(b"{}".to_vec(), CONFIG_MEDIA_TYPE.into(), None);
+    push_image(registry, repository, tag, layer, config);
+}
+
+fn push_image(
+    registry: &str,
+    repository: &str,
+    tag: &str,
+    layer: oci_client::client::ImageLayer,
+    config: oci_client::client::Config,
+) {
+    use oci_client::client::{ClientConfig, ClientProtocol};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = oci_client::Client::new(ClientConfig {
         protocol: ClientProtocol::Http,
         ..ClientConfig::default()
     });
     let image = oci_client::Reference::with_tag(registry.into(), repository.into(), tag.into());
-    let layers = vec![ImageLayer::oci_v1(b"a tarball".to_vec(), None)];
-    let config = Config::oci_v1(b"{}".to_vec(), None);
+    let layers = vec![layer];
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -129,6 +129,7 @@ fn replay_with(ledger: &Ledger, slo: &Slo, config: &str) -> Report {
         since: None,
         files: Path::new("."),
         history_depth: 100,
+        trust: None,
     };
     replay(&request, &mut |_, _| {}).unwrap().report
 }
@@ -228,6 +229,7 @@ fn since_replays_the_later_evaluations_with_the_earlier_observations_as_history(
         since: Some(since),
         files: Path::new("."),
         history_depth: 100,
+        trust: None,
     };
     let mut calls = Vec::new();
     let report = replay(&request, &mut |done, total| calls.push((done, total)))

@@ -384,6 +384,53 @@ fn run_arms_signed_policies_and_refuses_unsigned_untrusted_revoked_and_tampered_
 }
 
 #[test]
+fn replay_under_trusted_keys_refuses_an_unsigned_policy_file_with_the_trust_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (trusted, revoked) = (key(1), key(2));
+    let f = files(d, &trusted, &revoked);
+    let slos = d.join("orders.yaml");
+    std::fs::write(&slos, slo_yaml("orders", "builtin:volume")).unwrap();
+    let data = d.join("data");
+    drop(dataslo::ledger::Ledger::open(&data.join("ledger"), "default", 100).unwrap());
+    let toml = d.join("replay.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "data_dir = \"{}\"\ntrusted_keys = [\"{}\"]\n",
+            data.display(),
+            public(&trusted)
+        ),
+    )
+    .unwrap();
+    let replay = |policy: &Path| {
+        dataslo(&[
+            "replay",
+            "--config",
+            toml.to_str().unwrap(),
+            slos.to_str().unwrap(),
+            "--slo",
+            "orders",
+            "--policy",
+            policy.to_str().unwrap(),
+        ])
+    };
+    let out = replay(&f.unsigned);
+    assert_ne!(out.status.code(), Some(0));
+    let said = stderr_of(&out);
+    assert!(
+        said.contains("is not signed") && said.contains(&sha256_hex(&volume_like("u"))),
+        "{said}"
+    );
+    // A signed one passes the check: what stops it is the empty ledger.
+    let said = stderr_of(&replay(&f.signed));
+    assert!(
+        !said.contains("not signed") && said.contains("no observation"),
+        "{said}"
+    );
+}
+
+#[test]
 fn a_key_rotation_keeps_policies_signed_by_the_new_key_and_drops_the_old_keys_alone() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

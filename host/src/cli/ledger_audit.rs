@@ -28,9 +28,6 @@ pub fn audit(file: &Path, format: Format) -> Result<(), Failure> {
                 report.lines,
                 report.chains
             );
-            if let Some(note) = &report.note {
-                println!("{}: {note}", file.display());
-            }
         }
         return Ok(());
     };

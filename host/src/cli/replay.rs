@@ -6,7 +6,7 @@ use super::input::read_text;
 use super::tenant_scope::{Source, existing_ledger};
 use super::{Failure, progress, table};
 use crate::replay::{Figures, ReplayError, Report, Request, apply, definitions, find, replay};
-use crate::scheduler::ArmFailure;
+use crate::scheduler::{ArmFailure, TrustCheck};
 use std::path::Path;
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
@@ -44,6 +44,10 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let slos = definitions(&ledger, &slo_files).map_err(failure)?;
     let slo = find(&slos, &args.slo).map_err(failure)?;
     let runtime = crate::service::open_runtime(&config)?;
+    let trust = config.trust().map(|trust| TrustCheck {
+        trust,
+        known: Default::default(),
+    });
     let request = Request {
         ledger: &ledger,
         runtime: &runtime,
@@ -53,6 +57,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         since,
         files: Path::new("."),
         history_depth: config.history_depth,
+        trust: trust.as_ref(),
     };
     let mut line = progress::line("replaying evaluation");
     let result = replay(&request, &mut |done, total| line(done as u64, total as u64));

@@ -10,7 +10,7 @@
 //! site, and then terminated on the stream. It is never filed into a chain.
 
 use super::{JetStreamError, stream};
-use crate::ledger::{ChainProblem, EvalRecord, Ledger, RefusedRecord};
+use crate::ledger::{ChainProblem, EvalRecord, Ledger, RawPayload, RefusedRecord};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -236,7 +236,7 @@ pub(super) fn refusal(
         problem,
         reason: why,
         refused_at: jiff::Timestamp::now(),
-        payload: String::from_utf8_lossy(&message.payload).into_owned(),
+        payload: RawPayload::of(&message.payload),
     })
 }
 

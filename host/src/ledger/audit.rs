@@ -18,16 +18,10 @@ pub struct AuditReport {
     pub lines: usize,
     /// Chains (tenant, SLO, site) seen.
     pub chains: usize,
-    /// What this audit could not check (an export without chain headers).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
     /// The first tampered line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_break: Option<AuditBreak>,
 }
-
-/// What an audit of an export without chain headers says it cannot see.
-pub const NO_HEADERS: &str = "no chain headers: a cut at either end cannot be detected";
 
 /// The first line that does not check out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,8 +54,8 @@ type ChainId = (String, String, String);
 
 /// One chain as the audit reads it.
 struct Chain {
-    /// Its header, and the header's line (an export with headers).
-    header: Option<(ChainHeader, usize)>,
+    /// Its header, and the header's line.
+    header: (ChainHeader, usize),
     /// Its last link read: seq, hash and line.
     last: Option<(u64, String, usize)>,
 }
@@ -74,32 +68,20 @@ struct Shown {
     hash: String,
 }
 
-#[derive(PartialEq)]
-enum Mode {
-    /// Nothing read yet.
-    Start,
-    /// Headers came first: every line must belong to a declared chain.
-    Headed,
-    /// An export from before the headers: each chain starts where it does.
-    Headless,
-}
-
 struct Audit {
-    mode: Mode,
     chains: HashMap<ChainId, Chain>,
     /// Declared chains in header order, to check their ends.
     declared: Vec<ChainId>,
 }
 
 /// Checks an export; stops at the first line that does not check out.
-/// Blank lines are skipped. With chain headers (`ledger export` writes
-/// them), each chain must run from its header's `from_seq` after
-/// `from_prev` to exactly its `to_seq` and `to_hash`. An export without
-/// them is audited as before them: each chain's first line is taken as its
-/// start, and [`AuditReport::note`] says what cannot be seen.
+/// Blank lines are skipped. Every link must belong to a chain a header
+/// line before it declares (`ledger export` writes them first), and each
+/// chain must run from its header's `from_seq` after `from_prev` to exactly
+/// its `to_seq` and `to_hash`. Without headers a cut at either end would go
+/// unseen, so a link before any header fails at line 1.
 pub fn audit(input: impl std::io::BufRead) -> std::io::Result<AuditReport> {
     let mut state = Audit {
-        mode: Mode::Start,
         chains: HashMap::new(),
         declared: Vec::new(),
     };
@@ -107,7 +89,6 @@ pub fn audit(input: impl std::io::BufRead) -> std::io::Result<AuditReport> {
         valid: true,
         lines: 0,
         chains: 0,
-        note: None,
         first_break: None,
     };
     for (i, text) in input.lines().enumerate() {
@@ -126,9 +107,6 @@ pub fn audit(input: impl std::io::BufRead) -> std::io::Result<AuditReport> {
     }
     report.valid = report.first_break.is_none();
     report.chains = state.chains.len();
-    if state.mode == Mode::Headless {
-        report.note = Some(NO_HEADERS.into());
-    }
     Ok(report)
 }
 
@@ -248,14 +226,6 @@ impl Audit {
         let at = |expected: &str, found: String, kind| {
             broken(number, Some(&id), None, expected.into(), found, kind)
         };
-        if self.mode == Mode::Headless {
-            return at(
-                "no chain header after lines without one",
-                "a chain header".into(),
-                BreakKind::Inserted,
-            );
-        }
-        self.mode = Mode::Headed;
         if self.chains.contains_key(&id) {
             return at(
                 "one header per chain",
@@ -297,7 +267,7 @@ impl Audit {
         self.chains.insert(
             id,
             Chain {
-                header: Some((h, number)),
+                header: (h, number),
                 last,
             },
         );
@@ -307,9 +277,6 @@ impl Audit {
     /// A link: it must follow the one before it in its chain (or, first
     /// in its chain, its header's start), and stay within its header.
     fn follow(&mut self, number: usize, shown: Shown) -> Option<AuditBreak> {
-        if self.mode == Mode::Start {
-            self.mode = Mode::Headless;
-        }
         let Shown {
             id,
             seq,
@@ -319,57 +286,64 @@ impl Audit {
         let at = |expected: String, found: String, kind| {
             broken(number, Some(&id), Some(seq), expected, found, kind)
         };
-        let chain = match (self.chains.get_mut(&id), &self.mode) {
-            (Some(chain), _) => chain,
-            (None, Mode::Headed) => {
-                return at(
-                    "a line of a chain its header declares".into(),
-                    format!(
-                        "tenant {} SLO {} site {:?}, which no header declares (its tenant, SLO or key edited?)",
-                        id.0, id.1, id.2
-                    ),
-                    BreakKind::Edited,
-                );
-            }
-            (None, _) => self.chains.entry(id.clone()).or_insert(Chain {
-                header: None,
-                last: None,
-            }),
-        };
-        // (seq, hash) this link must follow, when known.
-        let before = match (&chain.last, &chain.header) {
-            (Some((s, h, _)), _) => Some((*s, h.clone())),
-            (None, Some((h, _))) => Some((h.from_seq - 1, h.from_prev.clone())),
-            (None, None) if seq == 1 => Some((0, hex::encode(GENESIS))),
-            (None, None) => None,
-        };
-        if let Some((last, last_hash)) = before {
-            let expected = format!("seq {}", last + 1);
-            if seq > last + 1 {
-                return at(expected, format!("seq {seq}"), BreakKind::Deleted);
-            }
-            if seq <= last {
-                return at(expected, format!("seq {seq}"), BreakKind::Reordered);
-            }
-            if prev != last_hash {
-                let kind = match last {
-                    0 => BreakKind::Edited, // seq 1 after anything but zeros
-                    _ => BreakKind::Inserted,
-                };
-                return at(last_hash, prev, kind);
-            }
+        if self.declared.is_empty() {
+            // The headers were deleted: nothing says where a chain starts or
+            // ends, so a cut at either end could not be seen.
+            let mut b = at(
+                "chain headers before the first link".into(),
+                "no chain headers".into(),
+                BreakKind::Deleted,
+            )?;
+            b.line = 1;
+            return Some(b);
         }
-        if let Some((h, _)) = &chain.header {
-            if seq > h.to_seq {
-                return at(
-                    format!("the chain's head, seq {}", h.to_seq),
-                    format!("seq {seq}"),
-                    BreakKind::Inserted,
-                );
-            }
-            if seq == h.to_seq && hash != h.to_hash {
-                return at(h.to_hash.clone(), hash, BreakKind::Edited);
-            }
+        let Some(chain) = self.chains.get_mut(&id) else {
+            return at(
+                "a line of a chain its header declares".into(),
+                format!(
+                    "tenant {} SLO {} site {:?}, which no header declares (its tenant, SLO or key edited?)",
+                    id.0, id.1, id.2
+                ),
+                BreakKind::Edited,
+            );
+        };
+        // The (seq, hash) this link must follow.
+        let (last, last_hash) = match (&chain.last, &chain.header) {
+            (Some((s, h, _)), _) => (*s, h.clone()),
+            (None, (h, _)) => (h.from_seq - 1, h.from_prev.clone()),
+        };
+        // A crafted seq u64::MAX has no successor: nothing may follow it.
+        let Some(next) = last.checked_add(1) else {
+            return at(
+                format!("nothing after seq {last}"),
+                format!("seq {seq}"),
+                BreakKind::Inserted,
+            );
+        };
+        let expected = format!("seq {next}");
+        if seq > next {
+            return at(expected, format!("seq {seq}"), BreakKind::Deleted);
+        }
+        if seq < next {
+            return at(expected, format!("seq {seq}"), BreakKind::Reordered);
+        }
+        if prev != last_hash {
+            let kind = match last {
+                0 => BreakKind::Edited, // seq 1 after anything but zeros
+                _ => BreakKind::Inserted,
+            };
+            return at(last_hash, prev, kind);
+        }
+        let h = &chain.header.0;
+        if seq > h.to_seq {
+            return at(
+                format!("the chain's head, seq {}", h.to_seq),
+                format!("seq {seq}"),
+                BreakKind::Inserted,
+            );
+        }
+        if seq == h.to_seq && hash != h.to_hash {
+            return at(h.to_hash.clone(), hash, BreakKind::Edited);
         }
         chain.last = Some((seq, hash, number));
         None
@@ -379,7 +353,7 @@ impl Audit {
     fn check_ends(&self) -> Option<AuditBreak> {
         for id in &self.declared {
             let Some(Chain {
-                header: Some((h, header_line)),
+                header: (h, header_line),
                 last,
             }) = self.chains.get(id)
             else {

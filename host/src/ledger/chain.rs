@@ -202,12 +202,12 @@ impl Entry {
 /// How a link was filed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filed {
-    /// Next in its chain.
+    /// Next in its chain, or (an agent's) a late link filling an empty
+    /// place below its chain's head: a redelivery, not a problem.
     Linked,
-    /// An agent's link that does not follow central's head for its chain:
-    /// ahead of it (the records between are on their way again, or lost),
-    /// or behind it (a late one filling a gap). Kept with the agent's link;
-    /// a gap that stays is named by `ledger verify`.
+    /// An agent's link ahead of central's head for its chain, leaving a
+    /// gap: the records between are on their way again, or lost. Kept with
+    /// the agent's link; a gap that stays is named by `ledger verify`.
     Gap {
         /// The chain's head before it.
         head: u64,
@@ -218,6 +218,13 @@ pub enum Filed {
     /// was rebuilt, or migrated apart from central's): the record is kept
     /// outside the chain, logged as an error, and `verify` names it.
     Fork {
+        /// The link's sequence number.
+        seq: u64,
+    },
+    /// An agent's link next after central's head whose prev is not the
+    /// head's hash: the two disagree on the link before. Filed with the
+    /// agent's link; `verify` names the break.
+    BrokenLink {
         /// The link's sequence number.
         seq: u64,
     },
@@ -287,13 +294,20 @@ impl<'a> Heads<'a> {
                 return Ok((theirs.clone(), Filed::Fork { seq: theirs.seq }));
             }
             chains.insert(index, Entry::Record(key.to_vec()).encode())?;
-            let follows = theirs.seq == head.seq + 1 && theirs.prev == hex::encode(head.hash);
-            let filed = match follows {
-                true => Filed::Linked,
-                false => Filed::Gap {
+            // `theirs.seq` is below u64::MAX (placeless otherwise), so the
+            // head it may follow is too.
+            let next = head.seq.saturating_add(1);
+            let filed = match theirs.seq.cmp(&next) {
+                // Ahead: the one gap of a reordering, counted once here.
+                std::cmp::Ordering::Greater => Filed::Gap {
                     head: head.seq,
                     seq: theirs.seq,
                 },
+                std::cmp::Ordering::Equal if theirs.prev != hex::encode(head.hash) => {
+                    Filed::BrokenLink { seq: theirs.seq }
+                }
+                // Next, or late into an empty place below the head.
+                _ => Filed::Linked,
             };
             if theirs.seq > head.seq
                 && let Some(tip) = Tip::of(theirs)

@@ -5,7 +5,10 @@
 //! into a chain, their buckets or the feed either.
 
 use super::{Ledger, LedgerError, codec, keys};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use std::collections::BTreeMap;
@@ -19,20 +22,25 @@ pub enum ChainProblem {
     BrokenHash,
     /// An agent's record that carries no chain. Refused and kept.
     Unchained,
-    /// An agent's link that does not follow its chain's head: filed, and the
-    /// records between are on their way again or lost.
+    /// An agent's link ahead of its chain's head: filed, and the records
+    /// between are on their way again or lost. A late one filling the gap
+    /// is not counted again.
     Gap,
     /// An agent's link whose seq another record holds: filed outside the chain.
     Fork,
+    /// An agent's link next after its chain's head whose prev is not the
+    /// head's hash: filed, and `verify` names the break.
+    BrokenLink,
 }
 
 impl ChainProblem {
     /// Every kind, in the order the metric lists them.
-    pub const ALL: [ChainProblem; 4] = [
+    pub const ALL: [ChainProblem; 5] = [
         ChainProblem::BrokenHash,
         ChainProblem::Unchained,
         ChainProblem::Gap,
         ChainProblem::Fork,
+        ChainProblem::BrokenLink,
     ];
 
     /// The label value of `kind`.
@@ -42,6 +50,7 @@ impl ChainProblem {
             ChainProblem::Unchained => "unchained",
             ChainProblem::Gap => "gap",
             ChainProblem::Fork => "fork",
+            ChainProblem::BrokenLink => "broken_link",
         }
     }
 }
@@ -65,8 +74,48 @@ pub struct RefusedRecord {
     pub reason: String,
     /// When central refused it.
     pub refused_at: jiff::Timestamp,
-    /// The message's payload, as text (lossy for bytes that are not UTF-8).
-    pub payload: String,
+    /// The message's payload, exactly as it arrived.
+    #[serde(flatten)]
+    pub payload: RawPayload,
+}
+
+/// A payload kept byte for byte: `"payload"`, its text, when it is UTF-8;
+/// else `"payload_base64"`, its bytes in standard base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RawPayload {
+    /// UTF-8: the text itself.
+    #[serde(rename = "payload")]
+    Text(String),
+    /// Anything else: base64 of the bytes.
+    #[serde(rename = "payload_base64")]
+    Base64(String),
+}
+
+impl RawPayload {
+    /// `bytes`, kept exactly.
+    pub fn of(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => RawPayload::Text(text.to_string()),
+            Err(_) => RawPayload::Base64(STANDARD.encode(bytes)),
+        }
+    }
+
+    /// The bytes as they arrived (None for base64 edited into something
+    /// that does not decode).
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        match self {
+            RawPayload::Text(text) => Some(text.as_bytes().to_vec()),
+            RawPayload::Base64(b64) => STANDARD.decode(b64).ok(),
+        }
+    }
+
+    /// The text, when the payload is UTF-8.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            RawPayload::Text(text) => Some(text),
+            RawPayload::Base64(_) => None,
+        }
+    }
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<LedgerError>>;
@@ -83,8 +132,10 @@ pub(super) fn count(meta: &TransactionalTree, site: &str, problem: ChainProblem)
 }
 
 impl Ledger {
-    /// Keeps `refused` (each once, by its stream sequence: a redelivery is
-    /// not kept or counted again) and counts the chain problems among them.
+    /// Keeps `refused` (each once, by its stream sequence and payload: a
+    /// redelivery is not kept or counted again, while another record at a
+    /// recreated stream's same sequence is) and counts the chain problems
+    /// among them.
     pub fn keep_refused(&self, refused: &[RefusedRecord]) -> Result<(), LedgerError> {
         if refused.is_empty() {
             return Ok(());
@@ -92,7 +143,8 @@ impl Ledger {
         (&self.meta,)
             .transaction(|(meta,)| {
                 for r in refused {
-                    let key = keys::refused_record(r.stream_sequence);
+                    let sha = Sha256::digest(r.payload.bytes().unwrap_or_default());
+                    let key = keys::refused_record(r.stream_sequence, &sha.into());
                     if meta.get(&key)?.is_some() {
                         continue;
                     }

@@ -253,6 +253,67 @@ fn central_keeps_an_agents_links_and_reports_a_lost_record_as_a_gap() {
     assert_eq!(breaks[0].key.as_deref(), Some("edge-1.z"));
 }
 
+/// Central's count of `kind` for site edge-1.
+fn problems(ledger: &Ledger, kind: &str) -> u64 {
+    let counts = ledger.chain_problems().unwrap();
+    counts
+        .get(&("edge-1".to_string(), kind.to_string()))
+        .copied()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_redelivery_after_later_records_counts_one_gap() {
+    let agent_dir = tempfile::tempdir().unwrap();
+    let agent = four(agent_dir.path());
+    let central_dir = tempfile::tempdir().unwrap();
+    let central = Ledger::open(central_dir.path(), "default", 10).unwrap();
+    let forwarded = |seq| {
+        let (_, r) = at_seq(&agent, seq);
+        EvalRecord {
+            key: format!("edge-1.{}", r.key),
+            ..r
+        }
+    };
+    central.record_consumed(&[forwarded(1)]).unwrap();
+    central
+        .record_consumed(&[forwarded(3), forwarded(4)])
+        .unwrap();
+    // Seq 2 again, after the later ones: it fills the gap, no new problem.
+    central.record_consumed(&[forwarded(2)]).unwrap();
+    assert_eq!(problems(&central, "gap"), 1);
+    assert_eq!(problems(&central, "broken_link"), 0);
+    assert_eq!(problems(&central, "fork"), 0);
+    assert!(chain_breaks(&central).is_empty());
+}
+
+#[test]
+fn an_agents_next_link_whose_prev_is_not_the_heads_hash_counts_a_broken_link() {
+    let agent_dir = tempfile::tempdir().unwrap();
+    let agent = four(agent_dir.path());
+    let central_dir = tempfile::tempdir().unwrap();
+    let central = Ledger::open(central_dir.path(), "default", 10).unwrap();
+    let (_, first) = at_seq(&agent, 1);
+    central
+        .record_consumed(&[EvalRecord {
+            key: format!("edge-1.{}", first.key),
+            ..first
+        }])
+        .unwrap();
+    // Seq 2 of another history: its prev is not central's head.
+    let mut other = record("s", "2026-11-30T13:00:00Z", "edge-1.z", 1);
+    let prev = [7u8; 32];
+    other.chain = Some(chain::Link {
+        seq: 2,
+        prev: hex::encode(prev),
+        hash: hex::encode(link_hash(&other, 2, &prev)),
+    });
+    central.record_consumed(&[other]).unwrap();
+    assert_eq!(problems(&central, "broken_link"), 1);
+    assert_eq!(problems(&central, "gap"), 0);
+    assert!(!chain_breaks(&central).is_empty());
+}
+
 #[test]
 fn a_value_serde_json_reads_back_one_ulp_off_is_stored_settled_and_verifies() {
     let off = (1..1_000_000)
@@ -386,7 +447,7 @@ fn an_untouched_export_audits_clean() {
     assert_eq!(header["chain"]["to_seq"], 5, "{header}");
     let report = audited(&lines);
     assert!(report.valid, "{report:?}");
-    assert_eq!((report.lines, report.chains, report.note), (6, 1, None));
+    assert_eq!((report.lines, report.chains), (6, 1));
 }
 
 #[test]
@@ -576,19 +637,68 @@ fn a_line_moved_to_another_chain_by_its_site_prefix_or_tenant_fails_at_that_line
 }
 
 #[test]
-fn an_export_without_chain_headers_audits_as_before_and_says_what_it_cannot_see() {
+fn an_export_without_chain_headers_fails_the_audit_at_line_1() {
     let dir = tempfile::tempdir().unwrap();
     let lines: Vec<String> = export(&four(dir.path()))
         .into_iter()
         .filter(|l| !l.starts_with("{\"chain\""))
         .collect();
-    let report = audited(&lines[..3]);
-    assert!(report.valid, "a cut tail goes unseen without headers");
-    assert_eq!(report.note.as_deref(), Some(NO_HEADERS));
-    let mut deleted = lines.clone();
-    deleted.remove(1);
-    let b = audited(&deleted).first_break.unwrap();
-    assert_eq!((b.line, b.kind), (2, BreakKind::Deleted));
+    assert_eq!(lines.len(), 4);
+    let report = audited(&lines);
+    assert!(!report.valid);
+    let b = report.first_break.unwrap();
+    assert_eq!((b.line, b.kind), (1, BreakKind::Deleted));
+    assert_eq!(b.found, "no chain headers");
+}
+
+#[test]
+fn deleting_the_only_header_and_cutting_the_last_line_fails_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = export(&four(dir.path()));
+    assert!(lines[0].starts_with("{\"chain\""), "{}", lines[0]);
+    lines.remove(0);
+    lines.pop();
+    let b = audited(&lines).first_break.unwrap();
+    assert_eq!((b.line, b.kind), (1, BreakKind::Deleted));
+    assert_eq!(b.found, "no chain headers");
+}
+
+#[test]
+fn a_link_after_a_crafted_seq_u64_max_fails_the_audit_instead_of_overflowing() {
+    let hash = |byte: u8| hex::encode([byte; 32]);
+    let header = export::HeaderLine {
+        chain: export::ChainHeader {
+            tenant: "default".into(),
+            slo: "s".into(),
+            site: String::new(),
+            from_seq: u64::MAX,
+            from_prev: hash(1),
+            to_seq: u64::MAX,
+            to_hash: hash(2),
+        },
+    };
+    let pruned = |seq: u64, prev: u8, hash_byte: u8| export::PrunedLine {
+        tenant: "default".into(),
+        slo: "s".into(),
+        site: String::new(),
+        seq,
+        prev: hash(prev),
+        hash: hash(hash_byte),
+        pruned: true,
+    };
+    let lines: Vec<String> = [
+        serde_json::to_string(&header).unwrap(),
+        serde_json::to_string(&pruned(u64::MAX, 1, 2)).unwrap(),
+    ]
+    .into();
+    assert!(audited(&lines).valid, "{:?}", audited(&lines));
+    let mut more = lines.clone();
+    more.push(serde_json::to_string(&pruned(u64::MAX, 2, 3)).unwrap());
+    let b = audited(&more).first_break.unwrap();
+    assert_eq!(
+        (b.line, b.kind, b.seq),
+        (3, BreakKind::Inserted, Some(u64::MAX))
+    );
 }
 
 #[test]
@@ -609,4 +719,72 @@ fn a_record_no_chain_holds_is_exported_last_and_fails_the_audit_there() {
         (6, BreakKind::Edited),
         "its copied link does not recompute"
     );
+}
+
+fn refused(stream_sequence: u64, payload: &[u8]) -> RefusedRecord {
+    RefusedRecord {
+        stream_sequence,
+        subject: "dataslo.records.default.edge-1".into(),
+        site: "edge-1".into(),
+        slo: None,
+        key: None,
+        problem: Some(ChainProblem::Unchained),
+        reason: "no chain".into(),
+        refused_at: "2026-11-30T12:00:00Z".parse().unwrap(),
+        payload: RawPayload::of(payload),
+    }
+}
+
+#[test]
+fn a_refused_record_is_kept_once_per_stream_sequence_and_payload_and_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    ledger
+        .keep_refused(&[refused(7, b"{\"slo\":\"s\"}")])
+        .unwrap();
+    // Delivered again: neither kept nor counted twice.
+    ledger
+        .keep_refused(&[refused(7, b"{\"slo\":\"s\"}")])
+        .unwrap();
+    // A recreated stream delivers another record at the same sequence.
+    let not_utf8 = b"{\"slo\":\"s\xff\"}\x00";
+    ledger.keep_refused(&[refused(7, not_utf8)]).unwrap();
+    let kept = ledger.refused_records().unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let payloads: Vec<Vec<u8>> = kept.iter().map(|r| r.payload.bytes().unwrap()).collect();
+    assert!(payloads.contains(&b"{\"slo\":\"s\"}".to_vec()), "{kept:?}");
+    assert!(
+        payloads.contains(&not_utf8.to_vec()),
+        "kept exactly: {kept:?}"
+    );
+    assert!(
+        kept.iter()
+            .any(|r| r.payload.text() == Some("{\"slo\":\"s\"}"))
+    );
+    let counts = ledger.chain_problems().unwrap();
+    assert_eq!(
+        counts.get(&("edge-1".to_string(), "unchained".to_string())),
+        Some(&2)
+    );
+}
+
+#[test]
+fn an_export_since_a_time_whose_first_record_is_gone_starts_at_the_next_link_never_with_an_empty_prev()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = four(dir.path());
+    // c (10:00) would start a chain exported since 09:30; it is removed.
+    let (key, c) = at_seq(&ledger, 3);
+    assert_eq!(c.key, "c");
+    ledger.raw_remove_record(&key).unwrap();
+    let lines = export_as(&ledger, "default", Some("2026-11-30T09:30:00Z"));
+    let header = json(&lines[0]);
+    assert_eq!(header["chain"]["from_seq"], 4, "{header}");
+    let (_, d) = at_seq(&ledger, 4);
+    assert_eq!(
+        header["chain"]["from_prev"].as_str(),
+        Some(d.chain.unwrap().prev.as_str())
+    );
+    assert!(audited(&lines).valid, "{lines:?}");
+    assert!(!chain_breaks(&ledger).is_empty(), "verify names the gap");
 }

@@ -116,8 +116,8 @@ impl Ledger {
     /// the stream: they never enter this ledger's feed, so a central that
     /// publishes its own records does not publish them again. An agent's
     /// record keeps the link it carries in its site's chain; one that does
-    /// not follow the chain's head is kept, logged as an error, and reported
-    /// by `ledger verify` (see `chain::Filed::Break`).
+    /// not follow the chain's head is kept, logged, counted, and reported
+    /// by `ledger verify` (see `chain::Filed`).
     pub fn record_consumed(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
         self.write_batch(records, None, false, true)
     }
@@ -199,6 +199,7 @@ impl Ledger {
                         Filed::Linked => None,
                         Filed::Gap { .. } => Some(ChainProblem::Gap),
                         Filed::Fork { .. } => Some(ChainProblem::Fork),
+                        Filed::BrokenLink { .. } => Some(ChainProblem::BrokenLink),
                     };
                     if let Some(problem) = problem {
                         let (site, _) = super::chain::site_of(&record.key);
@@ -279,6 +280,13 @@ impl Ledger {
                     seq,
                     "record forks its site's hash chain: another record holds its seq; kept outside the chain"
                 ),
+                Filed::BrokenLink { seq } => tracing::error!(
+                    tenant = %self.tenant,
+                    slo,
+                    key,
+                    seq,
+                    "record breaks its site's hash chain: its prev is not the hash of the record before it (`ledger verify` names the break)"
+                ),
                 Filed::Linked => {}
             }
         }
@@ -351,6 +359,11 @@ impl Ledger {
         // Whole UTC days only, so that hour and day buckets never straddle
         // the cutoff and keep matching their records.
         let cutoff_minute = index_of(minute_of(before), Level::Day) * Level::Day.minutes();
+        // No export reads the chains while their records go.
+        let _pruning = self
+            .prune_lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut removed = 0;
         let mut chains = std::collections::BTreeSet::new();
         for item in self.evaluations.iter() {

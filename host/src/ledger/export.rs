@@ -4,7 +4,7 @@
 //! retention removed the record. [`super::audit`] checks such an export
 //! offline (docs/ledger-chain.md).
 
-use super::chain::Entry;
+use super::chain::{Entry, parse_hash};
 use super::evaluations::{EvalRecord, Events, Outcome};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
@@ -209,6 +209,12 @@ impl Ledger {
         since: Option<jiff::Timestamp>,
         out: &mut impl Write,
     ) -> Result<usize, ExportError> {
+        // Retention waits until the last line: what the headers say is what
+        // the links show.
+        let _reading = self
+            .prune_lock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut plans = Vec::new();
         for (name, site) in self.chains()? {
             if slo.is_none_or(|s| s == name) {
@@ -285,16 +291,22 @@ impl Ledger {
                 if seq <= anchor.seq || i128::from(at) < since {
                     continue;
                 }
-                // Its prev: the record's own link (a missing or unlinked
-                // record starts the range after the link before it).
+                // Its prev: the record's own link, or its entry's once pruned.
+                // A record missing or unlinked otherwise cannot start the
+                // range: the next link does, and `ledger verify` names it.
                 let prev = match self.evaluations.get(&record_key)? {
                     Some(bytes) => codec::decode::<EvalRecord>("evaluations", &record_key, &bytes)?
                         .chain
-                        .map(|l| l.prev),
-                    None => None,
+                        .and_then(|l| parse_hash(&l.prev).map(|_| l.prev)),
+                    None => match self.chains.get(&key)?.and_then(|v| Entry::decode(&v)) {
+                        Some(Entry::Pruned { prev, .. }) => Some(hex::encode(prev)),
+                        _ => None,
+                    },
                 };
-                from = (seq, prev.unwrap_or_default());
-                break;
+                if let Some(prev) = prev {
+                    from = (seq, prev);
+                    break;
+                }
             }
         }
         Ok(ChainHeader {

@@ -56,10 +56,10 @@ mod verify;
 
 pub use agents::AgentReport;
 pub use alerts::{AlertPhase, AlertState, LateHeld, OutboxEntry, Transition};
-pub use audit::{AuditBreak, AuditReport, NO_HEADERS, audit};
+pub use audit::{AuditBreak, AuditReport, audit};
 pub use buckets::{Bucket, Level, decompose};
 pub use chain::Link;
-pub use chain_problems::{ChainProblem, RefusedRecord};
+pub use chain_problems::{ChainProblem, RawPayload, RefusedRecord};
 pub use chain_verify::{BreakKind, ChainBreak, ChainHead};
 pub use error::LedgerError;
 pub use evaluations::{EvalRecord, Events, Outcome, Stored, minute_of};
@@ -107,6 +107,10 @@ pub struct Ledger {
     /// Writers of records hold it shared; a rebuild of buckets after an SLO's
     /// definition changed holds it alone. One for the database.
     series_lock: std::sync::Arc<std::sync::RwLock<()>>,
+    /// Retention holds it alone; `export` holds it shared from its headers
+    /// to its last link, so a record pruned meanwhile cannot leave a chain's
+    /// header and links disagreeing. One for the database.
+    prune_lock: std::sync::Arc<std::sync::RwLock<()>>,
     /// Per dataset key: new observations since its history was last trimmed.
     untrimmed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>>,
     /// Per SLO, the minute its alerts were last judged at (see `late`).
@@ -143,6 +147,7 @@ impl Ledger {
             self.history_depth,
         )?;
         other.observation_retention = self.observation_retention;
+        other.prune_lock = self.prune_lock.clone();
         Ok(other)
     }
 
@@ -185,6 +190,7 @@ impl Ledger {
             db,
             commits,
             series_lock,
+            prune_lock: Default::default(),
             history_depth: history_depth.max(1),
             observation_retention: 0,
             untrimmed: Default::default(),

@@ -3,7 +3,7 @@
 use super::{ReplayError, Request};
 use crate::model::PolicyRef;
 use crate::runtime::Known;
-use crate::scheduler::Armed;
+use crate::scheduler::{Armed, Gate};
 use crate::slo::PinnedPolicy;
 
 /// The SLO with the other policy and config, armed: its policy loaded (a
@@ -34,12 +34,16 @@ pub(super) fn arm(request: &Request<'_>) -> Result<Armed, ReplayError> {
             name: name.clone(),
         });
     }
+    // Replay runs the policy as `run` would: only when `run` would trust it.
+    let gate = request
+        .trust
+        .map(|check| Gate::new(check, Some(request.files), None));
     let policy = Armed::policy_for(
         request.runtime,
         &slo,
         Some(request.files),
         &mut Known::new(),
-        None,
+        gate.as_ref(),
     )
     .map_err(|source| ReplayError::Policy {
         slo: slo.name.clone(),

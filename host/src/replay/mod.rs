@@ -50,6 +50,9 @@ pub struct Request<'a> {
     pub files: &'a Path,
     /// The history a policy may read, as `history_depth`.
     pub history_depth: usize,
+    /// Under `trusted_keys`: the policy is judged as `run` judges it,
+    /// before anything of it runs.
+    pub trust: Option<&'a crate::scheduler::TrustCheck>,
 }
 
 /// A replay made: its report, and the scratch ledger holding the new

@@ -141,7 +141,9 @@ impl Armed {
     /// As [`Armed::with_known`], resolving every `oci://` policy of `slos`
     /// afresh through `oci` (a tag to its current digest), once per
     /// reference: the SLOs keep that digest until they are armed again.
-    /// With a `gate`, a pulled component is judged before it is compiled.
+    /// A pulled component is checked against each SLO's sha256 pin, and with
+    /// a `gate` judged, before it is compiled: an SLO whose pin it does not
+    /// match is refused, and bytes no SLO accepts are never loaded.
     pub fn with_oci(
         runtime: &Runtime,
         slos: Vec<Slo>,
@@ -151,6 +153,8 @@ impl Armed {
         gate: Option<&Gate>,
     ) -> (Vec<Armed>, Vec<ArmError>) {
         let mut failed: BTreeMap<PolicyRef, String> = BTreeMap::new();
+        // By the SLO's index: its pin refuses the bytes its reference resolved to.
+        let mut mispinned: BTreeMap<usize, String> = BTreeMap::new();
         let mut resolved = std::collections::BTreeSet::new();
         for slo in &slos {
             let spec = &slo.policy.spec;
@@ -164,6 +168,27 @@ impl Armed {
                 .resolve(reference)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
+                    let sha256 = sha256_hex(&r.bytes);
+                    let mut accepted = false;
+                    for (i, other) in slos.iter().enumerate() {
+                        if &other.policy.spec != spec {
+                            continue;
+                        }
+                        match &other.policy.sha256 {
+                            Some(pin) if !pin.eq_ignore_ascii_case(&sha256) => {
+                                let refused = ArmFailure::Pin {
+                                    spec: spec.clone(),
+                                    found: sha256.clone(),
+                                    pin: pin.clone(),
+                                };
+                                mispinned.insert(i, refused.to_string());
+                            }
+                            _ => accepted = true,
+                        }
+                    }
+                    if !accepted {
+                        return Err(String::new()); // each SLO says why
+                    }
                     if let Some(gate) = gate {
                         gate.admit(spec, &sha256_hex(&r.bytes), Some(&r.manifest))?;
                     }
@@ -183,15 +208,23 @@ impl Armed {
                 }
             }
         }
-        let (ready, refused): (Vec<Slo>, Vec<Slo>) = slos
-            .into_iter()
-            .partition(|slo| !failed.contains_key(&slo.policy.spec));
+        let mut ready = Vec::new();
+        let mut refused = Vec::new();
+        for (i, slo) in slos.into_iter().enumerate() {
+            match mispinned
+                .remove(&i)
+                .or_else(|| failed.get(&slo.policy.spec).cloned())
+            {
+                Some(message) => refused.push(ArmError {
+                    message,
+                    slo: slo.name,
+                    source_file: slo.source.file,
+                }),
+                None => ready.push(slo),
+            }
+        }
         let (armed, mut errors) = Self::with_known(runtime, ready, files, loaded, gate);
-        errors.extend(refused.into_iter().map(|slo| ArmError {
-            message: failed.get(&slo.policy.spec).cloned().unwrap_or_default(),
-            slo: slo.name,
-            source_file: slo.source.file,
-        }));
+        errors.extend(refused);
         (armed, errors)
     }
 

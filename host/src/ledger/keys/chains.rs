@@ -98,10 +98,12 @@ pub fn parse_chain_problem(key: &[u8]) -> Option<(&str, &str)> {
 }
 
 /// In `meta`: a record central refused and keeps outside its ledger, by the
-/// stream sequence it was delivered at.
-pub fn refused_record(stream_sequence: u64) -> Vec<u8> {
+/// stream sequence it was delivered at and its payload's sha256 (a stream
+/// recreated from sequence 1 delivers other records at the same sequences).
+pub fn refused_record(stream_sequence: u64, payload_sha256: &[u8; 32]) -> Vec<u8> {
     let mut key = REFUSED_PREFIX.to_vec();
     key.extend_from_slice(&stream_sequence.to_be_bytes());
+    key.extend_from_slice(payload_sha256);
     key
 }
 
