@@ -769,8 +769,7 @@ fn a_refused_record_is_kept_once_per_stream_sequence_and_payload_and_byte_for_by
 }
 
 #[test]
-fn an_export_since_a_time_whose_first_record_is_gone_starts_at_the_next_link_never_with_an_empty_prev()
- {
+fn an_export_since_whose_first_record_is_gone_starts_at_the_next_link_not_an_empty_prev() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = four(dir.path());
     // c (10:00) would start a chain exported since 09:30; it is removed.
