@@ -15,10 +15,12 @@ fn twenty_thousand_lineage_events_from_32_clients_are_each_stored_once() {
     );
     assert_eq!(report.distinct, report.sent, "none doubled");
     eprintln!(
-        "{} events in {:.1?}: {:.0}/s, p99 {:.1?}",
+        "{} events in {:.1?}: {:.0}/s, p99 {:.1?}; backlog max {}, evaluated {:.1?} after the last acknowledgement",
         report.sent,
         report.elapsed,
         report.sent as f64 / report.elapsed.as_secs_f64(),
-        report.quantile(0.99)
+        report.quantile(0.99),
+        report.max_backlog(),
+        report.drain
     );
 }

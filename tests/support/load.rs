@@ -1,7 +1,13 @@
 //! The OpenLineage load driver: `clients` threads POST distinct COMPLETE
 //! events to `/api/v1/lineage` of a real server on loopback, each waiting for
-//! its acknowledgement, then the ledger is counted. Shared by the load test
-//! and the `lineage_load` example, which reports the figures in release.
+//! its acknowledgement; the server's own consumer evaluates behind them, and
+//! the ledger is counted once it has caught up. Shared by the load test and
+//! the `lineage_load` example, which reports the figures in release.
+//!
+//! The evaluation lag is read from the ingest log: its backlog (events
+//! acknowledged, not yet evaluated: the log's last sequence number less its
+//! cursor), sampled every [`SAMPLE`] while the clients send, and the time the
+//! consumer takes after the last acknowledgement to evaluate everything.
 
 use dataslo::config::{Config, TenantConfig};
 use dataslo::ledger::Ledger;
@@ -14,6 +20,12 @@ use std::time::{Duration, Instant};
 
 /// The same `orders-volume` SLO as the server tests.
 const SLO: &str = include_str!("orders-volume.yaml");
+
+/// How often the backlog is sampled.
+pub const SAMPLE: Duration = Duration::from_millis(10);
+
+/// A consumer that has not caught up by then has hung.
+const CATCH_UP: Duration = Duration::from_secs(300);
 
 /// What a load run did.
 pub struct LoadReport {
@@ -29,6 +41,13 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Each request's latency, sorted.
     pub latencies: Vec<Duration>,
+    /// The backlog samples taken while sending, in order.
+    pub backlog: Vec<u64>,
+    /// The backlog at the last acknowledgement.
+    pub backlog_at_end: u64,
+    /// From the last acknowledgement until the consumer had evaluated
+    /// everything acknowledged.
+    pub drain: Duration,
 }
 
 impl LoadReport {
@@ -37,6 +56,25 @@ impl LoadReport {
         let i = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
         self.latencies.get(i).copied().unwrap_or_default()
     }
+
+    /// The largest backlog sampled.
+    pub fn max_backlog(&self) -> u64 {
+        self.backlog.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The mean backlog sampled.
+    pub fn mean_backlog(&self) -> f64 {
+        self.backlog.iter().sum::<u64>() as f64 / self.backlog.len().max(1) as f64
+    }
+}
+
+/// Events acknowledged and not yet evaluated.
+fn backlog(ledger: &Ledger) -> u64 {
+    let appended = ledger
+        .ingest_next()
+        .expect("ledger reads")
+        .saturating_sub(1);
+    appended.saturating_sub(ledger.ingest_cursor().expect("ledger reads"))
 }
 
 /// Event `i`: job `load` wrote `orders` at its own second, with i rows.
@@ -95,7 +133,20 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
         })
     });
     let url = format!("http://{}/api/v1/lineage", addr_rx.recv().expect("address"));
+    let tenant_ledger = state.tenants[0].scheduler.ledger().clone();
 
+    let sending = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (ledger, sending) = (tenant_ledger.clone(), sending.clone());
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while sending.load(std::sync::atomic::Ordering::SeqCst) {
+                samples.push(backlog(&ledger));
+                std::thread::sleep(SAMPLE);
+            }
+            samples
+        })
+    };
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|c| {
@@ -132,15 +183,19 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
         latencies.extend(l);
     }
     let elapsed = started.elapsed();
+    let backlog_at_end = backlog(&tenant_ledger);
+    sending.store(false, std::sync::atomic::Ordering::SeqCst);
+    let samples = sampler.join().expect("sampler thread");
+    // The server's consumer, not this thread, evaluates what is left.
+    let acked = Instant::now();
+    while backlog(&tenant_ledger) > 0 {
+        assert!(acked.elapsed() < CATCH_UP, "the consumer never caught up");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let drain = acked.elapsed();
     let _ = stop.send(());
     server.join().expect("server thread");
 
-    // As `serve` does when it stops: evaluate what the ingest log still holds.
-    state.tenants[0]
-        .scheduler
-        .evaluate_log()
-        .expect("the log evaluates");
-    let tenant_ledger = state.tenants[0].scheduler.ledger();
     let records: Vec<_> = tenant_ledger
         .records(Some("orders-volume"), None)
         .collect::<Result<_, _>>()
@@ -158,5 +213,8 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
         distinct,
         elapsed,
         latencies,
+        backlog: samples,
+        backlog_at_end,
+        drain,
     }
 }
