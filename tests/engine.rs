@@ -260,6 +260,25 @@ fn a_second_runtime_loads_from_the_cache_without_compiling() {
 }
 
 #[test]
+fn a_policy_loaded_from_the_cache_outlives_its_entry_being_removed_and_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, policy) = load_freshness(dir.path());
+    let path = entry(&first, &policy);
+    // A hit maps the entry's file rather than copying it.
+    let (second, mapped) = load_freshness(dir.path());
+    assert_eq!(second.cache_stats(), stats(0, 1, 0));
+    std::fs::remove_file(&path).unwrap();
+    let (third, _) = load_freshness(dir.path());
+    assert_eq!(
+        third.cache_stats(),
+        stats(1, 0, 0),
+        "compiled and stored again"
+    );
+    assert!(path.is_file());
+    assert_eq!(eval(&second, &mapped, r#"{"max_age":"2h"}"#), Ok(1800.0));
+}
+
+#[test]
 fn a_corrupt_entry_is_recompiled_and_rewritten() {
     let dir = tempfile::tempdir().unwrap();
     let (first, policy) = load_freshness(dir.path());

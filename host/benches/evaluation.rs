@@ -7,6 +7,11 @@
 //! (default 10,000) single evaluations per mode with `Instant` and prints
 //! p50, p99 and max, which criterion's per-batch samples cannot show.
 //!
+//! `guest_evaluate/*`: the per-evaluation cost of one row-count check in
+//! Rust (`builtin:volume`), JavaScript and Python (`dataslo new`'s policy,
+//! built by `support/guests.rs`), on the same observation and config, in a
+//! fresh instance (`fresh_instance`) and in a reused one (`session`).
+//!
 //! `cargo bench -p dataslo --bench evaluation` (add `-- --quick` for a fast run)
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -17,11 +22,16 @@ use dataslo::runtime::{
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "support/guests.rs"]
+mod guests;
+
 // The same allocator as the `dataslo` binary.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CONFIG: &str = r#"{"max_age":"2h"}"#;
+/// The row-count check's config, in every language.
+const ROWS_CONFIG: &str = r#"{"min_rows":1000}"#;
 
 /// The three engines compared, named as in the report.
 fn modes() -> [(&'static str, EngineOptions); 3] {
@@ -66,17 +76,20 @@ impl Setup {
         }
     }
 
-    fn evaluate(&self) {
-        let input = EvaluationInput {
-            config: CONFIG,
+    fn input<'a>(&'a self, config: &'a str) -> EvaluationInput<'a> {
+        EvaluationInput {
+            config,
             observation: &self.observation,
             history: self.history.clone(),
             now: self.now,
             limits: None,
-        };
+        }
+    }
+
+    fn evaluate(&self) {
         black_box(
             self.runtime
-                .evaluate(&self.policy, input)
+                .evaluate(&self.policy, self.input(CONFIG))
                 .expect("evaluates"),
         );
     }
@@ -122,5 +135,66 @@ fn tail_latency(_: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, fresh_instance_evaluation, tail_latency);
+/// The row-count check in each language, fresh and reused.
+fn guest_evaluation(c: &mut Criterion) {
+    // A cache kept under target/, so that a rerun does not compile the
+    // guests again (seconds each).
+    let options = EngineOptions {
+        cache_dir: Some(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-guests/cache").into(),
+        ),
+        ..EngineOptions::default()
+    };
+    let setup = Setup::new(options);
+    let mut policies = vec![(
+        "rust",
+        setup
+            .runtime
+            .load_builtin("volume")
+            .expect("built-in volume"),
+    )];
+    for guest in guests::guests() {
+        let policy = setup
+            .runtime
+            .load(guest.lang, &guest.bytes)
+            .expect("the guest loads");
+        policies.push((guest.lang, policy));
+    }
+    let mut group = c.benchmark_group("guest_evaluate");
+    for (lang, policy) in &policies {
+        let answer = setup
+            .runtime
+            .evaluate(policy, setup.input(ROWS_CONFIG))
+            .expect("evaluates");
+        assert_eq!(answer.measurements[0].good, 1, "{lang}: {answer:?}");
+        group.bench_function(format!("{lang}/fresh_instance"), |b| {
+            b.iter(|| {
+                black_box(
+                    setup
+                        .runtime
+                        .evaluate(policy, setup.input(ROWS_CONFIG))
+                        .expect("evaluates"),
+                )
+            })
+        });
+        let mut session = setup.runtime.session(policy, None).expect("a session");
+        group.bench_function(format!("{lang}/session"), |b| {
+            b.iter(|| {
+                black_box(
+                    session
+                        .evaluate(setup.input(ROWS_CONFIG))
+                        .expect("evaluates"),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    fresh_instance_evaluation,
+    tail_latency,
+    guest_evaluation
+);
 criterion_main!(benches);
