@@ -7,6 +7,11 @@
 //! (default 10,000) single evaluations per mode with `Instant` and prints
 //! p50, p99 and max, which criterion's per-batch samples cannot show.
 //!
+//! `wasmtime_floor/empty_component` is the reference: what wasmtime itself
+//! costs for the same steps (a store, an instance from the pool, one call,
+//! the store dropped) on a component that does nothing, with dataslo's engine
+//! config, in the same run.
+//!
 //! `cargo bench -p dataslo --bench evaluation` (add `-- --quick` for a fast run)
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -91,6 +96,41 @@ fn fresh_instance_evaluation(c: &mut Criterion) {
     group.finish();
 }
 
+/// An empty component in the shape of a guest: one core instance, a memory
+/// as large as a Rust guest's first one (17 pages), one exported function.
+const EMPTY_COMPONENT: &str = r#"(component
+  (core module $m
+    (memory (export "memory") 17)
+    (func (export "run")))
+  (core instance $i (instantiate $m))
+  (func (export "run") (canon lift (core func $i "run"))))"#;
+
+/// wasmtime's floor for one fresh instance, beside dataslo's (see the module doc).
+fn wasmtime_floor(c: &mut Criterion) {
+    use wasmtime::component::{Component, Linker};
+    use wasmtime::{Engine, Store};
+    let engine = Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
+    let bytes = wat::parse_str(EMPTY_COMPONENT).expect("wat");
+    let component = Component::new(&engine, bytes).expect("component");
+    let pre = Linker::<()>::new(&engine)
+        .instantiate_pre(&component)
+        .expect("pre-instantiates");
+    let mut group = c.benchmark_group("wasmtime_floor");
+    group.bench_function("empty_component", |b| {
+        b.iter(|| {
+            let mut store = Store::new(&engine, ());
+            store.set_epoch_deadline(1 << 40);
+            let instance = pre.instantiate(&mut store).expect("instantiates");
+            let run = instance
+                .get_typed_func::<(), ()>(&mut store, "run")
+                .expect("run");
+            run.call(&mut store, ()).expect("runs");
+            black_box(store)
+        })
+    });
+    group.finish();
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
@@ -122,5 +162,10 @@ fn tail_latency(_: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, fresh_instance_evaluation, tail_latency);
+criterion_group!(
+    benches,
+    fresh_instance_evaluation,
+    wasmtime_floor,
+    tail_latency
+);
 criterion_main!(benches);
