@@ -417,3 +417,49 @@ fn a_thousand_evaluations_with_attacks_interleaved_leave_the_host_healthy_and_fl
         growth >> 10
     );
 }
+
+// The same guest built without WASI (`wasm32-unknown-unknown`, no WASI
+// context, the SDK's own allocator and panic hook) holds the same way.
+
+#[test]
+fn without_wasi_the_guest_imports_only_the_host_interface() {
+    let imports = &adversary_without_wasi().interface().imports;
+    assert!(imports.contains(&"dataslo:policy/host@0.2.0".to_string()));
+    assert!(
+        imports.iter().all(|i| i.starts_with("dataslo:policy/")),
+        "{imports:?}"
+    );
+    let ok =
+        evaluate(adversary_without_wasi(), &attack("none"), &observation("")).expect("evaluates");
+    assert_eq!(ok.measurements[0].sli, "ok");
+}
+
+#[test]
+fn without_wasi_a_panic_is_a_trap_carrying_the_panic_message() {
+    let error = evaluate(adversary_without_wasi(), &attack("panic"), &observation(""))
+        .expect_err("the panic fails the call");
+    match error.kind {
+        EvalErrorKind::Trap {
+            kind: TrapKind::Panic,
+            message,
+        } => assert!(
+            message.contains("adversary panicked on purpose"),
+            "{message}"
+        ),
+        other => panic!("expected a panic trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn without_wasi_nothing_a_call_writes_is_seen_by_the_next() {
+    // `remember` writes statics and leaks 4 MiB, past the initial memory.
+    for _ in 0..3 {
+        let eval = evaluate(
+            adversary_without_wasi(),
+            &attack("remember"),
+            &observation(""),
+        )
+        .expect("remember runs");
+        assert_eq!(eval.measurements[0].detail, "pristine");
+    }
+}

@@ -4,6 +4,8 @@ use crate::context::HostHistory;
 use crate::{
     Context, Measurement, Observation, Policy, PolicyError, PolicyInfo, Timestamp, parse_config,
 };
+use std::any::Any;
+use std::cell::RefCell;
 
 /// The wit-bindgen runtime, reached through this crate so authors need no
 /// dependency on wit-bindgen.
@@ -11,7 +13,25 @@ pub use wit_bindgen::rt;
 
 /// `describe` for `P`.
 pub fn describe<P: Policy>() -> PolicyInfo {
+    report_panics();
     info::<P>()
+}
+
+/// Without WASI (`wasm32-unknown-unknown`) std has no stderr, so a panic's
+/// message would be lost: it goes to the host's `log` instead, where the host
+/// finds it as it finds std's stderr line under wasip2. A wasip2 guest keeps
+/// std's own hook.
+fn report_panics() {
+    #[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+    {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                let message = format!("{info}");
+                crate::bindings::dataslo::policy::host::log(crate::Level::Error, &message);
+            }))
+        });
+    }
 }
 
 /// The [`PolicyInfo`] of `P`, natively too.
@@ -27,16 +47,110 @@ pub fn info<P: Policy>() -> PolicyInfo {
 
 /// `validate-config` for `P`.
 pub fn validate_config<P: Policy>(config: &str) -> Result<(), PolicyError> {
+    report_panics();
     parse_config::<P>(config).map(drop)
 }
 
 /// `evaluate` for `P`, at the `now` the host passes through the contract.
-pub fn evaluate<P: Policy>(
+///
+/// A reused instance (the host's session) is mostly called with the same
+/// config text: the parsed config is kept and reused while the text is equal.
+/// A fresh instance parses once, as before.
+pub fn evaluate<P: Policy + 'static>(
     config: &str,
     obs: Observation,
     now: Timestamp,
 ) -> Result<Vec<Measurement>, PolicyError> {
-    let policy = parse_config::<P>(config)?;
+    report_panics();
     let ctx = Context::new(now, &HostHistory);
-    policy.evaluate(&obs, &ctx)
+    with_config::<P, _>(config, |policy| policy.evaluate(&obs, &ctx))
+}
+
+/// The last config text parsed and what it parsed to. Wasm guests are single
+/// threaded, so a thread local is the instance's own.
+type Kept = Option<(String, Box<dyn Any>)>;
+
+thread_local! {
+    static KEPT: RefCell<Kept> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the config `text` parses to, parsing only when the text differs
+/// from the last one's. A text that fails to parse is not kept.
+fn with_config<P: Policy + 'static, R>(
+    text: &str,
+    f: impl FnOnce(&P) -> Result<R, PolicyError>,
+) -> Result<R, PolicyError> {
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        let hit = kept
+            .as_ref()
+            .is_some_and(|(last, parsed)| last == text && parsed.is::<P>());
+        if !hit {
+            // Dropped first: a config that fails must not leave the old one.
+            *kept = None;
+            let parsed = parse_config::<P>(text)?;
+            *kept = Some((text.to_owned(), Box::new(parsed)));
+        }
+        match kept
+            .as_ref()
+            .and_then(|(_, parsed)| parsed.downcast_ref::<P>())
+        {
+            Some(policy) => f(policy),
+            None => Err(PolicyError::Internal("the parsed config was lost".into())),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        static PARSES: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Counts how often its config is parsed.
+    struct Counted(u64);
+
+    impl<'de> serde::Deserialize<'de> for Counted {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            PARSES.with(|n| n.set(n.get() + 1));
+            u64::deserialize(d).map(Counted)
+        }
+    }
+
+    impl Policy for Counted {
+        const NAME: &'static str = "counted";
+        const DESCRIPTION: &'static str = "test";
+        const SLIS: &'static [&'static str] = &["counted"];
+        fn evaluate(&self, _: &Observation, _: &Context) -> Result<Vec<Measurement>, PolicyError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn value(text: &str) -> Result<u64, PolicyError> {
+        with_config::<Counted, _>(text, |c| Ok(c.0))
+    }
+
+    #[test]
+    fn an_equal_config_text_is_parsed_once_and_a_new_one_again() {
+        let before = PARSES.with(Cell::get);
+        assert_eq!(value("1").ok(), Some(1));
+        assert_eq!(value("1").ok(), Some(1));
+        assert_eq!(PARSES.with(Cell::get) - before, 1);
+        assert_eq!(value("2").ok(), Some(2));
+        assert_eq!(PARSES.with(Cell::get) - before, 2);
+    }
+
+    #[test]
+    fn a_config_that_fails_is_not_kept_and_is_reported_each_time() {
+        assert_eq!(value("7").ok(), Some(7));
+        for _ in 0..2 {
+            assert!(matches!(value("x"), Err(PolicyError::InvalidConfig(_))));
+        }
+        let before = PARSES.with(Cell::get);
+        assert_eq!(value("7").ok(), Some(7));
+        assert_eq!(PARSES.with(Cell::get) - before, 1);
+    }
 }

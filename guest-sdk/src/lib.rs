@@ -51,6 +51,8 @@ mod context;
 mod duration;
 #[doc(hidden)]
 pub mod export;
+#[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+mod heap;
 mod measurement;
 mod observation;
 mod ratio;
@@ -98,6 +100,13 @@ pub mod bindings {
 }
 
 use bindings::dataslo::policy::types;
+
+/// Without WASI, std's allocator would grow memory on every fresh instance
+/// (see `heap.rs`). A policy built for `wasm32-unknown-unknown` must not set
+/// a global allocator of its own.
+#[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
 
 /// A dataslo policy. Implement it on the config struct.
 ///

@@ -12,6 +12,11 @@
 //! built by `support/guests.rs`), on the same observation and config, in a
 //! fresh instance (`fresh_instance`) and in a reused one (`session`).
 //!
+//! `wasmtime_floor/empty_component` is the reference: what wasmtime itself
+//! costs for the same steps (a store, an instance from the pool, one call,
+//! the store dropped) on a component that does nothing, with dataslo's engine
+//! config, in the same run.
+//!
 //! `cargo bench -p dataslo --bench evaluation` (add `-- --quick` for a fast run)
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -101,6 +106,41 @@ fn fresh_instance_evaluation(c: &mut Criterion) {
         let setup = Setup::new(options);
         group.bench_function(name, |b| b.iter(|| setup.evaluate()));
     }
+    group.finish();
+}
+
+/// An empty component in the shape of a guest: one core instance, a memory
+/// as large as a Rust guest's first one (17 pages), one exported function.
+const EMPTY_COMPONENT: &str = r#"(component
+  (core module $m
+    (memory (export "memory") 17)
+    (func (export "run")))
+  (core instance $i (instantiate $m))
+  (func (export "run") (canon lift (core func $i "run"))))"#;
+
+/// wasmtime's floor for one fresh instance, beside dataslo's (see the module doc).
+fn wasmtime_floor(c: &mut Criterion) {
+    use wasmtime::component::{Component, Linker};
+    use wasmtime::{Engine, Store};
+    let engine = Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
+    let bytes = wat::parse_str(EMPTY_COMPONENT).expect("wat");
+    let component = Component::new(&engine, bytes).expect("component");
+    let pre = Linker::<()>::new(&engine)
+        .instantiate_pre(&component)
+        .expect("pre-instantiates");
+    let mut group = c.benchmark_group("wasmtime_floor");
+    group.bench_function("empty_component", |b| {
+        b.iter(|| {
+            let mut store = Store::new(&engine, ());
+            store.set_epoch_deadline(1 << 40);
+            let instance = pre.instantiate(&mut store).expect("instantiates");
+            let run = instance
+                .get_typed_func::<(), ()>(&mut store, "run")
+                .expect("run");
+            run.call(&mut store, ()).expect("runs");
+            black_box(store)
+        })
+    });
     group.finish();
 }
 
@@ -194,6 +234,7 @@ fn guest_evaluation(c: &mut Criterion) {
 criterion_group!(
     benches,
     fresh_instance_evaluation,
+    wasmtime_floor,
     tail_latency,
     guest_evaluation
 );

@@ -118,6 +118,29 @@ pub fn adversary() -> &'static Policy {
     })
 }
 
+/// The adversary fixture built without WASI (`wasm32-unknown-unknown` made a
+/// component, as the built-ins can be), loaded once.
+pub fn adversary_without_wasi() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let ws = workspace();
+        let found = dataslo_wasm_build::guests_in(&ws.join("tests/fixtures"), "fixture-");
+        let guest = found
+            .into_iter()
+            .find(|(name, _)| name == "adversary")
+            .map(|(_, guest)| guest)
+            .expect("the adversary fixture");
+        let target = ws.join("target/test-guests-no-wasi");
+        let shape = dataslo_wasm_build::Shape::NoWasi;
+        let paths = dataslo_wasm_build::build_as(&ws, &[guest], &target, shape)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = std::fs::read(&paths[0]).expect("read the adversary without WASI");
+        runtime()
+            .load("adversary", &bytes)
+            .expect("load the adversary without WASI")
+    })
+}
+
 pub const NOW: &str = "2026-11-26T08:00:00Z";
 
 pub fn now() -> jiff::Timestamp {

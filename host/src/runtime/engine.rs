@@ -44,6 +44,14 @@ pub(super) fn wasmtime_config(options: &EngineOptions) -> Config {
     config
 }
 
+impl EngineOptions {
+    /// The wasmtime config a runtime with these options builds its engine
+    /// from: for measuring wasmtime itself beside dataslo (the benches' floor).
+    pub fn wasmtime_config(&self) -> Config {
+        wasmtime_config(self)
+    }
+}
+
 impl Runtime {
     /// A runtime whose calls use `limits` unless a call brings its own, with
     /// the default engine: pooling allocator, copy-on-write, no disk cache.

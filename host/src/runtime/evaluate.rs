@@ -331,7 +331,16 @@ pub(super) fn classify(
     if let Some(unavailable) = error.downcast_ref::<HistoryError>() {
         return EvalErrorKind::Host(unavailable.to_string());
     }
-    let (stderr, _) = state.stderr.take();
+    let (mut stderr, _) = state.stderr.take();
+    // A guest without WASI reports its panic through `log` (the SDK's hook).
+    if let Some(line) = state
+        .log
+        .lines
+        .iter()
+        .find(|l| l.message.contains("panicked at"))
+    {
+        stderr.push_str(&line.message);
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => EvalErrorKind::Deadline {
             limit: limits.deadline,

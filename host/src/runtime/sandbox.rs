@@ -13,7 +13,11 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Everything one store owns. Dropped with the store after each call.
 pub struct Sandbox {
-    wasi: WasiCtx,
+    /// Built on the first WASI call: a guest that imports no WASI (the
+    /// built-ins) never pays for it.
+    wasi: Option<WasiCtx>,
+    now_nanos: i64,
+    seed: [u8; 32],
     table: ResourceTable,
     clock: VirtualClock,
     pub limiter: Limiter,
@@ -36,7 +40,9 @@ impl Sandbox {
         let stdout = CappedPipe::new(limits.stdio_bytes);
         let stderr = CappedPipe::new(limits.stdio_bytes);
         Sandbox {
-            wasi: super::wasi::context(now_nanos, seed, &stdout, &stderr),
+            wasi: None,
+            now_nanos,
+            seed,
             table: ResourceTable::new(),
             clock: VirtualClock::default(),
             limiter: Limiter::new(limits, memory_cap),
@@ -54,7 +60,9 @@ impl Sandbox {
     /// call's clock, random seed and history; logs and the limiter's memory of
     /// a refusal cleared.
     pub fn reset(&mut self, now_nanos: i64, seed: [u8; 32], history: History) {
-        self.wasi = super::wasi::context(now_nanos, seed, &self.stdout, &self.stderr);
+        self.wasi = None;
+        self.now_nanos = now_nanos;
+        self.seed = seed;
         self.history = history;
         self.clock.reset();
         self.log.lines.clear();
@@ -76,8 +84,12 @@ impl Sandbox {
 
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let (now, seed) = (self.now_nanos, self.seed);
+        let ctx = self
+            .wasi
+            .get_or_insert_with(|| super::wasi::context(now, seed, &self.stdout, &self.stderr));
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx,
             table: &mut self.table,
         }
     }
