@@ -87,11 +87,21 @@ fn main() {
     );
 
     let started = Instant::now();
-    let text = (0..slos)
-        .map(|i| slo(i, i % 100))
+    // 100 SLOs a file: one file of 10,000 would pass the 1 MiB YAML limit.
+    let files: Vec<(String, String)> = (0..slos)
         .collect::<Vec<_>>()
-        .join("---\n");
-    let catalog = dataslo::slo::parse_text(&text, "bench.yaml");
+        .chunks(100)
+        .enumerate()
+        .map(|(f, chunk)| {
+            let text = chunk
+                .iter()
+                .map(|&i| slo(i, i % 100))
+                .collect::<Vec<_>>()
+                .join("---\n");
+            (format!("bench-{f}.yaml"), text)
+        })
+        .collect();
+    let catalog = dataslo::slo::parse_texts(&files);
     assert!(catalog.errors.is_empty(), "{:?}", catalog.errors.first());
     let known: Known = loaded
         .iter()

@@ -33,30 +33,12 @@ fn toolchain(lang: Lang) -> (&'static str, &'static str, &'static [&'static str]
         Lang::Javascript => (
             "componentize-js",
             "target/componentize-js/node_modules/.bin",
-            &[
-                "policy.js",
-                "--wit",
-                "wit/policy.wit",
-                "--world-name",
-                "policy",
-                "-d",
-                "http",
-                "fetch-event",
-            ],
+            &dataslo::authoring::COMPONENTIZE_JS_ARGS,
         ),
         _ => (
             "componentize-py",
             "target/componentize-py/bin",
-            &[
-                "-d",
-                "wit",
-                "-w",
-                "policy",
-                "componentize",
-                "-p",
-                ".",
-                "app",
-            ],
+            &dataslo::authoring::COMPONENTIZE_PY_ARGS,
         ),
     }
 }

@@ -19,17 +19,19 @@ pub fn component(dir: &Path) -> Result<Component, TestError> {
              or `npm install --save-dev --save-exact @bytecodealliance/componentize-js@{COMPONENTIZE_JS}`"
         ),
     };
-    // `jco componentize` cannot build this world (a preopens error); the
-    // http and fetch-event features are for servers, not policies.
-    let args = [
-        "policy.js",
-        "--wit",
-        "wit/policy.wit",
-        "--world-name",
-        "policy",
-        "-d",
-        "http",
-        "fetch-event",
-    ];
-    toolchain::component(dir, &tool, &args, &["package.json", "wit"], &["js", "mjs"])
+    toolchain::component(dir, &tool, &ARGS, &["package.json", "wit"], &["js", "mjs"])
 }
+
+/// componentize-js's arguments, run in the project's folder. `jco
+/// componentize` cannot build this world (a preopens error); the http and
+/// fetch-event features are for servers, not policies.
+pub const ARGS: [&str; 8] = [
+    "policy.js",
+    "--wit",
+    "wit/policy.wit",
+    "--world-name",
+    "policy",
+    "-d",
+    "http",
+    "fetch-event",
+];

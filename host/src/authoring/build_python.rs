@@ -17,15 +17,17 @@ pub fn component(dir: &Path) -> Result<Component, TestError> {
              (a virtualenv in the project's .venv/ is searched too)"
         ),
     };
-    let args = [
-        "-d",
-        "wit",
-        "-w",
-        "policy",
-        "componentize",
-        "-p",
-        ".",
-        "app",
-    ];
-    toolchain::component(dir, &tool, &args, &["wit"], &["py"])
+    toolchain::component(dir, &tool, &ARGS, &["wit"], &["py"])
 }
+
+/// componentize-py's arguments, run in the project's folder.
+pub const ARGS: [&str; 8] = [
+    "-d",
+    "wit",
+    "-w",
+    "policy",
+    "componentize",
+    "-p",
+    ".",
+    "app",
+];

@@ -19,6 +19,9 @@ mod junit;
 mod run;
 mod toolchain;
 
+/// The toolchains' arguments, for the benches that build the same guests.
+pub use build_js::ARGS as COMPONENTIZE_JS_ARGS;
+pub use build_python::ARGS as COMPONENTIZE_PY_ARGS;
 pub use case_file::{
     Case, CaseFile, Expect, ExpectedMeasurement, parse_case_file, read_case_dir, read_case_file,
 };
