@@ -28,6 +28,8 @@
 mod agents;
 mod alerts;
 mod audit;
+#[cfg(test)]
+mod audit_tests;
 mod buckets;
 pub mod chain;
 mod chain_problems;
