@@ -260,6 +260,23 @@ fn a_second_runtime_loads_from_the_cache_without_compiling() {
 }
 
 #[test]
+fn a_policy_compiled_on_a_miss_runs_from_its_cache_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (runtime, policy) = load_freshness(dir.path());
+    assert_eq!(runtime.cache_stats(), stats(1, 0, 0), "a miss, not a hit");
+    // Its code is a mapping of the entry (shared with the page cache), not
+    // a private copy.
+    let path = entry(&runtime, &policy);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(
+        maps.lines()
+            .any(|l| l.ends_with(&*path.to_string_lossy()) && l.contains("r-x")),
+        "{} is not mapped executable",
+        path.display()
+    );
+}
+
+#[test]
 fn a_policy_loaded_from_the_cache_outlives_its_entry_being_removed_and_rewritten() {
     let dir = tempfile::tempdir().unwrap();
     let (first, policy) = load_freshness(dir.path());

@@ -4,16 +4,114 @@
 //! over 100 of them. Prints the figures; `--quick` (as `cargo bench --
 //! --quick` passes it) uses a quarter of each.
 //!
-//! `cargo bench -p dataslo --bench memory`
+//! Like `dataslo run` and `serve` by default, the runtime uses a compile
+//! cache (here in a temporary folder, empty at the start): every load is a
+//! miss, and each policy runs from the entry its compile wrote. `--no-cache`
+//! loads without one (code in anonymous memory). On Linux it prints where
+//! the resident memory went, from `/proc/self/smaps`. `--floor` measures
+//! wasmtime alone instead: the same components compiled with the same
+//! config (and, unless `--no-cache`, serialized to files and mapped back),
+//! held as `Component`s, no dataslo.
+//!
+//! Compiles run in a child (`dataslo __compile`), as in `run` and `serve`,
+//! so the compiler's own memory is not the runtime's; `--in-process`
+//! compiles in the bench's process instead (the library's default).
+//!
+//! `cargo bench -p dataslo --bench memory [-- --quick] [--no-cache] [--in-process] [--floor]`
 
 use dataslo::model::PolicyRef;
-use dataslo::runtime::{Known, Limits, Runtime, builtin_bytes};
+use dataslo::runtime::{
+    CompileOptions, Compiler, EngineOptions, Known, Limits, Runtime, builtin_bytes,
+};
 use dataslo::scheduler::{Armed, Scheduler};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Resident KiB by kind of mapping, from `/proc/self/smaps` (empty where
+/// there is none), plus the memfd copy-on-write images held open (their
+/// pages are resident but outside RSS until an instance maps them).
+fn breakdown() -> BTreeMap<&'static str, f64> {
+    let mut kinds = BTreeMap::new();
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut kind = "";
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            let perms = fields.next().unwrap_or("");
+            let path = fields.nth(3).unwrap_or("");
+            let exec = perms.contains('x');
+            kind = match path {
+                p if p.starts_with("/memfd:") => "memfd (copy-on-write images, mapped)",
+                p if p.contains(".cwasm") && exec => "cache entries: code (file)",
+                p if p.contains(".cwasm") => "cache entries: metadata (file)",
+                p if p.starts_with('/') => "program and libraries (file)",
+                "" | "[heap]" if exec => "anonymous r-x (compiled code)",
+                "" | "[heap]" if perms.starts_with("r--") => "anonymous r-- (compiled metadata)",
+                "" | "[heap]" => "anonymous rw- (heap: wasmtime, dataslo)",
+                _ => "other ([stack], [vdso] ...)",
+            };
+        } else if first == "Rss:" {
+            let kib: f64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            *kinds.entry(kind).or_insert(0.0) += kib;
+        }
+    }
+    let memfd: f64 = std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| target.to_string_lossy().starts_with("/memfd:"))
+        })
+        .filter_map(|fd| std::fs::metadata(fd.path()).ok())
+        .map(|meta| std::os::unix::fs::MetadataExt::blocks(&meta) as f64 / 2.0)
+        .sum();
+    if memfd > 0.0 {
+        kinds.insert("memfd images held (outside RSS)", memfd);
+    }
+    kinds
+}
+
+/// Prints what grew between two breakdowns, per policy.
+fn print_growth(
+    before: &BTreeMap<&'static str, f64>,
+    after: &BTreeMap<&'static str, f64>,
+    n: usize,
+) {
+    if after.is_empty() {
+        return;
+    }
+    println!("E6 resident growth by kind ({n} policies; MiB, KiB each):");
+    for (kind, kib) in after {
+        let grown = kib - before.get(kind).copied().unwrap_or(0.0);
+        if grown.abs() >= 64.0 {
+            println!(
+                "    {kind:<42} {:>7.1} MiB {:>7.1} KiB",
+                grown / 1024.0,
+                grown / n as f64
+            );
+        }
+    }
+}
+
+/// The mean size of the cache entries in `dir`, in KiB.
+fn mean_entry_kib(dir: &Path) -> f64 {
+    let sizes: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .collect();
+    sizes.iter().sum::<u64>() as f64 / sizes.len().max(1) as f64 / 1024.0
+}
 
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -57,12 +155,95 @@ spec:
     )
 }
 
+/// wasmtime alone: `policies` variants compiled with dataslo's engine
+/// config and held, mapped from files unless `no_cache`.
+fn floor(policies: usize, no_cache: bool) {
+    let config = EngineOptions::default().wasmtime_config();
+    let engine = wasmtime::Engine::new(&config).expect("engine");
+    let volume = builtin_bytes("volume").expect("volume is built in");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before = rss_mib();
+    let kinds = breakdown();
+    let started = Instant::now();
+    let held: Vec<wasmtime::component::Component> = (0..policies)
+        .map(|n| {
+            let component =
+                wasmtime::component::Component::new(&engine, variant(volume, n)).expect("compiles");
+            if no_cache {
+                return component;
+            }
+            let path = dir.path().join(format!("{n}.cwasm"));
+            std::fs::write(&path, component.serialize().expect("serializes")).expect("writes");
+            // SAFETY: serialized just above by this engine, in our own tempdir.
+            unsafe { wasmtime::component::Component::deserialize_file(&engine, &path) }
+                .expect("deserializes")
+        })
+        .collect();
+    let after = rss_mib();
+    println!(
+        "E6 floor: wasmtime alone, {policies} distinct components {} in {:.1} s: RSS {before:.0} MiB → {after:.0} MiB (+{:.0} MiB, {:.2} MiB each)",
+        if no_cache {
+            "compiled in memory"
+        } else {
+            "compiled, written and mapped back"
+        },
+        started.elapsed().as_secs_f64(),
+        after - before,
+        (after - before) / policies as f64
+    );
+    if !no_cache {
+        println!(
+            "E6 floor: entries of {:.0} KiB each",
+            mean_entry_kib(dir.path())
+        );
+    }
+    print_growth(&kinds, &breakdown(), policies);
+    drop(held);
+}
+
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let quick = flag("--quick");
+    let no_cache = flag("--no-cache");
     let (policies, slos) = if quick { (250, 2_500) } else { (1_000, 10_000) };
-    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    if flag("--floor") {
+        return floor(policies, no_cache);
+    }
+    let cache = tempfile::tempdir().expect("tempdir");
+    // As `run` and `serve`: compiled in a child (`dataslo __compile`), so
+    // the compiler's memory is the child's; `--in-process` compiles here.
+    let compiler = if flag("--in-process") {
+        Compiler::InProcess
+    } else {
+        Compiler::Child(env!("CARGO_BIN_EXE_dataslo").into())
+    };
+    let options = EngineOptions {
+        cache_dir: (!no_cache).then(|| cache.path().to_path_buf()),
+        compile: CompileOptions {
+            compiler,
+            ..CompileOptions::default()
+        },
+        ..EngineOptions::default()
+    };
+    let runtime = Arc::new(Runtime::with_engine(Limits::default(), options).expect("runtime"));
+    match runtime.cache() {
+        Some(cache) => println!(
+            "E6 with a compile cache in {} (every load a miss, run from its entry), as `run` and `serve` by default",
+            cache.dir().display()
+        ),
+        None => println!("E6 without a compile cache (--no-cache): code in anonymous memory"),
+    }
+    match &runtime.engine_options().compile.compiler {
+        Compiler::Child(exe) => println!(
+            "E6 compiled in a child ({}), as `run` and `serve`",
+            exe.display()
+        ),
+        Compiler::InProcess => println!("E6 compiled in this process (--in-process)"),
+    }
     let volume = builtin_bytes("volume").expect("volume is built in");
     let before = rss_mib();
+    let kinds = breakdown();
 
     let started = Instant::now();
     let loaded: Vec<_> = (0..policies)
@@ -85,6 +266,10 @@ fn main() {
         with_policies - before,
         (with_policies - before) / policies as f64
     );
+    if runtime.cache().is_some() {
+        println!("E6 entries of {:.0} KiB each", mean_entry_kib(cache.path()));
+    }
+    print_growth(&kinds, &breakdown(), policies);
 
     let started = Instant::now();
     // 100 SLOs a file: one file of 10,000 would pass the 1 MiB YAML limit.

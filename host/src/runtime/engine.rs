@@ -11,7 +11,7 @@ use super::{error::LoadError, instance};
 use crate::model::PolicyRef;
 use std::sync::Arc;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, WasmBacktraceDetails};
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 
 /// Loads and runs policies. Create one per process and share it.
@@ -41,6 +41,12 @@ pub(super) fn wasmtime_config(options: &EngineOptions) -> Config {
     // Capturing a backtrace walks the whole guest stack: after a deep
     // recursion that costs seconds, longer than the deadline itself.
     config.wasm_backtrace_max_frames(None);
+    // With no backtraces, the address map (native to wasm offsets) is never
+    // read, and native unwind info only serves outside unwinders (perf,
+    // gdb): both were kept per policy, in every artifact (E6).
+    config.generate_address_map(false);
+    config.native_unwind_info(false);
+    config.wasm_backtrace_details(WasmBacktraceDetails::Disable);
     config
 }
 
