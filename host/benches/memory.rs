@@ -10,8 +10,8 @@
 //! loads without one (code in anonymous memory). On Linux it prints where
 //! the resident memory went, from `/proc/self/smaps`. `--floor` measures
 //! wasmtime alone instead: the same components compiled with the same
-//! config (and, unless `--no-cache`, serialized to files and mapped back),
-//! held as `Component`s, no dataslo.
+//! config, compiled in a child, mapped back from files (copied with
+//! `--no-cache`), pre-instantiated and instantiated once, no dataslo.
 //!
 //! Compiles run in a child (`dataslo __compile`), as in `run` and `serve`,
 //! so the compiler's own memory is not the runtime's; `--in-process`
@@ -39,6 +39,8 @@ fn breakdown() -> BTreeMap<&'static str, f64> {
     let mut kinds = BTreeMap::new();
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
     let mut kind = "";
+    // The end of the previous mapping if it was an anonymous guard (---p).
+    let mut guard_end = None;
     for line in smaps.lines() {
         let mut fields = line.split_whitespace();
         let first = fields.next().unwrap_or("");
@@ -46,6 +48,9 @@ fn breakdown() -> BTreeMap<&'static str, f64> {
             let perms = fields.next().unwrap_or("");
             let path = fields.nth(3).unwrap_or("");
             let exec = perms.contains('x');
+            let (start, end) = first.split_once('-').unwrap_or(("", ""));
+            let after_guard = guard_end == Some(start);
+            guard_end = (perms == "---p" && path.is_empty()).then_some(end);
             kind = match path {
                 p if p.starts_with("/memfd:") => "memfd (copy-on-write images, mapped)",
                 p if p.contains(".cwasm") && exec => "cache entries: code (file)",
@@ -53,6 +58,8 @@ fn breakdown() -> BTreeMap<&'static str, f64> {
                 p if p.starts_with('/') => "program and libraries (file)",
                 "" | "[heap]" if exec => "anonymous r-x (compiled code)",
                 "" | "[heap]" if perms.starts_with("r--") => "anonymous r-- (compiled metadata)",
+                // The pool's slots: wasm memories, stacks, tables between guards.
+                "" if after_guard => "anonymous rw- after a guard (pool slots)",
                 "" | "[heap]" => "anonymous rw- (heap: wasmtime, dataslo)",
                 _ => "other ([stack], [vdso] ...)",
             };
@@ -155,48 +162,82 @@ spec:
     )
 }
 
-/// wasmtime alone: `policies` variants compiled with dataslo's engine
-/// config and held, mapped from files unless `no_cache`.
-fn floor(policies: usize, no_cache: bool) {
-    let config = EngineOptions::default().wasmtime_config();
-    let engine = wasmtime::Engine::new(&config).expect("engine");
+/// Compiles `policies` variants with dataslo's engine config into
+/// `dir/N.cwasm`: the floor's compile, run in a child so that the
+/// compiler's memory is not the measured process's.
+fn floor_compile(dir: &Path, policies: usize) {
+    let engine =
+        wasmtime::Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
     let volume = builtin_bytes("volume").expect("volume is built in");
+    for n in 0..policies {
+        let component =
+            wasmtime::component::Component::new(&engine, variant(volume, n)).expect("compiles");
+        let bytes = component.serialize().expect("serializes");
+        std::fs::write(dir.join(format!("{n}.cwasm")), bytes).expect("writes");
+    }
+}
+
+/// wasmtime alone: `policies` variants compiled (in a child) with
+/// dataslo's engine config, mapped from their files (with `no_cache`
+/// copied into memory), pre-instantiated and instantiated once, and held.
+fn floor(policies: usize, no_cache: bool) {
+    let engine =
+        wasmtime::Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
     let dir = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let status = std::process::Command::new(std::env::current_exe().expect("this bench"))
+        .arg("--floor-compile")
+        .arg(dir.path())
+        .arg(policies.to_string())
+        .status()
+        .expect("runs the compile child");
+    assert!(status.success(), "the floor's compile child failed");
+    let compiled = started.elapsed().as_secs_f64();
     let before = rss_mib();
     let kinds = breakdown();
-    let started = Instant::now();
-    let held: Vec<wasmtime::component::Component> = (0..policies)
+    let held: Vec<wasmtime::component::InstancePre<()>> = (0..policies)
         .map(|n| {
-            let component =
-                wasmtime::component::Component::new(&engine, variant(volume, n)).expect("compiles");
-            if no_cache {
-                return component;
-            }
             let path = dir.path().join(format!("{n}.cwasm"));
-            std::fs::write(&path, component.serialize().expect("serializes")).expect("writes");
-            // SAFETY: serialized just above by this engine, in our own tempdir.
-            unsafe { wasmtime::component::Component::deserialize_file(&engine, &path) }
-                .expect("deserializes")
+            // SAFETY: serialized by this program's engine config, in our own tempdir.
+            let component = unsafe {
+                if no_cache {
+                    let bytes = std::fs::read(&path).expect("reads");
+                    wasmtime::component::Component::deserialize(&engine, bytes)
+                } else {
+                    wasmtime::component::Component::deserialize_file(&engine, &path)
+                }
+            }
+            .expect("deserializes");
+            // Pre-instantiated and instantiated once, as a load does
+            // (dataslo's then calls describe()).
+            let mut linker = wasmtime::component::Linker::new(&engine);
+            linker
+                .define_unknown_imports_as_traps(&component)
+                .expect("links");
+            let pre = linker
+                .instantiate_pre(&component)
+                .expect("pre-instantiates");
+            let mut store = wasmtime::Store::new(&engine, ());
+            store.set_epoch_deadline(u64::MAX >> 1);
+            pre.instantiate(&mut store).expect("instantiates");
+            pre
         })
         .collect();
     let after = rss_mib();
     println!(
-        "E6 floor: wasmtime alone, {policies} distinct components {} in {:.1} s: RSS {before:.0} MiB → {after:.0} MiB (+{:.0} MiB, {:.2} MiB each)",
+        "E6 floor: wasmtime alone, {policies} distinct components compiled in a child ({compiled:.1} s) and {}: RSS {before:.0} MiB → {after:.0} MiB (+{:.0} MiB, {:.2} MiB each)",
         if no_cache {
-            "compiled in memory"
+            "copied into memory"
         } else {
-            "compiled, written and mapped back"
+            "mapped from their files"
         },
-        started.elapsed().as_secs_f64(),
         after - before,
         (after - before) / policies as f64
     );
-    if !no_cache {
-        println!(
-            "E6 floor: entries of {:.0} KiB each",
-            mean_entry_kib(dir.path())
-        );
-    }
+    println!(
+        "E6 floor: entries of {:.0} KiB each",
+        mean_entry_kib(dir.path())
+    );
     print_growth(&kinds, &breakdown(), policies);
     drop(held);
 }
@@ -207,6 +248,10 @@ fn main() {
     let quick = flag("--quick");
     let no_cache = flag("--no-cache");
     let (policies, slos) = if quick { (250, 2_500) } else { (1_000, 10_000) };
+    if let Some(i) = args.iter().position(|a| a == "--floor-compile") {
+        let dir = Path::new(&args[i + 1]);
+        return floor_compile(dir, args[i + 2].parse().expect("a count"));
+    }
     if flag("--floor") {
         return floor(policies, no_cache);
     }
