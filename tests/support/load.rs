@@ -85,6 +85,68 @@ pub fn event(i: usize) -> String {
     )
 }
 
+/// What the clients saw.
+pub struct Sent {
+    /// Events answered 200.
+    pub acknowledged: usize,
+    /// Each request's latency, unsorted.
+    pub latencies: Vec<Duration>,
+    /// Wall time of the sending.
+    pub elapsed: Duration,
+}
+
+/// `clients` threads POST events 0..`events` (each [`event`]) to `url`, each
+/// waiting for its answer before the next: the load's clients, also used
+/// against the floors of `lineage_floor`.
+pub fn send(url: &str, events: usize, clients: usize) -> Sent {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|c| {
+            let url = url.to_string();
+            std::thread::Builder::new()
+                .name(format!("load-client-{c}"))
+                .spawn(move || {
+                    let agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .new_agent();
+                    let mut latencies = Vec::new();
+                    let mut acknowledged = 0;
+                    for i in (c..events).step_by(clients) {
+                        let body = event(i);
+                        let t = Instant::now();
+                        let answer = agent
+                            .post(&url)
+                            .header("Authorization", "Bearer load-secret")
+                            .header("Content-Type", "application/json")
+                            .send(body.as_bytes());
+                        // Read to its end: a response dropped unread closes
+                        // the connection, and the next request opens one.
+                        let ok = answer.is_ok_and(|mut r| {
+                            r.status() == 200 && r.body_mut().read_to_vec().is_ok()
+                        });
+                        latencies.push(t.elapsed());
+                        acknowledged += usize::from(ok);
+                    }
+                    (acknowledged, latencies)
+                })
+                .expect("client thread")
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(events);
+    let mut acknowledged = 0;
+    for w in workers {
+        let (a, l) = w.join().expect("client thread");
+        acknowledged += a;
+        latencies.extend(l);
+    }
+    Sent {
+        acknowledged,
+        latencies,
+        elapsed: started.elapsed(),
+    }
+}
+
 /// Serves one tenant on loopback, sends `events` events from `clients`
 /// threads, stops the server and counts what the ledger holds.
 pub fn run(events: usize, clients: usize) -> LoadReport {
@@ -147,42 +209,8 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
             samples
         })
     };
-    let started = Instant::now();
-    let workers: Vec<_> = (0..clients)
-        .map(|c| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .new_agent();
-                let mut latencies = Vec::new();
-                let mut acknowledged = 0;
-                for i in (c..events).step_by(clients) {
-                    let body = event(i);
-                    let t = Instant::now();
-                    let answer = agent
-                        .post(&url)
-                        .header("Authorization", "Bearer load-secret")
-                        .header("Content-Type", "application/json")
-                        .send(body.as_bytes());
-                    latencies.push(t.elapsed());
-                    if answer.is_ok_and(|r| r.status() == 200) {
-                        acknowledged += 1;
-                    }
-                }
-                (acknowledged, latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::with_capacity(events);
-    let mut acknowledged = 0;
-    for w in workers {
-        let (a, l) = w.join().expect("client thread");
-        acknowledged += a;
-        latencies.extend(l);
-    }
-    let elapsed = started.elapsed();
+    let sent = send(&url, events, clients);
+    let (acknowledged, mut latencies, elapsed) = (sent.acknowledged, sent.latencies, sent.elapsed);
     let backlog_at_end = backlog(&tenant_ledger);
     sending.store(false, std::sync::atomic::Ordering::SeqCst);
     let samples = sampler.join().expect("sampler thread");

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// A ledger failure.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum LedgerError {
     /// The database could not be opened.
     #[error("cannot open the ledger in {dir}: {error}")]

@@ -42,6 +42,7 @@ mod error;
 mod evaluations;
 mod export;
 mod feed;
+mod group_append;
 mod group_commit;
 mod health;
 pub mod keys;
@@ -87,6 +88,8 @@ pub const DEFAULT_TENANT: &str = "default";
 pub struct Ledger {
     db: sled::Db,
     commits: std::sync::Arc<group_commit::GroupCommit>,
+    /// Concurrent appends to this tenant's log share transactions: shared by clones.
+    appends: std::sync::Arc<group_append::GroupAppend<observations::Pending>>,
     ingest: sled::Tree,
     feed: sled::Tree,
     /// Whether new records also go to `feed` (agents): shared by clones.
@@ -191,6 +194,7 @@ impl Ledger {
             chains: tree("chains")?,
             db,
             commits,
+            appends: Default::default(),
             series_lock,
             prune_lock: Default::default(),
             history_depth: history_depth.max(1),

@@ -18,6 +18,14 @@ pub const TRIM_EVERY: usize = 16;
 /// Observations appended per sled transaction.
 const APPEND_CHUNK: usize = 500;
 
+/// An observation ready for the append transaction.
+pub(super) struct Pending {
+    digest: [u8; 32],
+    key: Vec<u8>,
+    dataset_key: Vec<u8>,
+    value: Vec<u8>,
+}
+
 /// What storing one observation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservationReceipt {
@@ -44,26 +52,13 @@ impl Ledger {
     /// Stores `observations` (500 to a transaction) and
     /// appends the new ones to the ingest log, one receipt each, in order
     /// (not yet durable: call [`Ledger::flush`] before acknowledging).
+    /// Concurrent callers share transactions ([`group_append`]).
     pub fn put_observations(
         &self,
         observations: &[Observation],
     ) -> Result<Vec<ObservationReceipt>, LedgerError> {
-        // One transaction per chunk: sled holds a transaction's writes in
-        // memory, and one OpenLineage event can carry thousands of datasets.
-        // A crash between chunks acknowledges nothing; the retry finds the
-        // appended ones stored and appends the rest.
-        let mut receipts = Vec::with_capacity(observations.len());
-        for chunk in observations.chunks(APPEND_CHUNK) {
-            receipts.extend(self.put_chunk(chunk)?);
-        }
-        Ok(receipts)
-    }
-
-    fn put_chunk(
-        &self,
-        observations: &[Observation],
-    ) -> Result<Vec<ObservationReceipt>, LedgerError> {
-        let prepared: Vec<_> = observations
+        // Encoded and hashed on the caller's thread, outside the group.
+        let mut prepared: Vec<Pending> = observations
             .iter()
             .map(|obs| {
                 let value = codec::encode(obs);
@@ -71,10 +66,44 @@ impl Ledger {
                 let digest: [u8; 32] = Sha256::digest(codec::json(&value)).into();
                 let key =
                     keys::ObservationKey::new(&obs.dataset, obs.observed_at, &digest).encode();
-                (digest, key, keys::dataset(&obs.dataset), value)
+                Pending {
+                    digest,
+                    key,
+                    dataset_key: keys::dataset(&obs.dataset),
+                    value,
+                }
             })
             .collect();
-        let new = (&self.observations, &self.latest, &self.ingest, &self.meta)
+        let digests: Vec<[u8; 32]> = prepared.iter().map(|p| p.digest).collect();
+        // One transaction per chunk at most: sled holds a transaction's
+        // writes in memory, and one OpenLineage event can carry thousands of
+        // datasets. A crash between chunks acknowledges nothing; the retry
+        // finds the appended ones stored and appends the rest.
+        let mut seqs = Vec::with_capacity(prepared.len());
+        while !prepared.is_empty() {
+            let rest = prepared.split_off(prepared.len().min(APPEND_CHUNK));
+            let chunk = std::mem::replace(&mut prepared, rest);
+            seqs.extend(
+                self.appends
+                    .append(chunk, APPEND_CHUNK, |all| self.append_chunk(all))?,
+            );
+        }
+        Ok(digests
+            .into_iter()
+            .zip(seqs)
+            .map(|(digest, seq)| ObservationReceipt {
+                digest,
+                new: seq.is_some(),
+                seq,
+            })
+            .collect())
+    }
+
+    /// One transaction: stores the observations not stored yet (an
+    /// observation twice in `prepared` counts once: the transaction reads its
+    /// own writes) and logs them; their sequence numbers, `None` for repeats.
+    fn append_chunk(&self, prepared: &[Pending]) -> Result<Vec<Option<u64>>, LedgerError> {
+        (&self.observations, &self.latest, &self.ingest, &self.meta)
             .transaction(|(stored, latest, log, meta)| {
                 // Read and written in the transaction: concurrent appends are
                 // serialised by sled, so a later commit never gets an earlier
@@ -90,19 +119,19 @@ impl Ledger {
                     None => 1,
                 };
                 let mut new = Vec::with_capacity(prepared.len());
-                for (_, key, dataset_key, value) in &prepared {
-                    if stored.get(key)?.is_some() {
+                for p in prepared {
+                    if stored.get(&p.key)?.is_some() {
                         new.push(None);
                         continue;
                     }
-                    log.insert(&keys::IngestKey(next).encode(), value.as_slice())?;
-                    stored.insert(key.as_slice(), value.as_slice())?;
-                    let newer = match latest.get(dataset_key)? {
-                        Some(current) => current.as_ref() < key.as_slice(),
+                    log.insert(&keys::IngestKey(next).encode(), p.value.as_slice())?;
+                    stored.insert(p.key.as_slice(), p.value.as_slice())?;
+                    let newer = match latest.get(&p.dataset_key)? {
+                        Some(current) => current.as_ref() < p.key.as_slice(),
                         None => true,
                     };
                     if newer {
-                        latest.insert(dataset_key.as_slice(), key.as_slice())?;
+                        latest.insert(p.dataset_key.as_slice(), p.key.as_slice())?;
                     }
                     new.push(Some(next));
                     next += 1;
@@ -113,16 +142,7 @@ impl Ledger {
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => e.into(),
-            })?;
-        Ok(prepared
-            .into_iter()
-            .zip(new)
-            .map(|((digest, ..), seq)| ObservationReceipt {
-                digest,
-                new: seq.is_some(),
-                seq,
             })
-            .collect())
     }
 
     /// The sequence number of the last observation evaluated; 0 when none.

@@ -1,0 +1,139 @@
+//! The floors under `lineage_load`, in its shape (20,000 events or the second
+//! argument, 32 clients or the third), one dependency at a time:
+//!
+//! - `http`: hyper through axum answering each POST of the same clients
+//!   with an empty 200, reading the body and nothing else;
+//! - `parse`: the same, plus the event read into observations
+//!   (`openlineage::read_events`), dataslo's only work before the ledger;
+//! - `sled`: no HTTP: `clients` threads each appending one event's
+//!   observations to a real ledger and flushing, as the request path does
+//!   (group append, then the shared flush).
+//!
+//! `cargo run --release -p dataslo --example lineage_floor -- http|parse|sled [events] [clients]`
+
+// The load driver's clients and events; its `run` is `lineage_load`'s.
+#[allow(dead_code)]
+#[path = "../../tests/support/load.rs"]
+mod load;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use dataslo::ledger::Ledger;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_default();
+    let mut numbers = args.map(|a| a.parse::<usize>());
+    let events = numbers.next().and_then(Result::ok).unwrap_or(20_000);
+    let clients = numbers.next().and_then(Result::ok).unwrap_or(32);
+    let (acknowledged, mut latencies, elapsed) = match mode.as_str() {
+        "http" => over_http(events, clients, false),
+        "parse" => over_http(events, clients, true),
+        "sled" => sled_only(events, clients),
+        _ => {
+            eprintln!("usage: lineage_floor http|parse|sled [events] [clients]");
+            std::process::exit(2);
+        }
+    };
+    latencies.sort();
+    let q = |q: f64| {
+        let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies.get(i).copied().unwrap_or_default()
+    };
+    println!(
+        "{mode}: {clients} clients · {events} events · acknowledged {acknowledged} · {:.2} s · {:.0} events/s · p50 {:.2?} · p99 {:.2?} · max {:.2?}",
+        elapsed.as_secs_f64(),
+        events as f64 / elapsed.as_secs_f64(),
+        q(0.5),
+        q(0.99),
+        q(1.0)
+    );
+}
+
+/// The load's clients against an axum server that only answers.
+fn over_http(events: usize, clients: usize, parse: bool) -> (usize, Vec<Duration>, Duration) {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            addr_tx.send(listener.local_addr().expect("addr")).ok();
+            let answer = move |body: Bytes| async move {
+                if parse {
+                    let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
+                    let read = dataslo::openlineage::read_events(text, "body")
+                        .map_err(|_| StatusCode::BAD_REQUEST)?;
+                    std::hint::black_box(read);
+                }
+                Ok::<_, StatusCode>(StatusCode::OK)
+            };
+            let app = axum::Router::new().route("/api/v1/lineage", axum::routing::post(answer));
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serve");
+        })
+    });
+    let url = format!("http://{}/api/v1/lineage", addr_rx.recv().expect("address"));
+    let sent = load::send(&url, events, clients);
+    let _ = stop.send(());
+    server.join().expect("server thread");
+    (sent.acknowledged, sent.latencies, sent.elapsed)
+}
+
+/// The request path's ledger work alone: append one event's observations,
+/// then flush, from `clients` threads.
+fn sled_only(events: usize, clients: usize) -> (usize, Vec<Duration>, Duration) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Ledger::open(&dir.path().join("ledger"), "load", 100).expect("ledger");
+    // Read before the clock starts: this floor is the ledger's alone.
+    let read: Vec<Vec<_>> = (0..clients)
+        .map(|c| {
+            (c..events)
+                .step_by(clients)
+                .map(|i| {
+                    dataslo::openlineage::read_events(&load::event(i), "event")
+                        .expect("a valid event")
+                        .observations
+                })
+                .collect()
+        })
+        .collect();
+    let started = Instant::now();
+    let workers: Vec<_> = read
+        .into_iter()
+        .map(|events| {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || {
+                let mut latencies = Vec::new();
+                for observations in events {
+                    let t = Instant::now();
+                    let receipts = ledger.put_observations(&observations).expect("append");
+                    ledger.flush().expect("flush");
+                    latencies.push(t.elapsed());
+                    assert!(receipts.iter().all(|r| r.new), "each event is new");
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(events);
+    for w in workers {
+        latencies.extend(w.join().expect("appender thread"));
+    }
+    let elapsed = started.elapsed();
+    let stored = ledger.observations().count();
+    (stored, latencies, elapsed)
+}

@@ -1,0 +1,191 @@
+//! Group append on a real sled ledger, with real threads. To make callers
+//! meet in one group, a test holds the lead (as a running transaction does)
+//! until they have all queued, then lets them go.
+
+use crate::ledger::{Ledger, LedgerError, ObservationReceipt, digest, keys};
+use crate::model::{Observation, parse_observation};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// A hang, not a slow machine.
+const HANG: Duration = Duration::from_secs(60);
+
+fn obs(table: &str, second: u64) -> Observation {
+    let at = jiff::Timestamp::from_second(1_780_000_000 + second as i64).unwrap();
+    let text = format!(
+        r#"{{"dataset":{{"namespace":"s3://b","name":"{table}"}},"observed_at":"{at}","row_count":{second}}}"#
+    );
+    parse_observation(&text, "t").unwrap()
+}
+
+fn open() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    (dir, ledger)
+}
+
+/// Takes the lead as a running transaction would.
+fn hold(ledger: &Ledger) {
+    ledger.appends.lock().leading = true;
+}
+
+/// Waits until `n` requests are queued, then lets them go.
+fn release_when_queued(ledger: &Ledger, n: usize) {
+    let since = Instant::now();
+    while ledger.appends.lock().waiting.len() < n {
+        assert!(since.elapsed() < HANG, "the callers never queued");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    ledger.appends.lock().leading = false;
+    ledger.appends.finished.notify_all();
+}
+
+/// Each request in a thread of its own, held until all have queued.
+fn in_one_group(
+    ledger: &Ledger,
+    requests: Vec<Vec<Observation>>,
+) -> Vec<Result<Vec<ObservationReceipt>, LedgerError>> {
+    hold(ledger);
+    let n = requests.len();
+    let callers: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || ledger.put_observations(&request))
+        })
+        .collect();
+    release_when_queued(ledger, n);
+    callers.into_iter().map(|c| c.join().unwrap()).collect()
+}
+
+#[test]
+fn concurrent_appenders_each_get_their_own_receipts_with_no_gap_or_repeat() {
+    let (_dir, ledger) = open();
+    let (threads, requests) = (8u64, 40u64);
+    let callers: Vec<_> = (0..threads)
+        .map(|t| {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || {
+                let mut sent = Vec::new();
+                for r in 0..requests {
+                    // 1 to 3 observations a request, of the thread's own table.
+                    let request: Vec<Observation> = (0..1 + r % 3)
+                        .map(|i| obs(&format!("t{t}"), r * 10 + i))
+                        .collect();
+                    let receipts = ledger.put_observations(&request).unwrap();
+                    sent.push((request, receipts));
+                }
+                sent
+            })
+        })
+        .collect();
+    let sent: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+    let logged: std::collections::HashMap<u64, Observation> = ledger
+        .logged_after(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let mut seqs = BTreeSet::new();
+    let mut total = 0;
+    for caller in sent {
+        for (request, receipts) in caller {
+            assert_eq!(receipts.len(), request.len(), "one receipt per observation");
+            let mut previous = 0;
+            for (o, r) in request.iter().zip(&receipts) {
+                assert!(r.new);
+                assert_eq!(r.digest, digest(o), "the caller's own observation");
+                let seq = r.seq.unwrap();
+                assert!(seq > previous, "in the request's order");
+                previous = seq;
+                assert!(seqs.insert(seq), "sequence {seq} given twice");
+                assert_eq!(logged.get(&seq), Some(o), "the log holds it at {seq}");
+                total += 1;
+            }
+        }
+    }
+    assert_eq!(seqs, (1..=total).collect(), "no gap");
+    assert_eq!(ledger.ingest_next().unwrap(), total + 1);
+    assert_eq!(ledger.observations().count() as u64, total);
+}
+
+#[test]
+fn requests_queued_behind_a_running_append_share_one_transaction() {
+    let (_dir, ledger) = open();
+    let requests: Vec<Vec<Observation>> = (0..16)
+        .map(|c| vec![obs("orders", 2 * c), obs("orders", 2 * c + 1)])
+        .collect();
+    let answers = in_one_group(&ledger, requests.clone());
+    assert_eq!(ledger.appends.transactions(), 1);
+    let mut seqs: Vec<u64> = Vec::new();
+    for (request, answer) in requests.iter().zip(answers) {
+        let receipts = answer.unwrap();
+        let digests: Vec<_> = receipts.iter().map(|r| r.digest).collect();
+        assert_eq!(digests, request.iter().map(digest).collect::<Vec<_>>());
+        seqs.extend(receipts.iter().map(|r| r.seq.unwrap()));
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=32).collect::<Vec<u64>>());
+}
+
+#[test]
+fn one_observation_sent_by_two_concurrent_callers_is_stored_once() {
+    let (_dir, ledger) = open();
+    let same = obs("orders", 1);
+    let answers = in_one_group(
+        &ledger,
+        vec![
+            vec![same.clone(), obs("orders", 2)],
+            vec![obs("orders", 3), same.clone()],
+        ],
+    );
+    assert_eq!(ledger.appends.transactions(), 1, "they met in one group");
+    let receipts: Vec<Vec<ObservationReceipt>> = answers.into_iter().map(Result::unwrap).collect();
+    let of_same = [&receipts[0][0], &receipts[1][1]];
+    assert!(of_same.iter().all(|r| r.digest == digest(&same)));
+    assert_eq!(
+        of_same.iter().filter(|r| r.new).count(),
+        1,
+        "one of the two stored it, the other was told it was there: {of_same:?}"
+    );
+    assert!(of_same.iter().all(|r| r.new == r.seq.is_some()));
+    assert_eq!(ledger.observations().count(), 3);
+    let logged = ledger.logged_after(0, 10).unwrap();
+    assert_eq!(logged.len(), 3, "logged once: {logged:?}");
+    assert_eq!(ledger.ingest_next().unwrap(), 4);
+}
+
+#[test]
+fn a_failed_transaction_fails_every_caller_it_covered_and_stores_nothing() {
+    let (_dir, ledger) = open();
+    // The log's next number unreadable: the transaction aborts.
+    ledger.meta.insert(keys::INGEST_NEXT, b"garbage").unwrap();
+    let requests: Vec<Vec<Observation>> = (0..6).map(|c| vec![obs("orders", c)]).collect();
+    let answers = in_one_group(&ledger, requests.clone());
+    assert_eq!(ledger.appends.transactions(), 1);
+    for answer in answers {
+        match answer {
+            Err(LedgerError::Corrupt { tree, key, .. }) => {
+                assert_eq!(tree, "meta");
+                assert_eq!(key, hex::encode(keys::INGEST_NEXT));
+            }
+            other => panic!("every covered caller fails, got {other:?}"),
+        }
+    }
+    assert_eq!(ledger.observations().count(), 0);
+    // Repaired, the retries store them all.
+    ledger.meta.remove(keys::INGEST_NEXT).unwrap();
+    for request in &requests {
+        assert!(ledger.put_observations(request).unwrap()[0].new);
+    }
+    assert_eq!(ledger.observations().count(), 6);
+}
+
+#[test]
+fn a_request_larger_than_a_chunk_goes_in_several_transactions() {
+    let (_dir, ledger) = open();
+    let request: Vec<Observation> = (0..1_200).map(|i| obs("orders", i)).collect();
+    let receipts = ledger.put_observations(&request).unwrap();
+    assert_eq!(ledger.appends.transactions(), 3, "500, 500 and 200");
+    let seqs: Vec<u64> = receipts.iter().map(|r| r.seq.unwrap()).collect();
+    assert_eq!(seqs, (1..=1_200).collect::<Vec<u64>>());
+}
