@@ -57,7 +57,7 @@ pub fn observation(obs: &model::Observation) -> wit::Observation {
         attributes: obs
             .attributes
             .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
+            .map(|(k, v)| (k.clone(), String::from(&**v)))
             .collect(),
         assertions: obs
             .assertions
