@@ -204,8 +204,13 @@ fn volume_floors(c: &mut Criterion) {
     };
     let mut session = runtime.session(&policy, None).expect("session");
 
-    let engine =
-        wasmtime::Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
+    let mut config = EngineOptions::default().wasmtime_config();
+    // `DATASLO_PERFMAP=1`: /tmp/perf-PID.map names the guests' functions
+    // for `perf report` (plain wasmtime's engine only).
+    if std::env::var_os("DATASLO_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    let engine = wasmtime::Engine::new(&config).expect("engine");
     let volume_bytes = dataslo::runtime::builtin_bytes("volume").expect("volume");
     let volume = plain::Plain::new(&engine, volume_bytes);
     let lower_only = plain::Plain::new(&engine, &lower_only_bytes());
