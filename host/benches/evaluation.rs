@@ -27,6 +27,8 @@ use dataslo::runtime::{
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "support/empty.rs"]
+mod empty;
 #[path = "support/guests.rs"]
 mod guests;
 
@@ -109,37 +111,14 @@ fn fresh_instance_evaluation(c: &mut Criterion) {
     group.finish();
 }
 
-/// An empty component in the shape of a guest: one core instance, a memory
-/// as large as a Rust guest's first one (17 pages), one exported function.
-const EMPTY_COMPONENT: &str = r#"(component
-  (core module $m
-    (memory (export "memory") 17)
-    (func (export "run")))
-  (core instance $i (instantiate $m))
-  (func (export "run") (canon lift (core func $i "run"))))"#;
-
 /// wasmtime's floor for one fresh instance, beside dataslo's (see the module doc).
 fn wasmtime_floor(c: &mut Criterion) {
-    use wasmtime::component::{Component, Linker};
-    use wasmtime::{Engine, Store};
-    let engine = Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
-    let bytes = wat::parse_str(EMPTY_COMPONENT).expect("wat");
-    let component = Component::new(&engine, bytes).expect("component");
-    let pre = Linker::<()>::new(&engine)
-        .instantiate_pre(&component)
-        .expect("pre-instantiates");
+    let engine =
+        wasmtime::Engine::new(&EngineOptions::default().wasmtime_config()).expect("engine");
+    let pre = empty::pre(&engine);
     let mut group = c.benchmark_group("wasmtime_floor");
     group.bench_function("empty_component", |b| {
-        b.iter(|| {
-            let mut store = Store::new(&engine, ());
-            store.set_epoch_deadline(1 << 40);
-            let instance = pre.instantiate(&mut store).expect("instantiates");
-            let run = instance
-                .get_typed_func::<(), ()>(&mut store, "run")
-                .expect("run");
-            run.call(&mut store, ()).expect("runs");
-            black_box(store)
-        })
+        b.iter(|| empty::run_once(&engine, &pre))
     });
     group.finish();
 }

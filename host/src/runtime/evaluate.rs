@@ -109,7 +109,12 @@ impl Runtime {
         input: EvaluationInput<'_>,
     ) -> Result<Evaluation, EvalError> {
         let limits = input.limits.unwrap_or(&self.limits);
-        let call = Prepared::new(policy.sha256, policy.pre.version(), &input);
+        let call = Prepared::new(
+            policy.sha256,
+            policy.imports_wasi,
+            policy.pre.version(),
+            &input,
+        );
         let started = Instant::now();
         let (answer, logs) = self.call(
             policy,
@@ -228,6 +233,8 @@ pub(super) struct Prepared {
     /// The virtual "now", in nanoseconds.
     pub now: i64,
     /// Seeds the guest's random bytes: the same evaluation replays exactly.
+    /// Only a guest importing WASI can read it; for the others it is the
+    /// policy's hash, unhashed (a sha256 per call saved).
     pub seed: [u8; 32],
     /// The observation as a WIT record of the policy's contract version.
     pub observation: WitObservation,
@@ -236,21 +243,27 @@ pub(super) struct Prepared {
 impl Prepared {
     pub fn new(
         policy_sha256: [u8; 32],
+        imports_wasi: bool,
         version: ContractVersion,
         input: &EvaluationInput<'_>,
     ) -> Self {
         let now = convert::nanos(input.now);
-        let mut seed = Sha256::new();
-        seed.update(policy_sha256);
-        seed.update(now.to_le_bytes());
-        seed.update(input.observation.dataset.namespace.as_bytes());
-        seed.update([0]);
-        seed.update(input.observation.dataset.name.as_bytes());
-        seed.update([0]);
-        seed.update(input.config.as_bytes());
+        let seed = if imports_wasi {
+            let mut seed = Sha256::new();
+            seed.update(policy_sha256);
+            seed.update(now.to_le_bytes());
+            seed.update(input.observation.dataset.namespace.as_bytes());
+            seed.update([0]);
+            seed.update(input.observation.dataset.name.as_bytes());
+            seed.update([0]);
+            seed.update(input.config.as_bytes());
+            seed.finalize().into()
+        } else {
+            policy_sha256
+        };
         Prepared {
             now,
-            seed: seed.finalize().into(),
+            seed,
             observation: WitObservation::new(input.observation, version),
         }
     }
@@ -294,9 +307,12 @@ pub(super) fn take_logs(state: &mut Sandbox) -> Vec<LogLine> {
             message: line.message,
         })
         .collect();
+    let Some((stdout, stderr)) = state.stdio() else {
+        return logs;
+    };
     for (pipe, level, name) in [
-        (&state.stdout, PolicyLevel::Info, "stdout"),
-        (&state.stderr, PolicyLevel::Warn, "stderr"),
+        (stdout, PolicyLevel::Info, "stdout"),
+        (stderr, PolicyLevel::Warn, "stderr"),
     ] {
         let (text, dropped) = pipe.take();
         logs.extend(text.lines().map(|l| LogLine {
@@ -331,7 +347,9 @@ pub(super) fn classify(
     if let Some(unavailable) = error.downcast_ref::<HistoryError>() {
         return EvalErrorKind::Host(unavailable.to_string());
     }
-    let (mut stderr, _) = state.stderr.take();
+    let (mut stderr, _) = state
+        .stdio()
+        .map_or((String::new(), 0), |(_, stderr)| stderr.take());
     // A guest without WASI reports its panic through `log` (the SDK's hook).
     if let Some(line) = state
         .log

@@ -93,13 +93,48 @@ pub enum WitObservation {
     V0_2(bindings::Observation),
 }
 
+/// Records with room for more list entries (columns, schema fields,
+/// attributes and assertions) than this are dropped, not kept for the next call: a thread
+/// keeps at most one, and it should stay small.
+const SPARE_ENTRIES: usize = 256;
+
+thread_local! {
+    /// The last call's 0.2.0 record on this thread, refilled by the next
+    /// (see [`convert::observation_into`]) instead of allocated anew.
+    static SPARE: std::cell::Cell<Option<bindings::Observation>> =
+        const { std::cell::Cell::new(None) };
+}
+
 impl WitObservation {
     pub fn new(obs: &model::Observation, version: ContractVersion) -> Self {
         match version {
             ContractVersion::V0_1 => WitObservation::V0_1(convert::observation_v0_1(obs)),
-            ContractVersion::V0_2 => WitObservation::V0_2(convert::observation(obs)),
+            ContractVersion::V0_2 => {
+                let mut record = SPARE.take().unwrap_or_else(convert::empty_observation);
+                convert::observation_into(obs, &mut record);
+                WitObservation::V0_2(record)
+            }
         }
     }
+}
+
+impl Drop for WitObservation {
+    fn drop(&mut self) {
+        if let WitObservation::V0_2(record) = self
+            && entries(record) <= SPARE_ENTRIES
+        {
+            let record = std::mem::replace(record, convert::empty_observation());
+            // `try_with`: during a thread's exit the slot may be gone already.
+            let _ = SPARE.try_with(|spare| spare.set(Some(record)));
+        }
+    }
+}
+
+fn entries(record: &bindings::Observation) -> usize {
+    record.columns.capacity()
+        + record.schema.as_ref().map_or(0, Vec::capacity)
+        + record.attributes.capacity()
+        + record.assertions.capacity()
 }
 
 type Answer<T> = wasmtime::Result<Result<T, bindings::PolicyError>>;

@@ -20,6 +20,9 @@ pub struct Policy {
     pub(super) info: PolicyInfo,
     pub(super) interface: InterfaceInfo,
     pub(super) manifest: Option<String>,
+    /// Whether it imports any WASI interface: only then can it read the
+    /// per-call random seed (or write stdio), so only then is it derived.
+    pub(super) imports_wasi: bool,
 }
 
 impl Policy {
@@ -259,10 +262,12 @@ impl Runtime {
                 found: format!("{e:#}"),
             })
         })?;
+        let imports_wasi = interface.imports.iter().any(|i| i.starts_with("wasi:"));
         let mut policy = Policy {
             label: label.to_string(),
             sha256,
             pre,
+            imports_wasi,
             info: PolicyInfo {
                 name: String::new(),
                 version: String::new(),

@@ -14,8 +14,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 /// Everything one store owns. Dropped with the store after each call.
 pub struct Sandbox {
     /// Built on the first WASI call: a guest that imports no WASI (the
-    /// built-ins) never pays for it.
-    wasi: Option<WasiCtx>,
+    /// built-ins) never pays for it, nor for its stdout and stderr.
+    wasi: Option<Wasi>,
+    stdio_bytes: usize,
     now_nanos: i64,
     seed: [u8; 32],
     table: ResourceTable,
@@ -24,8 +25,13 @@ pub struct Sandbox {
     history: History,
     history_depth: u32,
     pub log: LogSink,
-    pub stdout: CappedPipe,
-    pub stderr: CappedPipe,
+}
+
+/// The WASI context and the pipes its stdout and stderr write to.
+struct Wasi {
+    ctx: WasiCtx,
+    stdout: CappedPipe,
+    stderr: CappedPipe,
 }
 
 impl Sandbox {
@@ -37,10 +43,9 @@ impl Sandbox {
         seed: [u8; 32],
         history: History,
     ) -> Self {
-        let stdout = CappedPipe::new(limits.stdio_bytes);
-        let stderr = CappedPipe::new(limits.stdio_bytes);
         Sandbox {
             wasi: None,
+            stdio_bytes: limits.stdio_bytes,
             now_nanos,
             seed,
             table: ResourceTable::new(),
@@ -49,16 +54,14 @@ impl Sandbox {
             history,
             history_depth: limits.history_depth,
             log: LogSink::new(limits),
-            stdout,
-            stderr,
         }
     }
 }
 
 impl Sandbox {
     /// Readies a reused store (a [`super::Session`]) for its next call: that
-    /// call's clock, random seed and history; logs and the limiter's memory of
-    /// a refusal cleared.
+    /// call's clock, random seed and history; logs (the previous call's were
+    /// taken), stdio and the limiter's memory of a refusal cleared.
     pub fn reset(&mut self, now_nanos: i64, seed: [u8; 32], history: History) {
         self.wasi = None;
         self.now_nanos = now_nanos;
@@ -67,8 +70,11 @@ impl Sandbox {
         self.clock.reset();
         self.log.lines.clear();
         self.limiter.memory_refused = None;
-        self.stdout.take();
-        self.stderr.take();
+    }
+
+    /// The guest's stdout and stderr, if it used WASI in this call.
+    pub fn stdio(&self) -> Option<(&CappedPipe, &CappedPipe)> {
+        self.wasi.as_ref().map(|w| (&w.stdout, &w.stderr))
     }
 }
 
@@ -84,12 +90,19 @@ impl Sandbox {
 
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let (now, seed) = (self.now_nanos, self.seed);
-        let ctx = self
-            .wasi
-            .get_or_insert_with(|| super::wasi::context(now, seed, &self.stdout, &self.stderr));
+        let (now, seed, bytes) = (self.now_nanos, self.seed, self.stdio_bytes);
+        let wasi = self.wasi.get_or_insert_with(|| {
+            let stdout = CappedPipe::new(bytes);
+            let stderr = CappedPipe::new(bytes);
+            let ctx = super::wasi::context(now, seed, &stdout, &stderr);
+            Wasi {
+                ctx,
+                stdout,
+                stderr,
+            }
+        });
         WasiCtxView {
-            ctx,
+            ctx: &mut wasi.ctx,
             table: &mut self.table,
         }
     }

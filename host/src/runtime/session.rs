@@ -33,6 +33,7 @@ use wasmtime::Store;
 pub struct Session {
     label: String,
     sha256: [u8; 32],
+    imports_wasi: bool,
     /// The SLIs `describe` listed, which answers must stay within.
     slis: Vec<String>,
     limits: Limits,
@@ -61,6 +62,7 @@ impl Runtime {
         Ok(Session {
             label: policy.label.clone(),
             sha256: policy.sha256,
+            imports_wasi: policy.imports_wasi,
             slis: policy.info.slis.clone(),
             limits,
             store,
@@ -88,7 +90,7 @@ impl Session {
                     .into(),
             )));
         }
-        let call = Prepared::new(self.sha256, self.version, &input);
+        let call = Prepared::new(self.sha256, self.imports_wasi, self.version, &input);
         self.store
             .data_mut()
             .reset(call.now, call.seed, input.history);
