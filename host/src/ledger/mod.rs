@@ -44,6 +44,7 @@ mod export;
 mod feed;
 mod group_commit;
 mod health;
+mod ingest_log;
 pub mod keys;
 mod late;
 pub mod layout;
