@@ -210,18 +210,22 @@ struct Layout {
     /// One transaction trims a step's history (else one removal per key,
     /// every [`TRIM_EVERY`] observations).
     trim_once: bool,
+    /// Flushed after each transaction, as E4 (else never: sled's CPU alone).
+    flushed: bool,
 }
 
 /// Since issue 15's second round.
 const LAYOUT_NOW: Layout = Layout {
     log_per_append: true,
     trim_once: true,
+    flushed: true,
 };
 
 /// Before it.
 const LAYOUT_BEFORE: Layout = Layout {
     log_per_append: false,
     trim_once: false,
+    flushed: true,
 };
 
 /// Stored sizes, measured on E4's ledger (orders.json, the three checks):
@@ -323,7 +327,9 @@ impl FloorTenant {
             })
             .expect("append");
         self.next_seq += times.len() as u64;
-        db.flush().expect("flush");
+        if layout.flushed {
+            db.flush().expect("flush");
+        }
         // The records: one transaction (three per observation, a chain
         // index entry each, the buckets once, the cursor and the heads),
         // then a flush.
@@ -392,7 +398,9 @@ impl FloorTenant {
             )
             .expect("records");
         self.chain_seq += times.len() as u64;
-        db.flush().expect("flush");
+        if layout.flushed {
+            db.flush().expect("flush");
+        }
         if !layout.log_per_append {
             for seq in first..=last {
                 self.ingest.remove(seq.to_be_bytes()).expect("forget");
@@ -431,7 +439,15 @@ fn sled_floor(c: &mut Criterion) {
     group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
     group.sample_size(10);
     let clock = Arc::new(AtomicI64::new(1_780_000_000));
-    for (name, layout) in [("now", LAYOUT_NOW), ("before", LAYOUT_BEFORE)] {
+    let unflushed = Layout {
+        flushed: false,
+        ..LAYOUT_NOW
+    };
+    for (name, layout) in [
+        ("now", LAYOUT_NOW),
+        ("before", LAYOUT_BEFORE),
+        ("now_unflushed", unflushed),
+    ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = sled::Config::new().path(dir.path()).open().expect("sled");
         let tenants: Vec<_> = TENANTS
