@@ -1,7 +1,8 @@
 //! E4: evaluations per second on 1 and 2 worker threads, over three built-in
 //! policies and four tenants sharing one executor; first the evaluations
 //! alone, then through each tenant's scheduler with durable ledger writes
-//! (records, buckets, a flush per ingest before it is acknowledged).
+//! (records, buckets, a flush per ingest before it is acknowledged); then
+//! sled's floor under it: the same writes with sled alone.
 //!
 //! `cargo bench -p dataslo --bench throughput`
 
@@ -12,6 +13,7 @@ use dataslo::model::{Observation, parse_observation};
 use dataslo::runtime::{EvaluationInput, Known, Limits, Policy, Runtime, no_history};
 use dataslo::scheduler::Scheduler;
 use dataslo::service::{SchedulerSettings, assemble};
+use sled::Transactional;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -195,5 +197,285 @@ fn with_durable_ledger(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluations_alone, with_durable_ledger);
+/// How E4's ledger lays out the ingest log and trims history, for the
+/// floor below: it writes what `Scheduler::ingest` writes per tenant and
+/// call (the same trees, key shapes, value sizes, transactions and
+/// flushes), with sled alone.
+#[derive(Clone, Copy)]
+struct Layout {
+    /// One log entry per append naming its observations, dropped in the
+    /// records' transaction (else one entry per observation holding a copy
+    /// of it, each removed after that transaction).
+    log_per_append: bool,
+    /// One transaction trims a step's history (else one removal per key,
+    /// every [`TRIM_EVERY`] observations).
+    trim_once: bool,
+    /// Flushed after each transaction, as E4 (else never: sled's CPU alone).
+    flushed: bool,
+}
+
+/// Since issue 15's second round.
+const LAYOUT_NOW: Layout = Layout {
+    log_per_append: true,
+    trim_once: true,
+    flushed: true,
+};
+
+/// Before it.
+const LAYOUT_BEFORE: Layout = Layout {
+    log_per_append: false,
+    trim_once: false,
+    flushed: true,
+};
+
+/// Stored sizes, measured on E4's ledger (orders.json, the three checks):
+/// an observation, a record, a bucket; a log entry naming `n` observations
+/// is `LOG_ENTRY_BASE + n * LOG_ENTRY_PER_OBSERVATION` bytes.
+const OBSERVATION_VALUE: usize = 755;
+const RECORD_VALUE: usize = 607;
+const BUCKET_VALUE: usize = 38;
+const LOG_ENTRY_BASE: usize = 16;
+const LOG_ENTRY_PER_OBSERVATION: usize = 123;
+const TRIM_EVERY: usize = 16;
+const HISTORY_DEPTH: usize = 100;
+
+fn length_prefixed(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn sortable(t: i64) -> [u8; 8] {
+    ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// One tenant's trees and counters.
+struct FloorTenant {
+    slos: Vec<String>,
+    observations: sled::Tree,
+    latest: sled::Tree,
+    ingest: sled::Tree,
+    meta: sled::Tree,
+    evaluations: sled::Tree,
+    buckets: sled::Tree,
+    feed: sled::Tree,
+    chains: sled::Tree,
+    next_seq: u64,
+    chain_seq: u64,
+    trimmed: std::collections::VecDeque<Vec<u8>>,
+}
+
+type FloorTx = Result<(), sled::transaction::ConflictableTransactionError<()>>;
+
+impl FloorTenant {
+    fn open(db: &sled::Db, tenant: &str) -> Self {
+        let tree = |name: &str| db.open_tree(format!("t/{tenant}/{name}")).expect("tree");
+        FloorTenant {
+            slos: CHECKS
+                .iter()
+                .map(|(c, _)| format!("{tenant}-{c}"))
+                .collect(),
+            observations: tree("observations"),
+            latest: tree("latest"),
+            ingest: tree("ingest"),
+            meta: tree("meta"),
+            evaluations: tree("evaluations"),
+            buckets: tree("buckets"),
+            feed: tree("feed"),
+            chains: tree("chains"),
+            next_seq: 1,
+            chain_seq: 0,
+            trimmed: Default::default(),
+        }
+    }
+
+    /// `times.len()` observations appended and evaluated, as one
+    /// `Scheduler::ingest` writes them.
+    fn step(&mut self, db: &sled::Db, layout: Layout, times: &[i64]) {
+        let mut dataset = Vec::new();
+        length_prefixed(&mut dataset, "postgres://prod:5432");
+        length_prefixed(&mut dataset, "analytics.orders");
+        let observation_keys: Vec<Vec<u8>> = times
+            .iter()
+            .map(|t| [&dataset[..], &sortable(t * 1_000_000_000), &t.to_le_bytes()].concat())
+            .collect();
+        let observation = vec![b'o'; OBSERVATION_VALUE];
+        let entry = match layout.log_per_append {
+            true => vec![b'l'; LOG_ENTRY_BASE + times.len() * LOG_ENTRY_PER_OBSERVATION],
+            false => observation.clone(),
+        };
+        let first = self.next_seq;
+        // The append: one transaction, then a flush.
+        (&self.observations, &self.latest, &self.ingest, &self.meta)
+            .transaction(|(stored, latest, log, meta)| -> FloorTx {
+                meta.get(b"ingest_next")?;
+                let mut seq = first;
+                if layout.log_per_append {
+                    log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                }
+                for key in &observation_keys {
+                    stored.get(key)?;
+                    if !layout.log_per_append {
+                        log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                    }
+                    stored.insert(key.as_slice(), observation.as_slice())?;
+                    latest.get(&dataset)?;
+                    latest.insert(dataset.as_slice(), key.as_slice())?;
+                    seq += 1;
+                }
+                meta.insert(b"ingest_next", &seq.to_be_bytes())?;
+                Ok(())
+            })
+            .expect("append");
+        self.next_seq += times.len() as u64;
+        if layout.flushed {
+            db.flush().expect("flush");
+        }
+        // The records: one transaction (three per observation, a chain
+        // index entry each, the buckets once, the cursor and the heads),
+        // then a flush.
+        let last = self.next_seq - 1;
+        let mut records = Vec::new();
+        let mut buckets = std::collections::BTreeSet::new();
+        for (i, slo) in self.slos.iter().enumerate() {
+            for t in times {
+                let mut key = Vec::new();
+                length_prefixed(&mut key, slo);
+                key.extend_from_slice(&sortable(t * 1_000_000_000));
+                key.extend_from_slice(format!("{:032x}", (*t as u128) << 8 | i as u128).as_bytes());
+                records.push((i, key));
+                for (level, minutes) in [(0u8, 1), (1, 60), (2, 1440)] {
+                    let mut bucket = Vec::new();
+                    length_prefixed(&mut bucket, slo);
+                    bucket.push(level);
+                    bucket.extend_from_slice(&sortable(t.div_euclid(60 * minutes)));
+                    buckets.insert(bucket);
+                }
+            }
+        }
+        let value = vec![b'r'; RECORD_VALUE];
+        let bucket_value = vec![b'b'; BUCKET_VALUE];
+        let chain_seq = self.chain_seq;
+        let slos = &self.slos;
+        let log_first = first;
+        (
+            &self.evaluations,
+            &self.buckets,
+            &self.meta,
+            &self.feed,
+            &self.chains,
+            &self.ingest,
+        )
+            .transaction(
+                |(evaluations, bucket_tree, meta, _feed, chains, log)| -> FloorTx {
+                    if layout.log_per_append {
+                        log.remove(&log_first.to_be_bytes())?;
+                    }
+                    meta.insert(b"ingest_cursor", &last.to_be_bytes())?;
+                    let mut seq = chain_seq;
+                    for (slo, key) in &records {
+                        evaluations.get(key)?;
+                        evaluations.insert(key.as_slice(), value.as_slice())?;
+                        seq += 1;
+                        let mut index = Vec::new();
+                        length_prefixed(&mut index, &slos[*slo]);
+                        length_prefixed(&mut index, "");
+                        index.extend_from_slice(&seq.to_be_bytes());
+                        chains.insert(index, [&[0][..], key].concat())?;
+                    }
+                    for bucket in &buckets {
+                        bucket_tree.get(bucket)?;
+                        bucket_tree.insert(bucket.as_slice(), bucket_value.as_slice())?;
+                    }
+                    for slo in slos {
+                        let mut head = b"chain_head/".to_vec();
+                        length_prefixed(&mut head, slo);
+                        length_prefixed(&mut head, "");
+                        meta.get(&head)?;
+                        meta.insert(head, &[0u8; 40][..])?;
+                    }
+                    Ok(())
+                },
+            )
+            .expect("records");
+        self.chain_seq += times.len() as u64;
+        if layout.flushed {
+            db.flush().expect("flush");
+        }
+        if !layout.log_per_append {
+            for seq in first..=last {
+                self.ingest.remove(seq.to_be_bytes()).expect("forget");
+            }
+        }
+        // The history trimmed back to its depth, oldest first.
+        self.trimmed.extend(observation_keys);
+        let excess = self.trimmed.len().saturating_sub(HISTORY_DEPTH);
+        let doomed: Vec<Vec<u8>> = self.trimmed.drain(..excess).collect();
+        if layout.trim_once {
+            (&self.observations, &self.meta)
+                .transaction(|(stored, meta)| -> FloorTx {
+                    meta.get(b"ingest_next")?;
+                    meta.get(b"ingest_cursor")?;
+                    for key in &doomed {
+                        stored.remove(key.as_slice())?;
+                    }
+                    Ok(())
+                })
+                .expect("trim");
+        } else {
+            for chunk in doomed.chunks(TRIM_EVERY) {
+                for key in chunk {
+                    self.observations.remove(key).expect("trim");
+                }
+            }
+        }
+    }
+}
+
+/// The floor of E4 durable: what its evaluations write, written with sled
+/// alone by four threads (one per tenant) into one database, as E4's
+/// callers do. E4 / this is the share of sled's own cost.
+fn sled_floor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("throughput/sled_floor");
+    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
+    group.sample_size(10);
+    let clock = Arc::new(AtomicI64::new(1_780_000_000));
+    let unflushed = Layout {
+        flushed: false,
+        ..LAYOUT_NOW
+    };
+    for (name, layout) in [
+        ("now", LAYOUT_NOW),
+        ("before", LAYOUT_BEFORE),
+        ("now_unflushed", unflushed),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new().path(dir.path()).open().expect("sled");
+        let tenants: Vec<_> = TENANTS
+            .iter()
+            .map(|t| Arc::new(std::sync::Mutex::new(FloorTenant::open(&db, t))))
+            .collect();
+        let batch = PER_TENANT / CHECKS.len();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let callers: Vec<_> = tenants
+                    .iter()
+                    .map(|tenant| {
+                        let (tenant, db) = (tenant.clone(), db.clone());
+                        let from = clock.fetch_add(batch as i64, Ordering::Relaxed);
+                        std::thread::spawn(move || {
+                            let times: Vec<i64> = (from..from + batch as i64).collect();
+                            tenant.lock().expect("tenant").step(&db, layout, &times);
+                        })
+                    })
+                    .collect();
+                for caller in callers {
+                    caller.join().expect("caller");
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, evaluations_alone, with_durable_ledger, sled_floor);
 criterion_main!(benches);

@@ -18,19 +18,29 @@ pub fn json(encoded: &[u8]) -> &[u8] {
 }
 
 pub fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], bytes: &[u8]) -> Result<T, LedgerError> {
-    let corrupt = |reason: String| LedgerError::Corrupt {
+    let json = checked(tree, key, bytes)?;
+    serde_json::from_slice(json).map_err(|e| corrupt(tree, key, format!("does not decode: {e}")))
+}
+
+/// The JSON inside `bytes` once its checksum matches: for a value of more
+/// than one form, tried one after the other.
+pub fn checked<'a>(tree: &str, key: &[u8], bytes: &'a [u8]) -> Result<&'a [u8], LedgerError> {
+    let (sum, json) = bytes
+        .split_at_checked(4)
+        .ok_or_else(|| corrupt(tree, key, "shorter than its checksum".into()))?;
+    let expected = u32::from_be_bytes(sum.try_into().unwrap_or([0; 4]));
+    if crc32fast::hash(json) != expected {
+        return Err(corrupt(tree, key, "checksum mismatch".into()));
+    }
+    Ok(json)
+}
+
+fn corrupt(tree: &str, key: &[u8], reason: String) -> LedgerError {
+    LedgerError::Corrupt {
         tree: tree.into(),
         key: hex::encode(key),
         reason,
-    };
-    let (sum, json) = bytes
-        .split_at_checked(4)
-        .ok_or_else(|| corrupt("shorter than its checksum".into()))?;
-    let expected = u32::from_be_bytes(sum.try_into().unwrap_or([0; 4]));
-    if crc32fast::hash(json) != expected {
-        return Err(corrupt("checksum mismatch".into()));
     }
-    serde_json::from_slice(json).map_err(|e| corrupt(format!("does not decode: {e}")))
 }
 
 #[cfg(test)]

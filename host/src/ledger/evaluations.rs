@@ -103,7 +103,8 @@ impl Ledger {
 
     /// As [`Ledger::record_batch`], moving the ingest cursor to `cursor` in
     /// the same transaction: the records of the observations up to it and
-    /// the cursor land together, or neither.
+    /// the cursor land together, or neither. The log's entries it passes
+    /// are dropped with them (see `ingest_log`).
     pub fn record_batch_at(
         &self,
         records: &[EvalRecord],
@@ -157,17 +158,26 @@ impl Ledger {
                 (key, bucket_keys, counted)
             })
             .collect();
+        // The log's entries the cursor passes go with it.
+        let passed = match cursor {
+            Some(cursor) => self.logged_through(cursor)?,
+            None => Vec::new(),
+        };
         let (stored, breaks) = (
             &self.evaluations,
             &self.buckets,
             &self.meta,
             &self.feed,
             &self.chains,
+            &self.ingest,
         )
-            .transaction(|(evaluations, buckets, meta, feed, chains)| {
+            .transaction(|(evaluations, buckets, meta, feed, chains, log)| {
                 let mut breaks = Vec::new();
                 if let Some(cursor) = cursor {
                     meta.insert(keys::INGEST_CURSOR, &keys::sequence(cursor))?;
+                }
+                for entry in &passed {
+                    log.remove(entry)?;
                 }
                 // The feed's next number is read and moved in this
                 // transaction, so feed order is commit order.

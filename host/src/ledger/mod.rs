@@ -45,6 +45,7 @@ mod feed;
 mod group_append;
 mod group_commit;
 mod health;
+mod ingest_log;
 pub mod keys;
 mod late;
 pub mod layout;

@@ -1,11 +1,12 @@
 //! Observations: the ingest log (every new one, in arrival order, with the
-//! cursor of the last one evaluated), the history per dataset that policies
-//! read, and a pointer to each dataset's newest. Re-delivering an observation
-//! changes nothing. History is trimmed only by the consumer of the log, and
-//! only when nothing is waiting in it: an observation not yet evaluated keeps
-//! the history it had when it arrived.
+//! cursor of the last one evaluated; its entries in `ingest_log`), the
+//! history per dataset that policies read, and a pointer to each dataset's
+//! newest. Re-delivering an observation changes nothing. History is trimmed
+//! only by the consumer of the log, and only when nothing is waiting in it
+//! (checked in the trim's transaction): an observation not yet evaluated
+//! keeps the history it had when it arrived, and itself.
 
-use super::{Ledger, LedgerError, codec, keys};
+use super::{Ledger, LedgerError, codec, ingest_log, keys};
 use crate::model::{DatasetRef, Observation};
 use sha2::{Digest, Sha256};
 use sled::Transactional;
@@ -118,13 +119,15 @@ impl Ledger {
                     })?,
                     None => 1,
                 };
+                let first = next;
                 let mut new = Vec::with_capacity(prepared.len());
+                let mut logged = Vec::with_capacity(prepared.len());
                 for p in prepared {
                     if stored.get(&p.key)?.is_some() {
                         new.push(None);
                         continue;
                     }
-                    log.insert(&keys::IngestKey(next).encode(), p.value.as_slice())?;
+                    logged.push(p.key.as_slice());
                     stored.insert(p.key.as_slice(), p.value.as_slice())?;
                     let newer = match latest.get(&p.dataset_key)? {
                         Some(current) => current.as_ref() < p.key.as_slice(),
@@ -135,6 +138,11 @@ impl Ledger {
                     }
                     new.push(Some(next));
                     next += 1;
+                }
+                if !logged.is_empty() {
+                    // One entry names the chunk's new observations, stored
+                    // once (see `ingest_log`).
+                    log.insert(&keys::IngestKey(first).encode(), ingest_log::entry(&logged))?;
                 }
                 meta.insert(keys::INGEST_NEXT, &keys::sequence(next))?;
                 Ok::<_, ConflictableTransactionError<LedgerError>>(new)
@@ -163,71 +171,52 @@ impl Ledger {
         }
     }
 
-    /// Up to `limit` logged observations after `cursor`, oldest first, with
-    /// their sequence numbers.
-    pub fn logged_after(
-        &self,
-        cursor: u64,
-        limit: usize,
-    ) -> Result<Vec<(u64, Observation)>, LedgerError> {
-        let from = keys::IngestKey(cursor.saturating_add(1)).encode();
-        let mut out = Vec::new();
-        for item in self.ingest.range(from..).take(limit) {
-            let (key, bytes) = item?;
-            let seq =
-                keys::IngestKey::parse(&key).ok_or_else(|| LedgerError::bad_key("ingest", &key))?;
-            out.push((seq.0, codec::decode("ingest", &key, &bytes)?));
-        }
-        Ok(out)
-    }
-
-    /// Drops the log's entries up to `through`, all evaluated (the history
-    /// keeps what policies read). A crash before this leaves them behind the
-    /// cursor, where they are skipped and dropped the next time.
-    pub fn forget_logged(&self, through: u64) -> Result<(), LedgerError> {
-        let end = keys::IngestKey(through.saturating_add(1)).encode();
-        for key in self.ingest.range(..end).keys() {
-            self.ingest.remove(key?)?;
-        }
-        Ok(())
-    }
-
-    /// Counts newly evaluated observations of these datasets and trims the
-    /// history of those due. Call it only when the log has nothing waiting.
+    /// Counts newly evaluated observations of these datasets (one per
+    /// item) and trims the history of those due, once each. Call it when the
+    /// log has nothing waiting; a trim finding something waiting is put off.
     pub fn trim_evaluated<'a>(
         &self,
         datasets: impl IntoIterator<Item = &'a DatasetRef>,
     ) -> Result<(), LedgerError> {
+        let mut counted: Vec<(Vec<u8>, usize)> = Vec::new();
         for dataset in datasets {
             let dataset_key = keys::dataset(dataset);
-            if self.trim_due(&dataset_key) {
-                self.trim_history(&dataset_key)?;
+            match counted.iter_mut().find(|(k, _)| *k == dataset_key) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((dataset_key, 1)),
+            }
+        }
+        for (dataset_key, n) in counted {
+            if self.trim_due(&dataset_key, n) && self.trim_history(&dataset_key)? {
+                self.untrimmed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(dataset_key, 0);
             }
         }
         Ok(())
     }
 
-    /// Counts a new observation of the dataset; true every [`TRIM_EVERY`]th.
-    /// Trimming walks the whole history: doing it on every insert was most of
-    /// the cost of ingesting.
-    fn trim_due(&self, dataset_key: &[u8]) -> bool {
+    /// Counts `n` new observations of the dataset; true once
+    /// [`TRIM_EVERY`] are counted since its last trim. Trimming walks the
+    /// whole history: doing it on every insert was most of the cost of
+    /// ingesting.
+    fn trim_due(&self, dataset_key: &[u8], n: usize) -> bool {
         let mut untrimmed = self
             .untrimmed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = untrimmed.entry(dataset_key.to_vec()).or_insert(0);
-        *count += 1;
-        if *count >= TRIM_EVERY.min(self.history_depth) {
-            *count = 0;
-            return true;
-        }
-        false
+        *count += n;
+        *count >= TRIM_EVERY.min(self.history_depth)
     }
 
     /// Drops the oldest observations of a dataset beyond the history depth
     /// and older than the observation retention (counted back from its
-    /// newest). Reads only the kept depth and what it drops.
-    fn trim_history(&self, dataset_key: &[u8]) -> Result<(), LedgerError> {
+    /// newest). Reads only the kept depth and what it drops. False when it
+    /// found the log waiting: an observation appended since the consumer
+    /// found it empty may be older than those kept, and its entry names it.
+    fn trim_history(&self, dataset_key: &[u8]) -> Result<bool, LedgerError> {
         let kept = self
             .observations
             .scan_prefix(dataset_key)
@@ -237,10 +226,10 @@ impl Ledger {
             .collect::<Result<Vec<_>, _>>()?;
         // Every key older than the oldest of the newest `history_depth` may go.
         let (Some(newest), Some(oldest_kept)) = (kept.first(), kept.last()) else {
-            return Ok(());
+            return Ok(true);
         };
         if kept.len() < self.history_depth {
-            return Ok(());
+            return Ok(true);
         }
         let mut end = oldest_kept.to_vec();
         if self.observation_retention > 0 {
@@ -254,10 +243,31 @@ impl Ledger {
             .encode();
             end = end.min(cutoff);
         }
-        for key in self.observations.range(dataset_key.to_vec()..end).keys() {
-            self.observations.remove(key?)?;
+        let doomed = self
+            .observations
+            .range(dataset_key.to_vec()..end)
+            .keys()
+            .collect::<Result<Vec<_>, _>>()?;
+        for chunk in doomed.chunks(APPEND_CHUNK) {
+            let trimmed = (&self.observations, &self.meta)
+                .transaction(|(stored, meta)| {
+                    if ingest_log::waiting(meta)? {
+                        return Ok(false);
+                    }
+                    for key in chunk {
+                        stored.remove(key)?;
+                    }
+                    Ok(true)
+                })
+                .map_err(|e| match e {
+                    TransactionError::Abort(e) => e,
+                    TransactionError::Storage(e) => e.into(),
+                })?;
+            if !trimmed {
+                return Ok(false);
+            }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Every stored observation of `dataset`, oldest first: what `replay`
@@ -345,6 +355,14 @@ mod tests {
             r#"{{"dataset":{{"namespace":"s3://b","name":"t"}},"observed_at":"{at}","row_count":{rows}}}"#
         );
         parse_observation(&text, "t").unwrap()
+    }
+
+    /// As the log's consumer does: the cursor moved past every logged
+    /// observation, then the history trimmed.
+    fn evaluate_and_trim(ledger: &Ledger, o: &Observation) {
+        let last = ledger.ingest_next().unwrap() - 1;
+        ledger.record_batch_at(&[], Some(last)).unwrap();
+        ledger.trim_evaluated([&o.dataset]).unwrap();
     }
 
     #[test]
@@ -446,8 +464,7 @@ mod tests {
         for i in 0..total {
             let o = obs(&at(i), i as u64);
             ledger.put_observation(&o).unwrap();
-            // The log's consumer trims, once it has evaluated.
-            ledger.trim_evaluated([&o.dataset]).unwrap();
+            evaluate_and_trim(&ledger, &o);
             let stored = ledger.observations().count();
             assert!(stored < depth + TRIM_EVERY, "{stored} kept after {i}");
         }
@@ -472,7 +489,7 @@ mod tests {
         for i in 0..48 {
             let o = obs(&at(i), i as u64);
             ledger.put_observation(&o).unwrap();
-            ledger.trim_evaluated([&o.dataset]).unwrap();
+            evaluate_and_trim(&ledger, &o);
         }
         let rows: Vec<u64> = ledger
             .observations()
@@ -522,15 +539,13 @@ mod tests {
         assert_eq!(ledger.ingest_cursor().unwrap(), 0);
         ledger.record_batch_at(&[], Some(2)).unwrap();
         assert_eq!(ledger.ingest_cursor().unwrap(), 2);
-        let after: Vec<u64> = ledger
-            .logged_after(2, 10)
+        let logged: Vec<u64> = ledger
+            .logged_after(0, 10)
             .unwrap()
             .iter()
             .map(|(s, _)| *s)
             .collect();
-        assert_eq!(after, [3]);
-        ledger.forget_logged(2).unwrap();
-        assert_eq!(ledger.logged_after(0, 10).unwrap().len(), 1);
+        assert_eq!(logged, [3], "dropped in the cursor's transaction");
         assert_eq!(ledger.observations().count(), 3, "history keeps them");
     }
 
