@@ -189,6 +189,39 @@ fn a_trap_poisons_the_session_and_later_calls_refuse_clearly() {
 }
 
 #[test]
+fn every_call_of_a_session_reports_its_own_stdout_and_a_later_panic_with_its_message() {
+    // A std guest fetches its stdout and stderr streams once and keeps them:
+    // a later call must still write where the host reads.
+    let mut s = session(adversary());
+    let obs = observation("");
+    for call in 0..2 {
+        let eval = s
+            .evaluate(input(&attack("stdout-flood"), &obs, &[]))
+            .expect("the flood is capped, not fatal");
+        assert!(
+            eval.logs
+                .iter()
+                .any(|l| l.message == "stdout: line 0 of a flood on stdout"),
+            "call {call}: {:?}",
+            eval.logs.first()
+        );
+    }
+    let trap = s
+        .evaluate(input(&attack("panic"), &obs, &[]))
+        .expect_err("the panic traps");
+    assert!(
+        matches!(
+            &trap.kind,
+            EvalErrorKind::Trap {
+                kind: TrapKind::Panic,
+                ..
+            }
+        ) && trap.to_string().contains("adversary panicked on purpose"),
+        "{trap}"
+    );
+}
+
+#[test]
 fn limits_other_than_the_sessions_are_refused_per_call() {
     let mut s = session(adversary());
     let obs = observation("");

@@ -2,9 +2,9 @@
 //! number; an entry, keyed by the first of its numbers, names the new
 //! observations of one append (their keys in `observations`, where each is
 //! stored once) and covers the numbers up to the next entry's key (the last
-//! one: up to `INGEST_NEXT`). Entries written before (and by the layout 2
-//! migration) hold a copy of one observation; both forms are read, so no
-//! migration is needed. History is trimmed only when nothing waits in the
+//! one: up to `INGEST_NEXT`). Entries of layouts 2 and 3 hold a copy of one
+//! observation; both forms are read, so the layout 4 migration rewrites
+//! nothing. History is trimmed only when nothing waits in the
 //! log (see `observations`), so the observations an entry names are there
 //! when it is consumed. An entry goes in the transaction that moves the
 //! cursor past its last number.

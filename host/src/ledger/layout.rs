@@ -8,7 +8,7 @@ use super::{LedgerError, keys};
 use std::path::{Path, PathBuf};
 
 /// The layout this dataslo reads and writes.
-pub const CURRENT_LAYOUT: u32 = 3;
+pub const CURRENT_LAYOUT: u32 = 4;
 
 /// The layout of a ledger that stores no version: written before there was one.
 pub const UNVERSIONED_LAYOUT: u32 = 1;
@@ -33,6 +33,11 @@ const STEPS: &[Step] = &[
         from: 2,
         what: "a hash chain per SLO and site, linking the records stored",
         run: super::migrations::chains,
+    },
+    Step {
+        from: 3,
+        what: "ingest log entries that name their observations instead of copying them",
+        run: super::migrations::named_log,
     },
 ];
 

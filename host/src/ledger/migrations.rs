@@ -34,6 +34,14 @@ pub(super) fn ingest_log(db: &sled::Db) -> Result<(), LedgerError> {
     Ok(())
 }
 
+/// Layout 3 → 4: appends now write one log entry naming the observations
+/// they stored, where a build before wrote a copy of each. This dataslo reads
+/// both forms, so nothing is rewritten; the step exists for the version: a
+/// build of layout 3 reads copies only and would stall on a named entry.
+pub(super) fn named_log(_db: &sled::Db) -> Result<(), LedgerError> {
+    Ok(())
+}
+
 /// Records linked per transaction by [`chains`].
 const CHAIN_BATCH: usize = 1_000;
 

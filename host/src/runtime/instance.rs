@@ -93,10 +93,10 @@ pub enum WitObservation {
     V0_2(bindings::Observation),
 }
 
-/// Records with room for more list entries (columns, schema fields,
-/// attributes and assertions) than this are dropped, not kept for the next call: a thread
-/// keeps at most one, and it should stay small.
-const SPARE_ENTRIES: usize = 256;
+/// Records holding more than this (list entries and string bytes, by
+/// capacity) are dropped, not kept for the next call: a thread keeps at most
+/// one, and one huge observation must not stay resident on every worker.
+const SPARE_BYTES: usize = 64 << 10;
 
 thread_local! {
     /// The last call's 0.2.0 record on this thread, refilled by the next
@@ -121,7 +121,7 @@ impl WitObservation {
 impl Drop for WitObservation {
     fn drop(&mut self) {
         if let WitObservation::V0_2(record) = self
-            && entries(record) <= SPARE_ENTRIES
+            && retained_bytes(record) <= SPARE_BYTES
         {
             let record = std::mem::replace(record, convert::empty_observation());
             // `try_with`: during a thread's exit the slot may be gone already.
@@ -130,11 +130,43 @@ impl Drop for WitObservation {
     }
 }
 
-fn entries(record: &bindings::Observation) -> usize {
-    record.columns.capacity()
-        + record.schema.as_ref().map_or(0, Vec::capacity)
-        + record.attributes.capacity()
-        + record.assertions.capacity()
+/// The heap a kept record holds: its lists' and strings' capacities.
+fn retained_bytes(record: &bindings::Observation) -> usize {
+    let list = |capacity: usize, item: usize| capacity * item;
+    let mut bytes = record.dataset.namespace.capacity()
+        + record.dataset.name.capacity()
+        + record.partition.as_ref().map_or(0, String::capacity);
+    if let Some(schema) = &record.schema {
+        bytes += list(schema.capacity(), size_of::<bindings::SchemaField>());
+        bytes += schema
+            .iter()
+            .map(|f| f.name.capacity() + f.data_type.capacity())
+            .sum::<usize>();
+    }
+    bytes += list(
+        record.columns.capacity(),
+        size_of::<bindings::ColumnMetrics>(),
+    );
+    for c in &record.columns {
+        bytes +=
+            c.column.capacity() + list(c.quantiles.capacity(), size_of::<bindings::Quantile>());
+    }
+    bytes += list(record.attributes.capacity(), size_of::<(String, String)>());
+    bytes += record
+        .attributes
+        .iter()
+        .map(|(k, v)| k.capacity() + v.capacity())
+        .sum::<usize>();
+    bytes += list(
+        record.assertions.capacity(),
+        size_of::<bindings::Assertion>(),
+    );
+    bytes += record
+        .assertions
+        .iter()
+        .map(|a| a.name.capacity() + a.column.as_ref().map_or(0, String::capacity))
+        .sum::<usize>();
+    bytes
 }
 
 type Answer<T> = wasmtime::Result<Result<T, bindings::PolicyError>>;
@@ -199,5 +231,25 @@ mod tests {
         let named: Vec<&str> = ContractVersion::ALL.iter().map(|v| v.as_str()).collect();
         assert_eq!(named, super::super::WIT_VERSIONS);
         assert_eq!(named[0], super::super::WIT_VERSION);
+    }
+
+    #[test]
+    fn a_thread_keeps_the_record_of_a_small_observation_and_drops_a_huge_ones() {
+        let obs = |value: &str| {
+            let text = format!(
+                r#"{{"dataset":{{"namespace":"s3://b","name":"t"}},"observed_at":"2026-11-26T08:00:00Z","attributes":{{"k":"{value}"}}}}"#
+            );
+            model::parse_observation(&text, "t.json").expect("parses")
+        };
+        let kept = |o: &model::Observation| {
+            SPARE.take();
+            drop(WitObservation::new(o, ContractVersion::V0_2));
+            SPARE.take().is_some()
+        };
+        assert!(kept(&obs("small")));
+        assert!(
+            !kept(&obs(&"x".repeat(SPARE_BYTES))),
+            "a 64 KiB string stays resident"
+        );
     }
 }

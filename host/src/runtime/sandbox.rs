@@ -13,9 +13,13 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Everything one store owns. Dropped with the store after each call.
 pub struct Sandbox {
-    /// Built on the first WASI call: a guest that imports no WASI (the
+    /// Built on a call's first WASI call: a guest that imports no WASI (the
     /// built-ins) never pays for it, nor for its stdout and stderr.
-    wasi: Option<Wasi>,
+    wasi: Option<WasiCtx>,
+    /// Made with the first context and kept for the store's life: a guest
+    /// keeps the stream handles it fetched, so a reused store's later calls
+    /// write to the same pipes (emptied between calls).
+    pipes: Option<Pipes>,
     stdio_bytes: usize,
     now_nanos: i64,
     seed: [u8; 32],
@@ -27,9 +31,8 @@ pub struct Sandbox {
     pub log: LogSink,
 }
 
-/// The WASI context and the pipes its stdout and stderr write to.
-struct Wasi {
-    ctx: WasiCtx,
+/// The pipes the guest's stdout and stderr write to.
+struct Pipes {
     stdout: CappedPipe,
     stderr: CappedPipe,
 }
@@ -45,6 +48,7 @@ impl Sandbox {
     ) -> Self {
         Sandbox {
             wasi: None,
+            pipes: None,
             stdio_bytes: limits.stdio_bytes,
             now_nanos,
             seed,
@@ -70,11 +74,15 @@ impl Sandbox {
         self.clock.reset();
         self.log.lines.clear();
         self.limiter.memory_refused = None;
+        if let Some(pipes) = &self.pipes {
+            pipes.stdout.take();
+            pipes.stderr.take();
+        }
     }
 
-    /// The guest's stdout and stderr, if it used WASI in this call.
+    /// The guest's stdout and stderr, if it has used WASI in this store.
     pub fn stdio(&self) -> Option<(&CappedPipe, &CappedPipe)> {
-        self.wasi.as_ref().map(|w| (&w.stdout, &w.stderr))
+        self.pipes.as_ref().map(|p| (&p.stdout, &p.stderr))
     }
 }
 
@@ -91,18 +99,15 @@ impl Sandbox {
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         let (now, seed, bytes) = (self.now_nanos, self.seed, self.stdio_bytes);
-        let wasi = self.wasi.get_or_insert_with(|| {
-            let stdout = CappedPipe::new(bytes);
-            let stderr = CappedPipe::new(bytes);
-            let ctx = super::wasi::context(now, seed, &stdout, &stderr);
-            Wasi {
-                ctx,
-                stdout,
-                stderr,
-            }
+        let pipes = self.pipes.get_or_insert_with(|| Pipes {
+            stdout: CappedPipe::new(bytes),
+            stderr: CappedPipe::new(bytes),
         });
+        let ctx = self
+            .wasi
+            .get_or_insert_with(|| super::wasi::context(now, seed, &pipes.stdout, &pipes.stderr));
         WasiCtxView {
-            ctx: &mut wasi.ctx,
+            ctx,
             table: &mut self.table,
         }
     }

@@ -17,7 +17,7 @@
 //! | `t/{tenant}/outbox` | [`OutboxKey`]: sled-generated id | outbox entry |
 //! | `t/{tenant}/meta` | [`SLO_SOURCES`], [`UPLOADED_SLOS`] | SLO texts |
 //! | `t/{tenant}/meta` | [`INGEST_NEXT`], [`INGEST_CURSOR`] | [`sequence`]: u64 (layout 2) |
-//! | `t/{tenant}/ingest` | [`IngestKey`]: the first sequence number it covers | `{"stored": [hex, …]}`: the [`ObservationKey`]s of one append's new observations, up to the next entry's number; before, one observation itself (layout 2; both read) |
+//! | `t/{tenant}/ingest` | [`IngestKey`]: the first sequence number it covers | `{"stored": [hex, …]}`: the [`ObservationKey`]s of one append's new observations, up to the next entry's number; in layouts 2 and 3, one observation itself (both read) |
 //! | `t/{tenant}/meta` | [`SeriesKey`]: SLO | how an SLO's objectives count |
 //! | `t/{tenant}/meta` | [`FEED_NEXT`], [`PUBLISH_CURSOR`] | [`sequence`]: u64 (agents only) |
 //! | `t/{tenant}/feed` | [`FeedKey`]: sequence number | [`RecordKey`] of a record to publish (agents only) |
@@ -181,7 +181,8 @@ impl FeedKey {
     }
 }
 
-/// A key of `ingest`: the observation's sequence number, from 1.
+/// A key of `ingest`: the first sequence number its entry covers, from 1 (an
+/// entry of layout 2 or 3 covers one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IngestKey(pub u64);
 
