@@ -6,6 +6,11 @@
 //! transaction; callers are told "stored" only after a flush. Every value
 //! carries a CRC-32, so corruption is detected by [`Ledger::verify`].
 //!
+//! New observations also enter the ingest log (`ingest_log`: an entry
+//! per append naming them), evaluated behind it from a cursor that moves with
+//! the records; concurrent appends share one transaction (`group_append`)
+//! and one flush.
+//!
 //! Records count for objectives, not positions: each SLO's [`Series`] says
 //! how, and its buckets follow it (rebuilt when a definition changes).
 //!

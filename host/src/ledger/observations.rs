@@ -53,7 +53,7 @@ impl Ledger {
     /// Stores `observations` (500 to a transaction) and
     /// appends the new ones to the ingest log, one receipt each, in order
     /// (not yet durable: call [`Ledger::flush`] before acknowledging).
-    /// Concurrent callers share transactions ([`group_append`]).
+    /// Concurrent callers share transactions (`group_append`).
     pub fn put_observations(
         &self,
         observations: &[Observation],
