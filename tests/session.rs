@@ -36,6 +36,16 @@ fn essence(result: Result<Evaluation, EvalError>) -> Essence {
     result.map(|e| (e.measurements, e.logs)).map_err(|e| e.kind)
 }
 
+fn is_panic(error: &EvalError) -> bool {
+    matches!(
+        &error.kind,
+        EvalErrorKind::Trap {
+            kind: TrapKind::Panic,
+            ..
+        }
+    )
+}
+
 fn attack(name: &str) -> String {
     format!(r#"{{"attack":"{name}"}}"#)
 }
@@ -159,16 +169,7 @@ fn a_trap_poisons_the_session_and_later_calls_refuse_clearly() {
     let trap = s
         .evaluate(input(&attack("panic"), &obs, &[]))
         .expect_err("the panic traps");
-    assert!(
-        matches!(
-            &trap.kind,
-            EvalErrorKind::Trap {
-                kind: TrapKind::Panic,
-                ..
-            }
-        ),
-        "{trap}"
-    );
+    assert!(is_panic(&trap), "{trap}");
     assert!(s.is_poisoned());
     for _ in 0..2 {
         let refused = s
@@ -210,13 +211,7 @@ fn every_call_of_a_session_reports_its_own_stdout_and_a_later_panic_with_its_mes
         .evaluate(input(&attack("panic"), &obs, &[]))
         .expect_err("the panic traps");
     assert!(
-        matches!(
-            &trap.kind,
-            EvalErrorKind::Trap {
-                kind: TrapKind::Panic,
-                ..
-            }
-        ) && trap.to_string().contains("adversary panicked on purpose"),
+        is_panic(&trap) && trap.to_string().contains("adversary panicked on purpose"),
         "{trap}"
     );
 }

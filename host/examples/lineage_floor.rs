@@ -56,37 +56,25 @@ fn main() {
 
 /// The load's clients against an axum server that only answers.
 fn over_http(events: usize, clients: usize, parse: bool) -> (usize, Vec<Duration>, Duration) {
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("tokio");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            addr_tx.send(listener.local_addr().expect("addr")).ok();
-            let answer = move |body: Bytes| async move {
-                if parse {
-                    let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
-                    let read = dataslo::openlineage::read_events(text, "body")
-                        .map_err(|_| StatusCode::BAD_REQUEST)?;
-                    std::hint::black_box(read);
-                }
-                Ok::<_, StatusCode>(StatusCode::OK)
-            };
-            let app = axum::Router::new().route("/api/v1/lineage", axum::routing::post(answer));
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serve");
-        })
+    let (addr, stop, server) = load::on_loopback(move |listener, stopped| async move {
+        let answer = move |body: Bytes| async move {
+            if parse {
+                let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
+                let read = dataslo::openlineage::read_events(text, "body")
+                    .map_err(|_| StatusCode::BAD_REQUEST)?;
+                std::hint::black_box(read);
+            }
+            Ok::<_, StatusCode>(StatusCode::OK)
+        };
+        let app = axum::Router::new().route("/api/v1/lineage", axum::routing::post(answer));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
     });
-    let url = format!("http://{}/api/v1/lineage", addr_rx.recv().expect("address"));
+    let url = format!("http://{addr}/api/v1/lineage");
     let sent = load::send(&url, events, clients);
     let _ = stop.send(());
     server.join().expect("server thread");

@@ -169,32 +169,20 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
     let state = Arc::new(Service::from_config(&config, runtime, &ledger).expect("tenant"));
     let settings = ServerSettings::from_config(&config);
     let served = state.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("tokio");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            addr_tx.send(listener.local_addr().expect("addr")).ok();
-            serve(
-                listener,
-                served,
-                settings,
-                dataslo::dashboard::router(),
-                async move {
-                    let _ = stopped.await;
-                },
-            )
-            .await
-            .expect("serve");
-        })
+    let (addr, stop, server) = on_loopback(move |listener, stopped| async move {
+        serve(
+            listener,
+            served,
+            settings,
+            dataslo::dashboard::router(),
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .await
+        .expect("serve");
     });
-    let url = format!("http://{}/api/v1/lineage", addr_rx.recv().expect("address"));
+    let url = format!("http://{addr}/api/v1/lineage");
     let tenant_ledger = state.tenants[0].scheduler.ledger().clone();
 
     let sending = Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -245,4 +233,35 @@ pub fn run(events: usize, clients: usize) -> LoadReport {
         backlog_at_end,
         drain,
     }
+}
+
+/// Runs `serve` on a loopback listener, on a thread with a tokio runtime of
+/// its own; its address, the sender that stops it, and the thread.
+pub fn on_loopback<F, Fut>(
+    serve: F,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+)
+where
+    F: FnOnce(tokio::net::TcpListener, tokio::sync::oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            addr_tx.send(listener.local_addr().expect("addr")).ok();
+            serve(listener, stopped).await;
+        })
+    });
+    (addr_rx.recv().expect("address"), stop, server)
 }

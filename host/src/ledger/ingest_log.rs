@@ -4,7 +4,7 @@
 //! stored once) and covers the numbers up to the next entry's key (the last
 //! one: up to `INGEST_NEXT`). Entries of layouts 2 and 3 hold a copy of one
 //! observation; both forms are read, so the layout 4 migration rewrites
-//! nothing. History is trimmed only when nothing waits in the
+//! none (it drops those a layout 3 build left behind its cursor). History is trimmed only when nothing waits in the
 //! log (see `observations`), so the observations an entry names are there
 //! when it is consumed. An entry goes in the transaction that moves the
 //! cursor past its last number.
@@ -144,8 +144,8 @@ impl Ledger {
     }
 
     /// Drops the log's entries evaluated through `through` (the history
-    /// keeps what policies read). The consumer's commits drop them with the
-    /// cursor; this drops what an older build left behind it.
+    /// keeps what policies read), for a ledger whose cursor does not move
+    /// (replay's scratch); the consumer's commits drop them with the cursor.
     pub fn forget_logged(&self, through: u64) -> Result<(), LedgerError> {
         for key in self.logged_through(through)? {
             self.ingest.remove(key)?;
@@ -250,6 +250,36 @@ mod tests {
         ledger.forget_logged(1).unwrap();
         assert_eq!(ledger.ingest.len(), 1);
         assert_eq!(logged_rows(&ledger, 1), [(2, 2)]);
+    }
+
+    #[test]
+    fn the_layout_4_migration_drops_the_entries_a_layout_3_build_left_behind_its_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        let (a, b) = (
+            obs("2026-11-26T08:00:00Z", 1),
+            obs("2026-11-26T09:00:00Z", 2),
+        );
+        ledger.put_observations(&[a.clone(), b.clone()]).unwrap();
+        // As layout 3 wrote them, and a crash after moving the cursor past
+        // the first but before dropping its entry.
+        ledger.ingest.clear().unwrap();
+        for (seq, o) in [(1, &a), (2, &b)] {
+            let entry = codec::encode(o);
+            ledger
+                .ingest
+                .insert(keys::IngestKey(seq).encode(), entry)
+                .unwrap();
+        }
+        ledger
+            .meta
+            .insert(keys::INGEST_CURSOR, &keys::sequence(1))
+            .unwrap();
+        super::super::migrations::named_log(&ledger.db).unwrap();
+        assert_eq!(ledger.ingest.len(), 1);
+        assert_eq!(logged_rows(&ledger, 1), [(2, 2)]);
+        super::super::migrations::named_log(&ledger.db).unwrap();
+        assert_eq!(ledger.ingest.len(), 1, "a rerun changes nothing");
     }
 
     #[test]

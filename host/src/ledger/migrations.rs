@@ -36,9 +36,30 @@ pub(super) fn ingest_log(db: &sled::Db) -> Result<(), LedgerError> {
 
 /// Layout 3 → 4: appends now write one log entry naming the observations
 /// they stored, where a build before wrote a copy of each. This dataslo reads
-/// both forms, so nothing is rewritten; the step exists for the version: a
-/// build of layout 3 reads copies only and would stall on a named entry.
-pub(super) fn named_log(_db: &sled::Db) -> Result<(), LedgerError> {
+/// both forms, so no entry is rewritten (the version keeps a build of layout
+/// 3, which reads copies only, from stalling on a named entry). It drops the
+/// entries a layout 3 build left behind its cursor (it dropped them after
+/// moving the cursor, so a crash between kept them): this dataslo drops an
+/// entry in the transaction that moves the cursor past it, and no longer
+/// looks for leftovers.
+pub(super) fn named_log(db: &sled::Db) -> Result<(), LedgerError> {
+    for name in db.tree_names() {
+        let Some((tenant, "ingest")) = keys::parse_tenant_tree(&name) else {
+            continue;
+        };
+        let meta = db.open_tree(keys::tenant_tree(tenant, "meta"))?;
+        let cursor = match meta.get(keys::INGEST_CURSOR)? {
+            Some(bytes) => keys::parse_sequence(&bytes).ok_or_else(|| {
+                LedgerError::bad_value("meta", keys::INGEST_CURSOR, "not a sequence number")
+            })?,
+            None => continue,
+        };
+        // A layout 3 entry holds one observation, under its own number.
+        let log = db.open_tree(&name)?;
+        for key in log.range(..=keys::IngestKey(cursor).encode()).keys() {
+            log.remove(key?)?;
+        }
+    }
     Ok(())
 }
 

@@ -56,9 +56,6 @@ impl Scheduler {
     pub fn evaluate_log(&self) -> Result<Pass, LedgerError> {
         let _one = self.consumer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut pass = Pass::default();
-        // Entries an older build's crash left behind the cursor; the
-        // commits below drop theirs with the cursor.
-        self.ledger.forget_logged(self.ledger.ingest_cursor()?)?;
         loop {
             let cursor = self.ledger.ingest_cursor()?;
             let batch = self.ledger.logged_after(cursor, LOG_BATCH)?;
