@@ -70,6 +70,15 @@ pub fn evaluate<P: Policy + 'static>(
 /// threaded, so a thread local is the instance's own.
 type Kept = Option<(String, Box<dyn Any>)>;
 
+/// Allocates what outlives the call apart from the call's own blocks (see
+/// `heap.rs`); natively, as anything else.
+#[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+use crate::heap::keep;
+#[cfg(not(all(target_arch = "wasm32", not(target_os = "wasi"))))]
+fn keep<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 thread_local! {
     static KEPT: RefCell<Kept> = const { RefCell::new(None) };
 }
@@ -88,8 +97,8 @@ fn with_config<P: Policy + 'static, R>(
         if !hit {
             // Dropped first: a config that fails must not leave the old one.
             *kept = None;
-            let parsed = parse_config::<P>(text)?;
-            *kept = Some((text.to_owned(), Box::new(parsed)));
+            let parsed = keep(|| parse_config::<P>(text))?;
+            *kept = Some(keep(|| (text.to_owned(), Box::new(parsed) as Box<dyn Any>)));
         }
         match kept
             .as_ref()

@@ -8,10 +8,14 @@
 //! whole call. This allocator serves from that tail first, as wasi-libc's
 //! malloc does under wasip2, and hands everything else to std's.
 //!
-//! The tail is a bump region: it is reset when its last allocation is freed,
-//! and once full (a reused instance that keeps its parsed config, a large
-//! observation) the rest goes to std's allocator, which grows memory once and
-//! reuses it after. Single threaded: this target has no threads.
+//! The tail is a bump region. Blocks that outlive the call (the parsed config
+//! a reused instance keeps) are made inside [`keep`] and form one run; when
+//! the call's last other block is freed, the region resets to just above that
+//! run (to the start once the run is freed too), so a reused instance serves
+//! every call from the same few bytes. A fresh instance touches the pages it
+//! would touch without the run. Whatever does not fit goes to std's
+//! allocator, which grows memory once and reuses it after. Single threaded:
+//! this target has no threads.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -26,8 +30,14 @@ pub struct Heap {
     /// The next free byte of the tail, and its end; 0 until first used.
     next: Cell<usize>,
     end: Cell<usize>,
-    /// Allocations from the tail not yet freed.
+    /// Blocks of the call not yet freed.
     live: Cell<usize>,
+    /// The kept run `[kept_low, kept_high)` and its blocks not yet freed.
+    kept_low: Cell<usize>,
+    kept_high: Cell<usize>,
+    kept_live: Cell<usize>,
+    /// Inside [`keep`].
+    keeping: Cell<bool>,
 }
 
 // SAFETY: wasm32-unknown-unknown guests are single threaded.
@@ -40,6 +50,10 @@ impl Heap {
             next: Cell::new(0),
             end: Cell::new(0),
             live: Cell::new(0),
+            kept_low: Cell::new(0),
+            kept_high: Cell::new(0),
+            kept_live: Cell::new(0),
+            keeping: Cell::new(false),
         }
     }
 
@@ -52,12 +66,59 @@ impl Heap {
         let at = ptr as usize;
         at >= Self::start() && at < self.end.get()
     }
+
+    fn in_kept(&self, ptr: *mut u8) -> bool {
+        let at = ptr as usize;
+        at >= self.kept_low.get() && at < self.kept_high.get()
+    }
+
+    /// Where the tail resets to once the call's blocks are freed.
+    fn reset(&self) {
+        self.next.set(match self.kept_live.get() {
+            0 => Self::start(),
+            _ => self.kept_high.get(),
+        });
+    }
+
+    /// A block from the tail, if it fits. A kept block must extend the kept
+    /// run, so that no block of the call lies inside it.
+    fn bump(&self, layout: Layout) -> Option<usize> {
+        let at = self.next.get().next_multiple_of(layout.align());
+        let stop = at.checked_add(layout.size())?;
+        if stop > self.end.get() {
+            return None;
+        }
+        if !self.keeping.get() {
+            self.live.set(self.live.get() + 1);
+        } else if self.kept_live.get() == 0 {
+            self.kept_low.set(at);
+            self.kept_live.set(1);
+        } else if self.kept_high.get() == self.next.get() {
+            self.kept_live.set(self.kept_live.get() + 1);
+        } else {
+            return None;
+        }
+        if self.keeping.get() {
+            self.kept_high.set(stop);
+        }
+        self.next.set(stop);
+        Some(at)
+    }
 }
 
 impl Default for Heap {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Runs `f` with its allocations kept apart from the call's: for what
+/// outlives the call, so that the call's blocks can reset under it.
+pub fn keep<R>(f: impl FnOnce() -> R) -> R {
+    let outer = crate::HEAP.keeping.replace(true);
+    let result = f();
+    crate::HEAP.keeping.set(outer);
+    result
 }
 
 unsafe impl GlobalAlloc for Heap {
@@ -67,36 +128,43 @@ unsafe impl GlobalAlloc for Heap {
             self.end.set(core::arch::wasm32::memory_size(0) * 65536);
             self.next.set(Self::start());
         }
-        let at = self.next.get().next_multiple_of(layout.align());
-        match at.checked_add(layout.size()) {
-            Some(stop) if stop <= self.end.get() => {
-                self.next.set(stop);
-                self.live.set(self.live.get() + 1);
-                at as *mut u8
-            }
+        match self.bump(layout) {
+            Some(at) => at as *mut u8,
             // SAFETY: the caller's layout is passed on unchanged.
-            _ => unsafe { System.alloc(layout) },
+            None => unsafe { System.alloc(layout) },
         }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if self.in_tail(ptr) {
-            let live = self.live.get().saturating_sub(1);
-            self.live.set(live);
-            if live == 0 {
-                self.next.set(Self::start());
-            }
-        } else {
+        if !self.in_tail(ptr) {
             // SAFETY: `ptr` came from `System.alloc` with this layout.
-            unsafe { System.dealloc(ptr, layout) }
+            return unsafe { System.dealloc(ptr, layout) };
+        }
+        let kept = self.in_kept(ptr);
+        let live = match kept {
+            true => &self.kept_live,
+            false => &self.live,
+        };
+        live.set(live.get().saturating_sub(1));
+        if live.get() > 0 {
+            return;
+        }
+        if kept {
+            self.kept_low.set(0);
+            self.kept_high.set(0);
+        }
+        if self.live.get() == 0 {
+            self.reset();
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // The tail's last allocation grows or shrinks in place (a string
-        // being formatted, a vector being filled).
+        // The call's last block grows or shrinks in place (a string being
+        // formatted, a vector being filled).
         let at = ptr as usize;
         if self.in_tail(ptr)
+            && !self.in_kept(ptr)
+            && !self.keeping.get()
             && at + layout.size() == self.next.get()
             && at
                 .checked_add(new_size)
