@@ -241,3 +241,40 @@ fn limits_other_than_the_sessions_are_refused_per_call() {
     })
     .expect("the session's own limits are fine");
 }
+
+#[test]
+fn a_reused_instance_serves_every_call_from_the_memory_it_started_with() {
+    let policy = runtime().load_builtin("null-rate").expect("built-in loads");
+    let config = r#"{"columns":"*","max_null_fraction":0.01}"#;
+    let obs = observation(r#""row_count":100,"columns":{"a":{"null_count":3},"b":{}}"#);
+    let limited = |pages: usize| Limits {
+        memory_bytes: pages * 65536,
+        ..Limits::default()
+    };
+    // The least memory a fresh instance answers in: what the guest starts
+    // with, and its first call.
+    let fits = |pages: usize| {
+        let limits = limited(pages);
+        let call = EvaluationInput {
+            limits: Some(&limits),
+            ..input(config, &obs, &[])
+        };
+        runtime().evaluate(&policy, call).is_ok()
+    };
+    let pages = (1..=64).find(|p| fits(*p)).expect("answers within 4 MiB");
+    let limits = limited(pages);
+    let mut s = runtime()
+        .session(&policy, Some(&limits))
+        .expect("session starts");
+    // The guest keeps its parsed config between calls; the rest of each call
+    // must be reused, not piled up until memory has to grow.
+    for call in 0..2_000 {
+        let answer = s.evaluate(EvaluationInput {
+            limits: Some(&limits),
+            ..input(config, &obs, &[])
+        });
+        if let Err(e) = answer {
+            panic!("call {call} in {pages} pages: {e}");
+        }
+    }
+}
