@@ -268,13 +268,15 @@ fn a_reused_instance_serves_every_call_from_the_memory_it_started_with() {
         .expect("session starts");
     // The guest keeps its parsed config between calls; the rest of each call
     // must be reused, not piled up until memory has to grow.
-    for call in 0..2_000 {
-        let answer = s.evaluate(EvaluationInput {
-            limits: Some(&limits),
-            ..input(config, &obs, &[])
-        });
-        if let Err(e) = answer {
-            panic!("call {call} in {pages} pages: {e}");
+    let call = || EvaluationInput {
+        limits: Some(&limits),
+        ..input(config, &obs, &[])
+    };
+    for n in 0..2_000 {
+        if let Err(e) = s.evaluate(call()) {
+            panic!("call {n} in {pages} pages: {e}");
         }
     }
+    let fresh = runtime().evaluate(&policy, input(config, &obs, &[]));
+    assert_eq!(essence(s.evaluate(call())), essence(fresh));
 }

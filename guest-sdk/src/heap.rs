@@ -13,7 +13,9 @@
 //! the call's last other block is freed, the region resets to just above that
 //! run (to the start once the run is freed too), so a reused instance serves
 //! every call from the same few bytes. A fresh instance touches the pages it
-//! would touch without the run. Whatever does not fit goes to std's
+//! would touch without the run. A config that changes is kept above that
+//! call's blocks, so each change moves the run up the tail (a session serves
+//! one SLO, so changes are rare). Whatever does not fit goes to std's
 //! allocator, which grows memory once and reuses it after. Single threaded:
 //! this target has no threads.
 
