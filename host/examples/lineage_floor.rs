@@ -7,7 +7,7 @@
 //!   (`openlineage::read_events`), dataslo's only work before the ledger;
 //! - `sled`: no HTTP: `clients` threads each appending one event's
 //!   observations to a real ledger and flushing, as the request path does
-//!   (group append, then the shared flush).
+//!   (group append, flushed by the group's leader).
 //!
 //! `cargo run --release -p dataslo --example lineage_floor -- http|parse|sled [events] [clients]`
 
@@ -108,8 +108,9 @@ fn sled_only(events: usize, clients: usize) -> (usize, Vec<Duration>, Duration) 
                 let mut latencies = Vec::new();
                 for observations in events {
                     let t = Instant::now();
-                    let receipts = ledger.put_observations(&observations).expect("append");
-                    ledger.flush().expect("flush");
+                    let receipts = ledger
+                        .put_observations_flushed(&observations)
+                        .expect("append");
                     latencies.push(t.elapsed());
                     assert!(receipts.iter().all(|r| r.new), "each event is new");
                 }

@@ -6,9 +6,10 @@
 //! transactions anyway, so one per request made them wait for each other;
 //! one per group costs the same for 1 caller and 1/n of it for n.
 //!
-//! A failed transaction fails every caller it covered, with its error. The
-//! flush stays the caller's ([`super::Ledger::flush`], itself shared):
-//! nothing here is durable yet.
+//! A caller may ask for its items to be durable on return: then the leader
+//! flushes ([`super::Ledger::flush`], itself shared) after the transaction
+//! and before handing out, so each such caller is woken once. A failed
+//! transaction or flush fails every caller it covered, with its error.
 
 use super::LedgerError;
 use std::collections::{HashMap, VecDeque};
@@ -18,8 +19,8 @@ use std::sync::{Condvar, Mutex, PoisonError};
 pub(super) type Seqs = Vec<Option<u64>>;
 
 struct Queue<T> {
-    /// Requests not yet taken by a leader: (ticket, items), oldest first.
-    waiting: VecDeque<(u64, Vec<T>)>,
+    /// Requests not yet taken by a leader, oldest first.
+    waiting: VecDeque<Request<T>>,
     /// Results of taken requests, until their caller picks them up.
     done: HashMap<u64, Result<Seqs, LedgerError>>,
     /// Whether a leader is committing a group now.
@@ -27,6 +28,13 @@ struct Queue<T> {
     next_ticket: u64,
     /// Transactions committed (or failed), for the tests and the profile.
     transactions: u64,
+}
+
+/// One caller's items, and whether it wants them flushed before it returns.
+struct Request<T> {
+    ticket: u64,
+    items: Vec<T>,
+    flushed: bool,
 }
 
 /// One per tenant's ledger handle (clones share it).
@@ -53,17 +61,24 @@ impl<T> Default for GroupAppend<T> {
 impl<T> GroupAppend<T> {
     /// Commits `items` with those of concurrent callers, at most `limit`
     /// items to a transaction (a caller's own are never split: pass at most
-    /// `limit`), through `commit`, which returns one result per item.
+    /// `limit`), through `commit`, which returns one result per item and
+    /// flushes when told to: when this caller or another of the group asked
+    /// for `flushed`.
     pub(super) fn append(
         &self,
         items: Vec<T>,
         limit: usize,
-        commit: impl Fn(&[T]) -> Result<Seqs, LedgerError>,
+        flushed: bool,
+        commit: impl Fn(&[T], bool) -> Result<Seqs, LedgerError>,
     ) -> Result<Seqs, LedgerError> {
         let mut q = self.lock();
         let ticket = q.next_ticket;
         q.next_ticket += 1;
-        q.waiting.push_back((ticket, items));
+        q.waiting.push_back(Request {
+            ticket,
+            items,
+            flushed,
+        });
         loop {
             if let Some(result) = q.done.remove(&ticket) {
                 return result;
@@ -80,20 +95,21 @@ impl<T> GroupAppend<T> {
             q.leading = true;
             let mut group = Vec::new();
             let mut count = 0;
-            while let Some((_, items)) = q.waiting.front() {
-                if !group.is_empty() && count + items.len() > limit {
+            while let Some(request) = q.waiting.front() {
+                if !group.is_empty() && count + request.items.len() > limit {
                     break;
                 }
-                count += items.len();
+                count += request.items.len();
                 group.extend(q.waiting.pop_front());
             }
             drop(q);
+            let flush = group.iter().any(|r| r.flushed);
             let (tickets, sizes, all) = flatten(group);
             let unwinding = Unwinding {
                 append: self,
                 tickets: &tickets,
             };
-            let result = commit(&all);
+            let result = commit(&all, flush);
             std::mem::forget(unwinding);
             drop(all);
             q = self.lock();
@@ -135,14 +151,14 @@ impl<T> Drop for Unwinding<'_, T> {
 }
 
 /// The group's tickets, each request's size and all items in order.
-fn flatten<T>(group: Vec<(u64, Vec<T>)>) -> (Vec<u64>, Vec<usize>, Vec<T>) {
+fn flatten<T>(group: Vec<Request<T>>) -> (Vec<u64>, Vec<usize>, Vec<T>) {
     let mut tickets = Vec::with_capacity(group.len());
     let mut sizes = Vec::with_capacity(group.len());
-    let mut all = Vec::with_capacity(group.iter().map(|(_, i)| i.len()).sum());
-    for (ticket, items) in group {
-        tickets.push(ticket);
-        sizes.push(items.len());
-        all.extend(items);
+    let mut all = Vec::with_capacity(group.iter().map(|r| r.items.len()).sum());
+    for request in group {
+        tickets.push(request.ticket);
+        sizes.push(request.items.len());
+        all.extend(request.items);
     }
     (tickets, sizes, all)
 }

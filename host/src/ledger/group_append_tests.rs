@@ -45,17 +45,52 @@ fn in_one_group(
     ledger: &Ledger,
     requests: Vec<Vec<Observation>>,
 ) -> Vec<Result<Vec<ObservationReceipt>, LedgerError>> {
+    in_one_group_flushed(ledger, requests.into_iter().map(|r| (r, false)).collect())
+}
+
+/// [`in_one_group`], each request saying whether it wants a flush.
+fn in_one_group_flushed(
+    ledger: &Ledger,
+    requests: Vec<(Vec<Observation>, bool)>,
+) -> Vec<Result<Vec<ObservationReceipt>, LedgerError>> {
     hold(ledger);
     let n = requests.len();
     let callers: Vec<_> = requests
         .into_iter()
-        .map(|request| {
+        .map(|(request, flushed)| {
             let ledger = ledger.clone();
-            std::thread::spawn(move || ledger.put_observations(&request))
+            std::thread::spawn(move || match flushed {
+                true => ledger.put_observations_flushed(&request),
+                false => ledger.put_observations(&request),
+            })
         })
         .collect();
     release_when_queued(ledger, n);
     callers.into_iter().map(|c| c.join().unwrap()).collect()
+}
+
+#[test]
+fn a_group_is_flushed_once_before_it_answers_when_any_of_its_callers_asks() {
+    let (_dir, ledger) = open();
+    let before = ledger.commits.answered();
+    let unasked = in_one_group_flushed(
+        &ledger,
+        vec![(vec![obs("a", 1)], false), (vec![obs("b", 1)], false)],
+    );
+    assert!(unasked.iter().all(Result::is_ok));
+    assert_eq!(ledger.commits.answered(), before, "nobody asked");
+    // Whoever leads, the one caller that asks is answered after a flush.
+    let asked = in_one_group_flushed(
+        &ledger,
+        vec![
+            (vec![obs("a", 2)], false),
+            (vec![obs("b", 2)], true),
+            (vec![obs("c", 2)], false),
+        ],
+    );
+    assert!(asked.iter().all(Result::is_ok));
+    assert_eq!(ledger.commits.answered(), before + 1);
+    assert_eq!(ledger.appends.transactions(), 2);
 }
 
 #[test]

@@ -49,6 +49,15 @@ impl GroupCommit {
         }
     }
 
+    /// Flush requests answered so far, for the tests.
+    #[cfg(test)]
+    pub(super) fn answered(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .completed
+    }
+
     /// Whether the storage works, without calling sled.
     pub fn health(&self) -> StorageHealth {
         let failure = sled_failure(&self.config, &self.dir);

@@ -58,6 +58,24 @@ impl Ledger {
         &self,
         observations: &[Observation],
     ) -> Result<Vec<ObservationReceipt>, LedgerError> {
+        self.append_observations(observations, false)
+    }
+
+    /// [`Ledger::put_observations`], durable on return: the group's leader
+    /// flushes before it hands out the receipts, so its callers are woken
+    /// once, not once for the append and again for a flush each.
+    pub fn put_observations_flushed(
+        &self,
+        observations: &[Observation],
+    ) -> Result<Vec<ObservationReceipt>, LedgerError> {
+        self.append_observations(observations, true)
+    }
+
+    fn append_observations(
+        &self,
+        observations: &[Observation],
+        flushed: bool,
+    ) -> Result<Vec<ObservationReceipt>, LedgerError> {
         // Encoded and hashed on the caller's thread, outside the group.
         let mut prepared: Vec<Pending> = observations
             .iter()
@@ -86,7 +104,13 @@ impl Ledger {
             let chunk = std::mem::replace(&mut prepared, rest);
             seqs.extend(
                 self.appends
-                    .append(chunk, APPEND_CHUNK, |all| self.append_chunk(all))?,
+                    .append(chunk, APPEND_CHUNK, flushed, |all, flush| {
+                        let seqs = self.append_chunk(all)?;
+                        if flush {
+                            self.flush()?;
+                        }
+                        Ok(seqs)
+                    })?,
             );
         }
         Ok(digests

@@ -37,8 +37,10 @@ impl Scheduler {
     /// nothing) and flushes: on return the caller may acknowledge them.
     /// Evaluation is [`Scheduler::evaluate_log`]'s.
     pub fn append(&self, observations: &[Observation]) -> Result<Appended, LedgerError> {
-        let receipts = self.ledger.put_observations(observations)?;
-        self.commit()?;
+        let receipts = match self.durable {
+            true => self.ledger.put_observations_flushed(observations)?,
+            false => self.ledger.put_observations(observations)?,
+        };
         Ok(Appended { receipts })
     }
 
