@@ -5,9 +5,9 @@
 //!   with an empty 200, reading the body and nothing else;
 //! - `parse`: the same, plus the event read into observations
 //!   (`openlineage::read_events`), dataslo's only work before the ledger;
-//! - `sled`: no HTTP: `clients` threads each appending one event's
-//!   observations to a real ledger and flushing, as the request path does
-//!   (group append, flushed by the group's leader).
+//! - `sled`: no HTTP: `clients` tasks each appending one event's
+//!   observations to a real ledger, flushed, as the request path does
+//!   (tasks awaiting the group append, its leader on the blocking pool).
 //!
 //! `cargo run --release -p dataslo --example lineage_floor -- http|parse|sled [events] [clients]`
 
@@ -82,7 +82,7 @@ fn over_http(events: usize, clients: usize, parse: bool) -> (usize, Vec<Duration
 }
 
 /// The request path's ledger work alone: append one event's observations,
-/// then flush, from `clients` threads.
+/// flushed, from `clients` tasks on a runtime of the server's shape.
 fn sled_only(events: usize, clients: usize) -> (usize, Vec<Duration>, Duration) {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = Ledger::open(&dir.path().join("ledger"), "load", 100).expect("ledger");
@@ -99,29 +99,34 @@ fn sled_only(events: usize, clients: usize) -> (usize, Vec<Duration>, Duration) 
                 .collect()
         })
         .collect();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let started = Instant::now();
-    let workers: Vec<_> = read
-        .into_iter()
-        .map(|events| {
-            let ledger = ledger.clone();
-            std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                for observations in events {
-                    let t = Instant::now();
-                    let receipts = ledger
-                        .put_observations_flushed(&observations)
-                        .expect("append");
-                    latencies.push(t.elapsed());
-                    assert!(receipts.iter().all(|r| r.new), "each event is new");
-                }
-                latencies
+    let latencies = runtime.block_on(async {
+        let tasks: Vec<_> = read
+            .into_iter()
+            .map(|events| {
+                let ledger = ledger.clone();
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    for observations in events {
+                        let t = Instant::now();
+                        let receipts = ledger
+                            .put_observations_awaited(&observations, true)
+                            .await
+                            .expect("append");
+                        latencies.push(t.elapsed());
+                        assert!(receipts.iter().all(|r| r.new), "each event is new");
+                    }
+                    latencies
+                })
             })
-        })
-        .collect();
-    let mut latencies = Vec::with_capacity(events);
-    for w in workers {
-        latencies.extend(w.join().expect("appender thread"));
-    }
+            .collect();
+        let mut latencies = Vec::with_capacity(events);
+        for task in tasks {
+            latencies.extend(task.await.expect("appender task"));
+        }
+        latencies
+    });
     let elapsed = started.elapsed();
     let stored = ledger.observations().count();
     (stored, latencies, elapsed)

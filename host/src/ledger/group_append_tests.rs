@@ -31,13 +31,16 @@ fn hold(ledger: &Ledger) {
 
 /// Waits until `n` requests are queued, then lets them go.
 fn release_when_queued(ledger: &Ledger, n: usize) {
+    wait_until_queued(ledger, n);
+    ledger.appends.pass_lead();
+}
+
+fn wait_until_queued(ledger: &Ledger, n: usize) {
     let since = Instant::now();
     while ledger.appends.lock().waiting.len() < n {
         assert!(since.elapsed() < HANG, "the callers never queued");
         std::thread::sleep(Duration::from_millis(1));
     }
-    ledger.appends.lock().leading = false;
-    ledger.appends.finished.notify_all();
 }
 
 /// Each request in a thread of its own, held until all have queued.
@@ -223,4 +226,201 @@ fn a_request_larger_than_a_chunk_goes_in_several_transactions() {
     assert_eq!(ledger.appends.transactions(), 3, "500, 500 and 200");
     let seqs: Vec<u64> = receipts.iter().map(|r| r.seq.unwrap()).collect();
     assert_eq!(seqs, (1..=1_200).collect::<Vec<u64>>());
+}
+
+/// A runtime with one thread: a task that held it while its append waited
+/// would keep every other task from even queueing.
+fn one_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+async fn queued(ledger: &Ledger, n: usize) {
+    let since = Instant::now();
+    while ledger.appends.lock().waiting.len() < n {
+        assert!(since.elapsed() < HANG, "the tasks never queued");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[test]
+fn tasks_wait_for_their_append_without_holding_the_runtime_and_share_one_transaction() {
+    let (_dir, ledger) = open();
+    hold(&ledger);
+    let requests: Vec<Vec<Observation>> = (0..16).map(|c| vec![obs("orders", c)]).collect();
+    let answers = one_thread().block_on(async {
+        let tasks: Vec<_> = requests
+            .iter()
+            .cloned()
+            .map(|request| {
+                let ledger = ledger.clone();
+                tokio::spawn(async move { ledger.put_observations_awaited(&request, true).await })
+            })
+            .collect();
+        queued(&ledger, requests.len()).await;
+        ledger.appends.pass_lead();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.unwrap());
+        }
+        answers
+    });
+    assert_eq!(
+        ledger.appends.transactions(),
+        1,
+        "one group, led off the runtime"
+    );
+    let mut seqs = BTreeSet::new();
+    for (request, answer) in requests.iter().zip(answers) {
+        let receipts = answer.unwrap();
+        assert_eq!(receipts[0].digest, digest(&request[0]), "its own receipt");
+        assert!(seqs.insert(receipts[0].seq.unwrap()));
+    }
+    assert_eq!(seqs, (1..=16).collect());
+}
+
+#[test]
+fn threads_and_tasks_appending_together_each_get_their_own_receipts() {
+    let (_dir, ledger) = open();
+    hold(&ledger);
+    let thread_requests: Vec<Vec<Observation>> = (0..4).map(|c| vec![obs("a", c)]).collect();
+    let task_requests: Vec<Vec<Observation>> = (0..4).map(|c| vec![obs("b", c)]).collect();
+    let threads: Vec<_> = thread_requests
+        .iter()
+        .cloned()
+        .map(|request| {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || ledger.put_observations(&request))
+        })
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tasks: Vec<_> = task_requests
+        .iter()
+        .cloned()
+        .map(|request| {
+            let ledger = ledger.clone();
+            runtime.spawn(async move { ledger.put_observations_awaited(&request, false).await })
+        })
+        .collect();
+    release_when_queued(&ledger, 8);
+    let mut answered = Vec::new();
+    for (request, thread) in thread_requests.iter().zip(threads) {
+        answered.push((request, thread.join().unwrap().unwrap()));
+    }
+    for (request, task) in task_requests.iter().zip(tasks) {
+        answered.push((request, runtime.block_on(task).unwrap().unwrap()));
+    }
+    let mut seqs = BTreeSet::new();
+    for (request, receipts) in answered {
+        assert_eq!(receipts[0].digest, digest(&request[0]));
+        assert!(seqs.insert(receipts[0].seq.unwrap()));
+    }
+    assert_eq!(seqs, (1..=8).collect());
+}
+
+#[test]
+fn a_ledger_whose_tasks_were_answered_can_be_reopened_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // One runtime throughout: its blocking pool outlives every handle.
+    let runtime = one_thread();
+    for round in 0..20u64 {
+        let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..4)
+                .map(|c| {
+                    let ledger = ledger.clone();
+                    let request = vec![obs("orders", round * 10 + c)];
+                    tokio::spawn(
+                        async move { ledger.put_observations_awaited(&request, true).await },
+                    )
+                })
+                .collect();
+            for task in tasks {
+                assert!(task.await.unwrap().unwrap()[0].new);
+            }
+        });
+        // The leader on the blocking pool let go of the database before
+        // its last answer: nothing of this handle is open any more.
+        drop(ledger);
+    }
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    assert_eq!(ledger.observations().count(), 80);
+}
+
+#[test]
+fn a_panicking_transaction_fails_its_callers_and_the_next_group_still_runs() {
+    use crate::ledger::group_append::GroupAppend;
+    let append = std::sync::Arc::new(GroupAppend::new(
+        10,
+        Box::new(|items: &[u32], _flush| {
+            assert!(!items.contains(&0), "a commit that panics on purpose");
+            Ok(items.iter().map(|i| Some(u64::from(*i))).collect())
+        }),
+    ));
+    match append.append(vec![0, 1], false) {
+        Err(LedgerError::Storage(message)) => assert!(message.contains("panicked"), "{message}"),
+        other => panic!("the caller fails, got {other:?}"),
+    }
+    assert_eq!(append.append(vec![7], false).unwrap(), vec![Some(7)]);
+    assert_eq!(append.transactions(), 2);
+}
+
+#[test]
+fn a_thread_that_led_hands_the_lead_to_a_waiting_task() {
+    let (_dir, ledger) = open();
+    hold(&ledger);
+    // 400 and 200 do not fit one transaction of 500: two groups.
+    let first: Vec<Observation> = (0..400).map(|i| obs("a", i)).collect();
+    let second: Vec<Observation> = (0..200).map(|i| obs("b", i)).collect();
+    let thread = {
+        let (ledger, first) = (ledger.clone(), first.clone());
+        std::thread::spawn(move || ledger.put_observations(&first))
+    };
+    wait_until_queued(&ledger, 1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let task = {
+        let (ledger, second) = (ledger.clone(), second.clone());
+        runtime.spawn(async move { ledger.put_observations_awaited(&second, false).await })
+    };
+    // The thread, first in the queue, leads; the task waits behind it.
+    release_when_queued(&ledger, 2);
+    let answered = thread.join().unwrap().unwrap();
+    let task_answered = runtime.block_on(task).unwrap().unwrap();
+    assert_eq!(answered.len(), 400);
+    assert_eq!(task_answered.len(), 200);
+    assert!(task_answered.iter().all(|r| r.new));
+    assert_eq!(
+        ledger.appends.transactions(),
+        2,
+        "the thread's, then the task's"
+    );
+    assert_eq!(ledger.observations().count(), 600);
+}
+
+#[test]
+fn a_leader_that_never_ran_fails_the_waiting_requests_and_gives_the_lead_up() {
+    use crate::ledger::group_append::{GroupAppend, Leader};
+    let append = std::sync::Arc::new(GroupAppend::new(
+        10,
+        Box::new(|items: &[u32], _flush| Ok(items.iter().map(|i| Some(u64::from(*i))).collect())),
+    ));
+    append.lock().leading = true;
+    let waiting = {
+        let append = append.clone();
+        std::thread::spawn(move || append.append(vec![1], false))
+    };
+    let since = Instant::now();
+    while append.lock().waiting.is_empty() {
+        assert!(since.elapsed() < HANG, "the caller never queued");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // As a runtime shutting down drops a blocking task it never ran.
+    drop(Leader(Some(append.clone())));
+    match waiting.join().unwrap() {
+        Err(LedgerError::Storage(message)) => assert!(message.contains("no thread"), "{message}"),
+        other => panic!("the waiting caller fails, got {other:?}"),
+    }
+    assert_eq!(append.append(vec![7], false).unwrap(), vec![Some(7)]);
 }

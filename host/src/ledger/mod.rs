@@ -8,8 +8,9 @@
 //!
 //! New observations also enter the ingest log (`ingest_log`: an entry
 //! per append naming them), evaluated behind it from a cursor that moves with
-//! the records; concurrent appends share one transaction (`group_append`)
-//! and one flush.
+//! the records; concurrent appends share one transaction (`group_append`,
+//! which runs `log_append`'s) and one flush, and a task (an HTTP ingest
+//! without `wait`) awaits its group without holding a thread.
 //!
 //! Records count for objectives, not positions: each SLO's [`Series`] says
 //! how, and its buckets follow it (rebuilt when a definition changes).
@@ -54,6 +55,7 @@ mod ingest_log;
 pub mod keys;
 mod late;
 pub mod layout;
+mod log_append;
 mod migrations;
 mod observations;
 mod pins;
@@ -95,7 +97,7 @@ pub struct Ledger {
     db: sled::Db,
     commits: std::sync::Arc<group_commit::GroupCommit>,
     /// Concurrent appends to this tenant's log share transactions: shared by clones.
-    appends: std::sync::Arc<group_append::GroupAppend<observations::Pending>>,
+    appends: std::sync::Arc<group_append::GroupAppend<log_append::Pending>>,
     ingest: sled::Tree,
     feed: sled::Tree,
     /// Whether new records also go to `feed` (agents): shared by clones.
@@ -184,12 +186,27 @@ impl Ledger {
         // A ledger an agent ever fed keeps feeding, whoever writes to it
         // (`observe --wait`, `run`): a record without its entry is never published.
         let feeding = meta.get(keys::FEED_NEXT)?.is_some();
+        let observations = tree("observations")?;
+        let latest = tree("latest")?;
+        let ingest = tree("ingest")?;
+        let writer = log_append::LogAppender {
+            observations: observations.clone(),
+            latest: latest.clone(),
+            ingest: ingest.clone(),
+            meta: meta.clone(),
+            db: db.clone(),
+            commits: commits.clone(),
+        };
+        let appends = group_append::GroupAppend::new(
+            observations::APPEND_CHUNK,
+            Box::new(move |all, flush| writer.commit(all, flush)),
+        );
         Ok(Ledger {
-            ingest: tree("ingest")?,
+            ingest,
             feed: tree("feed")?,
             feeding: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(feeding)),
-            observations: tree("observations")?,
-            latest: tree("latest")?,
+            observations,
+            latest,
             evaluations: tree("evaluations")?,
             buckets: tree("buckets")?,
             alerts: tree("alerts")?,
@@ -200,7 +217,7 @@ impl Ledger {
             chains: tree("chains")?,
             db,
             commits,
-            appends: Default::default(),
+            appends: std::sync::Arc::new(appends),
             series_lock,
             prune_lock: Default::default(),
             history_depth: history_depth.max(1),

@@ -6,26 +6,19 @@
 //! (checked in the trim's transaction): an observation not yet evaluated
 //! keeps the history it had when it arrived, and itself.
 
+use super::log_append::Pending;
 use super::{Ledger, LedgerError, codec, ingest_log, keys};
 use crate::model::{DatasetRef, Observation};
 use sha2::{Digest, Sha256};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::TransactionError;
 
 /// New observations of a dataset between two trims of its history: a dataset
 /// keeps from `history_depth` to `history_depth + TRIM_EVERY - 1` of them.
 pub const TRIM_EVERY: usize = 16;
 
 /// Observations appended per sled transaction.
-const APPEND_CHUNK: usize = 500;
-
-/// An observation ready for the append transaction.
-pub(super) struct Pending {
-    digest: [u8; 32],
-    key: Vec<u8>,
-    dataset_key: Vec<u8>,
-    value: Vec<u8>,
-}
+pub(super) const APPEND_CHUNK: usize = 500;
 
 /// What storing one observation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +34,48 @@ pub struct ObservationReceipt {
 /// sha256 of the observation's JSON (fields in declaration order, maps sorted).
 pub fn digest(obs: &Observation) -> [u8; 32] {
     Sha256::digest(serde_json::to_vec(obs).unwrap_or_default()).into()
+}
+
+/// Encoded and hashed by the caller (a thread, or a task on the runtime's
+/// workers, where its request was parsed), outside the group, and cut in
+/// chunks: one transaction per chunk at most, as sled holds a transaction's
+/// writes in memory and one OpenLineage event can carry thousands of
+/// datasets. A crash between chunks acknowledges nothing; the retry finds the
+/// appended ones stored and appends the rest.
+fn prepare(observations: &[Observation]) -> (Vec<[u8; 32]>, Vec<Vec<Pending>>) {
+    let mut digests = Vec::with_capacity(observations.len());
+    let mut chunks = Vec::with_capacity(observations.len().div_ceil(APPEND_CHUNK));
+    for part in observations.chunks(APPEND_CHUNK) {
+        let chunk = part
+            .iter()
+            .map(|obs| {
+                let value = codec::encode(obs);
+                // The stored JSON is the canonical JSON: hash it, don't redo it.
+                let digest: [u8; 32] = Sha256::digest(codec::json(&value)).into();
+                digests.push(digest);
+                Pending {
+                    key: keys::ObservationKey::new(&obs.dataset, obs.observed_at, &digest).encode(),
+                    dataset_key: keys::dataset(&obs.dataset),
+                    value,
+                }
+            })
+            .collect();
+        chunks.push(chunk);
+    }
+    (digests, chunks)
+}
+
+/// One receipt per observation, from its digest and its place in the log.
+fn receipts(digests: Vec<[u8; 32]>, seqs: Vec<Option<u64>>) -> Vec<ObservationReceipt> {
+    digests
+        .into_iter()
+        .zip(seqs)
+        .map(|(digest, seq)| ObservationReceipt {
+            digest,
+            new: seq.is_some(),
+            seq,
+        })
+        .collect()
 }
 
 impl Ledger {
@@ -76,105 +111,27 @@ impl Ledger {
         observations: &[Observation],
         flushed: bool,
     ) -> Result<Vec<ObservationReceipt>, LedgerError> {
-        // Encoded and hashed on the caller's thread, outside the group.
-        let mut prepared: Vec<Pending> = observations
-            .iter()
-            .map(|obs| {
-                let value = codec::encode(obs);
-                // The stored JSON is the canonical JSON: hash it, don't redo it.
-                let digest: [u8; 32] = Sha256::digest(codec::json(&value)).into();
-                let key =
-                    keys::ObservationKey::new(&obs.dataset, obs.observed_at, &digest).encode();
-                Pending {
-                    digest,
-                    key,
-                    dataset_key: keys::dataset(&obs.dataset),
-                    value,
-                }
-            })
-            .collect();
-        let digests: Vec<[u8; 32]> = prepared.iter().map(|p| p.digest).collect();
-        // One transaction per chunk at most: sled holds a transaction's
-        // writes in memory, and one OpenLineage event can carry thousands of
-        // datasets. A crash between chunks acknowledges nothing; the retry
-        // finds the appended ones stored and appends the rest.
-        let mut seqs = Vec::with_capacity(prepared.len());
-        while !prepared.is_empty() {
-            let rest = prepared.split_off(prepared.len().min(APPEND_CHUNK));
-            let chunk = std::mem::replace(&mut prepared, rest);
-            seqs.extend(
-                self.appends
-                    .append(chunk, APPEND_CHUNK, flushed, |all, flush| {
-                        let seqs = self.append_chunk(all)?;
-                        if flush {
-                            self.flush()?;
-                        }
-                        Ok(seqs)
-                    })?,
-            );
+        let (digests, chunks) = prepare(observations);
+        let mut seqs = Vec::with_capacity(digests.len());
+        for chunk in chunks {
+            seqs.extend(self.appends.append(chunk, flushed)?);
         }
-        Ok(digests
-            .into_iter()
-            .zip(seqs)
-            .map(|(digest, seq)| ObservationReceipt {
-                digest,
-                new: seq.is_some(),
-                seq,
-            })
-            .collect())
+        Ok(receipts(digests, seqs))
     }
 
-    /// One transaction: stores the observations not stored yet (an
-    /// observation twice in `prepared` counts once: the transaction reads its
-    /// own writes) and logs them; their sequence numbers, `None` for repeats.
-    fn append_chunk(&self, prepared: &[Pending]) -> Result<Vec<Option<u64>>, LedgerError> {
-        (&self.observations, &self.latest, &self.ingest, &self.meta)
-            .transaction(|(stored, latest, log, meta)| {
-                // Read and written in the transaction: concurrent appends are
-                // serialised by sled, so a later commit never gets an earlier
-                // number (the consumer never skips one).
-                let mut next = match meta.get(keys::INGEST_NEXT)? {
-                    Some(bytes) => keys::parse_sequence(&bytes).ok_or_else(|| {
-                        ConflictableTransactionError::Abort(LedgerError::bad_value(
-                            "meta",
-                            keys::INGEST_NEXT,
-                            "not a sequence number",
-                        ))
-                    })?,
-                    None => 1,
-                };
-                let first = next;
-                let mut new = Vec::with_capacity(prepared.len());
-                let mut logged = Vec::with_capacity(prepared.len());
-                for p in prepared {
-                    if stored.get(&p.key)?.is_some() {
-                        new.push(None);
-                        continue;
-                    }
-                    logged.push(p.key.as_slice());
-                    stored.insert(p.key.as_slice(), p.value.as_slice())?;
-                    let newer = match latest.get(&p.dataset_key)? {
-                        Some(current) => current.as_ref() < p.key.as_slice(),
-                        None => true,
-                    };
-                    if newer {
-                        latest.insert(p.dataset_key.as_slice(), p.key.as_slice())?;
-                    }
-                    new.push(Some(next));
-                    next += 1;
-                }
-                if !logged.is_empty() {
-                    // One entry names the chunk's new observations, stored
-                    // once (see `ingest_log`).
-                    log.insert(&keys::IngestKey(first).encode(), ingest_log::entry(&logged))?;
-                }
-                meta.insert(keys::INGEST_NEXT, &keys::sequence(next))?;
-                Ok::<_, ConflictableTransactionError<LedgerError>>(new)
-            })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => e.into(),
-            })
+    /// [`Ledger::put_observations_flushed`] (or unflushed) for a task: no
+    /// thread is held while the append waits for its group.
+    pub async fn put_observations_awaited(
+        &self,
+        observations: &[Observation],
+        flushed: bool,
+    ) -> Result<Vec<ObservationReceipt>, LedgerError> {
+        let (digests, chunks) = prepare(observations);
+        let mut seqs = Vec::with_capacity(digests.len());
+        for chunk in chunks {
+            seqs.extend(self.appends.append_awaited(chunk, flushed).await?);
+        }
+        Ok(receipts(digests, seqs))
     }
 
     /// The sequence number of the last observation evaluated; 0 when none.

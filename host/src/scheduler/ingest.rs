@@ -44,6 +44,18 @@ impl Scheduler {
         Ok(Appended { receipts })
     }
 
+    /// [`Scheduler::append`] for a task: no thread waits for the group.
+    pub async fn append_awaited(
+        &self,
+        observations: &[Observation],
+    ) -> Result<Appended, LedgerError> {
+        let receipts = self
+            .ledger
+            .put_observations_awaited(observations, self.durable)
+            .await?;
+        Ok(Appended { receipts })
+    }
+
     /// Appends, then evaluates the log: the synchronous path of `run`'s
     /// spool, the simulation and the tests. Returns how many were new.
     pub fn ingest(&self, observations: &[Observation]) -> Result<(usize, Pass), LedgerError> {

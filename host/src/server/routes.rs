@@ -115,8 +115,16 @@ async fn ingest(
     observations: Vec<Observation>,
     wait: bool,
 ) -> Result<Json<Ingested>, ApiError> {
-    // The ledger and policies run on the blocking pool; the answer comes
-    // after the append's flush (and, with `wait`, after the evaluation).
+    // The answer comes after the append's flush. Without `wait` the task
+    // awaits its group's leader; with it, the evaluation runs on the
+    // blocking pool, as policies do.
+    if !wait {
+        return tenant
+            .ingest_awaited(observations)
+            .await
+            .map(Json)
+            .map_err(ApiError::from);
+    }
     tokio::task::spawn_blocking(move || tenant.ingest(&observations, wait))
         .await
         .map_err(|e| ApiError::internal(format!("ingest task: {e}")))?

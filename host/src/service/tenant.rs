@@ -265,6 +265,31 @@ impl Tenant {
         Ok(answer)
     }
 
+    /// [`Tenant::ingest`] without `wait`, for a task: the append waits for
+    /// its group without holding a thread, and evaluation runs behind it.
+    /// The append runs to its end even if the caller stops waiting (its
+    /// client left), as a blocking call would: every chunk of the request
+    /// is stored and evaluated, none only half.
+    pub async fn ingest_awaited(
+        self: &Arc<Self>,
+        observations: Vec<Observation>,
+    ) -> Result<Ingested, LedgerError> {
+        let tenant = self.clone();
+        let append = tokio::spawn(async move {
+            let appended = tenant.scheduler.append_awaited(&observations).await?;
+            tenant.evaluate_behind();
+            Ok(Ingested {
+                accepted: observations.len(),
+                new: appended.new_count(),
+                evaluations: None,
+                ignored: None,
+            })
+        });
+        append
+            .await
+            .map_err(|e| LedgerError::Storage(format!("the append task failed: {e}")))?
+    }
+
     /// Evaluates the log on a thread of its own. At most one runs; a call
     /// while it runs makes it go round once more.
     pub fn evaluate_behind(self: &Arc<Self>) {
