@@ -243,6 +243,8 @@ fn floor(policies: usize, no_cache: bool) {
 }
 
 fn main() {
+    // As the `dataslo` binary runs.
+    dataslo::process::without_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
     let quick = flag("--quick");

@@ -43,6 +43,8 @@ fn example() -> Observation {
 }
 
 fn evaluations_alone(c: &mut Criterion) {
+    // As the `dataslo` binary runs.
+    dataslo::process::without_huge_pages();
     let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
     let policies: Arc<Vec<(Policy, &str)>> = Arc::new(
         CHECKS
@@ -128,6 +130,8 @@ spec:
 }
 
 fn with_durable_ledger(c: &mut Criterion) {
+    // As the `dataslo` binary runs.
+    dataslo::process::without_huge_pages();
     let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = Ledger::open(dir.path(), "default", 100).expect("ledger");
@@ -435,6 +439,8 @@ impl FloorTenant {
 /// alone by four threads (one per tenant) into one database, as E4's
 /// callers do. E4 / this is the share of sled's own cost.
 fn sled_floor(c: &mut Criterion) {
+    // As the `dataslo` binary runs.
+    dataslo::process::without_huge_pages();
     let mut group = c.benchmark_group("throughput/sled_floor");
     group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
     group.sample_size(10);

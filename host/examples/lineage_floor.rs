@@ -25,6 +25,7 @@ use dataslo::ledger::Ledger;
 use std::time::{Duration, Instant};
 
 fn main() {
+    dataslo::process::without_huge_pages();
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_default();
     let mut numbers = args.map(|a| a.parse::<usize>());

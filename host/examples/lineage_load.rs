@@ -11,6 +11,7 @@ mod load;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    dataslo::process::without_huge_pages();
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
     let events = args.next().and_then(Result::ok).unwrap_or(20_000);
     let clients = args.next().and_then(Result::ok).unwrap_or(32);

@@ -10,7 +10,7 @@
 //!
 //! | layer | modules | what they hold |
 //! | --- | --- | --- |
-//! | 0 | model, executor, scaffold | plain data (observations, measurements, alerts, policy references); the fair worker pool; the policy projects of `dataslo new`, with the SDK and WIT the binary carries |
+//! | 0 | model, executor, process, scaffold | plain data (observations, measurements, alerts, policy references); the fair worker pool; settings made once at a process's start (no transparent huge pages); the policy projects of `dataslo new`, with the SDK and WIT the binary carries |
 //! | 1 | runtime, slo, ledger, openlineage, dbt, trust | the wasmtime sandbox; OpenSLO definitions; the sled ledger; OpenLineage events to observations; dbt artifacts (source freshness, test results) to observations; ed25519 policy signatures and the keys trusted |
 //! | 2 | config, budget, registry, authoring, oci | `dataslo.toml`; error budgets and burn rates; a tenant's uploaded policies; a policy's test cases run through the sandbox (`dataslo test`); policies pushed to and pulled from OCI registries, cached by digest |
 //! | 3 | alert, jetstream | burn-rate, no-data and error alerts, and their notifiers; NATS JetStream: the record stream, its publishers, central's consumer, the tick lease, SLO sets and heartbeats |
@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod model;
 pub mod oci;
 pub mod openlineage;
+pub mod process;
 pub mod registry;
 pub mod replay;
 pub mod runtime;
