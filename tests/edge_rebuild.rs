@@ -44,6 +44,30 @@ fn elsewhere(config: &Path, data_dir: &str) -> std::path::PathBuf {
     moved
 }
 
+/// Waits (at most `limit`, to catch a hang) until central's clock pass has
+/// judged the records it received: alerts are judged by that pass, not as
+/// records arrive, so a pass that ran before them left `no-data` firing.
+fn await_judged(port: u16, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let firing = crate::server::agent()
+            .get(&format!("http://127.0.0.1:{port}/v1/slos"))
+            .header("Authorization", "Bearer acme-secret")
+            .call()
+            .ok()
+            .and_then(|mut a| a.body_mut().read_json::<serde_json::Value>().ok())
+            .map(|status| status["slos"][0]["firing"].clone());
+        if firing == Some(serde_json::json!([])) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "central still fires {firing:?} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_ledger_rebuilt_from_the_stream_has_the_status_and_export_of_the_original() {
     let Some(nats) = NatsServer::start(
@@ -64,6 +88,7 @@ fn a_ledger_rebuilt_from_the_stream_has_the_status_and_export_of_the_original() 
     spool(edge.path(), "batch.ndjson", &observations(60, now));
     let agent_log = edge.path().join("agent.log");
     await_records(port, 60, Duration::from_secs(60), &[&agent_log, &serve_log]);
+    await_judged(port, Duration::from_secs(60));
     assert_eq!(terminate(agent), Some(0));
     assert_eq!(terminate(serve), Some(0));
 
