@@ -8,8 +8,8 @@
 /// allocates a fresh 512 KiB log buffer per flush: each one then faulted in
 /// a whole 2 MiB page, zeroed, and a seventh of ingest time went to zeroing
 /// (perf). Off, the OpenLineage load runs about 15 % faster, its p99 halves
-/// and it holds less than half the memory (BENCHMARKS.md, "Round two: third
-/// sitting"). Only later faults are affected: call it before the work. A
+/// and it holds less than half the memory (BENCHMARKS.md, round two's third
+/// sitting). Only later faults are affected: call it before the work. A
 /// kernel without the setting is left as it is: a speed-up, not a need.
 pub fn without_huge_pages() {
     // SAFETY: prctl with integer arguments only touches this process's flags.
