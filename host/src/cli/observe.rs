@@ -87,7 +87,7 @@ fn store_here(
             .first()
             .cloned()
             .ok_or(ServiceError::NoSlos)?;
-        let answer = tenant.ingest(observations, true);
+        let answer = tenant.ingest(observations);
         service.flush()?;
         return Ok(answer?);
     }

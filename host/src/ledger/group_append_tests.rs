@@ -2,6 +2,7 @@
 //! meet in one group, a test holds the lead (as a running transaction does)
 //! until they have all queued, then lets them go.
 
+use crate::ledger::group_append::GroupAppend;
 use crate::ledger::{Ledger, LedgerError, ObservationReceipt, digest, keys};
 use crate::model::{Observation, parse_observation};
 use std::collections::BTreeSet;
@@ -31,13 +32,13 @@ fn hold(ledger: &Ledger) {
 
 /// Waits until `n` requests are queued, then lets them go.
 fn release_when_queued(ledger: &Ledger, n: usize) {
-    wait_until_queued(ledger, n);
+    wait_until_queued(&ledger.appends, n);
     ledger.appends.pass_lead();
 }
 
-fn wait_until_queued(ledger: &Ledger, n: usize) {
+fn wait_until_queued<T: Send + 'static>(append: &GroupAppend<T>, n: usize) {
     let since = Instant::now();
-    while ledger.appends.lock().waiting.len() < n {
+    while append.lock().waiting.len() < n {
         assert!(since.elapsed() < HANG, "the callers never queued");
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -351,7 +352,6 @@ fn a_ledger_whose_tasks_were_answered_can_be_reopened_at_once() {
 
 #[test]
 fn a_panicking_transaction_fails_its_callers_and_the_next_group_still_runs() {
-    use crate::ledger::group_append::GroupAppend;
     let append = std::sync::Arc::new(GroupAppend::new(
         10,
         Box::new(|items: &[u32], _flush| {
@@ -378,7 +378,7 @@ fn a_thread_that_led_hands_the_lead_to_a_waiting_task() {
         let (ledger, first) = (ledger.clone(), first.clone());
         std::thread::spawn(move || ledger.put_observations(&first))
     };
-    wait_until_queued(&ledger, 1);
+    wait_until_queued(&ledger.appends, 1);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let task = {
         let (ledger, second) = (ledger.clone(), second.clone());
@@ -401,7 +401,7 @@ fn a_thread_that_led_hands_the_lead_to_a_waiting_task() {
 
 #[test]
 fn a_leader_that_never_ran_fails_the_waiting_requests_and_gives_the_lead_up() {
-    use crate::ledger::group_append::{GroupAppend, Leader};
+    use crate::ledger::group_append::Leader;
     let append = std::sync::Arc::new(GroupAppend::new(
         10,
         Box::new(|items: &[u32], _flush| Ok(items.iter().map(|i| Some(u64::from(*i))).collect())),
@@ -411,11 +411,7 @@ fn a_leader_that_never_ran_fails_the_waiting_requests_and_gives_the_lead_up() {
         let append = append.clone();
         std::thread::spawn(move || append.append(vec![1], false))
     };
-    let since = Instant::now();
-    while append.lock().waiting.is_empty() {
-        assert!(since.elapsed() < HANG, "the caller never queued");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_until_queued(&append, 1);
     // As a runtime shutting down drops a blocking task it never ran.
     drop(Leader(Some(append.clone())));
     match waiting.join().unwrap() {

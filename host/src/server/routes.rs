@@ -125,7 +125,7 @@ async fn ingest(
             .map(Json)
             .map_err(ApiError::from);
     }
-    tokio::task::spawn_blocking(move || tenant.ingest(&observations, wait))
+    tokio::task::spawn_blocking(move || tenant.ingest(&observations))
         .await
         .map_err(|e| ApiError::internal(format!("ingest task: {e}")))?
         .map(Json)

@@ -53,7 +53,7 @@ pub fn ingest_spool(
         });
         match parsed {
             Ok(observations) => {
-                let answer = tenant.ingest(&observations, true)?;
+                let answer = tenant.ingest(&observations)?;
                 if wants_ack(&path) {
                     write_ack(&path, &answer).map_err(|e| io(&path, e))?;
                 }

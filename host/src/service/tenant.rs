@@ -12,7 +12,7 @@ use crate::model::Observation;
 use crate::oci::Oci;
 use crate::registry::Registry;
 use crate::runtime::{Known, Runtime};
-use crate::scheduler::{Armed, Scheduler, TrustCheck};
+use crate::scheduler::{Appended, Armed, Scheduler, TrustCheck};
 use crate::slo::{Slo, load_files, parse_text};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -66,6 +66,18 @@ pub struct Ingested {
     /// OpenLineage datasets that became no observation (lineage only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ignored: Option<usize>,
+}
+
+impl Ingested {
+    /// What an append of `accepted` observations did, before evaluation.
+    fn appended(accepted: usize, appended: &Appended) -> Self {
+        Ingested {
+            accepted,
+            new: appended.new_count(),
+            evaluations: None,
+            ignored: None,
+        }
+    }
 }
 
 /// What every tenant of a process shares.
@@ -236,24 +248,10 @@ impl Tenant {
     }
 
     /// Appends `observations` to the tenant's ingest log and, once that is
-    /// flushed, answers: with `wait`, after evaluating them (with their
-    /// record count); without, at once, their evaluation running behind.
-    pub fn ingest(
-        self: &Arc<Self>,
-        observations: &[Observation],
-        wait: bool,
-    ) -> Result<Ingested, LedgerError> {
+    /// flushed, evaluates them; the answer counts their records. Without
+    /// waiting for evaluation, callers use [`Tenant::ingest_awaited`].
+    pub fn ingest(self: &Arc<Self>, observations: &[Observation]) -> Result<Ingested, LedgerError> {
         let appended = self.scheduler.append(observations)?;
-        let mut answer = Ingested {
-            accepted: observations.len(),
-            new: appended.new_count(),
-            evaluations: None,
-            ignored: None,
-        };
-        if !wait {
-            self.evaluate_behind();
-            return Ok(answer);
-        }
         self.scheduler.evaluate_log()?;
         let fresh: Vec<(&Observation, [u8; 32])> = observations
             .iter()
@@ -261,15 +259,18 @@ impl Tenant {
             .filter(|(_, r)| r.new)
             .map(|(o, r)| (o, r.digest))
             .collect();
-        answer.evaluations = Some(self.scheduler.records_for(&fresh)?);
-        Ok(answer)
+        Ok(Ingested {
+            evaluations: Some(self.scheduler.records_for(&fresh)?),
+            ..Ingested::appended(observations.len(), &appended)
+        })
     }
 
-    /// [`Tenant::ingest`] without `wait`, for a task: the append waits for
-    /// its group without holding a thread, and evaluation runs behind it.
-    /// The append runs to its end even if the caller stops waiting (its
-    /// client left), as a blocking call would: every chunk of the request
-    /// is stored and evaluated, none only half.
+    /// Appends `observations` and answers once that is flushed, their
+    /// evaluation running behind; for a task, whose append waits for its
+    /// group without holding a thread. The append runs to its end even if
+    /// the caller stops waiting (its client left), as a blocking call
+    /// would: every chunk of the request is stored and evaluated, none only
+    /// half.
     pub async fn ingest_awaited(
         self: &Arc<Self>,
         observations: Vec<Observation>,
@@ -278,12 +279,7 @@ impl Tenant {
         let append = tokio::spawn(async move {
             let appended = tenant.scheduler.append_awaited(&observations).await?;
             tenant.evaluate_behind();
-            Ok(Ingested {
-                accepted: observations.len(),
-                new: appended.new_count(),
-                evaluations: None,
-                ignored: None,
-            })
+            Ok(Ingested::appended(observations.len(), &appended))
         });
         append
             .await
