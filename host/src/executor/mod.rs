@@ -1,10 +1,12 @@
 //! Evaluation on all cores: a fixed pool of worker threads, one queue per
 //! tenant, and fair queueing between tenants. Each tenant is charged the wall
-//! time its jobs run; a free worker takes the next job of the tenant charged
-//! least (a tenant that starts queueing is charged no less than the least
+//! time its jobs run; a free worker takes the next job of the tenant whose
+//! work arrived first among those charged at most a quantum (10 ms) more than
+//! the least (a tenant that starts queueing is charged no less than the least
 //! charged busy tenant, so idleness is not banked). A tenant whose policies
-//! run to their deadline therefore gets its share of the workers, and a
-//! tenant of quick checks is not stuck behind it.
+//! run to their deadline therefore gets its share of the workers, a tenant of
+//! quick checks is not stuck behind it, and a small batch runs to its end
+//! instead of finishing together with everyone else's.
 //!
 //! A bounded pool of OS threads, not async wasmtime: policy calls are short,
 //! CPU-bound and synchronous (the epoch deadline bounds each), so a thread
