@@ -9,6 +9,7 @@
 //! (`meta`) move in the transaction that writes the record. Retention keeps
 //! the last pruned link as the chain's anchor, so a pruned chain verifies.
 
+use super::chain_draft::Drafted;
 use super::evaluations::{EvalRecord, Outcome};
 use super::{Ledger, LedgerError, codec, keys};
 use serde::{Deserialize, Serialize};
@@ -259,6 +260,7 @@ impl<'a> Heads<'a> {
     /// keeps the link it carries, indexed at its seq: the stream may deliver
     /// a record again after later ones (a central killed before its ack),
     /// so a record ahead of the head leaves a gap that the late ones fill.
+    /// A draft on the head read here gives the link without hashing again.
     pub(super) fn file(
         &mut self,
         meta: &TransactionalTree,
@@ -266,6 +268,7 @@ impl<'a> Heads<'a> {
         record: &'a EvalRecord,
         key: &[u8],
         keep: bool,
+        drafted: Option<&Drafted>,
     ) -> TxResult<(Link, Filed)> {
         let (site, _) = site_of(&record.key);
         let head = self.tip(meta, &record.slo, site)?;
@@ -316,13 +319,20 @@ impl<'a> Heads<'a> {
             }
             return Ok((theirs.clone(), filed));
         }
-        let seq = head.seq + 1;
-        let hash = link_hash(record, seq, &head.hash);
-        let link = Link {
-            seq,
-            prev: hex::encode(head.hash),
-            hash: hex::encode(hash),
+        let (link, hash) = match drafted {
+            Some(draft) if draft.after == head => (draft.link.clone(), draft.hash),
+            _ => {
+                let seq = head.seq + 1;
+                let hash = link_hash(record, seq, &head.hash);
+                let link = Link {
+                    seq,
+                    prev: hex::encode(head.hash),
+                    hash: hex::encode(hash),
+                };
+                (link, hash)
+            }
         };
+        let seq = link.seq;
         let index = keys::ChainKey {
             slo: &record.slo,
             site,

@@ -95,6 +95,62 @@ fn a_duplicate_does_not_extend_the_chain() {
 }
 
 #[test]
+fn links_drafted_before_the_transaction_are_the_links_it_would_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let drafted = Ledger::open(dir.path(), "default", 10).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let linked_inside = Ledger::open(other.path(), "default", 10).unwrap();
+    // The third repeats the first: a duplicate, which no draft may count.
+    let batch: Vec<_> = [
+        ("01", "a", 1),
+        ("02", "b", 0),
+        ("01", "a", 1),
+        ("03", "c", 1),
+    ]
+    .iter()
+    .map(|(hour, key, good)| record("s", &format!("2026-11-30T{hour}:00:00Z"), key, *good))
+    .collect();
+    let stored = drafted.record_batch(&batch).unwrap();
+    assert_eq!(stored[2], Stored::Duplicate);
+    assert_eq!(drafted.chain_head("s", "").unwrap().seq, 3);
+    let drafts: Vec<Option<chain_draft::Drafted>> = Vec::new();
+    linked_inside
+        .write_drafted(&batch, &drafts, None, false, false)
+        .unwrap();
+    assert_eq!(
+        drafted.raw_records().unwrap(),
+        linked_inside.raw_records().unwrap()
+    );
+    assert!(chain_breaks(&drafted).is_empty());
+}
+
+#[test]
+fn a_record_drafted_on_a_head_that_moved_since_is_linked_to_the_new_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    let late = [record("s", "2026-11-30T09:00:00Z", "late", 1)];
+    let drafts = ledger.draft_links(&late, false).unwrap();
+    assert_eq!(
+        drafts[0].as_ref().unwrap().link.seq,
+        1,
+        "drafted on the empty chain"
+    );
+    // Another writer moves the head in between.
+    ledger
+        .record(&record("s", "2026-11-30T08:00:00Z", "first", 1))
+        .unwrap();
+    ledger
+        .write_drafted(&late, &drafts, None, false, false)
+        .unwrap();
+    let (_, first) = at_seq(&ledger, 1);
+    let (_, second) = at_seq(&ledger, 2);
+    assert_eq!((first.key.as_str(), second.key.as_str()), ("first", "late"));
+    let first_link = first.chain.unwrap();
+    assert_eq!(second.chain.unwrap().prev, first_link.hash);
+    assert!(chain_breaks(&ledger).is_empty());
+}
+
+#[test]
 fn each_slo_and_each_site_has_its_own_chain() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = four(dir.path());

@@ -2,6 +2,7 @@
 
 use super::buckets::{Bucket, Level, index_of};
 use super::chain::{Filed, Heads, Link};
+use super::chain_draft::Drafted;
 use super::chain_problems::ChainProblem;
 use super::series::{Series, counted};
 use super::{Ledger, LedgerError, codec, keys};
@@ -130,6 +131,20 @@ impl Ledger {
         feeding: bool,
         consumed: bool,
     ) -> Result<Vec<Stored>, LedgerError> {
+        // Linked and encoded before sled's lock (see `chain_draft`).
+        let drafts = self.draft_links(records, consumed)?;
+        self.write_drafted(records, &drafts, cursor, feeding, consumed)
+    }
+
+    /// [`Ledger::write_batch`] with the records' drafts, made earlier.
+    pub(super) fn write_drafted(
+        &self,
+        records: &[EvalRecord],
+        drafts: &[Option<Drafted>],
+        cursor: Option<u64>,
+        feeding: bool,
+        consumed: bool,
+    ) -> Result<Vec<Stored>, LedgerError> {
         // No SLO's buckets are rebuilt while its records are written.
         let _writing = self
             .series_lock
@@ -198,13 +213,17 @@ impl Ledger {
                 let mut judged: HashMap<&str, Option<i64>> = HashMap::new();
                 let mut late: HashMap<&str, (i64, i64)> = HashMap::new();
                 let mut heads = Heads::default();
-                for (record, (key, bucket_keys, counted)) in records.iter().zip(&prepared) {
+                for (i, (record, (key, bucket_keys, counted))) in
+                    records.iter().zip(&prepared).enumerate()
+                {
                     if !seen.insert(key.as_slice()) || evaluations.get(key)?.is_some() {
                         outcome.push(Stored::Duplicate);
                         continue;
                     }
                     // Only a new record extends its chain, in this transaction.
-                    let (link, filed) = heads.file(meta, chains, record, key, consumed)?;
+                    // None past the drafts' end: linked here.
+                    let drafted = drafts.get(i).and_then(Option::as_ref);
+                    let (link, filed) = heads.file(meta, chains, record, key, consumed, drafted)?;
                     let problem = match filed {
                         Filed::Linked => None,
                         Filed::Gap { .. } => Some(ChainProblem::Gap),
@@ -218,12 +237,14 @@ impl Ledger {
                     if filed != Filed::Linked {
                         breaks.push((record.slo.clone(), record.key.clone(), filed));
                     }
-                    let linked = EvalRecord {
-                        chain: Some(link),
-                        value: record.value.map(super::chain::settled),
-                        ..record.clone()
-                    };
-                    evaluations.insert(key.as_slice(), codec::encode(&linked))?;
+                    // A draft of the same link holds the same bytes.
+                    match drafted.filter(|draft| draft.link == link) {
+                        Some(draft) => evaluations.insert(key.as_slice(), draft.encoded.as_slice()),
+                        None => evaluations.insert(
+                            key.as_slice(),
+                            codec::encode(&Drafted::linked(record, link)),
+                        ),
+                    }?;
                     if feeding {
                         feed.insert(&keys::FeedKey(feed_next).encode(), key.as_slice())?;
                         feed_next += 1;

@@ -110,7 +110,7 @@ fn link_batch(
         .transaction(|(evaluations, meta, chains)| {
             let mut heads = Heads::default();
             for (key, record) in batch {
-                let (link, _) = heads.file(meta, chains, record, key, false)?;
+                let (link, _) = heads.file(meta, chains, record, key, false, None)?;
                 let linked = EvalRecord {
                     chain: Some(link),
                     value: record.value.map(super::chain::settled),

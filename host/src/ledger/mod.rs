@@ -38,6 +38,7 @@ mod audit;
 mod audit_tests;
 mod buckets;
 pub mod chain;
+mod chain_draft;
 mod chain_problems;
 mod chain_prune;
 #[cfg(test)]

@@ -1,0 +1,79 @@
+//! Links drafted before their transaction. sled runs one transaction at a
+//! time in the whole process, so what a record's transaction computes holds
+//! every other writer up: hashing the record into its chain and encoding it
+//! were a sixth of the records' transaction in E4 (BENCHMARKS.md, round
+//! two's fourth sitting). They are done first, on the heads as read then; the
+//! transaction takes a draft only if the head it reads is the one the draft
+//! follows, and links the record itself otherwise.
+
+use super::chain::{Link, Tip, link_hash, settled, site_of};
+use super::evaluations::EvalRecord;
+use super::{Ledger, LedgerError, codec, keys};
+use std::collections::{HashMap, HashSet};
+
+/// A record's link to the head it was drafted on, and the record stored
+/// with it, encoded.
+pub(super) struct Drafted {
+    /// The head the link follows.
+    pub after: Tip,
+    pub link: Link,
+    pub hash: [u8; 32],
+    pub encoded: Vec<u8>,
+}
+
+impl Drafted {
+    /// `record` as stored with `link`: the bytes [`Drafted::encoded`] holds
+    /// for the same link.
+    pub fn linked(record: &EvalRecord, link: Link) -> EvalRecord {
+        EvalRecord {
+            chain: Some(link),
+            value: record.value.map(settled),
+            ..record.clone()
+        }
+    }
+}
+
+impl Ledger {
+    /// A draft per record, in order, as if every record not stored yet were
+    /// new and the heads did not move meanwhile. None for a record that
+    /// looks stored already, or one read from the stream with a link of its
+    /// site's (`keep`): it keeps its own.
+    pub(super) fn draft_links(
+        &self,
+        records: &[EvalRecord],
+        keep: bool,
+    ) -> Result<Vec<Option<Drafted>>, LedgerError> {
+        let mut heads: HashMap<(&str, &str), Tip> = HashMap::new();
+        let mut seen = HashSet::new();
+        let mut drafts = Vec::with_capacity(records.len());
+        for record in records {
+            let (site, _) = site_of(&record.key);
+            let kept = keep && !site.is_empty() && record.chain.is_some();
+            let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
+            if kept || self.evaluations.contains_key(&key)? || !seen.insert(key) {
+                drafts.push(None);
+                continue;
+            }
+            let after = match heads.get(&(record.slo.as_str(), site)) {
+                Some(tip) => *tip,
+                None => self.chain_head(&record.slo, site)?,
+            };
+            let seq = after.seq + 1;
+            let hash = link_hash(record, seq, &after.hash);
+            let link = Link {
+                seq,
+                prev: hex::encode(after.hash),
+                hash: hex::encode(hash),
+            };
+            heads.insert((&record.slo, site), Tip { seq, hash });
+            let encoded = codec::encode(&Drafted::linked(record, link.clone()));
+            drafts.push(Some(Drafted {
+                after,
+                link,
+                hash,
+                encoded,
+            }));
+        }
+        Ok(drafts)
+    }
+}
