@@ -197,19 +197,6 @@ mod tests {
         assert_eq!(ledger.feed.len(), 2);
     }
 
-    /// sled's flusher thread may hold a dropped database a moment longer.
-    fn reopen(dir: &std::path::Path) -> Ledger {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            match Ledger::open(dir, "default", 10) {
-                Err(LedgerError::Busy { .. }) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                opened => return opened.unwrap(),
-            }
-        }
-    }
-
     #[test]
     fn the_feed_and_its_cursor_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
@@ -221,7 +208,7 @@ mod tests {
             ledger.published(1).unwrap();
             ledger.flush().unwrap();
         }
-        let ledger = reopen(dir.path());
+        let ledger = crate::ledger::reopen(dir.path());
         ledger.start_feed().unwrap();
         ledger.record(&record("a", "2026-01-03T00:00:00Z")).unwrap();
         let left = ledger.unpublished(100).unwrap();
@@ -263,7 +250,7 @@ mod tests {
             ledger.flush().unwrap();
         }
         // `observe --wait` or `run` on an agent's data dir: no start_feed.
-        let ledger = reopen(dir.path());
+        let ledger = crate::ledger::reopen(dir.path());
         ledger.record(&record("a", "2026-01-01T00:00:00Z")).unwrap();
         assert_eq!(ledger.unpublished(10).unwrap().len(), 1);
     }

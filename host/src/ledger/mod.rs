@@ -342,3 +342,18 @@ fn free_bytes(dir: &Path) -> Option<u64> {
 fn no_space_left(dir: &Path) -> bool {
     free_bytes(dir).is_some_and(|free| free < MIN_FREE_TO_OPEN)
 }
+
+/// Opens the ledger in `dir` again once sled lets go of it: its own threads
+/// may hold a dropped database a moment longer.
+#[cfg(test)]
+pub(crate) fn reopen(dir: &Path) -> Ledger {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Ledger::open(dir, "default", 10) {
+            Err(LedgerError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            opened => return opened.unwrap(),
+        }
+    }
+}
