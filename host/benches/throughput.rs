@@ -2,7 +2,8 @@
 //! policies and four tenants sharing one executor; first the evaluations
 //! alone, then through each tenant's scheduler with durable ledger writes
 //! (records, buckets, a flush per ingest before it is acknowledged); then
-//! sled's floor under it: the same writes with sled alone.
+//! sled's floor under it: the same writes with sled alone; then the two
+//! floors together: sled's writes with the evaluations between them.
 //!
 //! `cargo bench -p dataslo --bench throughput`
 
@@ -42,16 +43,48 @@ fn example() -> Observation {
     parse_observation(&text, "orders.json").expect("parses")
 }
 
+type Checks = Arc<Vec<(Policy, &'static str)>>;
+
+/// The runtime and the three checks, loaded.
+fn checks() -> (Arc<Runtime>, Checks) {
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let policies = CHECKS
+        .iter()
+        .map(|(name, config)| (runtime.load_builtin(name).expect("built-in"), *config))
+        .collect();
+    (runtime, Arc::new(policies))
+}
+
+/// One tenant's [`PER_TENANT`] evaluations of `observation`, the checks in
+/// turn, with no history: each says whether it ran.
+fn evaluation_jobs(
+    runtime: &Arc<Runtime>,
+    policies: &Checks,
+    observation: &Arc<Observation>,
+) -> Vec<impl FnOnce() -> bool + Send + 'static> {
+    (0..PER_TENANT)
+        .map(|i| {
+            let (runtime, policies, observation) =
+                (runtime.clone(), policies.clone(), observation.clone());
+            move || {
+                let (policy, config) = &policies[i % policies.len()];
+                let input = EvaluationInput {
+                    config,
+                    observation: &observation,
+                    history: no_history(),
+                    now: observation.observed_at,
+                    limits: None,
+                };
+                runtime.evaluate(policy, input).is_ok()
+            }
+        })
+        .collect()
+}
+
 fn evaluations_alone(c: &mut Criterion) {
     // As the `dataslo` binary runs.
     dataslo::process::without_huge_pages();
-    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
-    let policies: Arc<Vec<(Policy, &str)>> = Arc::new(
-        CHECKS
-            .iter()
-            .map(|(name, config)| (runtime.load_builtin(name).expect("built-in"), *config))
-            .collect(),
-    );
+    let (runtime, policies) = checks();
     let observation = Arc::new(example());
     let mut group = c.benchmark_group("throughput/evaluations_only");
     group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
@@ -70,24 +103,8 @@ fn evaluations_alone(c: &mut Criterion) {
                             observation.clone(),
                         );
                         std::thread::spawn(move || {
-                            let jobs: Vec<_> = (0..PER_TENANT)
-                                .map(|i| {
-                                    let (runtime, policies, observation) =
-                                        (runtime.clone(), policies.clone(), observation.clone());
-                                    move || {
-                                        let (policy, config) = &policies[i % policies.len()];
-                                        let input = EvaluationInput {
-                                            config,
-                                            observation: &observation,
-                                            history: no_history(),
-                                            now: observation.observed_at,
-                                            limits: None,
-                                        };
-                                        runtime.evaluate(policy, input).is_ok()
-                                    }
-                                })
-                                .collect();
-                            executor.run_all(tenant, jobs)
+                            executor
+                                .run_all(tenant, evaluation_jobs(&runtime, &policies, &observation))
                         })
                     })
                     .collect();
@@ -294,7 +311,9 @@ impl FloorTenant {
 
     /// `times.len()` observations appended and evaluated, as one
     /// `Scheduler::ingest` writes them.
-    fn step(&mut self, db: &sled::Db, layout: Layout, times: &[i64]) {
+    /// `evaluate` runs between the append and the records, as E4's
+    /// evaluations do.
+    fn step(&mut self, db: &sled::Db, layout: Layout, times: &[i64], evaluate: impl FnOnce()) {
         let mut dataset = Vec::new();
         length_prefixed(&mut dataset, "postgres://prod:5432");
         length_prefixed(&mut dataset, "analytics.orders");
@@ -334,6 +353,7 @@ impl FloorTenant {
         if layout.flushed {
             db.flush().expect("flush");
         }
+        evaluate();
         // The records: one transaction (three per observation, a chain
         // index entry each, the buckets once, the cursor and the heads),
         // then a flush.
@@ -470,7 +490,10 @@ fn sled_floor(c: &mut Criterion) {
                         let from = clock.fetch_add(batch as i64, Ordering::Relaxed);
                         std::thread::spawn(move || {
                             let times: Vec<i64> = (from..from + batch as i64).collect();
-                            tenant.lock().expect("tenant").step(&db, layout, &times);
+                            tenant
+                                .lock()
+                                .expect("tenant")
+                                .step(&db, layout, &times, || {});
                         })
                     })
                     .collect();
@@ -483,5 +506,69 @@ fn sled_floor(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluations_alone, with_durable_ledger, sled_floor);
+/// The floor of E4 durable with its evaluations: sled's floor above, with
+/// each tenant's evaluations (wasmtime through dataslo's runtime, as
+/// `evaluations_only`) run on the executor between its append and its
+/// records, as E4 runs them. No scheduler, no ledger code: E4 / this is the
+/// share of what the two dependencies cost together on the same cores.
+fn sled_and_evaluations_floor(c: &mut Criterion) {
+    // As the `dataslo` binary runs.
+    dataslo::process::without_huge_pages();
+    let (runtime, policies) = checks();
+    let observation = Arc::new(example());
+    let mut group = c.benchmark_group("throughput/sled_and_evaluations_floor");
+    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
+    group.sample_size(10);
+    let clock = Arc::new(AtomicI64::new(1_780_000_000));
+    let batch = PER_TENANT / CHECKS.len();
+    for workers in [1, 2] {
+        let executor = Arc::new(Executor::new(workers).expect("executor"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new().path(dir.path()).open().expect("sled");
+        let tenants: Vec<_> = TENANTS
+            .iter()
+            .map(|t| Arc::new(std::sync::Mutex::new(FloorTenant::open(&db, t))))
+            .collect();
+        group.bench_function(format!("{workers}_workers"), |b| {
+            b.iter(|| {
+                let callers: Vec<_> = tenants
+                    .iter()
+                    .zip(TENANTS)
+                    .map(|(tenant, name)| {
+                        let (tenant, db) = (tenant.clone(), db.clone());
+                        let (executor, runtime, policies, observation) = (
+                            executor.clone(),
+                            runtime.clone(),
+                            policies.clone(),
+                            observation.clone(),
+                        );
+                        let from = clock.fetch_add(batch as i64, Ordering::Relaxed);
+                        std::thread::spawn(move || {
+                            let times: Vec<i64> = (from..from + batch as i64).collect();
+                            let evaluate = || {
+                                let jobs = evaluation_jobs(&runtime, &policies, &observation);
+                                let ran = executor.run_all(name, jobs);
+                                assert!(ran.into_iter().all(|ok| ok));
+                            };
+                            let mut tenant = tenant.lock().expect("tenant");
+                            tenant.step(&db, LAYOUT_NOW, &times, evaluate);
+                        })
+                    })
+                    .collect();
+                for caller in callers {
+                    caller.join().expect("caller");
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    evaluations_alone,
+    with_durable_ledger,
+    sled_floor,
+    sled_and_evaluations_floor
+);
 criterion_main!(benches);
