@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// How far a tenant may run ahead of the least charged busy tenant. Within
-/// it, tenants are served in the order their work arrived, so one caller's
+/// How far a tenant may run ahead of the least charged tenant with jobs
+/// queued (plus the jobs it has running, charged when they end). Within it,
+/// tenants are served in the order their work arrived, so one caller's
 /// batch runs to its end while the others wait their turn. Served in strict
 /// turns instead, every caller's batch ended at the same moment: the ledger's
 /// transactions that follow (sled runs one at a time in the whole process)
@@ -38,6 +39,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     work: Condvar,
+    /// [`QUANTUM`], but for the tests.
+    quantum: Duration,
 }
 
 impl Shared {
@@ -63,9 +66,14 @@ impl std::fmt::Debug for Executor {
 impl Executor {
     /// A pool of `workers` threads (at least one).
     pub fn new(workers: usize) -> std::io::Result<Self> {
+        Executor::with_quantum(workers, QUANTUM)
+    }
+
+    fn with_quantum(workers: usize, quantum: Duration) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::default(),
             work: Condvar::new(),
+            quantum,
         });
         let workers = (0..workers.max(1))
             .map(|i| {
@@ -211,12 +219,12 @@ fn least_charged_busy(state: &State) -> Duration {
 }
 
 /// The tenant a free worker serves: of those with jobs queued and charged
-/// within [`QUANTUM`] of the least, the one whose work arrived first.
-fn next_tenant(state: &State) -> Option<String> {
+/// within `quantum` of the least, the one whose work arrived first.
+fn next_tenant(state: &State, quantum: Duration) -> Option<String> {
     let waiting = || state.tenants.iter().filter(|(_, q)| !q.jobs.is_empty());
     let least = waiting().map(|(_, q)| q.charged).min()?;
     waiting()
-        .min_by_key(|(_, q)| (q.charged > least + QUANTUM, q.arrived, q.charged))
+        .min_by_key(|(_, q)| (q.charged > least + quantum, q.arrived, q.charged))
         .map(|(name, _)| name.clone())
 }
 
@@ -226,7 +234,7 @@ fn work(shared: &Shared) {
         if state.shutdown {
             return;
         }
-        let next = next_tenant(&state);
+        let next = next_tenant(&state, shared.quantum);
         let Some(tenant) = next else {
             state = shared
                 .work
@@ -324,7 +332,8 @@ mod tests {
 
     #[test]
     fn batches_within_the_quantum_run_to_their_end_in_the_order_they_arrived() {
-        let pool = Arc::new(Executor::new(1).unwrap());
+        // A quantum no preemption of the test's threads can use up.
+        let pool = Arc::new(Executor::with_quantum(1, Duration::from_secs(3600)).unwrap());
         // The one worker is held while both batches queue.
         let (release, gate) = std::sync::mpsc::channel::<()>();
         let held = Arc::new(AtomicUsize::new(0));

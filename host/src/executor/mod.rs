@@ -4,7 +4,8 @@
 //! work arrived first among those charged at most a quantum (10 ms) more than
 //! the least (a tenant that starts queueing is charged no less than the least
 //! charged busy tenant, so idleness is not banked). A tenant whose policies
-//! run to their deadline therefore gets its share of the workers, a tenant of
+//! run to their deadline therefore gets its share of the workers (it runs
+//! ahead by at most the quantum and the jobs it has running), a tenant of
 //! quick checks is not stuck behind it, and a small batch runs to its end
 //! instead of finishing together with everyone else's.
 //!

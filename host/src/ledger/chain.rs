@@ -42,6 +42,18 @@ pub fn site_of(key: &str) -> (&str, &str) {
     key.split_once('.').unwrap_or(("", key))
 }
 
+/// The link (and its hash) that makes `record` follow `head`.
+pub(super) fn next_link(record: &EvalRecord, head: Tip) -> (Link, [u8; 32]) {
+    let seq = head.seq + 1;
+    let hash = link_hash(record, seq, &head.hash);
+    let link = Link {
+        seq,
+        prev: hex::encode(head.hash),
+        hash: hex::encode(hash),
+    };
+    (link, hash)
+}
+
 /// The hash of `record` as link `seq` after `prev`: sha256 of the
 /// canonical encoding (docs/ledger-chain.md). Its `chain` is not part of it;
 /// its key counts without the site (see [`site_of`]), so an agent's link
@@ -320,17 +332,10 @@ impl<'a> Heads<'a> {
             return Ok((theirs.clone(), filed));
         }
         let (link, hash) = match drafted {
-            Some(draft) if draft.after == head => (draft.link.clone(), draft.hash),
-            _ => {
-                let seq = head.seq + 1;
-                let hash = link_hash(record, seq, &head.hash);
-                let link = Link {
-                    seq,
-                    prev: hex::encode(head.hash),
-                    hash: hex::encode(hash),
-                };
-                (link, hash)
+            Some(draft) if draft.after == head && draft.key == key => {
+                (draft.link.clone(), draft.hash)
             }
+            _ => next_link(record, head),
         };
         let seq = link.seq;
         let index = keys::ChainKey {

@@ -6,7 +6,7 @@
 //! transaction takes a draft only if the head it reads is the one the draft
 //! follows, and links the record itself otherwise.
 
-use super::chain::{Link, Tip, link_hash, settled, site_of};
+use super::chain::{Link, Tip, next_link, settled, site_of};
 use super::evaluations::EvalRecord;
 use super::{Ledger, LedgerError, codec, keys};
 use std::collections::{HashMap, HashSet};
@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 /// A record's link to the head it was drafted on, and the record stored
 /// with it, encoded.
 pub(super) struct Drafted {
+    /// The record's key, so that a draft is never taken for another record.
+    pub key: Vec<u8>,
     /// The head the link follows.
     pub after: Tip,
     pub link: Link,
@@ -50,7 +52,7 @@ impl Ledger {
             let (site, _) = site_of(&record.key);
             let kept = keep && !site.is_empty() && record.chain.is_some();
             let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
-            if kept || self.evaluations.contains_key(&key)? || !seen.insert(key) {
+            if kept || self.evaluations.contains_key(&key)? || !seen.insert(key.clone()) {
                 drafts.push(None);
                 continue;
             }
@@ -58,16 +60,17 @@ impl Ledger {
                 Some(tip) => *tip,
                 None => self.chain_head(&record.slo, site)?,
             };
-            let seq = after.seq + 1;
-            let hash = link_hash(record, seq, &after.hash);
-            let link = Link {
-                seq,
-                prev: hex::encode(after.hash),
-                hash: hex::encode(hash),
-            };
-            heads.insert((&record.slo, site), Tip { seq, hash });
+            let (link, hash) = next_link(record, after);
+            heads.insert(
+                (&record.slo, site),
+                Tip {
+                    seq: link.seq,
+                    hash,
+                },
+            );
             let encoded = codec::encode(&Drafted::linked(record, link.clone()));
             drafts.push(Some(Drafted {
+                key,
                 after,
                 link,
                 hash,

@@ -125,6 +125,23 @@ fn links_drafted_before_the_transaction_are_the_links_it_would_make() {
 }
 
 #[test]
+fn a_draft_is_never_taken_for_another_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    let drafted = [record("s", "2026-11-30T08:00:00Z", "drafted", 1)];
+    let drafts = ledger.draft_links(&drafted, false).unwrap();
+    // Another record, on the same empty head, handed the first's draft.
+    let other = [record("s", "2026-11-30T09:00:00Z", "other", 0)];
+    ledger
+        .write_drafted(&other, &drafts, None, false, false)
+        .unwrap();
+    let (_, stored) = at_seq(&ledger, 1);
+    assert_eq!(stored.key, "other");
+    assert_eq!(stored.detail, "0 good", "its own bytes, not the draft's");
+    assert!(chain_breaks(&ledger).is_empty());
+}
+
+#[test]
 fn a_record_drafted_on_a_head_that_moved_since_is_linked_to_the_new_head() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(dir.path(), "default", 10).unwrap();

@@ -249,7 +249,8 @@ impl<T: Send + 'static> GroupAppend<T> {
                 q.leading = false;
                 drop(q);
                 // Let go of the ledger before the last answer: a caller that
-                // closes it next finds the database free.
+                // closes it next leaves no handle of ours open (sled's own
+                // I/O threads may hold the file a moment longer).
                 drop(self);
                 answers.answer();
                 return;
