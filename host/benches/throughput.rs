@@ -43,6 +43,17 @@ fn example() -> Observation {
     parse_observation(&text, "orders.json").expect("parses")
 }
 
+/// A group whose iteration is every tenant's [`PER_TENANT`] evaluations.
+fn iteration_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
+    group.sample_size(10);
+    group
+}
+
 type Checks = Arc<Vec<(Policy, &'static str)>>;
 
 /// The runtime and the three checks, loaded.
@@ -86,9 +97,7 @@ fn evaluations_alone(c: &mut Criterion) {
     dataslo::process::without_huge_pages();
     let (runtime, policies) = checks();
     let observation = Arc::new(example());
-    let mut group = c.benchmark_group("throughput/evaluations_only");
-    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
-    group.sample_size(10);
+    let mut group = iteration_group(c, "throughput/evaluations_only");
     for workers in [1, 2] {
         let executor = Arc::new(Executor::new(workers).expect("executor"));
         group.bench_function(format!("{workers}_workers"), |b| {
@@ -155,9 +164,7 @@ fn with_durable_ledger(c: &mut Criterion) {
     let base = example();
     let clock = Arc::new(AtomicI64::new(1_780_000_000));
     let batch = PER_TENANT / CHECKS.len();
-    let mut group = c.benchmark_group("throughput/durable_ledger");
-    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
-    group.sample_size(10);
+    let mut group = iteration_group(c, "throughput/durable_ledger");
     for workers in [1, 2] {
         let executor = Arc::new(Executor::new(workers).expect("executor"));
         let schedulers: Vec<Arc<Scheduler>> = TENANTS
@@ -461,9 +468,7 @@ impl FloorTenant {
 fn sled_floor(c: &mut Criterion) {
     // As the `dataslo` binary runs.
     dataslo::process::without_huge_pages();
-    let mut group = c.benchmark_group("throughput/sled_floor");
-    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
-    group.sample_size(10);
+    let mut group = iteration_group(c, "throughput/sled_floor");
     let clock = Arc::new(AtomicI64::new(1_780_000_000));
     let unflushed = Layout {
         flushed: false,
@@ -516,9 +521,7 @@ fn sled_and_evaluations_floor(c: &mut Criterion) {
     dataslo::process::without_huge_pages();
     let (runtime, policies) = checks();
     let observation = Arc::new(example());
-    let mut group = c.benchmark_group("throughput/sled_and_evaluations_floor");
-    group.throughput(Throughput::Elements((TENANTS.len() * PER_TENANT) as u64));
-    group.sample_size(10);
+    let mut group = iteration_group(c, "throughput/sled_and_evaluations_floor");
     let clock = Arc::new(AtomicI64::new(1_780_000_000));
     let batch = PER_TENANT / CHECKS.len();
     for workers in [1, 2] {
