@@ -339,3 +339,86 @@ fn serve_killed_at_random_under_load_evaluates_every_acknowledged_observation_on
     let report = ledger.for_tenant("acme").unwrap().verify().unwrap();
     assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
 }
+
+/// A scheduler over `ledger` and the example SLOs.
+fn example_scheduler(ledger: &Ledger) -> dataslo::scheduler::Scheduler {
+    let yaml =
+        std::fs::read_to_string(crate::support::workspace().join("examples/slos.yaml")).unwrap();
+    let catalog = dataslo::slo::parse_text(&yaml, "slos.yaml");
+    assert!(catalog.errors.is_empty(), "{:#?}", catalog.errors);
+    let runtime =
+        Arc::new(dataslo::runtime::Runtime::new(dataslo::runtime::Limits::default()).unwrap());
+    let settings = dataslo::service::SchedulerSettings {
+        history_depth: 100,
+        ..Default::default()
+    };
+    let files = Some(Path::new("."));
+    dataslo::service::assemble(
+        &runtime,
+        ledger.clone(),
+        catalog.slos,
+        Default::default(),
+        files,
+        settings,
+    )
+    .unwrap_or_else(|errors| panic!("{errors:?}"))
+}
+
+/// Orders with rows around the volume objective, customers with nulls
+/// around the null-rate one, and one whose sum JSON cannot hold (so it is
+/// evaluated as stored, from the log, between the others).
+fn varied_observations() -> Vec<dataslo::model::Observation> {
+    let orders =
+        std::fs::read_to_string(crate::support::workspace().join("examples/orders.json")).unwrap();
+    let orders = dataslo::model::parse_observation(&orders, "orders.json").unwrap();
+    (0..40)
+        .map(|i| {
+            let mut obs = orders.clone();
+            obs.observed_at = jiff::Timestamp::from_second(BASE + i * 60).unwrap();
+            obs.row_count = Some(990_000 + i as u64 * 1_000);
+            if i % 2 == 1 {
+                obs.dataset.namespace = "s3://lake".into();
+                obs.dataset.name = "crm.customers".into();
+                let email = obs.columns.entry("email".into()).or_default();
+                email.null_count = Some(i as u64 * 500);
+                email.count = Some(1_000_000);
+            }
+            if i == 17 {
+                obs.columns.get_mut("amount").unwrap().sum = Some(f64::NAN);
+            }
+            obs
+        })
+        .collect()
+}
+
+/// A scheduler evaluates what it appended as it holds it; any other
+/// consumer of the log (another handle, or the same after a restart) reads
+/// it back. Both make the same records, their links included.
+#[test]
+fn records_made_from_what_was_appended_are_those_made_from_the_log() {
+    let observations = varied_observations();
+    let records =
+        |ledger: &Ledger| -> Vec<_> { ledger.records(None, None).map(Result::unwrap).collect() };
+
+    let held_dir = tempfile::tempdir().unwrap();
+    let held = Ledger::open(held_dir.path(), "default", 100).unwrap();
+    let (new, pass) = example_scheduler(&held).ingest(&observations).unwrap();
+    assert_eq!((new, pass.recorded), (40, 40));
+
+    let read_dir = tempfile::tempdir().unwrap();
+    let read = Ledger::open(read_dir.path(), "default", 100).unwrap();
+    let appender = example_scheduler(&read);
+    appender.append(&observations).unwrap();
+    assert_eq!(
+        example_scheduler(&read).evaluate_log().unwrap().recorded,
+        40
+    );
+    // What the appender held was evaluated meanwhile: it finds nothing.
+    assert_eq!(appender.evaluate_log().unwrap(), Default::default());
+
+    let made = records(&held);
+    assert_eq!(made.len(), 40);
+    assert!(made.iter().any(|r| r.events.iter().any(|e| e.good == 0)));
+    assert!(made.iter().any(|r| r.events.iter().any(|e| e.good == 1)));
+    assert_eq!(made, records(&read));
+}

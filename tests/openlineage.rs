@@ -236,15 +236,32 @@ fn dbt_build_events() {
     );
 }
 
+/// What the scheduler evaluates from memory, as appended, must be what it
+/// would read back from the log after a restart.
 #[test]
-fn every_observation_is_valid_for_the_model() {
-    for name in [
+fn every_observation_is_valid_for_the_model_and_reads_back_as_itself() {
+    let events = [
         "example_full_event.json",
         "serde_example_dataset_event.json",
         "dbt-postgres-test-test_ol_events.json",
         "dbt-postgres-build_command-build_ol_events.json",
-    ] {
-        for o in file(name) {
+    ]
+    .map(|name| (name, file(name)));
+    let facets = [
+        ("facet-DataQualityMetricsDatasetFacet-1.json", "facets"),
+        (
+            "facet-DataQualityMetricsInputDatasetFacet-1.json",
+            "inputFacets",
+        ),
+        (
+            "facet-OutputStatisticsOutputDatasetFacet-1.json",
+            "outputFacets",
+        ),
+        ("facet-SchemaDatasetFacet-1.json", "facets"),
+    ]
+    .map(|(name, group)| (name, vec![facet(name, group)]));
+    for (name, observations) in events.into_iter().chain(facets) {
+        for o in observations {
             o.check(name).unwrap();
             let json = serde_json::to_string(&o).unwrap();
             assert_eq!(
@@ -252,6 +269,7 @@ fn every_observation_is_valid_for_the_model() {
                 o,
                 "round trip through the JSON format"
             );
+            assert!(o.reads_back_as_itself(), "{name}");
         }
     }
 }

@@ -36,10 +36,10 @@ impl Drafted {
 }
 
 impl Ledger {
-    /// A draft per record, in order, as if every record not stored yet were
-    /// new and the heads did not move meanwhile. None for a record that
-    /// looks stored already, or one read from the stream with a link of its
-    /// site's (`keep`): it keeps its own.
+    /// A draft per record, in order, as if each were new and the heads did
+    /// not move meanwhile. None for a repeat within `records`, and for a
+    /// record read from the stream (`keep`) that looks stored already or
+    /// keeps the link it carries in its site's chain.
     pub(super) fn draft_links(
         &self,
         records: &[EvalRecord],
@@ -52,7 +52,12 @@ impl Ledger {
             let (site, _) = site_of(&record.key);
             let kept = keep && !site.is_empty() && record.chain.is_some();
             let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
-            if kept || self.evaluations.contains_key(&key)? || !seen.insert(key.clone()) {
+            // Records from the stream are often stored already; the
+            // scheduler's were checked before they were evaluated, and one
+            // stored meanwhile is found in the transaction (the drafts after
+            // it in its chain are then linked there).
+            let stored = keep && self.evaluations.contains_key(&key)?;
+            if kept || stored || !seen.insert(key.clone()) {
                 drafts.push(None);
                 continue;
             }

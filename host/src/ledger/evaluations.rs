@@ -344,6 +344,24 @@ impl Ledger {
         })
     }
 
+    /// The time of the newest record of `slo`, read from its key alone:
+    /// nothing of `slo` is recorded after it.
+    pub fn last_record_time(&self, slo: &str) -> Result<Option<jiff::Timestamp>, LedgerError> {
+        let Some(item) = self
+            .evaluations
+            .scan_prefix(keys::slo(slo))
+            .keys()
+            .next_back()
+        else {
+            return Ok(None);
+        };
+        let key = item?;
+        let time = keys::RecordKey::parse(&key)
+            .and_then(|k| jiff::Timestamp::from_nanosecond(i128::from(k.time)).ok())
+            .ok_or_else(|| LedgerError::bad_key("evaluations", &key))?;
+        Ok(Some(time))
+    }
+
     /// The newest record of `slo`, without reading the others.
     pub fn last_record(&self, slo: &str) -> Result<Option<EvalRecord>, LedgerError> {
         match self.evaluations.scan_prefix(keys::slo(slo)).next_back() {

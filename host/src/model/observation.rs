@@ -235,6 +235,23 @@ impl Observation {
         }
         Ok(())
     }
+
+    /// Whether its JSON reads back as itself. Not so for a number JSON
+    /// cannot hold (NaN and the infinities are written as `null`), or for
+    /// quantiles out of order or repeated (read back sorted, one per key).
+    /// Then only the stored form is the one to evaluate.
+    pub fn reads_back_as_itself(&self) -> bool {
+        let finite = |v: &Option<f64>| v.is_none_or(f64::is_finite);
+        self.columns.values().all(|c| {
+            finite(&c.sum)
+                && finite(&c.min)
+                && finite(&c.max)
+                && c.quantiles.0.iter().all(|(q, v)| {
+                    (0.0..=1.0).contains(q) && v.is_finite() && q.to_string().parse() == Ok(*q)
+                })
+                && c.quantiles.0.windows(2).all(|w| w[0].0 < w[1].0)
+        })
+    }
 }
 
 /// Parses one observation from JSON text that came from `source_name`; an
@@ -283,6 +300,60 @@ fn under(e: ModelError, parent: &str) -> ModelError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_back(obs: &Observation) -> Observation {
+        serde_json::from_slice(&serde_json::to_vec(obs).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_observation_read_from_json_reads_back_as_itself() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/orders.json");
+        let obs = parse_observation(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+        assert!(obs.reads_back_as_itself());
+        assert_eq!(read_back(&obs), obs);
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_and_quantiles_out_of_order_do_not_read_back() {
+        let base = parse_observation(MINIMAL, "obs.json").unwrap();
+        let with = |metrics: ColumnMetrics| {
+            let mut obs = base.clone();
+            obs.columns.insert("c".into(), metrics);
+            obs
+        };
+        let cases = [
+            ColumnMetrics {
+                sum: Some(f64::NAN),
+                ..ColumnMetrics::default()
+            },
+            ColumnMetrics {
+                max: Some(f64::INFINITY),
+                ..ColumnMetrics::default()
+            },
+            ColumnMetrics {
+                quantiles: Quantiles(vec![(0.9, 1.0), (0.5, 2.0)]),
+                ..ColumnMetrics::default()
+            },
+            ColumnMetrics {
+                quantiles: Quantiles(vec![(0.5, 1.0), (0.5, 2.0)]),
+                ..ColumnMetrics::default()
+            },
+        ];
+        for metrics in cases {
+            let obs = with(metrics);
+            assert!(!obs.reads_back_as_itself(), "{obs:?}");
+            assert_ne!(read_back(&obs), obs);
+        }
+        let fine = with(ColumnMetrics {
+            sum: Some(-0.0),
+            min: Some(1e-300),
+            max: Some(0.1 + 0.2),
+            quantiles: Quantiles(vec![(0.1, f64::MIN_POSITIVE), (0.5, 3.0), (0.99, 1e300)]),
+            ..ColumnMetrics::default()
+        });
+        assert!(fine.reads_back_as_itself());
+        assert_eq!(read_back(&fine), fine);
+    }
 
     const MINIMAL: &str = r#"{"dataset":{"namespace":"s3://lake","name":"events"},"observed_at":"2026-11-26T08:00:00Z"}"#;
 

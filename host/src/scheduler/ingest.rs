@@ -4,11 +4,12 @@
 //! After a crash the consumer resumes from the cursor, so every acknowledged
 //! observation is evaluated exactly once.
 
+use super::tail::Logged;
 use super::{Pass, Scheduler, idempotency_key};
 use crate::ledger::{LedgerError, ObservationReceipt};
 use crate::model::Observation;
 use crate::slo::Trigger;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
 /// Observations taken from the log per consumer step.
 const LOG_BATCH: usize = 256;
@@ -41,6 +42,7 @@ impl Scheduler {
             true => self.ledger.put_observations_flushed(observations)?,
             false => self.ledger.put_observations(observations)?,
         };
+        self.tail.keep(observations, &receipts);
         Ok(Appended { receipts })
     }
 
@@ -53,6 +55,7 @@ impl Scheduler {
             .ledger
             .put_observations_awaited(observations, self.durable)
             .await?;
+        self.tail.keep(observations, &receipts);
         Ok(Appended { receipts })
     }
 
@@ -72,11 +75,11 @@ impl Scheduler {
         let mut pass = Pass::default();
         loop {
             let cursor = self.ledger.ingest_cursor()?;
-            let batch = self.ledger.logged_after(cursor, LOG_BATCH)?;
+            let batch = self.logged_after(cursor)?;
             let Some(&(last, _)) = batch.last() else {
                 break;
             };
-            let tasks = self.observation_tasks(batch.iter().map(|(_, o)| o), &mut pass)?;
+            let tasks = self.observation_tasks(&batch, &mut pass)?;
             let records = self.run_tasks(tasks)?;
             self.store_at(&records, &mut pass, Some(last))?;
             self.commit()?;
@@ -84,10 +87,30 @@ impl Scheduler {
             // still in the log keeps the history it arrived with.
             if self.ledger.ingest_next()? <= last.saturating_add(1) {
                 self.ledger
-                    .trim_evaluated(batch.iter().map(|(_, o)| &o.dataset))?;
+                    .trim_evaluated(batch.iter().map(|(_, logged)| &logged.obs.dataset))?;
             }
         }
         Ok(pass)
+    }
+
+    /// The log's next observations after `cursor`: those this scheduler
+    /// appended and still holds, else the log's, read back.
+    fn logged_after(&self, cursor: u64) -> Result<Vec<(u64, Logged)>, LedgerError> {
+        let held = self.tail.take(cursor, LOG_BATCH);
+        if !held.is_empty() {
+            return Ok(held);
+        }
+        let read = self.ledger.logged_after(cursor, LOG_BATCH)?;
+        Ok(read
+            .into_iter()
+            .map(|(seq, obs)| {
+                let logged = Logged {
+                    obs: Arc::new(obs),
+                    digest: None,
+                };
+                (seq, logged)
+            })
+            .collect())
     }
 
     /// Whether the log has been evaluated up to `seq`.

@@ -17,6 +17,7 @@ mod evaluation;
 mod ingest;
 mod spool;
 mod stats;
+mod tail;
 mod trusted;
 
 pub use arm::{ArmError, ArmFailure, Armed};
@@ -29,12 +30,12 @@ pub use trusted::{
 
 use crate::executor::Executor;
 use crate::ledger::{EvalRecord, Ledger, LedgerError, Outcome, Stored, Transition, digest};
-use crate::model::Observation;
 use crate::runtime::Runtime;
 use crate::slo::Trigger;
 use evaluation::{Evaluator, Task};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, PoisonError, RwLock};
+use tail::Logged;
 
 /// Records per ledger transaction: sled's transactions slow down past a few
 /// hundred writes (see the `ledger` benchmark).
@@ -52,6 +53,8 @@ pub struct Scheduler {
     durable: bool,
     // One consumer of the ingest log at a time.
     consumer: std::sync::Mutex<()>,
+    // What this scheduler appended and its consumer has not taken yet.
+    tail: tail::Tail,
     // The agent's site it ticks for; `None`: central.
     site: Option<String>,
 }
@@ -88,6 +91,7 @@ impl Scheduler {
             slos: RwLock::new(Arc::new(slos)),
             durable: true,
             consumer: std::sync::Mutex::new(()),
+            tail: tail::Tail::default(),
             site: None,
         }
     }
@@ -155,36 +159,44 @@ impl Scheduler {
         Ok(())
     }
 
-    /// The tasks of the observation-triggered SLOs of each observation's
-    /// dataset, skipping those already recorded (counted as duplicates).
-    fn observation_tasks<'a>(
+    /// The tasks of the observation-triggered SLOs of each logged
+    /// observation's dataset, skipping those already recorded (counted as
+    /// duplicates).
+    fn observation_tasks(
         &self,
-        observations: impl IntoIterator<Item = &'a Observation>,
+        logged: &[(u64, Logged)],
         pass: &mut Pass,
     ) -> Result<Vec<Task>, LedgerError> {
         let mut tasks = Vec::new();
         let slos = self.slos();
-        for obs in observations {
-            let mut shared: Option<Arc<Observation>> = None;
-            let mut digested: Option<[u8; 32]> = None;
+        // Each SLO's newest record before this step, read once: an
+        // observation after it has no record, and needs no read of its own.
+        let mut newest: Vec<Option<Option<jiff::Timestamp>>> = vec![None; slos.len()];
+        for (_, Logged { obs, digest: known }) in logged {
+            let mut digested = *known;
             for (i, armed) in slos.iter().enumerate() {
                 if armed.slo.trigger != Trigger::Observation || armed.slo.dataset != obs.dataset {
                     continue;
                 }
                 let digest = digested.get_or_insert_with(|| digest(obs));
                 let key = idempotency_key(&armed.slo.name, digest);
-                if self
-                    .ledger
-                    .has_record(&armed.slo.name, obs.observed_at, &key)?
+                let newest = match newest[i] {
+                    Some(newest) => newest,
+                    None => *newest[i].insert(self.ledger.last_record_time(&armed.slo.name)?),
+                };
+                let maybe_recorded = newest.is_some_and(|t| obs.observed_at <= t);
+                if maybe_recorded
+                    && self
+                        .ledger
+                        .has_record(&armed.slo.name, obs.observed_at, &key)?
                 {
                     pass.duplicates += 1;
                     continue;
                 }
-                let obs_arc = shared.get_or_insert_with(|| Arc::new(obs.clone())).clone();
                 tasks.push(Task {
                     slos: slos.clone(),
                     slo: i,
-                    obs: Some(obs_arc),
+                    obs: Some(obs.clone()),
                     now: obs.observed_at,
                     key,
                 });
