@@ -208,6 +208,28 @@ fn no_engine_lets_a_call_see_what_the_previous_one_wrote() {
     }
 }
 
+/// Tenants that arm the same built-in, or upload the same component, run
+/// one copy of its code, each under its own name.
+#[test]
+fn the_same_bytes_loaded_twice_are_compiled_once_while_a_policy_runs_them() {
+    let runtime = runtime_with(EngineOptions {
+        max_instances: 8,
+        ..EngineOptions::default()
+    });
+    let builtin = runtime.load_builtin("freshness").unwrap();
+    let bytes = dataslo::runtime::builtin_bytes("freshness").unwrap();
+    let uploaded = runtime.load("tenant-b/fresh.wasm", bytes).unwrap();
+    assert_eq!(runtime.cache_stats(), stats(1, 0, 0));
+    assert_eq!(uploaded.label(), "tenant-b/fresh.wasm");
+    drop(builtin);
+    assert_eq!(eval(&runtime, &uploaded, r#"{"max_age":"2h"}"#), Ok(1800.0));
+    drop(uploaded);
+    // Its code went with the last policy running it.
+    let again = runtime.load_builtin("freshness").unwrap();
+    assert_eq!(runtime.cache_stats(), stats(2, 0, 0));
+    assert_eq!(eval(&runtime, &again, r#"{"max_age":"2h"}"#), Ok(1800.0));
+}
+
 // The compile cache.
 
 fn cached(dir: &Path) -> EngineOptions {

@@ -24,6 +24,7 @@ pub struct Runtime {
     pub(super) slots: Option<Arc<Slots>>,
     pub(super) cache: Option<Cache>,
     pub(super) counters: Counters,
+    pub(super) code: super::shared_code::SharedCode,
     _ticker: Ticker,
 }
 
@@ -102,6 +103,7 @@ impl Runtime {
             options,
             cache,
             counters: Counters::default(),
+            code: Default::default(),
             _ticker: ticker,
         })
     }

@@ -8,6 +8,7 @@ use super::instance::{ContractVersion, PolicyPre};
 use super::{WIT_PACKAGE, WIT_VERSIONS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -17,6 +18,8 @@ pub struct Policy {
     pub(super) label: String,
     pub(super) sha256: [u8; 32],
     pub(super) pre: PolicyPre,
+    /// Its code, shared with the policies loaded from the same bytes.
+    _code: Arc<Component>,
     pub(super) info: PolicyInfo,
     pub(super) interface: InterfaceInfo,
     pub(super) manifest: Option<String>,
@@ -238,7 +241,10 @@ impl Runtime {
         };
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         self.fit_pool(bytes).map_err(fail)?;
-        let component = self.compile_cached(bytes, &sha256, trust).map_err(fail)?;
+        let component = self
+            .code
+            .get_or_compile(&sha256, || self.compile_cached(bytes, &sha256, trust))
+            .map_err(fail)?;
         self.load_component(label, sha256, component)
     }
 
@@ -248,7 +254,7 @@ impl Runtime {
         &self,
         label: &str,
         sha256: [u8; 32],
-        component: Component,
+        component: Arc<Component>,
     ) -> Result<Policy, LoadError> {
         let fail = |kind| LoadError {
             policy: label.to_string(),
@@ -277,6 +283,7 @@ impl Runtime {
             },
             interface,
             manifest: None,
+            _code: component,
         };
         policy.info = self
             .describe(&policy)
@@ -367,9 +374,12 @@ impl Runtime {
             kind,
         };
         self.fit_pool(bytes).map_err(fail)?;
-        let component = self.compile(bytes).map_err(fail)?;
-        let interface = interface_of(&self.engine, &component);
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let component = self
+            .code
+            .get_or_compile(&sha256, || self.compile(bytes))
+            .map_err(fail)?;
+        let interface = interface_of(&self.engine, &component);
         Ok((interface, self.load_component(label, sha256, component)))
     }
 }

@@ -26,6 +26,7 @@ mod options;
 mod pool;
 mod sandbox;
 mod session;
+mod shared_code;
 mod ticker;
 mod virtual_clock;
 mod wasi;
