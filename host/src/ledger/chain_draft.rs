@@ -37,13 +37,15 @@ impl Drafted {
 
 impl Ledger {
     /// A draft per record, in order, as if each were new and the heads did
-    /// not move meanwhile. None for a repeat within `records`, and for a
-    /// record read from the stream (`keep`) that looks stored already or
-    /// keeps the link it carries in its site's chain.
+    /// not move meanwhile. None for a repeat within `records`, for one that
+    /// looks stored already (read only when `read_stored`), and for a record
+    /// read from the stream (`keep`) that keeps the link it carries in its
+    /// site's chain.
     pub(super) fn draft_links(
         &self,
         records: &[EvalRecord],
         keep: bool,
+        read_stored: bool,
     ) -> Result<Vec<Option<Drafted>>, LedgerError> {
         let mut heads: HashMap<(&str, &str), Tip> = HashMap::new();
         let mut seen = HashSet::new();
@@ -52,11 +54,10 @@ impl Ledger {
             let (site, _) = site_of(&record.key);
             let kept = keep && !site.is_empty() && record.chain.is_some();
             let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
-            // Records from the stream are often stored already; the
-            // scheduler's were checked before they were evaluated, and one
-            // stored meanwhile is found in the transaction (the drafts after
-            // it in its chain are then linked there).
-            let stored = keep && self.evaluations.contains_key(&key)?;
+            // A stored one drafted would move the draft's head, and the
+            // drafts after it in its chain would be linked in the
+            // transaction, under sled's lock.
+            let stored = read_stored && self.evaluations.contains_key(&key)?;
             if kept || stored || !seen.insert(key.clone()) {
                 drafts.push(None);
                 continue;

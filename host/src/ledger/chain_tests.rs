@@ -129,7 +129,7 @@ fn a_draft_is_never_taken_for_another_record() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
     let drafted = [record("s", "2026-11-30T08:00:00Z", "drafted", 1)];
-    let drafts = ledger.draft_links(&drafted, false).unwrap();
+    let drafts = ledger.draft_links(&drafted, false, true).unwrap();
     // Another record, on the same empty head, handed the first's draft.
     let other = [record("s", "2026-11-30T09:00:00Z", "other", 0)];
     ledger
@@ -146,7 +146,7 @@ fn a_record_drafted_on_a_head_that_moved_since_is_linked_to_the_new_head() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
     let late = [record("s", "2026-11-30T09:00:00Z", "late", 1)];
-    let drafts = ledger.draft_links(&late, false).unwrap();
+    let drafts = ledger.draft_links(&late, false, true).unwrap();
     assert_eq!(
         drafts[0].as_ref().unwrap().link.seq,
         1,

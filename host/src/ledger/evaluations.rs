@@ -99,19 +99,21 @@ impl Ledger {
     /// none. Records already stored (or repeated in the batch) are skipped.
     /// Not yet durable: call [`Ledger::flush`] before acknowledging.
     pub fn record_batch(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
-        self.record_batch_at(records, None)
+        self.write_batch(records, None, self.feeding(), false, false)
     }
 
-    /// As [`Ledger::record_batch`], moving the ingest cursor to `cursor` in
-    /// the same transaction: the records of the observations up to it and
-    /// the cursor land together, or neither. The log's entries it passes
-    /// are dropped with them (see `ingest_log`).
+    /// As [`Ledger::record_batch`], for records made only after finding
+    /// them not stored (the scheduler's), moving the ingest cursor to
+    /// `cursor` in the same transaction: the records of the observations up
+    /// to it and the cursor land together, or neither. The log's entries it
+    /// passes are dropped with them (see `ingest_log`). One stored meanwhile
+    /// is still found, in the transaction.
     pub fn record_batch_at(
         &self,
         records: &[EvalRecord],
         cursor: Option<u64>,
     ) -> Result<Vec<Stored>, LedgerError> {
-        self.write_batch(records, cursor, self.feeding(), false)
+        self.write_batch(records, cursor, self.feeding(), false, true)
     }
 
     /// As [`Ledger::record_batch`], for records made elsewhere and read from
@@ -121,18 +123,20 @@ impl Ledger {
     /// not follow the chain's head is kept, logged, counted, and reported
     /// by `ledger verify` (see `chain::Filed`).
     pub fn record_consumed(&self, records: &[EvalRecord]) -> Result<Vec<Stored>, LedgerError> {
-        self.write_batch(records, None, false, true)
+        self.write_batch(records, None, false, true, false)
     }
 
+    /// `checked`: the caller found each record not stored before making it.
     fn write_batch(
         &self,
         records: &[EvalRecord],
         cursor: Option<u64>,
         feeding: bool,
         consumed: bool,
+        checked: bool,
     ) -> Result<Vec<Stored>, LedgerError> {
         // Linked and encoded before sled's lock (see `chain_draft`).
-        let drafts = self.draft_links(records, consumed)?;
+        let drafts = self.draft_links(records, consumed, !checked)?;
         self.write_drafted(records, &drafts, cursor, feeding, consumed)
     }
 
