@@ -102,18 +102,15 @@ pub fn link_hash(record: &EvalRecord, seq: u64, prev: &[u8; 32]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// `v` as it reads back from the ledger's JSON. serde_json parses some
-/// 17-digit numbers one ULP off (without its `float_roundtrip` feature), so
-/// a value is stored settled: written and read until it reads back as
-/// itself. The hash binds the settled bits, which any correct parser gets
-/// from the exported text.
+/// `v` as it reads back from the ledger's JSON. Some numbers read back one
+/// step off ([`crate::model::number_read_back`]), so a value is stored
+/// settled: written and read until it reads back as itself. The hash binds
+/// the settled bits, which any correct parser gets from the exported text.
 pub fn settled(mut v: f64) -> f64 {
     for _ in 0..8 {
-        let Ok(text) = serde_json::to_string(&v) else {
-            return v; // not finite: stored as null
-        };
-        match serde_json::from_str::<f64>(&text) {
-            Ok(back) if back.to_bits() != v.to_bits() => v = back,
+        match crate::model::number_read_back(v) {
+            Some(back) if back.to_bits() != v.to_bits() => v = back,
+            // Not finite: stored as null.
             _ => return v,
         }
     }

@@ -19,6 +19,15 @@ pub fn to_json_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<St
     serde_json::to_string_pretty(value).map(|text| escape_json(&text).into_owned())
 }
 
+/// `v` as serde_json reads its JSON back: not always `v` itself. Some
+/// 17-digit numbers read one step off (serde_json is built without its
+/// `float_roundtrip` feature); NaN and the infinities are written as `null`
+/// (then none).
+pub fn number_read_back(v: f64) -> Option<f64> {
+    let text = serde_json::to_string(&v).ok()?;
+    serde_json::from_str::<f64>(&text).ok()
+}
+
 /// JSON text a serializer wrote, with each character it left raw that
 /// [`super::escape_control`] would escape written as `\uXXXX`. Outside
 /// strings JSON is ASCII without control characters, so every such

@@ -26,7 +26,7 @@ pub use alert::{AlertName, AlertWindow, NameError, Severity, TransitionState};
 pub use batch::parse_observations;
 pub use error::ModelError;
 pub use field_error::{FieldError, from_json, from_value, join as join_field};
-pub use json::{escape_json, to_json, to_json_pretty};
+pub use json::{escape_json, number_read_back, to_json, to_json_pretty};
 pub use measurement::{Measurement, SumOverflow, sum_events};
 pub use notifier::Notifier;
 pub use observation::{

@@ -236,11 +236,9 @@ impl Observation {
         Ok(())
     }
 
-    /// Whether its JSON reads back as itself. Not so for a number that
-    /// serde_json reads back one step off (some of 17 digits, without its
-    /// `float_roundtrip` feature; see `ledger::chain::settled`), a number
-    /// JSON cannot hold (NaN and the infinities are written as `null`), or
-    /// quantiles out of order or repeated (read back sorted, one per key).
+    /// Whether its JSON reads back as itself. Not so for a number that does
+    /// not ([`super::number_read_back`]), or for quantiles out of order or
+    /// repeated (read back sorted, one per key).
     /// Then only the stored form is the one to evaluate.
     pub fn reads_back_as_itself(&self) -> bool {
         let number = |v: &Option<f64>| v.is_none_or(json_reads_back);
@@ -258,10 +256,7 @@ impl Observation {
 
 /// Whether serde_json reads `v`'s JSON back as exactly `v`.
 fn json_reads_back(v: f64) -> bool {
-    let back = serde_json::to_string(&v)
-        .ok()
-        .and_then(|text| serde_json::from_str::<f64>(&text).ok());
-    v.is_finite() && back.is_some_and(|back| back.to_bits() == v.to_bits())
+    super::number_read_back(v).is_some_and(|back| back.to_bits() == v.to_bits())
 }
 
 /// Parses one observation from JSON text that came from `source_name`; an
@@ -352,9 +347,7 @@ mod tests {
         // A number serde_json reads back one step off: found, not assumed.
         let drifting = (1..1_000_000u64)
             .map(|i| f64::from_bits(0x3e8e_f5c3_0000_0000 + i * 7_919_999_999))
-            .find(|v| {
-                serde_json::from_str::<f64>(&serde_json::to_string(v).unwrap()).unwrap() != *v
-            })
+            .find(|&v| crate::model::number_read_back(v) != Some(v))
             .expect("a number serde_json reads back one step off");
         let cases = cases.into_iter().chain([ColumnMetrics {
             min: Some(drifting),

@@ -21,10 +21,7 @@ impl SharedCode {
         sha256: &[u8; 32],
         compile: impl FnOnce() -> Result<Component, E>,
     ) -> Result<Arc<Component>, E> {
-        let live = |loaded: &HashMap<[u8; 32], Weak<Component>>| {
-            loaded.get(sha256).and_then(Weak::upgrade)
-        };
-        if let Some(component) = live(&self.lock()) {
+        if let Some(component) = self.lock().get(sha256).and_then(Weak::upgrade) {
             return Ok(component);
         }
         // Compiled outside the lock: two first loads of the same bytes at
