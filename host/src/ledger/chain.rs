@@ -48,10 +48,20 @@ pub(super) fn next_link(record: &EvalRecord, head: Tip) -> (Link, [u8; 32]) {
     let hash = link_hash(record, seq, &head.hash);
     let link = Link {
         seq,
-        prev: hex::encode(head.hash),
-        hash: hex::encode(hash),
+        prev: hex32(&head.hash),
+        hash: hex32(&hash),
     };
     (link, hash)
+}
+
+/// A hash as 64 hex digits. `hex::encode` pushes one char at a time; a
+/// record's link holds two of these, made for every record.
+pub(super) fn hex32(hash: &[u8; 32]) -> String {
+    let mut out = [0u8; 64];
+    match hex::encode_to_slice(hash, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(_) => hex::encode(hash),
+    }
 }
 
 /// The hash of `record` as link `seq` after `prev`: sha256 of the
@@ -121,8 +131,8 @@ pub fn settled(mut v: f64) -> f64 {
 pub fn link(record: &EvalRecord, seq: u64, prev: &[u8; 32]) -> Link {
     Link {
         seq,
-        prev: hex::encode(prev),
-        hash: hex::encode(link_hash(record, seq, prev)),
+        prev: hex32(prev),
+        hash: hex32(&link_hash(record, seq, prev)),
     }
 }
 

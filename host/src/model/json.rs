@@ -24,6 +24,18 @@ pub fn to_json_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<St
 /// `float_roundtrip` feature); NaN and the infinities are written as `null`
 /// (then none).
 pub fn number_read_back(v: f64) -> Option<f64> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < EXACT_INTEGERS {
+        return Some(v);
+    }
+    written_and_read(v)
+}
+
+/// Integers below this are written `N.0` and read as N·10 divided by ten,
+/// both exact in f64: they read back as themselves without the round trip,
+/// which is most of the values records hold (counts, seconds).
+const EXACT_INTEGERS: f64 = (1u64 << 49) as f64;
+
+fn written_and_read(v: f64) -> Option<f64> {
     let text = serde_json::to_string(&v).ok()?;
     serde_json::from_str::<f64>(&text).ok()
 }
@@ -58,6 +70,34 @@ fn raw_unsafe(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_integer_read_back_without_the_round_trip_is_what_the_round_trip_gives() {
+        let edge = EXACT_INTEGERS;
+        let mut values = vec![0.0, -0.0, 1.0, -1.0, 1e14, edge - 1.0, -(edge - 1.0)];
+        // Spread over the range, every magnitude of ten.
+        let mut x = 7.0_f64;
+        while x < edge {
+            values.extend([x, -x, x + 1.0, (x * 1.37).round()]);
+            x *= 3.0;
+        }
+        for v in values.into_iter().filter(|v| v.abs() < edge) {
+            let back = written_and_read(v).unwrap();
+            assert_eq!(
+                number_read_back(v).map(f64::to_bits),
+                Some(back.to_bits()),
+                "{v}"
+            );
+        }
+        // Past the edge, and every fraction, it is the round trip.
+        for v in [edge, edge + 1.0, 0.1, 1.0 / 3.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                number_read_back(v).map(f64::to_bits),
+                written_and_read(v).map(f64::to_bits),
+                "{v}"
+            );
+        }
+    }
 
     const HOSTILE: &str = "x\x1b[31m\u{7}\r\nlevel=ERROR\u{9b}2J\u{202e}rev\u{2066}\0end\\";
 

@@ -49,5 +49,5 @@ pub(super) fn arm(request: &Request<'_>) -> Result<Armed, ReplayError> {
         slo: slo.name.clone(),
         source,
     })?;
-    Ok(Armed { slo, policy })
+    Ok(Armed::new(slo, policy))
 }

@@ -22,6 +22,15 @@ pub struct Armed {
     pub slo: Slo,
     /// Its loaded policy, shared by the SLOs that use the same one.
     pub policy: Arc<Policy>,
+    /// What every record of it names, computed once, not per evaluation.
+    names: RecordNames,
+}
+
+/// The objectives' identities and the policy's sha256 (hex).
+#[derive(Clone)]
+struct RecordNames {
+    objectives: Vec<String>,
+    policy_sha256: String,
 }
 
 /// An SLO that cannot be evaluated, and why.
@@ -81,6 +90,25 @@ pub enum ArmFailure {
 }
 
 impl Armed {
+    /// `slo` with its loaded `policy`.
+    pub fn new(slo: Slo, policy: Arc<Policy>) -> Armed {
+        let names = RecordNames {
+            objectives: slo.objectives.iter().map(|o| o.identity()).collect(),
+            policy_sha256: policy.sha256_hex(),
+        };
+        Armed { slo, policy, names }
+    }
+
+    /// Its objectives' identities, in order: what its records count for.
+    pub fn objective_identities(&self) -> &[String] {
+        &self.names.objectives
+    }
+
+    /// Its policy's sha256 (hex), as its records name it.
+    pub fn policy_sha256(&self) -> &str {
+        &self.names.policy_sha256
+    }
+
     /// For an `oci://` policy, what the ledger records of it at `now`.
     pub fn pin(&self, now: jiff::Timestamp) -> Option<PolicyPin> {
         let manifest = self.policy.manifest_digest()?;
@@ -127,7 +155,7 @@ impl Armed {
         let mut errors = Vec::new();
         for slo in slos {
             match Self::policy_for(runtime, &slo, files, &mut loaded, gate) {
-                Ok(policy) => armed.push(Armed { slo, policy }),
+                Ok(policy) => armed.push(Armed::new(slo, policy)),
                 Err(failure) => errors.push(ArmError {
                     slo: slo.name.clone(),
                     source_file: slo.source.file.clone(),

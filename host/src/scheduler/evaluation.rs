@@ -67,7 +67,7 @@ impl Evaluator {
             objectives: Vec::new(),
             value: None,
             detail: String::new(),
-            policy_sha256: armed.policy.sha256_hex(),
+            policy_sha256: armed.policy_sha256().to_string(),
             chain: None,
         };
         let fail = |mut record: EvalRecord, code: ErrorCode, message: String| {
@@ -162,7 +162,7 @@ impl Evaluator {
             })
             .collect();
         // The events count for these objectives, wherever they later move.
-        record.objectives = slo.objectives.iter().map(|o| o.identity()).collect();
+        record.objectives = armed.objective_identities().to_vec();
         Ok(record)
     }
 }

@@ -45,14 +45,19 @@ impl Stats {
     /// One evaluation of SLO `slo` that ended in `outcome` (`measured`, or an
     /// error code) after `took`.
     pub fn evaluated(&self, slo: &str, outcome: &str, took: Duration) {
-        *self
-            .outcomes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(slo.to_string())
-            .or_default()
-            .entry(outcome.to_string())
-            .or_default() += 1;
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(PoisonError::into_inner);
+        // Looked up before inserting: the names are copied once, not per evaluation.
+        let by_outcome = match outcomes.get_mut(slo) {
+            Some(by_outcome) => by_outcome,
+            None => outcomes.entry(slo.to_string()).or_default(),
+        };
+        match by_outcome.get_mut(outcome) {
+            Some(n) => *n += 1,
+            None => {
+                by_outcome.insert(outcome.to_string(), 1);
+            }
+        }
+        drop(outcomes);
         self.duration.observe(took.as_secs_f64());
     }
 
