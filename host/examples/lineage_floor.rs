@@ -7,9 +7,16 @@
 //!   (`openlineage::read_events`), dataslo's only work before the ledger;
 //! - `sled`: no HTTP: `clients` tasks each appending one event's
 //!   observations to a real ledger, flushed, as the request path does
-//!   (tasks awaiting the group append, its leader on the blocking pool).
+//!   (tasks awaiting the group append, its leader on the blocking pool);
+//! - `appended`: the three together: the server answers once the event's
+//!   observations are read and appended, flushed;
+//! - `all`: `appended`, and the evaluation behind it: one thread evaluates
+//!   what was appended (`builtin:volume`, as the load's SLO) and
+//!   writes their records, flushed. The ledger and the runtime as
+//!   `lineage_load` runs them, without the service around them (tokens,
+//!   tenants, the scheduler and its consumer of the log).
 //!
-//! `cargo run --release -p dataslo --example lineage_floor -- http|parse|sled [events] [clients]`
+//! `cargo run --release -p dataslo --example lineage_floor -- http|parse|sled|appended|all [events] [clients]`
 
 // The load driver's clients and events; its `run` is `lineage_load`'s.
 #[allow(dead_code)]
@@ -21,7 +28,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use dataslo::ledger::Ledger;
+use dataslo::ledger::{EvalRecord, Events, Ledger, Outcome};
+use dataslo::model::Observation;
+use dataslo::runtime::{EvaluationInput, Limits, Runtime, no_history};
+use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -35,8 +46,10 @@ fn main() {
         "http" => over_http(events, clients, false),
         "parse" => over_http(events, clients, true),
         "sled" => sled_only(events, clients),
+        "appended" => all_together(events, clients, false),
+        "all" => all_together(events, clients, true),
         _ => {
-            eprintln!("usage: lineage_floor http|parse|sled [events] [clients]");
+            eprintln!("usage: lineage_floor http|parse|sled|appended|all [events] [clients]");
             std::process::exit(2);
         }
     };
@@ -131,4 +144,115 @@ fn sled_only(events: usize, clients: usize) -> (usize, Vec<Duration>, Duration) 
     let elapsed = started.elapsed();
     let stored = ledger.observations().count();
     (stored, latencies, elapsed)
+}
+
+/// `parse` and `sled` in one server, and the evaluation behind them if
+/// `evaluated`: what `lineage_load` does without dataslo's service around
+/// the ledger and the runtime. Prints how long the evaluation ran on after
+/// the last answer.
+fn all_together(
+    events: usize,
+    clients: usize,
+    evaluated: bool,
+) -> (usize, Vec<Duration>, Duration) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Ledger::open(&dir.path().join("ledger"), "load", 100).expect("ledger");
+    let (appended, arrivals) = mpsc::channel::<(String, Observation)>();
+    let evaluator = {
+        let ledger = ledger.clone();
+        let events = if evaluated { events } else { 0 };
+        std::thread::spawn(move || evaluate_behind(&ledger, &arrivals, events))
+    };
+    let served = ledger.clone();
+    let (addr, stop, server) = load::on_loopback(move |listener, stopped| async move {
+        let answer = move |body: Bytes| {
+            let (ledger, appended) = (served.clone(), appended.clone());
+            async move {
+                let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
+                let read = dataslo::openlineage::read_events(text, "body")
+                    .map_err(|_| StatusCode::BAD_REQUEST)?;
+                let receipts = ledger
+                    .put_observations_awaited(&read.observations, true)
+                    .await
+                    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+                for (obs, receipt) in read.observations.into_iter().zip(receipts) {
+                    let _ = appended.send((hex::encode(receipt.digest), obs));
+                }
+                Ok::<_, StatusCode>(StatusCode::OK)
+            }
+        };
+        let app = axum::Router::new().route("/api/v1/lineage", axum::routing::post(answer));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+    });
+    let url = format!("http://{addr}/api/v1/lineage");
+    let sent = load::send(&url, events, clients);
+    let answered = Instant::now();
+    let recorded = evaluator.join().expect("evaluator");
+    if evaluated {
+        println!(
+            "all: evaluated {recorded} records, the last {:.2?} after the last answer",
+            answered.elapsed()
+        );
+    }
+    let _ = stop.send(());
+    server.join().expect("server thread");
+    (sent.acknowledged, sent.latencies, sent.elapsed)
+}
+
+/// Evaluates what arrives, up to 500 at a time, and stores each batch's
+/// records in one transaction, flushed, until `events` are recorded.
+fn evaluate_behind(
+    ledger: &Ledger,
+    arrivals: &mpsc::Receiver<(String, Observation)>,
+    events: usize,
+) -> usize {
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let policy = runtime.load_builtin("volume").expect("built-in");
+    let sha256 = policy.sha256_hex();
+    let mut recorded = 0;
+    while recorded < events {
+        let Ok(first) = arrivals.recv() else { break };
+        let batch: Vec<_> = std::iter::once(first)
+            .chain(arrivals.try_iter().take(499))
+            .collect();
+        let records: Vec<EvalRecord> = batch
+            .iter()
+            .map(|(key, obs)| {
+                let input = EvaluationInput {
+                    config: r#"{"min_rows":10}"#,
+                    observation: obs,
+                    history: no_history(),
+                    now: obs.observed_at,
+                    limits: None,
+                };
+                let evaluation = runtime.evaluate(&policy, input).expect("evaluates");
+                let value = evaluation.measurements.first().and_then(|m| m.value);
+                EvalRecord {
+                    slo: "orders-volume".into(),
+                    dataset: obs.dataset.clone(),
+                    time: obs.observed_at,
+                    key: key.clone(),
+                    outcome: Outcome::Measured,
+                    events: vec![Events {
+                        good: u64::from(value.is_some_and(|v| v >= 10.0)),
+                        total: 1,
+                    }],
+                    objectives: vec!["0123456789abcdef".into()],
+                    value,
+                    detail: String::new(),
+                    policy_sha256: sha256.clone(),
+                    chain: None,
+                }
+            })
+            .collect();
+        ledger.record_batch(&records).expect("records");
+        ledger.flush().expect("flush");
+        recorded += records.len();
+    }
+    recorded
 }
