@@ -240,6 +240,11 @@ struct Layout {
     trim_once: bool,
     /// Flushed after each transaction, as E4 (else never: sled's CPU alone).
     flushed: bool,
+    /// A step's records of one SLO stored as one value under one key, with
+    /// one chain index entry (else a key and an index entry per record, as
+    /// the ledger stores them): not the ledger's layout, the headroom of
+    /// grouping records per batch (issue 15).
+    records_grouped: bool,
 }
 
 /// Since issue 15's second round.
@@ -247,6 +252,7 @@ const LAYOUT_NOW: Layout = Layout {
     log_per_append: true,
     trim_once: true,
     flushed: true,
+    records_grouped: false,
 };
 
 /// Before it.
@@ -254,6 +260,7 @@ const LAYOUT_BEFORE: Layout = Layout {
     log_per_append: false,
     trim_once: false,
     flushed: true,
+    records_grouped: false,
 };
 
 /// Stored sizes, measured on E4's ledger (orders.json, the three checks):
@@ -384,6 +391,18 @@ impl FloorTenant {
             }
         }
         let value = vec![b'r'; RECORD_VALUE];
+        if layout.records_grouped {
+            // One key per SLO: its first record's, holding all of its records.
+            let per_slo = times.len();
+            let firsts: Vec<_> = records.iter().step_by(per_slo).cloned().collect();
+            records = firsts;
+        }
+        let group_value = vec![b'r'; RECORD_VALUE * times.len()];
+        let value = if layout.records_grouped {
+            group_value
+        } else {
+            value
+        };
         let bucket_value = vec![b'b'; BUCKET_VALUE];
         let chain_seq = self.chain_seq;
         let slos = &self.slos;
@@ -474,10 +493,15 @@ fn sled_floor(c: &mut Criterion) {
         flushed: false,
         ..LAYOUT_NOW
     };
+    let grouped = Layout {
+        records_grouped: true,
+        ..LAYOUT_NOW
+    };
     for (name, layout) in [
         ("now", LAYOUT_NOW),
         ("before", LAYOUT_BEFORE),
         ("now_unflushed", unflushed),
+        ("records_grouped", grouped),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = sled::Config::new().path(dir.path()).open().expect("sled");
@@ -524,7 +548,15 @@ fn sled_and_evaluations_floor(c: &mut Criterion) {
     let mut group = iteration_group(c, "throughput/sled_and_evaluations_floor");
     let clock = Arc::new(AtomicI64::new(1_780_000_000));
     let batch = PER_TENANT / CHECKS.len();
-    for workers in [1, 2] {
+    let grouped = Layout {
+        records_grouped: true,
+        ..LAYOUT_NOW
+    };
+    for (workers, layout, suffix) in [
+        (1, LAYOUT_NOW, ""),
+        (2, LAYOUT_NOW, ""),
+        (2, grouped, "_records_grouped"),
+    ] {
         let executor = Arc::new(Executor::new(workers).expect("executor"));
         let dir = tempfile::tempdir().expect("tempdir");
         let db = sled::Config::new().path(dir.path()).open().expect("sled");
@@ -532,7 +564,7 @@ fn sled_and_evaluations_floor(c: &mut Criterion) {
             .iter()
             .map(|t| Arc::new(std::sync::Mutex::new(FloorTenant::open(&db, t))))
             .collect();
-        group.bench_function(format!("{workers}_workers"), |b| {
+        group.bench_function(format!("{workers}_workers{suffix}"), |b| {
             b.iter(|| {
                 let callers: Vec<_> = tenants
                     .iter()
@@ -554,7 +586,7 @@ fn sled_and_evaluations_floor(c: &mut Criterion) {
                                 assert!(ran.into_iter().all(|ok| ok));
                             };
                             let mut tenant = tenant.lock().expect("tenant");
-                            tenant.step(&db, LAYOUT_NOW, &times, evaluate);
+                            tenant.step(&db, layout, &times, evaluate);
                         })
                     })
                     .collect();
