@@ -369,8 +369,8 @@ impl FloorTenant {
         }
         evaluate();
         // The records: one transaction (three per observation, a chain
-        // index entry each, the buckets once, the cursor and the heads),
-        // then a flush.
+        // index entry each; grouped, one value and one entry per SLO; the
+        // buckets once, the cursor and the heads), then a flush.
         let last = self.next_seq - 1;
         let mut records = Vec::new();
         let mut buckets = std::collections::BTreeSet::new();

@@ -30,7 +30,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use dataslo::ledger::{EvalRecord, Events, Ledger, Outcome};
 use dataslo::model::Observation;
-use dataslo::runtime::{EvaluationInput, Limits, Runtime, no_history};
+use dataslo::runtime::{EvaluationInput, Limits, Policy, Runtime, no_history};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -157,12 +157,15 @@ fn all_together(
 ) -> (usize, Vec<Duration>, Duration) {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = Ledger::open(&dir.path().join("ledger"), "load", 100).expect("ledger");
+    // Loaded before the load starts, as the service's policies are.
+    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let policy = runtime.load_builtin("volume").expect("built-in");
     let (appended, arrivals) = mpsc::channel::<(String, Observation)>();
-    let evaluator = {
+    // Ends when the server, and with it every sender, is gone.
+    let evaluator = evaluated.then(|| {
         let ledger = ledger.clone();
-        let events = if evaluated { events } else { 0 };
-        std::thread::spawn(move || evaluate_behind(&ledger, &arrivals, events))
-    };
+        std::thread::spawn(move || evaluate_behind(&ledger, &runtime, &policy, &arrivals))
+    });
     let served = ledger.clone();
     let (addr, stop, server) = load::on_loopback(move |listener, stopped| async move {
         let answer = move |body: Bytes| {
@@ -175,8 +178,10 @@ fn all_together(
                     .put_observations_awaited(&read.observations, true)
                     .await
                     .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-                for (obs, receipt) in read.observations.into_iter().zip(receipts) {
-                    let _ = appended.send((hex::encode(receipt.digest), obs));
+                if evaluated {
+                    for (obs, receipt) in read.observations.into_iter().zip(receipts) {
+                        let _ = appended.send((hex::encode(receipt.digest), obs));
+                    }
                 }
                 Ok::<_, StatusCode>(StatusCode::OK)
             }
@@ -192,31 +197,31 @@ fn all_together(
     let url = format!("http://{addr}/api/v1/lineage");
     let sent = load::send(&url, events, clients);
     let answered = Instant::now();
-    let recorded = evaluator.join().expect("evaluator");
-    if evaluated {
-        println!(
-            "all: evaluated {recorded} records, the last {:.2?} after the last answer",
-            answered.elapsed()
-        );
-    }
     let _ = stop.send(());
     server.join().expect("server thread");
+    if let Some(evaluator) = evaluator {
+        let (recorded, last) = evaluator.join().expect("evaluator");
+        println!(
+            "all: evaluated {recorded} records, the last {:.2?} after the last answer",
+            last.saturating_duration_since(answered)
+        );
+    }
     (sent.acknowledged, sent.latencies, sent.elapsed)
 }
 
 /// Evaluates what arrives, up to 500 at a time, and stores each batch's
-/// records in one transaction, flushed, until `events` are recorded.
+/// records in one transaction, flushed, until nothing more can arrive.
+/// Returns how many it recorded, and when it stored the last.
 fn evaluate_behind(
     ledger: &Ledger,
+    runtime: &Runtime,
+    policy: &Policy,
     arrivals: &mpsc::Receiver<(String, Observation)>,
-    events: usize,
-) -> usize {
-    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
-    let policy = runtime.load_builtin("volume").expect("built-in");
+) -> (usize, Instant) {
     let sha256 = policy.sha256_hex();
     let mut recorded = 0;
-    while recorded < events {
-        let Ok(first) = arrivals.recv() else { break };
+    let mut last = Instant::now();
+    while let Ok(first) = arrivals.recv() {
         let batch: Vec<_> = std::iter::once(first)
             .chain(arrivals.try_iter().take(499))
             .collect();
@@ -230,7 +235,7 @@ fn evaluate_behind(
                     now: obs.observed_at,
                     limits: None,
                 };
-                let evaluation = runtime.evaluate(&policy, input).expect("evaluates");
+                let evaluation = runtime.evaluate(policy, input).expect("evaluates");
                 let value = evaluation.measurements.first().and_then(|m| m.value);
                 EvalRecord {
                     slo: "orders-volume".into(),
@@ -253,6 +258,7 @@ fn evaluate_behind(
         ledger.record_batch(&records).expect("records");
         ledger.flush().expect("flush");
         recorded += records.len();
+        last = Instant::now();
     }
-    recorded
+    (recorded, last)
 }

@@ -194,27 +194,26 @@ impl Ledger {
 
     /// Drops the oldest observations of a dataset beyond the history depth
     /// and older than the observation retention (counted back from its
-    /// newest). Reads the keys of its whole history. False when it
+    /// newest). Reads only the kept depth and what it drops. False when it
     /// found the log waiting: an observation appended since the consumer
     /// found it empty may be older than those kept, and its entry names it.
     fn trim_history(&self, dataset_key: &[u8]) -> Result<bool, LedgerError> {
-        // One forward scan of every key: a trim is due after TRIM_EVERY new
-        // ones, so the history is little more than its depth, and sled's
-        // reverse steps cost more than its forward ones.
-        let mut history = self
+        let kept = self
             .observations
             .scan_prefix(dataset_key)
             .keys()
+            .rev()
+            .take(self.history_depth)
             .collect::<Result<Vec<_>, _>>()?;
-        // A depth of 0 keeps all: there is no oldest kept to count back to.
-        if self.history_depth == 0 || history.len() <= self.history_depth {
+        // Every key older than the oldest of the newest `history_depth` may go.
+        let (Some(newest), Some(oldest_kept)) = (kept.first(), kept.last()) else {
+            return Ok(true);
+        };
+        if kept.len() < self.history_depth {
             return Ok(true);
         }
-        // Every key older than the oldest of the newest `history_depth` may go.
-        let kept_from = history.len() - self.history_depth;
-        let mut end = history[kept_from].to_vec();
+        let mut end = oldest_kept.to_vec();
         if self.observation_retention > 0 {
-            let newest = &history[history.len() - 1];
             let key = keys::ObservationKey::parse(newest)
                 .ok_or_else(|| LedgerError::bad_key("observations", newest))?;
             let cutoff = keys::ObservationKey {
@@ -225,8 +224,11 @@ impl Ledger {
             .encode();
             end = end.min(cutoff);
         }
-        history.truncate(history.partition_point(|k| k.as_ref() < end.as_slice()));
-        let doomed = history;
+        let doomed = self
+            .observations
+            .range(dataset_key.to_vec()..end)
+            .keys()
+            .collect::<Result<Vec<_>, _>>()?;
         for chunk in doomed.chunks(APPEND_CHUNK) {
             let trimmed = (&self.observations, &self.meta)
                 .transaction(|(stored, meta)| {
