@@ -70,16 +70,28 @@ fn main() {
 
 /// The load's clients against an axum server that only answers.
 fn over_http(events: usize, clients: usize, parse: bool) -> (usize, Vec<Duration>, Duration) {
+    let answer = move |body: Bytes| async move {
+        if parse {
+            let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
+            let read = dataslo::openlineage::read_events(text, "body")
+                .map_err(|_| StatusCode::BAD_REQUEST)?;
+            std::hint::black_box(read);
+        }
+        Ok::<_, StatusCode>(StatusCode::OK)
+    };
+    let (sent, _) = load_against(answer, events, clients);
+    (sent.acknowledged, sent.latencies, sent.elapsed)
+}
+
+/// Serves `answer` at the lineage path on loopback, sends it the load's
+/// events, then stops it. Returns what the clients saw and when the last
+/// answer came.
+fn load_against<H, T>(answer: H, events: usize, clients: usize) -> (load::Sent, Instant)
+where
+    H: axum::handler::Handler<T, ()>,
+    T: 'static,
+{
     let (addr, stop, server) = load::on_loopback(move |listener, stopped| async move {
-        let answer = move |body: Bytes| async move {
-            if parse {
-                let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
-                let read = dataslo::openlineage::read_events(text, "body")
-                    .map_err(|_| StatusCode::BAD_REQUEST)?;
-                std::hint::black_box(read);
-            }
-            Ok::<_, StatusCode>(StatusCode::OK)
-        };
         let app = axum::Router::new().route("/api/v1/lineage", axum::routing::post(answer));
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -90,9 +102,10 @@ fn over_http(events: usize, clients: usize, parse: bool) -> (usize, Vec<Duration
     });
     let url = format!("http://{addr}/api/v1/lineage");
     let sent = load::send(&url, events, clients);
+    let answered = Instant::now();
     let _ = stop.send(());
     server.join().expect("server thread");
-    (sent.acknowledged, sent.latencies, sent.elapsed)
+    (sent, answered)
 }
 
 /// The request path's ledger work alone: append one event's observations,
@@ -166,39 +179,26 @@ fn all_together(
         let ledger = ledger.clone();
         std::thread::spawn(move || evaluate_behind(&ledger, &runtime, &policy, &arrivals))
     });
-    let served = ledger.clone();
-    let (addr, stop, server) = load::on_loopback(move |listener, stopped| async move {
-        let answer = move |body: Bytes| {
-            let (ledger, appended) = (served.clone(), appended.clone());
-            async move {
-                let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
-                let read = dataslo::openlineage::read_events(text, "body")
-                    .map_err(|_| StatusCode::BAD_REQUEST)?;
-                let receipts = ledger
-                    .put_observations_awaited(&read.observations, true)
-                    .await
-                    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-                if evaluated {
-                    for (obs, receipt) in read.observations.into_iter().zip(receipts) {
-                        let _ = appended.send((hex::encode(receipt.digest), obs));
-                    }
+    let answer = move |body: Bytes| {
+        let (ledger, appended) = (ledger.clone(), appended.clone());
+        async move {
+            let text = std::str::from_utf8(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
+            let read = dataslo::openlineage::read_events(text, "body")
+                .map_err(|_| StatusCode::BAD_REQUEST)?;
+            let receipts = ledger
+                .put_observations_awaited(&read.observations, true)
+                .await
+                .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+            if evaluated {
+                for (obs, receipt) in read.observations.into_iter().zip(receipts) {
+                    let _ = appended.send((hex::encode(receipt.digest), obs));
                 }
-                Ok::<_, StatusCode>(StatusCode::OK)
             }
-        };
-        let app = axum::Router::new().route("/api/v1/lineage", axum::routing::post(answer));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("serve");
-    });
-    let url = format!("http://{addr}/api/v1/lineage");
-    let sent = load::send(&url, events, clients);
-    let answered = Instant::now();
-    let _ = stop.send(());
-    server.join().expect("server thread");
+            Ok::<_, StatusCode>(StatusCode::OK)
+        }
+    };
+    // The server, and with it every sender, is gone on return.
+    let (sent, answered) = load_against(answer, events, clients);
     if let Some(evaluator) = evaluator {
         let (recorded, last) = evaluator.join().expect("evaluator");
         println!(
