@@ -390,19 +390,12 @@ impl FloorTenant {
                 }
             }
         }
-        let value = vec![b'r'; RECORD_VALUE];
+        let mut value = vec![b'r'; RECORD_VALUE];
         if layout.records_grouped {
             // One key per SLO: its first record's, holding all of its records.
-            let per_slo = times.len();
-            let firsts: Vec<_> = records.iter().step_by(per_slo).cloned().collect();
-            records = firsts;
+            records = records.into_iter().step_by(times.len()).collect();
+            value = vec![b'r'; RECORD_VALUE * times.len()];
         }
-        let group_value = vec![b'r'; RECORD_VALUE * times.len()];
-        let value = if layout.records_grouped {
-            group_value
-        } else {
-            value
-        };
         let bucket_value = vec![b'b'; BUCKET_VALUE];
         let chain_seq = self.chain_seq;
         let slos = &self.slos;

@@ -31,7 +31,6 @@ use axum::http::StatusCode;
 use dataslo::ledger::{EvalRecord, Events, Ledger, Outcome};
 use dataslo::model::Observation;
 use dataslo::runtime::{EvaluationInput, Limits, Policy, Runtime, no_history};
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -171,7 +170,7 @@ fn all_together(
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = Ledger::open(&dir.path().join("ledger"), "load", 100).expect("ledger");
     // Loaded before the load starts, as the service's policies are.
-    let runtime = Arc::new(Runtime::new(Limits::default()).expect("runtime"));
+    let runtime = Runtime::new(Limits::default()).expect("runtime");
     let policy = runtime.load_builtin("volume").expect("built-in");
     let (appended, arrivals) = mpsc::channel::<(String, Observation)>();
     // Ends when the server, and with it every sender, is gone.
