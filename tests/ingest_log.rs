@@ -6,7 +6,7 @@
 use crate::serve_process::{observation, start_serve};
 use crate::server::SLO;
 use crate::support::test_data;
-use dataslo::ledger::Ledger;
+use dataslo::ledger::{CURRENT_LAYOUT, Ledger};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,7 +113,7 @@ fn a_ledger_of_the_release_before_the_log_is_refused_then_migrated_and_nothing_i
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("layout 1") && stderr.contains("layout 4"),
+        stderr.contains("layout 1") && stderr.contains(&format!("layout {CURRENT_LAYOUT}")),
         "{stderr}"
     );
     assert!(
@@ -124,7 +124,9 @@ fn a_ledger_of_the_release_before_the_log_is_refused_then_migrated_and_nothing_i
     let migrated = dataslo(&["ledger", "migrate", "--data-dir", "data"], dir.path());
     assert!(migrated.status.success(), "{}", text(&migrated.stderr));
     assert!(
-        text(&migrated.stdout).contains("migrated from layout 1 to layout 4"),
+        text(&migrated.stdout).contains(&format!(
+            "migrated from layout 1 to layout {CURRENT_LAYOUT}"
+        )),
         "{}",
         text(&migrated.stdout)
     );

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 #[path = "support/sled_floor.rs"]
 mod sled_floor;
-use sled_floor::{FloorTenant, LAYOUT_BEFORE, LAYOUT_NOW, Layout};
+use sled_floor::{FloorTenant, LAYOUT_BEFORE, LAYOUT_INDEX_PER_RECORD, LAYOUT_NOW, Layout};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -247,6 +247,7 @@ fn sled_floor(c: &mut Criterion) {
     };
     for (name, layout) in [
         ("now", LAYOUT_NOW),
+        ("index_per_record", LAYOUT_INDEX_PER_RECORD),
         ("before", LAYOUT_BEFORE),
         ("now_unflushed", unflushed),
         ("records_grouped", grouped),
@@ -309,6 +310,7 @@ fn sled_and_evaluations_floor(c: &mut Criterion) {
     for (workers, layout, suffix) in [
         (1, LAYOUT_NOW, ""),
         (2, LAYOUT_NOW, ""),
+        (2, LAYOUT_INDEX_PER_RECORD, "_index_per_record"),
         (2, grouped, "_records_grouped"),
     ] {
         let executor = Arc::new(Executor::new(workers).expect("executor"));

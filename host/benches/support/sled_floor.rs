@@ -16,19 +16,28 @@ pub struct Layout {
     pub trim_once: bool,
     /// Flushed after each transaction, as E4 (else never: sled's CPU alone).
     pub flushed: bool,
-    /// A step's records of one SLO stored as one value under one key, with
-    /// one chain index entry (else a key and an index entry per record, as
-    /// the ledger stores them): not the ledger's layout, the headroom of
-    /// grouping records per batch (issue 15).
+    /// A step's links of one SLO under one chain index key, as the ledger
+    /// files them since layout 5 (else an index key per record).
+    pub index_per_step: bool,
+    /// A step's records of one SLO stored as one value under one key (else
+    /// a key per record, as the ledger stores them): not the ledger's
+    /// layout, the headroom of grouping records per batch (issue 15).
     pub records_grouped: bool,
 }
 
-/// Since issue 15's second round.
+/// Since layout 5 (issue 15's seventh session).
 pub const LAYOUT_NOW: Layout = Layout {
     log_per_append: true,
     trim_once: true,
     flushed: true,
+    index_per_step: true,
     records_grouped: false,
+};
+
+/// From issue 15's second round to layout 5: an index key per record.
+pub const LAYOUT_INDEX_PER_RECORD: Layout = Layout {
+    index_per_step: false,
+    ..LAYOUT_NOW
 };
 
 /// Before it.
@@ -36,6 +45,7 @@ pub const LAYOUT_BEFORE: Layout = Layout {
     log_per_append: false,
     trim_once: false,
     flushed: true,
+    index_per_step: false,
     records_grouped: false,
 };
 
@@ -142,8 +152,8 @@ impl FloorTenant {
             db.flush().expect("flush");
         }
         evaluate();
-        // The records: one transaction (three per observation, a chain
-        // index entry each; grouped, one value and one entry per SLO; the
+        // The records: one transaction (three per observation; an index
+        // key per SLO, or per record; grouped, one value per SLO; the
         // buckets once, the cursor and the heads), then a flush.
         let last = self.next_seq - 1;
         let mut records = Vec::new();
@@ -172,6 +182,7 @@ impl FloorTenant {
         }
         let bucket_value = vec![b'b'; BUCKET_VALUE];
         let chain_seq = self.chain_seq;
+        let step = times.len();
         let slos = &self.slos;
         let log_first = first;
         (
@@ -189,15 +200,25 @@ impl FloorTenant {
                     }
                     meta.insert(b"ingest_cursor", &last.to_be_bytes())?;
                     let mut seq = chain_seq;
+                    let mut indexed = None;
                     for (slo, key) in &records {
                         evaluations.get(key)?;
                         evaluations.insert(key.as_slice(), value.as_slice())?;
                         seq += 1;
+                        if layout.index_per_step && indexed.replace(*slo) == Some(*slo) {
+                            continue;
+                        }
                         let mut index = Vec::new();
                         length_prefixed(&mut index, &slos[*slo]);
                         length_prefixed(&mut index, "");
                         index.extend_from_slice(&seq.to_be_bytes());
-                        chains.insert(index, [&[0][..], key].concat())?;
+                        // A run: per record, its length and its entry.
+                        let entry = [&[0][..], key].concat();
+                        let value = match layout.index_per_step && !layout.records_grouped {
+                            true => vec![2; 1 + step * (4 + entry.len())],
+                            false => entry,
+                        };
+                        chains.insert(index, value)?;
                     }
                     for bucket in &buckets {
                         bucket_tree.get(bucket)?;

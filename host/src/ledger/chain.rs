@@ -5,11 +5,12 @@
 //! hash and the record's canonical encoding ([`link_hash`], written out in
 //! docs/ledger-chain.md so an auditor can recompute it).
 //!
-//! The chain's index (`chains`: SLO, site, seq → record key) and its head
-//! (`meta`) move in the transaction that writes the record. Retention keeps
+//! The chain's index (`chains`, see `chain_index`) and its head (`meta`)
+//! move in the transaction that writes the record. Retention keeps
 //! the last pruned link as the chain's anchor, so a pruned chain verifies.
 
 use super::chain_draft::Drafted;
+use super::chain_index::{Entry, RUN_LIMIT, encode_run};
 use super::evaluations::{EvalRecord, Outcome};
 use super::{Ledger, LedgerError, codec, keys};
 use serde::{Deserialize, Serialize};
@@ -191,34 +192,6 @@ impl Tip {
     }
 }
 
-/// A value of `chains`: the record's key, or (after retention) the pruned
-/// record's prev and hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Entry {
-    Record(Vec<u8>),
-    Pruned { prev: [u8; 32], hash: [u8; 32] },
-}
-
-impl Entry {
-    pub(super) fn encode(&self) -> Vec<u8> {
-        match self {
-            Entry::Record(key) => [&[0][..], key].concat(),
-            Entry::Pruned { prev, hash } => [&[1][..], prev, hash].concat(),
-        }
-    }
-
-    pub(super) fn decode(bytes: &[u8]) -> Option<Self> {
-        match bytes.split_first()? {
-            (0, key) => Some(Entry::Record(key.to_vec())),
-            (1, rest) if rest.len() == 64 => Some(Entry::Pruned {
-                prev: rest[..32].try_into().ok()?,
-                hash: rest[32..].try_into().ok()?,
-            }),
-            _ => None,
-        }
-    }
-}
-
 /// How a link was filed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filed {
@@ -250,10 +223,13 @@ pub enum Filed {
     },
 }
 
-/// The heads of the chains one transaction extends, read once each.
+/// The heads of the chains one transaction extends, read once each, and
+/// the runs of the ledger's own chains it files (see `chain_index`).
 #[derive(Default)]
 pub(super) struct Heads<'a> {
     tips: HashMap<(&'a str, &'a str), Tip>,
+    /// Per own chain, the run being filed: its first seq and record keys.
+    runs: HashMap<(&'a str, &'a str), (u64, Vec<Entry>)>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<LedgerError>>;
@@ -315,7 +291,7 @@ impl<'a> Heads<'a> {
                 // which `verify` reports as inserted.
                 return Ok((theirs.clone(), Filed::Fork { seq: theirs.seq }));
             }
-            chains.insert(index, Entry::Record(key.to_vec()).encode())?;
+            chains.insert(index, encode_run(&[Entry::Record(key.to_vec())]))?;
             // `theirs.seq` is below u64::MAX (placeless otherwise), so the
             // head it may follow is too.
             let next = head.seq.saturating_add(1);
@@ -345,20 +321,51 @@ impl<'a> Heads<'a> {
             _ => next_link(record, head),
         };
         let seq = link.seq;
-        let index = keys::ChainKey {
-            slo: &record.slo,
-            site,
-            seq,
-        };
-        chains.insert(index.encode(), Entry::Record(key.to_vec()).encode())?;
+        let entry = Entry::Record(key.to_vec());
+        if site.is_empty() {
+            // Follows the run's last link: this transaction filed it.
+            let run = self
+                .runs
+                .entry((&record.slo, site))
+                .or_insert((seq, Vec::new()));
+            if run.1.len() == RUN_LIMIT {
+                Self::put_run(chains, &record.slo, site, run)?;
+                *run = (seq, Vec::new());
+            }
+            run.1.push(entry);
+        } else {
+            Self::put_run(chains, &record.slo, site, &(seq, vec![entry]))?;
+        }
         self.tips.insert((&record.slo, site), Tip { seq, hash });
         Ok((link, Filed::Linked))
     }
 
-    /// Writes every head moved.
-    pub(super) fn store(&self, meta: &TransactionalTree) -> TxResult<()> {
+    fn put_run(
+        chains: &TransactionalTree,
+        slo: &str,
+        site: &str,
+        (first, entries): &(u64, Vec<Entry>),
+    ) -> TxResult<()> {
+        let index = keys::ChainKey {
+            slo,
+            site,
+            seq: *first,
+        };
+        chains.insert(index.encode(), encode_run(entries))?;
+        Ok(())
+    }
+
+    /// Writes every head moved, and the runs filed.
+    pub(super) fn store(
+        &self,
+        meta: &TransactionalTree,
+        chains: &TransactionalTree,
+    ) -> TxResult<()> {
         for ((slo, site), tip) in &self.tips {
             meta.insert(keys::ChainMetaKey::Head(slo, site).encode(), tip.encode())?;
+        }
+        for ((slo, site), run) in &self.runs {
+            Self::put_run(chains, slo, site, run)?;
         }
         Ok(())
     }

@@ -4,40 +4,64 @@
 //! and chains run by sequence, so a late record may be pruned before the
 //! links ahead of it: its entry bridges the gap until they go too.
 
-use super::chain::{Entry, Tip, parse_hash, site_of};
+use super::chain::{Tip, parse_hash, site_of};
+use super::chain_index::{Entry, encode_run};
 use super::evaluations::EvalRecord;
 use super::{Ledger, LedgerError, keys};
 use sled::Transactional;
-use sled::transaction::TransactionError;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::collections::HashMap;
+
+/// A link to prune in a run: its place, its record's key, its new entry.
+type Pruning<'a> = (usize, &'a [u8], Entry);
+
+/// Records pruned per transaction.
+pub(super) const PRUNE_BATCH: usize = 1_000;
 
 impl Ledger {
-    /// Removes the record under `key`, leaving its link in its chain.
-    pub(super) fn prune_record(&self, key: &[u8], record: &EvalRecord) -> Result<(), LedgerError> {
-        let site = site_of(&record.key).0;
-        let pruned = record.chain.as_ref().and_then(|link| {
-            let entry = Entry::Pruned {
-                prev: parse_hash(&link.prev)?,
-                hash: parse_hash(&link.hash)?,
+    /// Removes the records of `batch` (key, record) in one transaction,
+    /// leaving their links in their chains.
+    pub(super) fn prune_records(&self, batch: &[(Vec<u8>, EvalRecord)]) -> Result<(), LedgerError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Each run holding one of them, found before the transaction (which
+        // cannot scan): writers only add runs, and retention runs alone.
+        let mut runs: HashMap<sled::IVec, Vec<Pruning<'_>>> = HashMap::new();
+        for (key, record) in batch {
+            let Some(link) = &record.chain else { continue };
+            let (Some(prev), Some(hash)) = (parse_hash(&link.prev), parse_hash(&link.hash)) else {
+                continue;
             };
-            let index = keys::ChainKey {
-                slo: &record.slo,
-                site,
-                seq: link.seq,
-            };
-            Some((index.encode(), entry.encode()))
-        });
+            let site = site_of(&record.key).0;
+            if let Some((run, place)) = self.run_at(&record.slo, site, link.seq)? {
+                let pruned = Entry::Pruned { prev, hash };
+                runs.entry(run.key).or_default().push((place, key, pruned));
+            }
+        }
         (&self.evaluations, &self.chains)
             .transaction(|(evaluations, chains)| {
-                evaluations.remove(key)?;
-                if let Some((index, entry)) = &pruned {
-                    // Only the entry that points at this record.
-                    let ours = chains.get(index)?.and_then(|v| Entry::decode(&v))
-                        == Some(Entry::Record(key.to_vec()));
-                    if ours {
-                        chains.insert(index.as_slice(), entry.as_slice())?;
-                    }
+                for (key, _) in batch {
+                    evaluations.remove(key.as_slice())?;
                 }
-                Ok::<_, sled::transaction::ConflictableTransactionError<LedgerError>>(())
+                for (run_key, links) in &runs {
+                    let Some(value) = chains.get(run_key)? else {
+                        continue;
+                    };
+                    let Some(mut entries) = super::chain_index::decode_run(&value) else {
+                        continue; // `verify` names an unreadable entry
+                    };
+                    for (place, key, pruned) in links {
+                        // Only the entry that points at this record.
+                        if let Some(entry) = entries.get_mut(*place)
+                            && *entry == Entry::Record(key.to_vec())
+                        {
+                            *entry = pruned.clone();
+                        }
+                    }
+                    chains.insert(run_key, encode_run(&entries))?;
+                }
+                Ok::<_, ConflictableTransactionError<LedgerError>>(())
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
@@ -45,21 +69,33 @@ impl Ledger {
             })
     }
 
-    /// Folds the pruned links at the start of a chain into its anchor.
+    /// Folds the pruned links at the start of a chain into its anchor. A
+    /// run folded only in part keeps its tail, under the tail's first seq.
     pub(super) fn advance_anchor(&self, slo: &str, site: &str) -> Result<(), LedgerError> {
         let anchor = self.chain_tip(keys::ChainMetaKey::Anchor(slo, site))?;
         let mut folded = Vec::new();
+        let mut tail = None;
         let mut tip = anchor;
-        for item in self.chains.scan_prefix(keys::chain(slo, site)) {
-            let (key, value) = item?;
-            match (keys::ChainKey::parse(&key), Entry::decode(&value)) {
-                (Some(k), Some(Entry::Pruned { hash, .. })) if k.seq == tip.seq + 1 => {
-                    tip = Tip { seq: k.seq, hash };
-                    folded.push(key);
+        'runs: for run in self.chain_runs(slo, site) {
+            let run = run?;
+            for (i, (seq, entry)) in run.links().into_iter().enumerate() {
+                match entry {
+                    Some(Entry::Pruned { hash, .. }) if seq == tip.seq + 1 => {
+                        tip = Tip { seq, hash };
+                    }
+                    _ if seq <= tip.seq => {}
+                    _ => {
+                        if i > 0
+                            && let Some(entries) = &run.entries
+                        {
+                            tail = Some((seq, entries[i..].to_vec()));
+                            folded.push(run.key);
+                        }
+                        break 'runs;
+                    }
                 }
-                (Some(k), _) if k.seq <= tip.seq => folded.push(key),
-                _ => break,
             }
+            folded.push(run.key);
         }
         if tip == anchor {
             return Ok(());
@@ -70,8 +106,16 @@ impl Ledger {
                 for key in &folded {
                     chains.remove(key)?;
                 }
+                if let Some((seq, entries)) = &tail {
+                    let key = keys::ChainKey {
+                        slo,
+                        site,
+                        seq: *seq,
+                    };
+                    chains.insert(key.encode(), encode_run(entries))?;
+                }
                 meta.insert(anchor_key.as_slice(), tip.encode())?;
-                Ok::<_, sled::transaction::ConflictableTransactionError<LedgerError>>(())
+                Ok::<_, ConflictableTransactionError<LedgerError>>(())
             })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,

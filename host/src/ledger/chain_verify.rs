@@ -2,7 +2,8 @@
 //! anchor (or the start) to the head, the first broken link, and each
 //! record no chain holds.
 
-use super::chain::{Entry, GENESIS, Tip, link_hash, parse_hash, recomputes, site_of};
+use super::chain::{GENESIS, Tip, link_hash, parse_hash, recomputes, site_of};
+use super::chain_index::Entry;
 use super::evaluations::EvalRecord;
 use super::{Ledger, LedgerError, codec, keys};
 use serde::{Deserialize, Serialize};
@@ -99,14 +100,7 @@ impl Ledger {
             }
             let held = match &record.chain {
                 Some(link) => {
-                    let index = keys::ChainKey {
-                        slo: &record.slo,
-                        site: &site,
-                        seq: link.seq,
-                    };
-                    self.chains
-                        .get(index.encode())?
-                        .and_then(|v| Entry::decode(&v))
+                    self.chain_entry(&record.slo, &site, link.seq)?
                         == Some(Entry::Record(key.to_vec()))
                 }
                 None => false,
@@ -154,11 +148,8 @@ impl Ledger {
         let mut prev = anchor.hash;
         let mut next = anchor.seq + 1;
         let mut walked = 0;
-        for item in self.chains.scan_prefix(keys::chain(slo, site)) {
-            let (key, value) = item?;
-            let seq = keys::ChainKey::parse(&key)
-                .ok_or_else(|| LedgerError::bad_key("chains", &key))?
-                .seq;
+        for link in self.chain_links(slo, site) {
+            let (seq, entry) = link?;
             if seq < next {
                 continue; // behind the anchor
             }
@@ -173,7 +164,7 @@ impl Ledger {
                 );
                 return Ok((b, walked));
             }
-            let record_key = match Entry::decode(&value) {
+            let record_key = match entry {
                 Some(Entry::Pruned { prev: p, hash }) => {
                     if p != prev {
                         let b = at(

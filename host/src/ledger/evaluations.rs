@@ -289,7 +289,7 @@ impl Ledger {
                 if feeding {
                     meta.insert(keys::FEED_NEXT, &keys::sequence(feed_next))?;
                 }
-                heads.store(meta)?;
+                heads.store(meta, chains)?;
                 Ok((outcome, breaks))
             })
             .map_err(|e| match e {
@@ -419,16 +419,22 @@ impl Ledger {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut removed = 0;
         let mut chains = std::collections::BTreeSet::new();
+        let mut doomed = Vec::new();
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
             let record: EvalRecord = codec::decode("evaluations", &key, &bytes)?;
             if minute_of(record.time) < cutoff_minute {
-                self.prune_record(&key, &record)?;
                 let site = super::chain::site_of(&record.key).0.to_string();
-                chains.insert((record.slo, site));
+                chains.insert((record.slo.clone(), site));
+                doomed.push((key.to_vec(), record));
                 removed += 1;
             }
+            if doomed.len() == super::chain_prune::PRUNE_BATCH {
+                self.prune_records(&doomed)?;
+                doomed.clear();
+            }
         }
+        self.prune_records(&doomed)?;
         for (slo, site) in chains {
             self.advance_anchor(&slo, &site)?;
         }

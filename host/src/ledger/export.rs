@@ -4,7 +4,8 @@
 //! retention removed the record. [`super::audit`] checks such an export
 //! offline (docs/ledger-chain.md).
 
-use super::chain::{Entry, parse_hash};
+use super::chain::parse_hash;
+use super::chain_index::Entry;
 use super::evaluations::{EvalRecord, Events, Outcome};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
@@ -253,13 +254,9 @@ impl Ledger {
         let Some(link) = &record.chain else {
             return Ok(false);
         };
-        let index = keys::ChainKey {
-            slo: &record.slo,
-            site: super::chain::site_of(&record.key).0,
-            seq: link.seq,
-        };
-        let entry = self.chains.get(index.encode())?;
-        Ok(entry.and_then(|v| Entry::decode(&v)) == Some(Entry::Record(key.to_vec())))
+        let site = super::chain::site_of(&record.key).0;
+        let entry = self.chain_entry(&record.slo, site, link.seq)?;
+        Ok(entry == Some(Entry::Record(key.to_vec())))
     }
 
     /// Where a chain's export starts and ends.
@@ -277,16 +274,13 @@ impl Ledger {
             // Nothing at or after `since`: an empty range past the head.
             from = (head.seq + 1, hex::encode(head.hash));
             let since = since.as_nanosecond();
-            for item in self.chains.scan_prefix(keys::chain(slo, site)) {
-                let (key, value) = item?;
-                let seq = keys::ChainKey::parse(&key)
-                    .ok_or_else(|| LedgerError::bad_key("chains", &key))?
-                    .seq;
-                let Some(Entry::Record(record_key)) = Entry::decode(&value) else {
+            for link in self.chain_links(slo, site) {
+                let (seq, entry) = link?;
+                let Some(Entry::Record(record_key)) = entry else {
                     continue; // a pruned link has no time: it only follows
                 };
                 let at = keys::RecordKey::parse(&record_key)
-                    .ok_or_else(|| LedgerError::bad_key("chains", &key))?
+                    .ok_or_else(|| LedgerError::bad_key("chains", &record_key))?
                     .time;
                 if seq <= anchor.seq || i128::from(at) < since {
                     continue;
@@ -298,7 +292,7 @@ impl Ledger {
                     Some(bytes) => codec::decode::<EvalRecord>("evaluations", &record_key, &bytes)?
                         .chain
                         .and_then(|l| parse_hash(&l.prev).map(|_| l.prev)),
-                    None => match self.chains.get(&key)?.and_then(|v| Entry::decode(&v)) {
+                    None => match self.chain_entry(slo, site, seq)? {
                         Some(Entry::Pruned { prev, .. }) => Some(hex::encode(prev)),
                         _ => None,
                     },
@@ -324,18 +318,14 @@ impl Ledger {
     /// order.
     fn export_links(&self, h: &ChainHeader, out: &mut impl Write) -> Result<usize, ExportError> {
         let mut lines = 0;
-        for item in self.chains.scan_prefix(keys::chain(&h.slo, &h.site)) {
-            let (key, value) = item?;
-            let seq = keys::ChainKey::parse(&key)
-                .ok_or_else(|| LedgerError::bad_key("chains", &key))?
-                .seq;
+        for link in self.chain_links(&h.slo, &h.site) {
+            let (seq, mut entry) = link?;
             if seq < h.from_seq {
                 continue;
             }
             if seq > h.to_seq {
                 break; // filed after the header was written
             }
-            let mut entry = Entry::decode(&value);
             if let Some(Entry::Record(record_key)) = &entry {
                 match self.evaluations.get(record_key)? {
                     Some(bytes) => {
@@ -345,7 +335,7 @@ impl Ledger {
                         continue;
                     }
                     // Pruned since the index was read: its entry now says so.
-                    None => entry = self.chains.get(&key)?.and_then(|v| Entry::decode(&v)),
+                    None => entry = self.chain_entry(&h.slo, &h.site, seq)?,
                 }
             }
             if let Some(Entry::Pruned { prev, hash }) = entry {

@@ -8,7 +8,7 @@ use super::{LedgerError, keys};
 use std::path::{Path, PathBuf};
 
 /// The layout this dataslo reads and writes.
-pub const CURRENT_LAYOUT: u32 = 4;
+pub const CURRENT_LAYOUT: u32 = 5;
 
 /// The layout of a ledger that stores no version: written before there was one.
 pub const UNVERSIONED_LAYOUT: u32 = 1;
@@ -38,6 +38,11 @@ const STEPS: &[Step] = &[
         from: 3,
         what: "ingest log entries that name their observations instead of copying them",
         run: super::migrations::named_log,
+    },
+    Step {
+        from: 4,
+        what: "the chains' index holding a transaction's links of a chain under one key",
+        run: super::migrations::chain_runs,
     },
 ];
 
@@ -354,13 +359,14 @@ mod tests {
     fn migrate_refuses_a_newer_ledger_and_a_missing_one() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
-        set_version(&ledger.db, 5);
+        let newer = CURRENT_LAYOUT + 1;
+        set_version(&ledger.db, newer);
         let e = apply(&ledger.db, dir.path(), STEPS).unwrap_err();
         assert!(
             e.to_string().contains("cannot migrate a ledger down"),
             "{e}"
         );
-        assert_eq!(version(&ledger.db), Some(5), "untouched");
+        assert_eq!(version(&ledger.db), Some(newer), "untouched");
         let missing = dir.path().join("absent");
         let e = migrate(&missing).unwrap_err();
         assert!(matches!(e, LedgerError::NoLedger { .. }), "{e}");

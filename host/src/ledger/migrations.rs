@@ -63,6 +63,14 @@ pub(super) fn named_log(db: &sled::Db) -> Result<(), LedgerError> {
     Ok(())
 }
 
+/// Layout 4 → 5: the chains' index may hold a run of links under one key
+/// (see `chain_index`), which a layout 4 build reads as unreadable. This
+/// dataslo reads layout 4's entries as runs of one, so nothing is rewritten:
+/// the version alone keeps an older build away.
+pub(super) fn chain_runs(_db: &sled::Db) -> Result<(), LedgerError> {
+    Ok(())
+}
+
 /// Records linked per transaction by [`chains`].
 const CHAIN_BATCH: usize = 1_000;
 
@@ -118,7 +126,7 @@ fn link_batch(
                 };
                 evaluations.insert(key.as_slice(), codec::encode(&linked))?;
             }
-            heads.store(meta)
+            heads.store(meta, chains)
         })
         .map_err(|e| match e {
             TransactionError::Abort(e) => e,

@@ -39,6 +39,9 @@ mod audit_tests;
 mod buckets;
 pub mod chain;
 mod chain_draft;
+mod chain_index;
+#[cfg(test)]
+mod chain_index_tests;
 mod chain_problems;
 mod chain_prune;
 #[cfg(test)]

@@ -28,7 +28,7 @@
 //! | `t/{tenant}/meta` | [`LateKey`]: SLO | the minutes filed behind it since ([`LateMark`](super::LateMark)) |
 //! | `t/{tenant}/meta` | [`LateEpisodeKey`]: SLO, alert | the spans of minutes late records made it fire for |
 //! | `t/{tenant}/meta` | [`PinKey`]: SLO | the OCI policies it was armed with ([`PolicyPin`](super::PolicyPin)s) |
-//! | `t/{tenant}/chains` | [`ChainKey`]: SLO, site, sequence | 0 then the record's [`RecordKey`], or 1 then the pruned record's prev and hash (layout 3) |
+//! | `t/{tenant}/chains` | [`ChainKey`]: SLO, site, sequence | one link's entry: 0 then the record's [`RecordKey`], or 1 then the pruned record's prev and hash (layout 3); or a run of links from that sequence on: 2, then per link its entry's length (u32) and entry (layout 5, see `chain_index`) |
 //! | `t/{tenant}/meta` | [`ChainMetaKey`]: head or anchor, SLO, site | the chain's last link, or the last link retention removed (layout 3) |
 //!
 //! Values other than buckets and the layout version are a CRC-32 and JSON

@@ -1,0 +1,208 @@
+//! The chains' index (`chains`): for each chain (SLO, site), its links in
+//! seq order, each an [`Entry`]: the record's key, or once pruned its link.
+//!
+//! A transaction files a ledger's own records as one run per chain: one
+//! key (SLO, site, the run's first seq) holding up to [`RUN_LIMIT`]
+//! consecutive entries. One key per record cost sled a write each, about
+//! a third of a durable evaluation (issue 15). An agent's record at central
+//! is filed alone at its own seq, where a late one may fill a gap, so runs
+//! of more than one hold only site "" (no stream files there). A run of one
+//! is stored as its entry alone, layout 4's form, which is still read.
+
+use super::{Ledger, LedgerError, keys};
+
+/// Links a run holds at most: pruning rewrites a run, so it stays small.
+pub(super) const RUN_LIMIT: usize = 256;
+
+/// A link's entry: the record's key, or (after retention) the pruned
+/// record's prev and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Entry {
+    Record(Vec<u8>),
+    Pruned { prev: [u8; 32], hash: [u8; 32] },
+}
+
+/// The tag of a run of more than one entry; 0 and 1 are single entries.
+const RUN: u8 = 2;
+
+impl Entry {
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        match self {
+            Entry::Record(key) => {
+                out.push(0);
+                out.extend_from_slice(key);
+            }
+            Entry::Pruned { prev, hash } => {
+                out.push(1);
+                out.extend_from_slice(prev);
+                out.extend_from_slice(hash);
+            }
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        match bytes.split_first()? {
+            (0, key) => Some(Entry::Record(key.to_vec())),
+            (1, rest) if rest.len() == 64 => Some(Entry::Pruned {
+                prev: rest[..32].try_into().ok()?,
+                hash: rest[32..].try_into().ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A run's value: one entry as itself; more as [`RUN`], then each entry's
+/// length (u32, big-endian) and bytes.
+pub(super) fn encode_run(entries: &[Entry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let [one] = entries {
+        one.encode_into(&mut out);
+        return out;
+    }
+    out.push(RUN);
+    let mut one = Vec::new();
+    for entry in entries {
+        one.clear();
+        entry.encode_into(&mut one);
+        out.extend_from_slice(&(one.len() as u32).to_be_bytes());
+        out.extend_from_slice(&one);
+    }
+    out
+}
+
+/// Reads back what [`encode_run`] wrote; `None` if it does not parse.
+pub(super) fn decode_run(bytes: &[u8]) -> Option<Vec<Entry>> {
+    let Some((&RUN, mut rest)) = bytes.split_first() else {
+        return Entry::decode(bytes).map(|one| vec![one]);
+    };
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let (len, tail) = rest.split_at_checked(4)?;
+        let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+        let (entry, tail) = tail.split_at_checked(len)?;
+        entries.push(Entry::decode(entry)?);
+        rest = tail;
+    }
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// One key of a chain's index: its first seq and its entries (`None`: the
+/// value does not parse, so only its first seq is known).
+#[derive(Debug, Clone)]
+pub(super) struct Run {
+    pub key: sled::IVec,
+    pub first: u64,
+    pub entries: Option<Vec<Entry>>,
+}
+
+impl Run {
+    fn read(key: sled::IVec, value: &[u8]) -> Result<Self, LedgerError> {
+        let first = keys::ChainKey::parse(&key)
+            .ok_or_else(|| LedgerError::bad_key("chains", &key))?
+            .seq;
+        Ok(Run {
+            first,
+            entries: decode_run(value),
+            key,
+        })
+    }
+
+    /// Its links: (seq, entry), `None` for an unreadable value.
+    pub fn links(&self) -> Vec<(u64, Option<Entry>)> {
+        match &self.entries {
+            Some(entries) => (self.first..)
+                .zip(entries.iter().cloned().map(Some))
+                .collect(),
+            None => vec![(self.first, None)],
+        }
+    }
+}
+
+impl Ledger {
+    /// A chain's runs, in seq order.
+    pub(super) fn chain_runs(
+        &self,
+        slo: &str,
+        site: &str,
+    ) -> impl Iterator<Item = Result<Run, LedgerError>> + use<> {
+        self.chains.scan_prefix(keys::chain(slo, site)).map(|item| {
+            let (key, value) = item?;
+            Run::read(key, &value)
+        })
+    }
+
+    /// A chain's links in seq order: (seq, entry), `None` where an index
+    /// value does not parse.
+    pub(super) fn chain_links(
+        &self,
+        slo: &str,
+        site: &str,
+    ) -> impl Iterator<Item = Result<(u64, Option<Entry>), LedgerError>> + use<> {
+        self.chain_runs(slo, site).flat_map(|run| match run {
+            Ok(run) => run.links().into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        })
+    }
+
+    /// The run holding link `seq` of a chain, and the link's place in it.
+    pub(super) fn run_at(
+        &self,
+        slo: &str,
+        site: &str,
+        seq: u64,
+    ) -> Result<Option<(Run, usize)>, LedgerError> {
+        let at = keys::ChainKey { slo, site, seq }.encode();
+        let Some(item) = self.chains.range(keys::chain(slo, site)..=at).next_back() else {
+            return Ok(None);
+        };
+        let (key, value) = item?;
+        let run = Run::read(key, &value)?;
+        let place = usize::try_from(seq.saturating_sub(run.first)).unwrap_or(usize::MAX);
+        let held = run.entries.as_ref().is_some_and(|e| place < e.len());
+        Ok(held.then_some((run, place)))
+    }
+
+    /// Link `seq`'s entry, if the index holds one.
+    pub(super) fn chain_entry(
+        &self,
+        slo: &str,
+        site: &str,
+        seq: u64,
+    ) -> Result<Option<Entry>, LedgerError> {
+        Ok(self
+            .run_at(slo, site, seq)?
+            .and_then(|(run, place)| run.entries?.into_iter().nth(place)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_of_one_is_stored_as_its_entry_alone_and_longer_runs_round_trip() {
+        let record = Entry::Record(b"key".to_vec());
+        let pruned = Entry::Pruned {
+            prev: [1; 32],
+            hash: [2; 32],
+        };
+        assert_eq!(encode_run(std::slice::from_ref(&record)), b"\0key");
+        for run in [vec![record.clone()], vec![record, pruned.clone(), pruned]] {
+            assert_eq!(decode_run(&encode_run(&run)), Some(run));
+        }
+    }
+
+    #[test]
+    fn a_run_that_does_not_parse_is_none() {
+        for bad in [
+            &b""[..],
+            b"\x02",
+            b"\x02\0\0\0\x09\0k",
+            b"\x01short",
+            b"\x07",
+        ] {
+            assert_eq!(decode_run(bad), None, "{bad:?}");
+        }
+    }
+}
