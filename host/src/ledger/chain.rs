@@ -230,11 +230,22 @@ pub(super) struct Heads<'a> {
     tips: HashMap<(&'a str, &'a str), Tip>,
     /// Per own chain, the run being filed: its first seq and record keys.
     runs: HashMap<(&'a str, &'a str), (u64, Vec<Entry>)>,
+    /// Files each link under a key of its own, as layout 3 and 4 did.
+    key_per_link: bool,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<LedgerError>>;
 
 impl<'a> Heads<'a> {
+    /// Heads that file each link under a key of its own: the migration to
+    /// layout 3 writes what layout 3 reads.
+    pub(super) fn key_per_link() -> Self {
+        Heads {
+            key_per_link: true,
+            ..Heads::default()
+        }
+    }
+
     fn tip(&mut self, meta: &TransactionalTree, slo: &'a str, site: &'a str) -> TxResult<Tip> {
         if let Some(tip) = self.tips.get(&(slo, site)) {
             return Ok(*tip);
@@ -322,7 +333,7 @@ impl<'a> Heads<'a> {
         };
         let seq = link.seq;
         let entry = Entry::Record(key.to_vec());
-        if site.is_empty() {
+        if site.is_empty() && !self.key_per_link {
             // Follows the run's last link: this transaction filed it.
             let run = self
                 .runs

@@ -97,13 +97,18 @@ pub(super) struct Run {
 }
 
 impl Run {
-    fn read(key: sled::IVec, value: &[u8]) -> Result<Self, LedgerError> {
-        let first = keys::ChainKey::parse(&key)
-            .ok_or_else(|| LedgerError::bad_key("chains", &key))?
-            .seq;
-        Ok(Run {
+    /// `None` if the key does not parse. Entries that would run past the
+    /// last seq read as unreadable.
+    fn read(key: sled::IVec, value: &[u8]) -> Option<Self> {
+        let first = keys::ChainKey::parse(&key)?.seq;
+        let entries = decode_run(value).filter(|e| {
+            first
+                .checked_add((e.len() as u64).saturating_sub(1))
+                .is_some()
+        });
+        Some(Run {
             first,
-            entries: decode_run(value),
+            entries,
             key,
         })
     }
@@ -111,8 +116,11 @@ impl Run {
     /// Its links: (seq, entry), `None` for an unreadable value.
     pub fn links(&self) -> Vec<(u64, Option<Entry>)> {
         match &self.entries {
-            Some(entries) => (self.first..)
-                .zip(entries.iter().cloned().map(Some))
+            // `read` checked that the last seq fits.
+            Some(entries) => entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (self.first + i as u64, Some(e.clone())))
                 .collect(),
             None => vec![(self.first, None)],
         }
@@ -128,7 +136,8 @@ impl Ledger {
     ) -> impl Iterator<Item = Result<Run, LedgerError>> + use<> {
         self.chains.scan_prefix(keys::chain(slo, site)).map(|item| {
             let (key, value) = item?;
-            Run::read(key, &value)
+            let bad = LedgerError::bad_key("chains", &key);
+            Run::read(key, &value).ok_or(bad)
         })
     }
 
@@ -153,14 +162,17 @@ impl Ledger {
         seq: u64,
     ) -> Result<Option<(Run, usize)>, LedgerError> {
         let at = keys::ChainKey { slo, site, seq }.encode();
-        let Some(item) = self.chains.range(keys::chain(slo, site)..=at).next_back() else {
-            return Ok(None);
-        };
-        let (key, value) = item?;
-        let run = Run::read(key, &value)?;
-        let place = usize::try_from(seq.saturating_sub(run.first)).unwrap_or(usize::MAX);
-        let held = run.entries.as_ref().is_some_and(|e| place < e.len());
-        Ok(held.then_some((run, place)))
+        for item in self.chains.range(keys::chain(slo, site)..=at).rev() {
+            let (key, value) = item?;
+            // A key that does not parse is `verify`'s to name, not in the way.
+            let Some(run) = Run::read(key, &value) else {
+                continue;
+            };
+            let place = usize::try_from(seq - run.first).unwrap_or(usize::MAX);
+            let held = run.entries.as_ref().is_some_and(|e| place < e.len());
+            return Ok(held.then_some((run, place)));
+        }
+        Ok(None)
     }
 
     /// Link `seq`'s entry, if the index holds one.

@@ -3,7 +3,7 @@
 //! as if each link had its own.
 
 use super::audit_tests::{audited, export, export_as, json};
-use super::chain_index::RUN_LIMIT;
+use super::chain_index::{Entry, RUN_LIMIT, encode_run};
 use super::chain_tests::{at_seq, record};
 use super::*;
 
@@ -169,4 +169,55 @@ fn a_late_record_pruned_inside_a_run_bridges_it_and_exports_as_a_pruned_link() {
     let since = export_as(&ledger, "default", Some("2026-11-02T00:00:00Z"));
     assert_eq!(json(&since[0])["chain"]["from_seq"], 3);
     assert!(audited(&since).valid);
+}
+
+#[test]
+fn an_index_key_that_does_not_parse_is_named_by_verify_and_does_not_stop_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    batch(&ledger, "s", "2026-10-30T00:00:00Z", 3);
+    batch(&ledger, "s", "2026-11-30T00:00:00Z", 3);
+    // Seq 2's key with a byte too many: it sorts inside the first run.
+    let mut bad = keys::ChainKey {
+        slo: "s",
+        site: "",
+        seq: 2,
+    }
+    .encode();
+    bad.push(0);
+    ledger.chains.insert(&bad, &b"\0junk"[..]).unwrap();
+    assert!(ledger.verify().is_err(), "verify names the key");
+    assert_eq!(
+        ledger
+            .prune("2026-11-01T00:00:00Z".parse().unwrap())
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        ledger.chain_entry("s", "", 3).unwrap(),
+        None,
+        "folded into the anchor up to the key that does not parse"
+    );
+    let minutes = ledger.buckets("s", i64::MIN / 2, i64::MAX / 2).unwrap();
+    assert_eq!(minutes.len(), 3, "the pruned day's buckets went too");
+}
+
+#[test]
+fn a_run_whose_links_would_pass_the_last_seq_reads_as_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "default", 10).unwrap();
+    let key = keys::ChainKey {
+        slo: "s",
+        site: "",
+        seq: u64::MAX,
+    }
+    .encode();
+    let entries = [Entry::Record(b"a".to_vec()), Entry::Record(b"b".to_vec())];
+    ledger.chains.insert(&key, encode_run(&entries)).unwrap();
+    let links: Vec<_> = ledger
+        .chain_links("s", "")
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(links, [(u64::MAX, None)]);
+    assert_eq!(ledger.chain_entry("s", "", u64::MAX).unwrap(), None);
 }

@@ -77,7 +77,12 @@ impl Ledger {
         let mut tail = None;
         let mut tip = anchor;
         'runs: for run in self.chain_runs(slo, site) {
-            let run = run?;
+            let run = match run {
+                Ok(run) => run,
+                // Folding stops at a key that does not parse; `verify` names it.
+                Err(LedgerError::Corrupt { .. }) => break,
+                Err(e) => return Err(e),
+            };
             for (i, (seq, entry)) in run.links().into_iter().enumerate() {
                 match entry {
                     Some(Entry::Pruned { hash, .. }) if seq == tip.seq + 1 => {

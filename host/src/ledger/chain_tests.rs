@@ -464,6 +464,7 @@ fn migration_links_unchained_records_in_stored_order_and_reruns_safely() {
         .remove(keys::ChainMetaKey::Head("s", "").encode())
         .unwrap();
     migrations::chains(&ledger.db).unwrap();
+    assert_eq!(ledger.chains.len(), 4, "a key per link, as layout 3 reads");
     let (_, first) = at_seq(&ledger, 1);
     assert_eq!(first.key, "a", "stored order: time");
     assert!(chain_breaks(&ledger).is_empty());

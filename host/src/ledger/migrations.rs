@@ -116,7 +116,7 @@ fn link_batch(
     }
     (evaluations, meta, chains)
         .transaction(|(evaluations, meta, chains)| {
-            let mut heads = Heads::default();
+            let mut heads = Heads::key_per_link();
             for (key, record) in batch {
                 let (link, _) = heads.file(meta, chains, record, key, false, None)?;
                 let linked = EvalRecord {
