@@ -4,7 +4,7 @@
 
 use super::audit_tests::{audited, export, export_as, json};
 use super::chain_index::{Entry, RUN_LIMIT, encode_run};
-use super::chain_tests::{at_seq, record};
+use super::chain_tests::{at_seq, chain_breaks, record};
 use super::*;
 
 /// `n` records of `slo`, one minute apart from `from` (RFC 3339), keyed
@@ -28,19 +28,6 @@ fn batch(ledger: &Ledger, slo: &str, from: &str, n: usize) {
 
 fn index_keys(ledger: &Ledger) -> usize {
     ledger.chains.len()
-}
-
-fn breaks(ledger: &Ledger) -> Vec<ChainBreak> {
-    ledger
-        .verify()
-        .unwrap()
-        .mismatches
-        .into_iter()
-        .filter_map(|m| match m {
-            Mismatch::Chain(b) => Some(b),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -79,7 +66,7 @@ fn a_record_deleted_or_edited_inside_a_run_is_found_at_its_seq() {
     batch(&ledger, "s", "2026-11-30T08:00:00Z", 5);
     let (key, _) = at_seq(&ledger, 3);
     ledger.raw_remove_record(&key).unwrap();
-    let found = breaks(&ledger);
+    let found = chain_breaks(&ledger);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].seq, found[0].kind), (3, BreakKind::Deleted));
 
@@ -89,7 +76,7 @@ fn a_record_deleted_or_edited_inside_a_run_is_found_at_its_seq() {
     let (key, mut edited) = at_seq(&ledger, 4);
     edited.detail = "all good, honest".into();
     ledger.raw_put_record(&key, &edited).unwrap();
-    let found = breaks(&ledger);
+    let found = chain_breaks(&ledger);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].seq, found[0].kind), (4, BreakKind::Edited));
 }
@@ -126,13 +113,17 @@ fn pruning_the_start_of_a_run_folds_it_into_the_anchor_and_keeps_its_tail() {
     assert_eq!(anchor.seq, 3);
     assert_eq!(index_keys(&ledger), 1, "the tail, from seq 4");
     assert!(ledger.chain_entry("s", "", 3).unwrap().is_none());
-    assert!(breaks(&ledger).is_empty(), "{:?}", breaks(&ledger));
+    assert!(
+        chain_breaks(&ledger).is_empty(),
+        "{:?}",
+        chain_breaks(&ledger)
+    );
     let lines = export(&ledger);
     assert_eq!(json(&lines[0])["chain"]["from_seq"], 4);
     assert!(audited(&lines).valid);
     ledger.record(&day("31", 3)).unwrap();
     assert_eq!(ledger.chain_head("s", "").unwrap().seq, 6);
-    assert!(breaks(&ledger).is_empty());
+    assert!(chain_breaks(&ledger).is_empty());
 }
 
 #[test]
@@ -156,7 +147,11 @@ fn a_late_record_pruned_inside_a_run_bridges_it_and_exports_as_a_pruned_link() {
         .chain_tip(keys::ChainMetaKey::Anchor("s", ""))
         .unwrap();
     assert_eq!(anchor.seq, 0, "seq 1 is kept");
-    assert!(breaks(&ledger).is_empty(), "{:?}", breaks(&ledger));
+    assert!(
+        chain_breaks(&ledger).is_empty(),
+        "{:?}",
+        chain_breaks(&ledger)
+    );
     let lines = export_as(&ledger, "default", None);
     let pruned: Vec<_> = lines
         .iter()

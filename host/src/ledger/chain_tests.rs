@@ -50,7 +50,7 @@ pub(super) fn at_seq(ledger: &Ledger, seq: u64) -> (Vec<u8>, EvalRecord) {
         .unwrap()
 }
 
-fn chain_breaks(ledger: &Ledger) -> Vec<ChainBreak> {
+pub(super) fn chain_breaks(ledger: &Ledger) -> Vec<ChainBreak> {
     let report = ledger.verify().unwrap();
     report
         .mismatches
