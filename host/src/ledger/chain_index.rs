@@ -113,6 +113,12 @@ impl Run {
         })
     }
 
+    /// Link `seq`'s entry, if this run holds it.
+    fn get(&self, seq: u64) -> Option<&Entry> {
+        let place = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.entries.as_ref()?.get(place)
+    }
+
     /// Its links: (seq, entry), `None` for an unreadable value.
     pub fn links(&self) -> Vec<(u64, Option<Entry>)> {
         match &self.entries {
@@ -124,6 +130,39 @@ impl Run {
                 .collect(),
             None => vec![(self.first, None)],
         }
+    }
+}
+
+/// Looks links' entries up, keeping the last run read: records read in key
+/// order (SLO, time) mostly follow their chain's order, so one run serves
+/// many in a row. For one pass of `verify` or `export`.
+#[derive(Default)]
+pub(super) struct Lookup {
+    last: Option<(String, String, Run)>,
+}
+
+impl Lookup {
+    /// Link `seq`'s entry in the chain (SLO, site), if the index holds one.
+    pub fn entry(
+        &mut self,
+        ledger: &Ledger,
+        slo: &str,
+        site: &str,
+        seq: u64,
+    ) -> Result<Option<Entry>, LedgerError> {
+        if let Some((s, t, run)) = &self.last
+            && s == slo
+            && t == site
+            && let Some(entry) = run.get(seq)
+        {
+            return Ok(Some(entry.clone()));
+        }
+        let Some((run, place)) = ledger.run_at(slo, site, seq)? else {
+            return Ok(None);
+        };
+        let entry = run.entries.as_ref().and_then(|e| e.get(place)).cloned();
+        self.last = Some((slo.to_string(), site.to_string(), run));
+        Ok(entry)
     }
 }
 

@@ -3,7 +3,7 @@
 //! record no chain holds.
 
 use super::chain::{GENESIS, Tip, link_hash, parse_hash, recomputes, site_of};
-use super::chain_index::Entry;
+use super::chain_index::{Entry, Lookup};
 use super::evaluations::EvalRecord;
 use super::{Ledger, LedgerError, codec, keys};
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,7 @@ impl Ledger {
                 breaks.push(b);
             }
         }
+        let mut index = Lookup::default();
         for item in self.evaluations.iter() {
             let (key, bytes) = item?;
             // A corrupt record is reported by the checksum pass.
@@ -100,7 +101,7 @@ impl Ledger {
             }
             let held = match &record.chain {
                 Some(link) => {
-                    self.chain_entry(&record.slo, &site, link.seq)?
+                    index.entry(self, &record.slo, &site, link.seq)?
                         == Some(Entry::Record(key.to_vec()))
                 }
                 None => false,

@@ -5,7 +5,7 @@
 //! offline (docs/ledger-chain.md).
 
 use super::chain::parse_hash;
-use super::chain_index::Entry;
+use super::chain_index::{Entry, Lookup};
 use super::evaluations::{EvalRecord, Events, Outcome};
 use super::{Ledger, LedgerError, codec, keys};
 use crate::model::DatasetRef;
@@ -236,12 +236,13 @@ impl Ledger {
             lines += self.export_links(plan, out)?;
         }
         let records = self.records(slo, since);
+        let mut index = Lookup::default();
         for record in records {
             let record = record?;
             let key = keys::RecordKey::new(&record.slo, record.time, &record.key).encode();
             // Those a chain holds are exported with it, or were filed after
             // its header.
-            if !self.in_chain(&key, &record)? {
+            if !self.in_chain(&mut index, &key, &record)? {
                 write_line(out, &ExportLine::of(tenant, &record))?;
                 lines += 1;
             }
@@ -250,12 +251,17 @@ impl Ledger {
     }
 
     /// Whether the chain index holds `record` (stored under `key`) at its seq.
-    fn in_chain(&self, key: &[u8], record: &EvalRecord) -> Result<bool, LedgerError> {
+    fn in_chain(
+        &self,
+        index: &mut Lookup,
+        key: &[u8],
+        record: &EvalRecord,
+    ) -> Result<bool, LedgerError> {
         let Some(link) = &record.chain else {
             return Ok(false);
         };
         let site = super::chain::site_of(&record.key).0;
-        let entry = self.chain_entry(&record.slo, site, link.seq)?;
+        let entry = index.entry(self, &record.slo, site, link.seq)?;
         Ok(entry == Some(Entry::Record(key.to_vec())))
     }
 
