@@ -157,10 +157,10 @@ impl Lookup {
         {
             return Ok(Some(entry.clone()));
         }
-        let Some((run, place)) = ledger.run_at(slo, site, seq)? else {
+        let Some((run, _)) = ledger.run_at(slo, site, seq)? else {
             return Ok(None);
         };
-        let entry = run.entries.as_ref().and_then(|e| e.get(place)).cloned();
+        let entry = run.get(seq).cloned();
         self.last = Some((slo.to_string(), site.to_string(), run));
         Ok(entry)
     }
@@ -208,8 +208,7 @@ impl Ledger {
                 continue;
             };
             let place = usize::try_from(seq - run.first).unwrap_or(usize::MAX);
-            let held = run.entries.as_ref().is_some_and(|e| place < e.len());
-            return Ok(held.then_some((run, place)));
+            return Ok(run.get(seq).is_some().then_some((run, place)));
         }
         Ok(None)
     }
@@ -221,9 +220,7 @@ impl Ledger {
         site: &str,
         seq: u64,
     ) -> Result<Option<Entry>, LedgerError> {
-        Ok(self
-            .run_at(slo, site, seq)?
-            .and_then(|(run, place)| run.entries?.into_iter().nth(place)))
+        Lookup::default().entry(self, slo, site, seq)
     }
 }
 
