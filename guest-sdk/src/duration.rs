@@ -28,9 +28,12 @@ impl std::str::FromStr for HumanDuration {
     }
 }
 
+/// As humantime writes it (`1h 30m`), without its `core::fmt` calls.
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
+        let mut text = String::with_capacity(24);
+        crate::DetailText::push_duration(&mut text, self.0);
+        f.write_str(&text)
     }
 }
 

@@ -57,12 +57,14 @@ mod measurement;
 mod observation;
 mod ratio;
 pub mod testing;
+mod text;
 mod time;
 
 pub use config::parse_config;
 pub use context::{Context, History};
 pub use duration::HumanDuration;
 pub use ratio::{fraction, ratio_or};
+pub use text::DetailText;
 pub use time::{Timestamp, format_timestamp, parse_timestamp};
 pub use types::{
     Assertion, ColumnMetrics, DatasetId, Level, Measurement, Observation, PolicyError, PolicyInfo,
@@ -78,8 +80,9 @@ pub use serde_json;
 /// Everything a policy usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        Assertion, ColumnMetrics, Context, HumanDuration, Level, Measurement, Observation, Policy,
-        PolicyError, RunState, SchemaField, Timestamp, export_policy, fraction, ratio_or,
+        Assertion, ColumnMetrics, Context, DetailText, HumanDuration, Level, Measurement,
+        Observation, Policy, PolicyError, RunState, SchemaField, Timestamp, export_policy,
+        fraction, ratio_or,
     };
     pub use serde::Deserialize;
 }

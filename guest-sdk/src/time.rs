@@ -15,17 +15,13 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
     Ok(nanos)
 }
 
-/// Formats a timestamp as RFC 3339 UTC, e.g. for a measurement's detail.
+/// Formats a timestamp as RFC 3339 UTC, e.g. for a measurement's detail:
+/// `2026-11-26T08:00:00Z`, with nanoseconds when there are any; before 1970,
+/// seconds before it (`86400s before 1970`).
 pub fn format_timestamp(ts: Timestamp) -> String {
-    let secs = ts.div_euclid(1_000_000_000);
-    let nanos = ts.rem_euclid(1_000_000_000) as u32;
-    match u64::try_from(secs) {
-        Ok(secs) => {
-            let t = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
-            humantime::format_rfc3339(t).to_string()
-        }
-        Err(_) => format!("{secs}s before 1970"),
-    }
+    let mut text = String::with_capacity(30);
+    crate::DetailText::push_timestamp(&mut text, ts);
+    text
 }
 
 #[cfg(test)]

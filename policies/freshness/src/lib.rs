@@ -34,12 +34,14 @@ impl Policy for Freshness {
         let age_nanos = ctx.now().saturating_sub(modified);
         let age_secs = age_nanos as f64 / 1e9;
         let good = age_nanos <= self.max_age.as_nanos_i64();
-        let detail = format!(
-            "last modified {} ago (at {}), limit {}",
-            HumanDuration(std::time::Duration::from_secs(age_secs.max(0.0) as u64)),
-            dataslo_guest::format_timestamp(modified),
-            self.max_age
-        );
+        // Written part by part, not with `format!`: see `DetailText`.
+        let mut detail = String::with_capacity(64);
+        detail.push_str("last modified ");
+        detail.push_duration(std::time::Duration::from_secs(age_secs.max(0.0) as u64));
+        detail.push_str(" ago (at ");
+        detail.push_timestamp(modified);
+        detail.push_str("), limit ");
+        detail.push_duration(self.max_age.0);
         Ok(vec![
             Measurement::check("freshness", good, detail).with_value(age_secs),
         ])
