@@ -7,8 +7,9 @@ use super::bindings::{self, v0_1, v0_2};
 use super::convert;
 use super::sandbox::Sandbox;
 use crate::model;
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, Func, InstancePre, Linker, TypedFunc};
 
 /// A version of `dataslo:policy` the host loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,60 @@ pub fn add_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
 /// A component pre-instantiated for its contract version.
 pub enum PolicyPre {
     V0_1(v0_1::PolicyPre<Sandbox>),
-    V0_2(v0_2::PolicyPre<Sandbox>),
+    V0_2(Pre0_2),
+}
+
+/// A 0.2.0 policy, called through its export indices rather than bindgen's
+/// `PolicyPre`, whose every instantiation type-checks the three exports
+/// again (walking the observation's record type: 5 % of a fresh
+/// evaluation). Here the first instance checks them; the component's types
+/// cannot change after.
+pub struct Pre0_2 {
+    pre: InstancePre<Sandbox>,
+    exports: Exports0_2,
+    /// An instance's exports have passed wasmtime's type check.
+    checked: AtomicBool,
+}
+
+/// Where `dataslo:policy/check@0.2.0`'s functions are in the component.
+#[derive(Clone, Copy)]
+pub struct Exports0_2 {
+    describe: ComponentExportIndex,
+    validate_config: ComponentExportIndex,
+    evaluate: ComponentExportIndex,
+}
+
+type DescribeFn = TypedFunc<(), (bindings::PolicyInfo,)>;
+type ValidateFn<'a> = TypedFunc<(&'a str,), (Result<(), bindings::PolicyError>,)>;
+type EvaluateFn<'a> = TypedFunc<
+    (&'a str, &'a bindings::Observation, i64),
+    (Result<Vec<bindings::Measurement>, bindings::PolicyError>,),
+>;
+
+impl Exports0_2 {
+    const INTERFACE: &str = "dataslo:policy/check@0.2.0";
+
+    fn find(component: &Component) -> wasmtime::Result<Self> {
+        let missing = |name: &str| {
+            wasmtime::Error::msg(format!(
+                "the component does not export `{name}` of `{}`",
+                Self::INTERFACE
+            ))
+        };
+        let (_, interface) = component
+            .get_export(None, Self::INTERFACE)
+            .ok_or_else(|| missing("the interface"))?;
+        let func = |name: &str| {
+            component
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| missing(name))
+        };
+        Ok(Exports0_2 {
+            describe: func("describe")?,
+            validate_config: func("validate-config")?,
+            evaluate: func("evaluate")?,
+        })
+    }
 }
 
 impl PolicyPre {
@@ -60,7 +114,15 @@ impl PolicyPre {
         let pre = linker.instantiate_pre(component)?;
         Ok(match version {
             ContractVersion::V0_1 => PolicyPre::V0_1(v0_1::PolicyPre::new(pre)?),
-            ContractVersion::V0_2 => PolicyPre::V0_2(v0_2::PolicyPre::new(pre)?),
+            ContractVersion::V0_2 => {
+                // bindgen's check that the world's exports are there.
+                v0_2::PolicyPre::new(pre.clone())?;
+                PolicyPre::V0_2(Pre0_2 {
+                    exports: Exports0_2::find(component)?,
+                    pre,
+                    checked: AtomicBool::new(false),
+                })
+            }
         })
     }
 
@@ -76,7 +138,20 @@ impl PolicyPre {
     pub fn instantiate(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Instance> {
         Ok(match self {
             PolicyPre::V0_1(pre) => Instance::V0_1(pre.instantiate(store)?),
-            PolicyPre::V0_2(pre) => Instance::V0_2(pre.instantiate(store)?),
+            PolicyPre::V0_2(pre) => {
+                let instance = pre.pre.instantiate(&mut *store)?;
+                let exports = pre.exports;
+                if !pre.checked.load(Ordering::Relaxed) {
+                    // The same types the calls below assume, checked.
+                    let _: DescribeFn = instance.get_typed_func(&mut *store, exports.describe)?;
+                    let _: ValidateFn<'_> =
+                        instance.get_typed_func(&mut *store, exports.validate_config)?;
+                    let _: EvaluateFn<'_> =
+                        instance.get_typed_func(&mut *store, exports.evaluate)?;
+                    pre.checked.store(true, Ordering::Relaxed);
+                }
+                Instance::V0_2 { instance, exports }
+            }
         })
     }
 }
@@ -84,7 +159,10 @@ impl PolicyPre {
 /// An instance of a policy of either version.
 pub enum Instance {
     V0_1(v0_1::Policy),
-    V0_2(v0_2::Policy),
+    V0_2 {
+        instance: wasmtime::component::Instance,
+        exports: Exports0_2,
+    },
 }
 
 /// An observation as one contract version carries it, converted before a call.
@@ -171,6 +249,17 @@ fn retained_bytes(record: &bindings::Observation) -> usize {
 
 type Answer<T> = wasmtime::Result<Result<T, bindings::PolicyError>>;
 
+/// The function at `index` in `instance`.
+fn export(
+    instance: &wasmtime::component::Instance,
+    store: &mut Store<Sandbox>,
+    index: ComponentExportIndex,
+) -> wasmtime::Result<Func> {
+    instance
+        .get_func(store, index)
+        .ok_or_else(|| wasmtime::Error::msg("a checked export is missing from its instance"))
+}
+
 impl Instance {
     /// `describe()`.
     pub fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<bindings::PolicyInfo> {
@@ -179,7 +268,13 @@ impl Instance {
                 .dataslo_policy_check()
                 .call_describe(store)
                 .map(convert::info_v0_1),
-            Instance::V0_2(i) => i.dataslo_policy_check().call_describe(store),
+            Instance::V0_2 { instance, exports } => {
+                let func = export(instance, store, exports.describe)?;
+                // SAFETY: `Pre0_2::instantiate` checked this export's type
+                // on an instance of the same component.
+                let typed: DescribeFn = unsafe { TypedFunc::new_unchecked(func) };
+                Ok(typed.call(store, ())?.0)
+            }
         }
     }
 
@@ -190,7 +285,12 @@ impl Instance {
                 .dataslo_policy_check()
                 .call_validate_config(store, config)
                 .map(|answer| answer.map_err(convert::error_v0_1)),
-            Instance::V0_2(i) => i.dataslo_policy_check().call_validate_config(store, config),
+            Instance::V0_2 { instance, exports } => {
+                let func = export(instance, store, exports.validate_config)?;
+                // SAFETY: as in `describe`.
+                let typed: ValidateFn<'_> = unsafe { TypedFunc::new_unchecked(func) };
+                Ok(typed.call(store, (config,))?.0)
+            }
         }
     }
 
@@ -211,9 +311,12 @@ impl Instance {
                         .map(|list| list.into_iter().map(convert::measurement_v0_1).collect())
                         .map_err(convert::error_v0_1)
                 }),
-            (Instance::V0_2(i), WitObservation::V0_2(obs)) => i
-                .dataslo_policy_check()
-                .call_evaluate(store, config, obs, now),
+            (Instance::V0_2 { instance, exports }, WitObservation::V0_2(obs)) => {
+                let func = export(instance, store, exports.evaluate)?;
+                // SAFETY: as in `describe`.
+                let typed: EvaluateFn<'_> = unsafe { TypedFunc::new_unchecked(func) };
+                Ok(typed.call(store, (config, obs, now))?.0)
+            }
             // The host converts by the policy's own version: a bug if not.
             _ => Err(wasmtime::Error::msg(
                 "the host converted the observation for another contract version",
