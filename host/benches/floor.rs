@@ -19,6 +19,8 @@
 //!   wasmtime (`support/plain.rs`: its own `bindgen!`, imports that do
 //!   nothing, no limiter), dataslo's engine config, the observation
 //!   converted once;
+//! - `wasmtime_floor/freshness_{fresh,reused}`: E1's `builtin:freshness` the
+//!   same way, the floor of `floor_freshness/*`;
 //! - `wasmtime_floor/lower_only_{fresh,reused}`: the same on
 //!   `tests/fixtures/lower-only`, built like the built-ins (no WASI), whose
 //!   `evaluate` ignores its input: lowering, the call and lifting only;
@@ -145,21 +147,27 @@ fn floor(c: &mut Criterion) {
 type Case<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
 /// With `DATASLO_FLOOR_MIN=1`: the cases run in turns, in batches of 100
-/// calls, for 300 turns, and each prints its fastest batch's mean. On a busy
+/// calls, for 300 turns, and each prints its fastest batch's mean (and the
+/// median batch's). On a busy
 /// machine the fastest batch is the one least disturbed, so these minimums
 /// compare where criterion's medians (spread 2-3x under load) cannot.
 fn min_table(mut cases: Vec<Case<'_>>) {
     const BATCH: u32 = 100;
-    let mut best = vec![Duration::MAX; cases.len()];
+    let mut means = vec![Vec::new(); cases.len()];
     for _ in 0..300 {
-        for ((_, run), best) in cases.iter_mut().zip(&mut best) {
+        for ((_, run), means) in cases.iter_mut().zip(&mut means) {
             let started = std::time::Instant::now();
             (0..BATCH).for_each(|_| run());
-            *best = (*best).min(started.elapsed() / BATCH);
+            means.push(started.elapsed() / BATCH);
         }
     }
-    for ((name, _), best) in cases.iter().zip(best) {
-        println!("min/{name:<40} {:>9.2?}", best);
+    for ((name, _), mut means) in cases.iter().zip(means) {
+        means.sort();
+        println!(
+            "min/{name:<40} {:>9.2?} (median batch {:.2?})",
+            means[0],
+            means[means.len() / 2]
+        );
     }
 }
 
@@ -183,6 +191,7 @@ fn lower_only_bytes() -> Vec<u8> {
 fn volume_floors(c: &mut Criterion) {
     let runtime = Runtime::new(Limits::default()).expect("runtime");
     let policy = runtime.load_builtin("volume").expect("built-in volume");
+    let freshness_policy = runtime.load_builtin("freshness").expect("freshness");
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/orders.json"
@@ -214,6 +223,11 @@ fn volume_floors(c: &mut Criterion) {
     let volume_bytes = dataslo::runtime::builtin_bytes("volume").expect("volume");
     let volume = plain::Plain::new(&engine, volume_bytes);
     let lower_only = plain::Plain::new(&engine, &lower_only_bytes());
+    // E1's own check too, so E1 has its floor beside it.
+    let freshness = plain::Plain::new(
+        &engine,
+        dataslo::runtime::builtin_bytes("freshness").expect("freshness"),
+    );
     let empty = empty::pre(&engine);
     let wit_observation = plain::observation(&observation);
 
@@ -242,19 +256,35 @@ fn volume_floors(c: &mut Criterion) {
         let (mut vs, vi) = plain_session(volume);
         let (mut ls, li) = plain_session(lower);
         let obs = &wit_observation;
-        let fresh = |plain: &plain::Plain| {
+        let fresh_with = |plain: &plain::Plain, config: &str| {
             let mut store = plain.store();
             let instance = plain.pre.instantiate(&mut store).expect("instantiates");
             black_box(plain::evaluate(
-                &mut store,
-                &instance,
-                ROWS_CONFIG,
-                obs,
-                now_nanos,
+                &mut store, &instance, config, obs, now_nanos,
             ));
         };
+        let fresh = |plain: &plain::Plain| fresh_with(plain, ROWS_CONFIG);
+        let freshness = &freshness;
         let mut session = runtime.session(&policy, None).expect("session");
         let cases: Vec<Case<'_>> = vec![
+            (
+                "floor_freshness/fresh_instance",
+                Box::new(|| {
+                    let input = EvaluationInput {
+                        config: CONFIG,
+                        ..input()
+                    };
+                    black_box(
+                        runtime
+                            .evaluate(&freshness_policy, input)
+                            .expect("evaluates"),
+                    );
+                }),
+            ),
+            (
+                "wasmtime_floor/freshness_fresh",
+                Box::new(move || fresh_with(freshness, CONFIG)),
+            ),
             (
                 "floor_volume/fresh_instance",
                 Box::new(|| {
@@ -302,6 +332,52 @@ fn volume_floors(c: &mut Criterion) {
         min_table(cases);
     }
 
+    // `DATASLO_FLOOR_ALTS=a.wasm,b.wasm`: components built elsewhere (say,
+    // a built-in with another detail text) beside dataslo's
+    // `builtin:freshness`, fresh instances on plain wasmtime, in turns.
+    if let Ok(list) = std::env::var("DATASLO_FLOOR_ALTS") {
+        let alts: Vec<(&'static str, plain::Plain)> = list
+            .split(',')
+            .map(|p| {
+                let name: &'static str = Box::leak(p.to_string().into_boxed_str());
+                (
+                    name,
+                    plain::Plain::new(&engine, &std::fs::read(p).expect("alt")),
+                )
+            })
+            .collect();
+        let obs = &wit_observation;
+        let mut cases: Vec<Case<'_>> = vec![(
+            "dataslo_freshness_fresh",
+            Box::new(|| {
+                black_box(
+                    runtime
+                        .evaluate(
+                            &freshness_policy,
+                            EvaluationInput {
+                                config: CONFIG,
+                                ..input()
+                            },
+                        )
+                        .expect("evaluates"),
+                );
+            }),
+        )];
+        for (name, alt) in &alts {
+            cases.push((
+                name,
+                Box::new(move || {
+                    let mut store = alt.store();
+                    let instance = alt.pre.instantiate(&mut store).expect("instantiates");
+                    black_box(plain::evaluate(
+                        &mut store, &instance, CONFIG, obs, now_nanos,
+                    ));
+                }),
+            ));
+        }
+        min_table(cases);
+    }
+
     let mut group = c.benchmark_group("floor_volume");
     group
         .sample_size(50)
@@ -320,12 +396,17 @@ fn volume_floors(c: &mut Criterion) {
         .sample_size(50)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    for (name, plain) in [("volume", &volume), ("lower_only", &lower_only)] {
+    let guests = [
+        ("volume", &volume, ROWS_CONFIG),
+        ("lower_only", &lower_only, ROWS_CONFIG),
+        ("freshness", &freshness, CONFIG),
+    ];
+    for (name, plain, config) in guests {
         group.bench_function(format!("{name}_fresh"), |b| {
             b.iter(|| {
                 let mut store = plain.store();
                 let instance = plain.pre.instantiate(&mut store).expect("instantiates");
-                let config = black_box(ROWS_CONFIG);
+                let config = black_box(config);
                 black_box(plain::evaluate(
                     &mut store,
                     &instance,
@@ -339,7 +420,7 @@ fn volume_floors(c: &mut Criterion) {
         let instance = plain.pre.instantiate(&mut store).expect("instantiates");
         group.bench_function(format!("{name}_reused"), |b| {
             b.iter(|| {
-                let config = black_box(ROWS_CONFIG);
+                let config = black_box(config);
                 black_box(plain::evaluate(
                     &mut store,
                     &instance,
