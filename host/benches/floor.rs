@@ -245,6 +245,18 @@ fn volume_floors(c: &mut Criterion) {
     assert_eq!(answer.len(), 1);
     assert_eq!(dataslo.measurements[0].detail, answer[0].detail);
     assert_eq!(dataslo.measurements[0].good, answer[0].good);
+    // And for E1's check.
+    let fresh_input = EvaluationInput {
+        config: CONFIG,
+        ..input()
+    };
+    let dataslo = runtime
+        .evaluate(&freshness_policy, fresh_input)
+        .expect("evaluates");
+    let mut store = freshness.store();
+    let instance = freshness.pre.instantiate(&mut store).expect("instantiates");
+    let answer = plain::evaluate(&mut store, &instance, CONFIG, &wit_observation, now_nanos);
+    assert_eq!(dataslo.measurements[0].detail, answer[0].detail);
 
     if std::env::var_os("DATASLO_FLOOR_MIN").is_some() {
         let plain_session = |plain: &plain::Plain| {
@@ -333,8 +345,9 @@ fn volume_floors(c: &mut Criterion) {
     }
 
     // `DATASLO_FLOOR_ALTS=a.wasm,b.wasm`: components built elsewhere (say,
-    // a built-in with another detail text) beside dataslo's
-    // `builtin:freshness`, fresh instances on plain wasmtime, in turns.
+    // a built-in with another detail text), fresh instances on plain
+    // wasmtime, in turns beside the built-in freshness on plain wasmtime
+    // and on dataslo.
     if let Ok(list) = std::env::var("DATASLO_FLOOR_ALTS") {
         let alts: Vec<(&'static str, plain::Plain)> = list
             .split(',')
@@ -347,7 +360,21 @@ fn volume_floors(c: &mut Criterion) {
             })
             .collect();
         let obs = &wit_observation;
+        let plain_freshness = &freshness;
         let mut cases: Vec<Case<'_>> = vec![(
+            "wasmtime_floor/freshness_fresh",
+            Box::new(move || {
+                let mut store = plain_freshness.store();
+                let instance = plain_freshness
+                    .pre
+                    .instantiate(&mut store)
+                    .expect("instantiates");
+                black_box(plain::evaluate(
+                    &mut store, &instance, CONFIG, obs, now_nanos,
+                ));
+            }),
+        )];
+        cases.push((
             "dataslo_freshness_fresh",
             Box::new(|| {
                 black_box(
@@ -362,7 +389,7 @@ fn volume_floors(c: &mut Criterion) {
                         .expect("evaluates"),
                 );
             }),
-        )];
+        ));
         for (name, alt) in &alts {
             cases.push((
                 name,
