@@ -233,29 +233,19 @@ fn volume_floors(c: &mut Criterion) {
 
     // Plain wasmtime must give dataslo's answer, or the floor is not one.
     let dataslo = runtime.evaluate(&policy, input()).expect("evaluates");
-    let mut store = volume.store();
-    let instance = volume.pre.instantiate(&mut store).expect("instantiates");
-    let answer = plain::evaluate(
-        &mut store,
-        &instance,
-        ROWS_CONFIG,
-        &wit_observation,
-        now_nanos,
-    );
+    let answer = volume.fresh(ROWS_CONFIG, &wit_observation, now_nanos);
     assert_eq!(answer.len(), 1);
     assert_eq!(dataslo.measurements[0].detail, answer[0].detail);
     assert_eq!(dataslo.measurements[0].good, answer[0].good);
     // And for E1's check.
-    let fresh_input = EvaluationInput {
+    let freshness_input = || EvaluationInput {
         config: CONFIG,
         ..input()
     };
     let dataslo = runtime
-        .evaluate(&freshness_policy, fresh_input)
+        .evaluate(&freshness_policy, freshness_input())
         .expect("evaluates");
-    let mut store = freshness.store();
-    let instance = freshness.pre.instantiate(&mut store).expect("instantiates");
-    let answer = plain::evaluate(&mut store, &instance, CONFIG, &wit_observation, now_nanos);
+    let answer = freshness.fresh(CONFIG, &wit_observation, now_nanos);
     assert_eq!(dataslo.measurements[0].detail, answer[0].detail);
 
     if std::env::var_os("DATASLO_FLOOR_MIN").is_some() {
@@ -269,11 +259,7 @@ fn volume_floors(c: &mut Criterion) {
         let (mut ls, li) = plain_session(lower);
         let obs = &wit_observation;
         let fresh_with = |plain: &plain::Plain, config: &str| {
-            let mut store = plain.store();
-            let instance = plain.pre.instantiate(&mut store).expect("instantiates");
-            black_box(plain::evaluate(
-                &mut store, &instance, config, obs, now_nanos,
-            ));
+            black_box(plain.fresh(config, obs, now_nanos));
         };
         let fresh = |plain: &plain::Plain| fresh_with(plain, ROWS_CONFIG);
         let freshness = &freshness;
@@ -282,15 +268,8 @@ fn volume_floors(c: &mut Criterion) {
             (
                 "floor_freshness/fresh_instance",
                 Box::new(|| {
-                    let input = EvaluationInput {
-                        config: CONFIG,
-                        ..input()
-                    };
-                    black_box(
-                        runtime
-                            .evaluate(&freshness_policy, input)
-                            .expect("evaluates"),
-                    );
+                    let evaluation = runtime.evaluate(&freshness_policy, freshness_input());
+                    black_box(evaluation.expect("evaluates"));
                 }),
             ),
             (
@@ -364,41 +343,21 @@ fn volume_floors(c: &mut Criterion) {
         let mut cases: Vec<Case<'_>> = vec![(
             "wasmtime_floor/freshness_fresh",
             Box::new(move || {
-                let mut store = plain_freshness.store();
-                let instance = plain_freshness
-                    .pre
-                    .instantiate(&mut store)
-                    .expect("instantiates");
-                black_box(plain::evaluate(
-                    &mut store, &instance, CONFIG, obs, now_nanos,
-                ));
+                black_box(plain_freshness.fresh(CONFIG, obs, now_nanos));
             }),
         )];
         cases.push((
             "dataslo_freshness_fresh",
             Box::new(|| {
-                black_box(
-                    runtime
-                        .evaluate(
-                            &freshness_policy,
-                            EvaluationInput {
-                                config: CONFIG,
-                                ..input()
-                            },
-                        )
-                        .expect("evaluates"),
-                );
+                let evaluation = runtime.evaluate(&freshness_policy, freshness_input());
+                black_box(evaluation.expect("evaluates"));
             }),
         ));
         for (name, alt) in &alts {
             cases.push((
                 name,
                 Box::new(move || {
-                    let mut store = alt.store();
-                    let instance = alt.pre.instantiate(&mut store).expect("instantiates");
-                    black_box(plain::evaluate(
-                        &mut store, &instance, CONFIG, obs, now_nanos,
-                    ));
+                    black_box(alt.fresh(CONFIG, obs, now_nanos));
                 }),
             ));
         }
@@ -430,18 +389,7 @@ fn volume_floors(c: &mut Criterion) {
     ];
     for (name, plain, config) in guests {
         group.bench_function(format!("{name}_fresh"), |b| {
-            b.iter(|| {
-                let mut store = plain.store();
-                let instance = plain.pre.instantiate(&mut store).expect("instantiates");
-                let config = black_box(config);
-                black_box(plain::evaluate(
-                    &mut store,
-                    &instance,
-                    config,
-                    &wit_observation,
-                    now_nanos,
-                ));
-            })
+            b.iter(|| black_box(plain.fresh(black_box(config), &wit_observation, now_nanos)))
         });
         let mut store = plain.store();
         let instance = plain.pre.instantiate(&mut store).expect("instantiates");

@@ -51,6 +51,15 @@ impl Plain {
     }
 }
 
+impl Plain {
+    /// One `evaluate` in a fresh store and instance, dropped after.
+    pub fn fresh(&self, config: &str, obs: &wit::Observation, now: i64) -> Vec<wit::Measurement> {
+        let mut store = self.store();
+        let instance = self.pre.instantiate(&mut store).expect("instantiates");
+        evaluate(&mut store, &instance, config, obs, now)
+    }
+}
+
 /// One `evaluate` call; panics unless it answers with measurements.
 pub fn evaluate(
     store: &mut Store<Host>,
