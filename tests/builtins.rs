@@ -2,7 +2,9 @@
 //! them: embedded bytes, sandbox, config validated at load.
 
 use crate::support::*;
-use dataslo::runtime::{EvalErrorKind, GuestError, Policy, builtin_names};
+use dataslo::runtime::{
+    EvalErrorKind, GuestError, Policy, builtin_bytes, builtin_names, footprint,
+};
 use std::sync::OnceLock;
 
 fn builtin(name: &str) -> &'static Policy {
@@ -69,6 +71,24 @@ fn the_binary_embeds_exactly_the_builtins_and_each_describes_itself() {
             "{name} has a JSON Schema of its config"
         );
     }
+}
+
+#[test]
+fn a_builtin_that_reads_no_history_and_writes_no_log_instantiates_one_core_instance() {
+    // Built with WASI, std's imports take strings as well.
+    if option_env!("DATASLO_BUILTINS_WITH_WASI") == Some("1") {
+        return;
+    }
+    let core_instances = |name: &str| {
+        let bytes = builtin_bytes(name).expect("a built-in");
+        footprint(bytes).expect("a component").core_instances
+    };
+    // Their one import, `panic-bytes`, takes numbers: no shim, no fixup.
+    for name in ["assertions", "freshness", "uniqueness", "volume"] {
+        assert_eq!(core_instances(name), 1, "{name}");
+    }
+    // `history` returns a list into the guest's memory: three, as before.
+    assert_eq!(core_instances("volume-anomaly"), 3);
 }
 
 #[test]

@@ -14,14 +14,34 @@ pub trait History {
 /// The evaluation's context: its "now", the dataset's history and a log.
 pub struct Context<'a> {
     now: Timestamp,
-    history: &'a dyn History,
+    history: Source<'a>,
+}
+
+/// Where history and log lines go. The host's imports are called directly,
+/// not through a `dyn History`, so a policy that never asks for history or
+/// logs does not import them: a component whose imports take no strings or
+/// lists is one core instance instead of three, and instantiates faster.
+enum Source<'a> {
+    Host,
+    Given(&'a dyn History),
 }
 
 impl<'a> Context<'a> {
     /// A context at `now` over `history`. Policies receive one; tests build one
     /// through [`crate::testing::Harness`].
     pub fn new(now: Timestamp, history: &'a dyn History) -> Self {
-        Context { now, history }
+        Context {
+            now,
+            history: Source::Given(history),
+        }
+    }
+
+    /// The context of an evaluation the host called.
+    pub(crate) fn host(now: Timestamp) -> Self {
+        Context {
+            now,
+            history: Source::Host,
+        }
     }
 
     /// The evaluation's "now" in nanoseconds since the epoch. In Wasm the host
@@ -32,28 +52,22 @@ impl<'a> Context<'a> {
 
     /// Up to `limit` earlier observations of this dataset, newest first.
     pub fn history(&self, limit: u32) -> Vec<Observation> {
-        self.history.recent(limit)
+        match self.history {
+            Source::Host => crate::bindings::dataslo::policy::host::history(limit),
+            Source::Given(history) => history.recent(limit),
+        }
     }
 
     /// The newest earlier observation, if any.
     pub fn previous(&self) -> Option<Observation> {
-        self.history.recent(1).into_iter().next()
+        self.history(1).into_iter().next()
     }
 
     /// Writes a log line. The host bounds how much a policy may log.
     pub fn log(&self, level: Level, message: &str) {
-        self.history.log(level, message);
-    }
-}
-
-/// The history import of the running component.
-pub(crate) struct HostHistory;
-
-impl History for HostHistory {
-    fn recent(&self, limit: u32) -> Vec<Observation> {
-        crate::bindings::dataslo::policy::host::history(limit)
-    }
-    fn log(&self, level: Level, message: &str) {
-        crate::bindings::dataslo::policy::host::log(level, message);
+        match self.history {
+            Source::Host => crate::bindings::dataslo::policy::host::log(level, message),
+            Source::Given(history) => history.log(level, message),
+        }
     }
 }

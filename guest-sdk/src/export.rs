@@ -1,6 +1,5 @@
 //! Glue between [`crate::export_policy!`] and the WIT exports. Not part of the API.
 
-use crate::context::HostHistory;
 use crate::{
     Context, Measurement, Observation, Policy, PolicyError, PolicyInfo, Timestamp, parse_config,
 };
@@ -18,20 +17,45 @@ pub fn describe<P: Policy>() -> PolicyInfo {
 }
 
 /// Without WASI (`wasm32-unknown-unknown`) std has no stderr, so a panic's
-/// message would be lost: it goes to the host's `log` instead, where the host
-/// finds it as it finds std's stderr line under wasip2. A wasip2 guest keeps
-/// std's own hook.
+/// message would be lost: it goes to the host's `panic-bytes` instead, eight
+/// bytes a call, where the host finds it as it finds std's stderr line under
+/// wasip2. Not through `log`: an import that takes a string makes the
+/// component three core instances, and every evaluation would pay for them.
+/// A wasip2 guest keeps std's own hook.
 fn report_panics() {
     #[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
     {
         static HOOK: std::sync::Once = std::sync::Once::new();
         HOOK.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
-                let message = format!("{info}");
-                crate::bindings::dataslo::policy::host::log(crate::Level::Error, &message);
+                let message = info.to_string();
+                for (bytes, len) in panic_chunks(&message) {
+                    crate::bindings::dataslo::policy::host::panic_bytes(bytes, len);
+                }
             }))
         });
     }
+}
+
+/// The most of a panic message sent to the host; it keeps less.
+const PANIC_BYTES: usize = 4096;
+
+/// `message`, at most [`PANIC_BYTES`] of it, as `panic-bytes` takes it: eight
+/// bytes little-endian per chunk and how many of them count.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", not(target_os = "wasi"))),
+    allow(
+        dead_code,
+        reason = "the hook is Wasm's; the encoding is tested natively"
+    )
+)]
+fn panic_chunks(message: &str) -> impl Iterator<Item = (u64, u8)> + '_ {
+    let bytes = &message.as_bytes()[..message.len().min(PANIC_BYTES)];
+    bytes.chunks(8).map(|chunk| {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        (u64::from_le_bytes(word), chunk.len() as u8)
+    })
 }
 
 /// The [`PolicyInfo`] of `P`, natively too.
@@ -62,7 +86,7 @@ pub fn evaluate<P: Policy + 'static>(
     now: Timestamp,
 ) -> Result<Vec<Measurement>, PolicyError> {
     report_panics();
-    let ctx = Context::new(now, &HostHistory);
+    let ctx = Context::host(now);
     with_config::<P, _>(config, |policy| policy.evaluate(&obs, &ctx))
 }
 
@@ -136,6 +160,25 @@ mod tests {
         fn evaluate(&self, _: &Observation, _: &Context) -> Result<Vec<Measurement>, PolicyError> {
             Ok(Vec::new())
         }
+    }
+
+    #[test]
+    fn a_panic_message_goes_in_chunks_of_eight_bytes_and_their_length() {
+        let message = "panicked at é!"; // 15 bytes: é is two
+        let chunks: Vec<(u64, u8)> = panic_chunks(message).collect();
+        assert_eq!(chunks.iter().map(|c| c.1).collect::<Vec<_>>(), [8, 7]);
+        let mut back = Vec::new();
+        for (word, len) in chunks {
+            back.extend_from_slice(&word.to_le_bytes()[..len as usize]);
+        }
+        assert_eq!(back, message.as_bytes());
+    }
+
+    #[test]
+    fn a_long_panic_message_is_cut_before_it_is_sent() {
+        let message = "x".repeat(PANIC_BYTES + 100);
+        let sent: usize = panic_chunks(&message).map(|c| c.1 as usize).sum();
+        assert_eq!(sent, PANIC_BYTES);
     }
 
     fn value(text: &str) -> Result<u64, PolicyError> {

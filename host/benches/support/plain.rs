@@ -23,6 +23,7 @@ impl host::Host for Host {
         Vec::new()
     }
     fn log(&mut self, _: wit::Level, _: String) {}
+    fn panic_bytes(&mut self, _: u64, _: u8) {}
 }
 
 /// A component pre-instantiated for plain wasmtime.

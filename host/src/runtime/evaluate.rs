@@ -350,7 +350,10 @@ pub(super) fn classify(
     let (mut stderr, _) = state
         .stdio()
         .map_or((String::new(), 0), |(_, stderr)| stderr.take());
-    // A guest without WASI reports its panic through `log` (the SDK's hook).
+    // A guest without WASI reports its panic through `panic-bytes` (the
+    // SDK's hook), or, built with an SDK before it, through `log`.
+    let panic = std::mem::take(&mut state.log.panic);
+    stderr.push_str(&String::from_utf8_lossy(&panic));
     if let Some(line) = state
         .log
         .lines

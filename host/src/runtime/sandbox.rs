@@ -73,6 +73,7 @@ impl Sandbox {
         self.history = history;
         self.clock.reset();
         self.log.lines.clear();
+        self.log.panic.clear();
         self.limiter.memory_refused = None;
         if let Some(pipes) = &self.pipes {
             pipes.stdout.take();
@@ -190,12 +191,17 @@ pub struct RawLogLine {
     pub message: String,
 }
 
-/// Collects log lines within the limits.
+/// Collects log lines within the limits, and a panic message.
 pub struct LogSink {
     pub lines: Vec<RawLogLine>,
     max_lines: usize,
     max_line_bytes: usize,
+    /// What the guest sent through `panic-bytes`, at most [`PANIC_BYTES`].
+    pub panic: Vec<u8>,
 }
+
+/// The most of a panic message the host keeps (the SDK sends no more).
+pub const PANIC_BYTES: usize = 4096;
 
 impl LogSink {
     fn new(limits: &Limits) -> Self {
@@ -203,6 +209,7 @@ impl LogSink {
             lines: Vec::new(),
             max_lines: limits.log_lines,
             max_line_bytes: limits.log_line_bytes,
+            panic: Vec::new(),
         }
     }
 }
@@ -236,6 +243,15 @@ impl bindings::v0_2::dataslo::policy::host::Host for Sandbox {
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         self.log_line(level, message)
+    }
+
+    fn panic_bytes(&mut self, bytes: u64, len: u8) -> wasmtime::Result<()> {
+        let panic = &mut self.log.panic;
+        let len = usize::from(len)
+            .min(8)
+            .min(PANIC_BYTES.saturating_sub(panic.len()));
+        panic.extend_from_slice(&bytes.to_le_bytes()[..len]);
+        Ok(())
     }
 }
 
