@@ -1,5 +1,6 @@
 //! What a policy may ask of its host during an evaluation: the time, history
-//! and logging. Behind a trait so the same code runs in Wasm and in native tests.
+//! and logging. In Wasm they are the host's imports; in native tests, a
+//! [`History`] the harness gives.
 
 use crate::{Level, Observation, Timestamp};
 

@@ -31,7 +31,8 @@ pub const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 /// `max_instances`.
 pub const MEMORIES_PER_COMPONENT: u32 = 2;
 /// Tables one component may hold, by default: a Rust guest defines 2 (its
-/// own and the shim's), and so does a componentize-py one.
+/// own and the shim's; 1 when it needs no shim), and so does a
+/// componentize-py one.
 pub const TABLES_PER_COMPONENT: u32 = 4;
 /// Unmapped bytes after each pooled memory. Bounds checks stay explicit (the
 /// reservation is below 4 GiB), but offsets up to this size need no addition.

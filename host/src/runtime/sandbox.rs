@@ -302,7 +302,28 @@ impl Sandbox {
 
 #[cfg(test)]
 mod tests {
-    use super::truncate;
+    use super::{PANIC_BYTES, Sandbox, truncate};
+    use crate::runtime::bindings::v0_2::dataslo::policy::host::Host;
+    use crate::runtime::{Limits, no_history};
+
+    #[test]
+    fn panic_bytes_keep_the_given_length_in_order_and_stop_at_the_cap() {
+        let mut sandbox = Sandbox::new(&Limits::default(), None, 0, [0; 32], no_history());
+        let word = |text: &[u8]| {
+            let mut bytes = [0u8; 8];
+            bytes[..text.len()].copy_from_slice(text);
+            u64::from_le_bytes(bytes)
+        };
+        sandbox.panic_bytes(word(b"panicked"), 8).unwrap();
+        sandbox.panic_bytes(word(b" at"), 3).unwrap();
+        // A length past eight counts as eight: nothing is read past the word.
+        sandbox.panic_bytes(word(b"!"), 200).unwrap();
+        assert_eq!(sandbox.log.panic, b"panicked at!\0\0\0\0\0\0\0");
+        for _ in 0..PANIC_BYTES {
+            sandbox.panic_bytes(word(b"xxxxxxxx"), 8).unwrap();
+        }
+        assert_eq!(sandbox.log.panic.len(), PANIC_BYTES);
+    }
 
     #[test]
     fn truncation_respects_utf8_boundaries() {
