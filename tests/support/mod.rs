@@ -108,6 +108,15 @@ pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| Runtime::new(Limits::default()).expect("runtime"))
 }
 
+/// Default limits with a deadline of seconds: for tests about another limit,
+/// which a busy machine must not turn into a deadline test.
+pub fn patient_limits() -> Limits {
+    Limits {
+        deadline: std::time::Duration::from_secs(5),
+        ..Limits::default()
+    }
+}
+
 /// The adversary fixture, loaded once.
 pub fn adversary() -> &'static Policy {
     static POLICY: OnceLock<Policy> = OnceLock::new();
