@@ -4,20 +4,16 @@
 
 use crate::support::*;
 use dataslo::runtime::{
-    Allocator, CacheStats, EngineOptions, EvalErrorKind, EvaluationInput, Limits, Policy, Runtime,
+    Allocator, CacheStats, EngineOptions, EvalErrorKind, EvaluationInput, Policy, Runtime,
     no_history,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// A runtime over `options`, with a deadline long enough that a busy machine
-/// never turns an allocation test into a deadline test.
+/// A runtime over `options`, with patient limits: a busy machine must never
+/// turn an allocation test into a deadline test.
 fn runtime_with(options: EngineOptions) -> Runtime {
-    let limits = Limits {
-        deadline: std::time::Duration::from_secs(5),
-        ..Limits::default()
-    };
-    Runtime::with_engine(limits, options).expect("runtime")
+    Runtime::with_engine(patient_limits(), options).expect("runtime")
 }
 
 fn attack(name: &str) -> String {
